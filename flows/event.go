@@ -1,0 +1,97 @@
+package flows
+
+import "time"
+
+// EventKind is what a person did: sent a kind of message, or caused an event.
+type EventKind string
+
+// Event kinds, one per WeChat message type or event the service understands.
+const (
+	KindText       EventKind = "text"
+	KindVoice      EventKind = "voice"
+	KindImage      EventKind = "image"
+	KindVideo      EventKind = "video"
+	KindShortVideo EventKind = "shortvideo"
+	KindLocation   EventKind = "location"
+	KindLink       EventKind = "link"
+	// KindSubscribe is a follow; Scene is set when it came from a QR code.
+	KindSubscribe   EventKind = "subscribe"
+	KindUnsubscribe EventKind = "unsubscribe"
+	// KindScan is a scan of a QR code by a follower; Scene is set.
+	KindScan EventKind = "scan"
+	// KindReportLocation is the periodic LOCATION event (not a location message).
+	KindReportLocation EventKind = "report_location"
+	KindClick          EventKind = "click"
+	KindView           EventKind = "view"
+	// KindTemplateSent is TEMPLATESENDJOBFINISH: Status says how a template message ended.
+	KindTemplateSent EventKind = "template_sent"
+	// KindSubscribeNotice covers the subscribe-notice events (popup, change, sent).
+	KindSubscribeNotice EventKind = "subscribe_notice"
+	// KindOther is anything else; the bot answers it politely and does nothing.
+	KindOther EventKind = "other"
+)
+
+// Event is one inbound message or event, decoded from the channel's wire
+// format into the project's own terms.
+type Event struct {
+	Kind EventKind
+	// From is the sender's openid; To is the account's original ID.
+	From, To string
+	At       time.Time
+	// MsgID is WeChat's message ID (as a string: it exceeds 2^53); empty for events.
+	MsgID string
+	// Text is the message text, or for voice WeChat's recognition text.
+	Text string
+	// MediaID and PicURL identify media (image, voice, video).
+	MediaID, PicURL string
+	// Location for location messages and LOCATION events.
+	Lat, Lng float64
+	Label    string
+	// Link messages.
+	Title, Description, URL string
+	// Key is the menu key (CLICK), URL (VIEW) or raw EventKey.
+	Key string
+	// Scene is the QR scene of a subscribe or SCAN, without the qrscene_ prefix.
+	Scene string
+	// Status is the template-send result or the subscribe-notice status.
+	Status string
+	// Notices lists the subscribe-notice templates and what the person chose.
+	Notices []Notice
+	// RawType is the wire message type and event name, for logs and metrics.
+	RawType string
+}
+
+// Notice is one template in a subscribe-notice event.
+type Notice struct {
+	TemplateID string
+	Status     string // accept, reject, ban, …
+}
+
+// ReplyKind is the form of an outbound reply.
+type ReplyKind string
+
+// Reply kinds.
+const (
+	ReplyText ReplyKind = "text"
+	// ReplyMenu is a text with tappable numbered options (WeChat msgmenu when
+	// sent by customer-service message; numbered text in a passive reply).
+	ReplyMenu ReplyKind = "menu"
+)
+
+// Reply is one message to send to a person.
+type Reply struct {
+	Kind ReplyKind
+	// To is the recipient's openid; empty means the sender of the event.
+	To   string
+	Text string
+	// Options are the menu choices of a ReplyMenu, in order.
+	Options []Option
+	// Tail is the text after the options of a ReplyMenu.
+	Tail string
+}
+
+// Option is one choice in a menu reply.
+type Option struct {
+	ID   string
+	Text string
+}

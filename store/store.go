@@ -1,0 +1,98 @@
+// Package store holds the records Huimin keeps and the errors its stores return.
+// It does no I/O: the implementations live in store/redisstore (production) and
+// store/boltstore (the embedded default), and store/storetest is the contract
+// suite both must pass.
+package store
+
+import (
+	"errors"
+	"time"
+)
+
+// Sentinel errors that callers branch on with errors.Is.
+var (
+	// ErrNotFound is returned when a record does not exist or has expired.
+	ErrNotFound = errors.New("not found")
+	// ErrLeaseLost is returned by Ack and Retry when the item was claimed again
+	// (its lease ran out and another worker took it) or no longer exists.
+	ErrLeaseLost = errors.New("due item lease lost")
+)
+
+// Session is one citizen's (or officer's) conversation state. It expires when
+// the person has been silent for longer than the configured resume window.
+type Session struct {
+	OpenID string `json:"openid"`
+	// Flow names the running flow; empty when the person is at the main menu.
+	Flow string `json:"flow,omitempty"`
+	// Step names the current step inside Flow.
+	Step string `json:"step,omitempty"`
+	// Data holds the answers collected so far, by field name.
+	Data map[string]string `json:"data,omitempty"`
+	// Back is the stack of earlier steps, for the 返回 command.
+	Back []string `json:"back,omitempty"`
+	// LastInbound is when the person last wrote to us; it bounds WeChat's
+	// 48-hour customer-service window.
+	LastInbound time.Time `json:"last_inbound"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Delivery records one inbound WeChat message or event by its de-duplication
+// key, so that WeChat's retries of the same message get the same answer and
+// cause no second action.
+type Delivery struct {
+	Key string `json:"key"`
+	// Done is false while the first delivery is still being handled.
+	Done bool `json:"done"`
+	// Reply is the plaintext passive reply given to WeChat; empty means the
+	// answer was "success" (nothing to say, or the reply goes out later
+	// through the customer-service API).
+	Reply     []byte    `json:"reply,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// DueItem is an entry in a due-queue: opaque Payload that becomes due at Due.
+// Claim hands a due item to exactly one claimer and hides it for a lease;
+// Attempt counts the claims and fences Ack and Retry against stale workers.
+type DueItem struct {
+	ID      string    `json:"id"`
+	Due     time.Time `json:"due"`
+	Payload []byte    `json:"payload"`
+	// Attempt is 0 for an item never claimed; Claim returns it incremented.
+	Attempt int `json:"attempt"`
+}
+
+// QueueStats describes a due-queue at a moment.
+type QueueStats struct {
+	// Total counts every item in the queue, leased or not.
+	Total int64
+	// Due counts items whose due time (or expired lease) is at or before now.
+	Due int64
+}
+
+// OutcomeStatus is how an outbound message ended.
+type OutcomeStatus string
+
+// Outbound message outcomes.
+const (
+	OutcomeSent OutcomeStatus = "sent"
+	// OutcomeOutOfWindow means WeChat refused with errcode 45015: the person
+	// has not written within 48 hours or has unfollowed. Callers choose
+	// another channel (template message, subscribe notice, phone task).
+	OutcomeOutOfWindow OutcomeStatus = "out_of_window"
+	// OutcomeRejected means WeChat refused for good (an error code that no
+	// retry will change, such as 45047 too many messages or an invalid openid).
+	OutcomeRejected OutcomeStatus = "rejected"
+	// OutcomeFailed means every retry failed (WeChat unreachable or erroring).
+	OutcomeFailed OutcomeStatus = "failed"
+)
+
+// Outcome is the recorded end of one outbound message, by message ID.
+type Outcome struct {
+	MessageID string        `json:"message_id"`
+	Status    OutcomeStatus `json:"status"`
+	// ErrCode is WeChat's errcode when it refused, else 0.
+	ErrCode  int       `json:"errcode,omitempty"`
+	Detail   string    `json:"detail,omitempty"`
+	Attempts int       `json:"attempts"`
+	At       time.Time `json:"at"`
+}
