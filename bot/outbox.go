@@ -1,0 +1,261 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"huimin/bot/wechat"
+	"huimin/store"
+)
+
+// OutboxQueue is the due-queue that holds outbound messages.
+const OutboxQueue = "outbox"
+
+// Outgoing kinds.
+const (
+	OutText     = "text"
+	OutMenu     = "menu"
+	OutTemplate = "template"
+	OutNotice   = "notice"
+)
+
+// Outgoing is one message waiting in the outbox.
+type Outgoing struct {
+	// ID identifies the message; enqueueing the same ID twice sends it once.
+	ID    string            `json:"id"`
+	Kind  string            `json:"kind"`
+	To    string            `json:"to"`
+	Text  string            `json:"text,omitempty"`
+	Items []wechat.MenuItem `json:"items,omitempty"`
+	Tail  string            `json:"tail,omitempty"`
+	// Template and Notice carry template messages and subscribe notices.
+	Template *wechat.Template `json:"template,omitempty"`
+	Notice   *wechat.Notice   `json:"notice,omitempty"`
+	// Ref links the message to what caused it (an inbound message, a ticket).
+	Ref       string    `json:"ref,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Sender delivers messages to WeChat; *wechat.Client satisfies it.
+type Sender interface {
+	SendText(ctx context.Context, to, text string) error
+	SendMenu(ctx context.Context, to, head string, items []wechat.MenuItem, tail string) error
+	SendTemplate(ctx context.Context, t wechat.Template) (int64, error)
+	SendNotice(ctx context.Context, n wechat.Notice) error
+}
+
+// OutcomeStore records how each outbound message ended.
+type OutcomeStore interface {
+	PutOutcome(ctx context.Context, o store.Outcome, ttl time.Duration) error
+}
+
+// OutboxOptions tunes the outbox; the zero value works.
+type OutboxOptions struct {
+	// Workers sends to this many recipients in parallel (default 4).
+	Workers     int
+	MaxAttempts int           // default 12
+	Lease       time.Duration // default 30s
+	Poll        time.Duration // default 1s
+	MaxBackoff  time.Duration // default 10m
+	// OutcomeTTL is how long outcomes are kept (default 7 days).
+	OutcomeTTL time.Duration
+	Now        func() time.Time
+	// OnOutcome, when set, is told how every message ended, so that a
+	// caller can pick another channel after OutcomeOutOfWindow.
+	OnOutcome func(ctx context.Context, m Outgoing, o store.Outcome)
+}
+
+// Outbox stores outbound messages durably and sends them with retries.
+// A message is enqueued once (by ID) and acknowledged only after WeChat
+// accepted or finally refused it, so a crash or a WeChat outage loses
+// nothing; a crash in the instant between WeChat's answer and the
+// acknowledgement is the one case that can send a message twice.
+type Outbox struct {
+	q       DueQueue
+	out     OutcomeStore
+	send    Sender
+	log     *slog.Logger
+	opts    OutboxOptions
+	runner  *queueRunner
+	metrics *Metrics
+}
+
+// NewOutbox returns an outbox; call Run to start sending.
+func NewOutbox(q DueQueue, out OutcomeStore, send Sender, m *Metrics, log *slog.Logger, opts OutboxOptions) *Outbox {
+	if opts.Workers <= 0 {
+		opts.Workers = 4
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 12
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = 30 * time.Second
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = time.Second
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 10 * time.Minute
+	}
+	if opts.OutcomeTTL <= 0 {
+		opts.OutcomeTTL = 7 * 24 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	o := &Outbox{q: q, out: out, send: send, log: log.With("component", "outbox"), opts: opts, metrics: m}
+	o.runner = newQueueRunner(q, OutboxQueue, 4*opts.Workers, opts.Lease, opts.Poll, opts.Now, o.log, o.handle)
+	return o
+}
+
+// Enqueue stores messages for sending. Messages whose ID is already in the
+// outbox are not added again.
+func (o *Outbox) Enqueue(ctx context.Context, msgs ...Outgoing) error {
+	now := o.opts.Now()
+	for i, m := range msgs {
+		if m.CreatedAt.IsZero() {
+			m.CreatedAt = now
+		}
+		payload, err := json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("encode outgoing %s: %w", m.ID, err)
+		}
+		// Later messages of one call are due a microsecond later so that a
+		// recipient receives them in order.
+		due := now.Add(time.Duration(i) * time.Microsecond)
+		if _, err := o.q.Schedule(ctx, OutboxQueue, store.DueItem{ID: m.ID, Due: due, Payload: payload}); err != nil {
+			return fmt.Errorf("enqueue outgoing %s: %w", m.ID, err)
+		}
+	}
+	o.runner.Wake()
+	return nil
+}
+
+// Run sends due messages until ctx ends.
+func (o *Outbox) Run(ctx context.Context) { o.runner.Run(ctx) }
+
+type claimed struct {
+	item store.DueItem
+	msg  Outgoing
+}
+
+// handle sends one claimed batch: each recipient's messages in order, up
+// to Workers recipients at a time.
+func (o *Outbox) handle(ctx context.Context, items []store.DueItem) {
+	var order []string
+	byTo := map[string][]claimed{}
+	for _, it := range items {
+		var m Outgoing
+		if err := json.Unmarshal(it.Payload, &m); err != nil {
+			o.log.ErrorContext(ctx, "undecodable outbox item dropped", "id", it.ID, "err", err)
+			o.finish(ctx, claimed{item: it, msg: Outgoing{ID: it.ID}}, store.OutcomeRejected, 0, err)
+			continue
+		}
+		if _, ok := byTo[m.To]; !ok {
+			order = append(order, m.To)
+		}
+		byTo[m.To] = append(byTo[m.To], claimed{it, m})
+	}
+	sem := make(chan struct{}, o.opts.Workers)
+	var wg sync.WaitGroup
+	for _, to := range order {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			for _, c := range byTo[to] {
+				o.deliver(ctx, c)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func (o *Outbox) deliver(ctx context.Context, c claimed) {
+	err := o.sendOne(ctx, c.msg)
+	if err == nil {
+		o.finish(ctx, c, store.OutcomeSent, 0, nil)
+		return
+	}
+	log := o.log.With("id", c.msg.ID, "kind", c.msg.Kind, "attempt", c.item.Attempt)
+	if apiErr, ok := errors.AsType[*wechat.APIError](err); ok && !apiErr.Temporary() {
+		status := store.OutcomeRejected
+		if apiErr.Code == wechat.CodeOutOfWindow {
+			status = store.OutcomeOutOfWindow
+		}
+		log.InfoContext(ctx, "outgoing refused by wechat", "errcode", apiErr.Code)
+		o.finish(ctx, c, status, apiErr.Code, err)
+		return
+	}
+	if c.item.Attempt >= o.opts.MaxAttempts {
+		log.ErrorContext(ctx, "outgoing failed after all attempts", "err", err)
+		o.finish(ctx, c, store.OutcomeFailed, 0, err)
+		return
+	}
+	o.metrics.outboxRetries.Inc()
+	due := o.opts.Now().Add(o.backoff(c.item.Attempt))
+	log.WarnContext(ctx, "outgoing failed, will retry", "err", err, "retry_at", due)
+	if err := o.q.Retry(ctx, OutboxQueue, c.item.ID, c.item.Attempt, due); err != nil {
+		// The lease still expires and the item comes back; nothing is lost.
+		log.ErrorContext(ctx, "reschedule outgoing failed", "err", err)
+	}
+}
+
+// backoff doubles from one second per attempt, capped at MaxBackoff.
+func (o *Outbox) backoff(attempt int) time.Duration {
+	d := time.Second
+	for i := 1; i < attempt && d < o.opts.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, o.opts.MaxBackoff)
+}
+
+func (o *Outbox) sendOne(ctx context.Context, m Outgoing) error {
+	switch m.Kind {
+	case OutText:
+		return o.send.SendText(ctx, m.To, m.Text)
+	case OutMenu:
+		return o.send.SendMenu(ctx, m.To, m.Text, m.Items, m.Tail)
+	case OutTemplate:
+		if m.Template == nil {
+			return &wechat.APIError{API: "outbox", Code: -2, Msg: "template message without template"}
+		}
+		t := *m.Template
+		t.To = m.To
+		if t.ClientMsgID == "" {
+			t.ClientMsgID = m.ID // WeChat drops a resend with the same client_msg_id
+		}
+		_, err := o.send.SendTemplate(ctx, t)
+		return err
+	case OutNotice:
+		if m.Notice == nil {
+			return &wechat.APIError{API: "outbox", Code: -2, Msg: "notice without notice"}
+		}
+		n := *m.Notice
+		n.To = m.To
+		return o.send.SendNotice(ctx, n)
+	default:
+		return &wechat.APIError{API: "outbox", Code: -2, Msg: "unknown kind " + m.Kind}
+	}
+}
+
+func (o *Outbox) finish(ctx context.Context, c claimed, status store.OutcomeStatus, code int, cause error) {
+	oc := store.Outcome{MessageID: c.msg.ID, Status: status, ErrCode: code, Attempts: c.item.Attempt, At: o.opts.Now()}
+	if cause != nil {
+		oc.Detail = cause.Error()
+	}
+	if err := o.out.PutOutcome(ctx, oc, o.opts.OutcomeTTL); err != nil {
+		o.log.ErrorContext(ctx, "record outcome failed", "id", c.msg.ID, "err", err)
+	}
+	if err := o.q.Ack(ctx, OutboxQueue, c.item.ID, c.item.Attempt); err != nil {
+		o.log.WarnContext(ctx, "ack outgoing failed", "id", c.msg.ID, "err", err)
+	}
+	o.metrics.outboxDone.WithLabelValues(string(status)).Inc()
+	if o.opts.OnOutcome != nil {
+		o.opts.OnOutcome(ctx, c.msg, oc)
+	}
+}

@@ -1,0 +1,388 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"huimin/bot/wechat"
+	"huimin/flows"
+	"huimin/store"
+)
+
+// Dispatcher turns an event into replies; the flows engine satisfies it.
+type Dispatcher interface {
+	Dispatch(ctx context.Context, ev flows.Event) ([]flows.Reply, error)
+}
+
+// Deliveries de-duplicates WeChat's repeated deliveries of one message.
+type Deliveries interface {
+	BeginDelivery(ctx context.Context, key string, ttl time.Duration) (store.Delivery, bool, error)
+	FinishDelivery(ctx context.Context, key string, reply []byte, ttl time.Duration) error
+	GetDelivery(ctx context.Context, key string) (store.Delivery, error)
+}
+
+// InboxQueue holds events whose answer was not ready within the reply
+// budget, until their replies are safely in the outbox.
+const InboxQueue = "inbox"
+
+// WebhookOptions tunes the webhook; the zero value works.
+type WebhookOptions struct {
+	MaxBody int64 // default 64 KiB
+	// Budget is how long to wait for the flow before answering "success"
+	// and sending the reply through the outbox instead (default 3s).
+	Budget   time.Duration
+	DedupTTL time.Duration // default 10m
+	// ProcessTimeout bounds one dispatch that overran the budget (default 30s).
+	ProcessTimeout time.Duration
+	// InboxLease is how long an overrunning dispatch may take before the
+	// inbox worker of any instance takes the event over (default 2m).
+	InboxLease time.Duration
+	// Sorry is what a person is told when a flow fails.
+	Sorry string
+	Now   func() time.Time
+}
+
+// Webhook serves GET and POST /wechat.
+type Webhook struct {
+	codec    *wechat.Codec
+	disp     Dispatcher
+	seen     Deliveries
+	outbox   *Outbox
+	inbox    DueQueue
+	metrics  *Metrics
+	log      *slog.Logger
+	opts     WebhookOptions
+	inflight sync.WaitGroup
+	runner   *queueRunner
+}
+
+// NewWebhook returns the webhook handler. Call Run to start the inbox
+// worker and Wait on shutdown for dispatches still running.
+func NewWebhook(codec *wechat.Codec, disp Dispatcher, seen Deliveries, inbox DueQueue, outbox *Outbox, m *Metrics, log *slog.Logger, opts WebhookOptions) *Webhook {
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = 64 << 10
+	}
+	if opts.Budget <= 0 {
+		opts.Budget = 3 * time.Second
+	}
+	if opts.DedupTTL <= 0 {
+		opts.DedupTTL = 10 * time.Minute
+	}
+	if opts.ProcessTimeout <= 0 {
+		opts.ProcessTimeout = 30 * time.Second
+	}
+	if opts.InboxLease <= 0 {
+		opts.InboxLease = 2 * time.Minute
+	}
+	if opts.Sorry == "" {
+		opts.Sorry = "抱歉，系统暂时忙，请稍后再试。"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	h := &Webhook{codec: codec, disp: disp, seen: seen, outbox: outbox, inbox: inbox, metrics: m, log: log.With("component", "webhook"), opts: opts}
+	h.runner = newQueueRunner(inbox, InboxQueue, 8, opts.InboxLease, 5*time.Second, opts.Now, h.log, h.replayInbox)
+	return h
+}
+
+// Register adds the webhook's routes to mux.
+func (h *Webhook) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /wechat", h.verify)
+	mux.HandleFunc("POST /wechat", h.receive)
+}
+
+// Run replays inbox events whose dispatch was cut short (a crash) until ctx ends.
+func (h *Webhook) Run(ctx context.Context) { h.runner.Run(ctx) }
+
+// Wait blocks until dispatches that overran the budget have finished.
+func (h *Webhook) Wait() { h.inflight.Wait() }
+
+// verify answers WeChat's URL check when the URL is saved in the console.
+func (h *Webhook) verify(w http.ResponseWriter, r *http.Request) {
+	echo, err := h.codec.VerifyURL(r.URL.Query())
+	if err != nil {
+		h.reject(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, echo)
+}
+
+func (h *Webhook) reject(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusBadRequest
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.Is(err, wechat.ErrSignature):
+		code = http.StatusForbidden
+	case errors.As(err, &tooBig):
+		code = http.StatusRequestEntityTooLarge
+	}
+	h.metrics.messages.WithLabelValues("unknown", "rejected").Inc()
+	h.log.WarnContext(r.Context(), "webhook request rejected", "status", code, "remote", r.RemoteAddr, "err", err)
+	http.Error(w, http.StatusText(code), code)
+}
+
+// receive handles one delivery of a message or event.
+func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBody))
+	if err != nil {
+		h.reject(w, r, err)
+		return
+	}
+	req, err := h.codec.Open(r.URL.Query(), body)
+	if err != nil {
+		h.reject(w, r, err)
+		return
+	}
+	ev := req.Event()
+	key := wechat.DedupKey(req.Message)
+	log := h.log.With("openid", ev.From, "msg_type", ev.RawType, "key", key)
+	log.DebugContext(r.Context(), "message received", "text", ev.Text)
+
+	ctx := r.Context()
+	d, first, err := h.seen.BeginDelivery(ctx, key, h.opts.DedupTTL)
+	if err != nil {
+		// Nothing was accepted: WeChat retries, and the retry may succeed.
+		log.ErrorContext(ctx, "record delivery failed", "err", err)
+		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	var plain []byte
+	var outcome string
+	takeover := false
+	if !first {
+		h.metrics.duplicates.Inc()
+		plain, takeover = h.awaitFirst(ctx, d, start)
+		outcome = "duplicate"
+		if takeover {
+			log.WarnContext(ctx, "first delivery was never answered; handling the retry")
+		}
+	}
+	if first || takeover {
+		plain, outcome = h.handleFirst(ctx, log, req, ev, key)
+	}
+	out, err := h.codec.Seal(req, plain)
+	if err != nil {
+		log.ErrorContext(ctx, "seal reply failed", "err", err)
+		out = []byte("success")
+	}
+	if len(plain) > 0 {
+		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	} else {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	}
+	_, _ = w.Write(out)
+	h.metrics.messages.WithLabelValues(string(ev.Kind), outcome).Inc()
+	h.metrics.replySeconds.Observe(time.Since(start).Seconds())
+}
+
+type dispatched struct {
+	replies []flows.Reply
+}
+
+// handleFirst dispatches the event and returns the passive reply. When the
+// flow is not done within the budget it returns no reply ("success") and
+// the replies go out through the outbox when they are ready; the event is
+// parked in the inbox first, so that a crash meanwhile loses nothing.
+func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat.Request, ev flows.Event, key string) ([]byte, string) {
+	done := make(chan dispatched, 1)
+	h.inflight.Add(1)
+	go func() {
+		defer h.inflight.Done()
+		// The dispatch outlives the request when it overruns the budget.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.opts.ProcessTimeout)
+		defer cancel()
+		done <- dispatched{h.dispatch(dctx, log, ev)}
+	}()
+	timer := time.NewTimer(h.opts.Budget)
+	defer timer.Stop()
+	select {
+	case res := <-done:
+		plain := h.answer(ctx, log, req, ev, key, res.replies)
+		if err := h.seen.FinishDelivery(ctx, key, plain, h.opts.DedupTTL); err != nil {
+			log.ErrorContext(ctx, "finish delivery failed", "err", err)
+		}
+		if len(plain) == 0 {
+			return nil, "empty"
+		}
+		return plain, "replied"
+	case <-timer.C:
+	}
+	// Over budget: park the event, answer "success", send later.
+	parked := h.park(ctx, log, ev, key)
+	if err := h.seen.FinishDelivery(ctx, key, nil, h.opts.DedupTTL); err != nil {
+		log.ErrorContext(ctx, "finish delivery failed", "err", err)
+	}
+	h.inflight.Add(1)
+	go func() {
+		defer h.inflight.Done()
+		res := <-done
+		bctx := context.WithoutCancel(ctx)
+		if err := h.outbox.Enqueue(bctx, outgoing(ev, key, res.replies, 0)...); err != nil {
+			log.ErrorContext(bctx, "enqueue late replies failed; the inbox will replay the event", "err", err)
+			return
+		}
+		if parked {
+			if err := h.inbox.Cancel(bctx, InboxQueue, key); err != nil {
+				log.WarnContext(bctx, "unpark event failed", "err", err)
+			}
+		}
+	}()
+	return nil, "async"
+}
+
+func (h *Webhook) dispatch(ctx context.Context, log *slog.Logger, ev flows.Event) []flows.Reply {
+	replies, err := h.disp.Dispatch(ctx, ev)
+	if err != nil {
+		log.ErrorContext(ctx, "flow failed", "err", err)
+		return []flows.Reply{{Kind: flows.ReplyText, Text: h.opts.Sorry}}
+	}
+	return replies
+}
+
+// answer renders the first reply to the sender as the passive reply and
+// puts the others in the outbox.
+func (h *Webhook) answer(ctx context.Context, log *slog.Logger, req *wechat.Request, ev flows.Event, key string, replies []flows.Reply) []byte {
+	var plain []byte
+	rest := replies
+	if len(replies) > 0 && (replies[0].To == "" || replies[0].To == ev.From) {
+		var err error
+		plain, err = h.codec.TextReply(req.Message, RenderText(replies[0]))
+		if err != nil {
+			log.ErrorContext(ctx, "render reply failed", "err", err)
+		} else {
+			rest = replies[1:]
+		}
+	}
+	if len(rest) > 0 {
+		if err := h.outbox.Enqueue(ctx, outgoing(ev, key, rest, len(replies)-len(rest))...); err != nil {
+			log.ErrorContext(ctx, "enqueue replies failed", "err", err)
+		}
+	}
+	return plain
+}
+
+// park stores the event in the inbox, due when an overrunning dispatch
+// should long have finished; Cancel removes it once the replies are queued.
+func (h *Webhook) park(ctx context.Context, log *slog.Logger, ev flows.Event, key string) bool {
+	payload, err := json.Marshal(parkedEvent{Key: key, Event: ev})
+	if err == nil {
+		_, err = h.inbox.Schedule(ctx, InboxQueue, store.DueItem{ID: key, Due: h.opts.Now().Add(h.opts.InboxLease), Payload: payload})
+	}
+	if err != nil {
+		log.ErrorContext(ctx, "park event failed", "err", err)
+		return false
+	}
+	return true
+}
+
+type parkedEvent struct {
+	Key   string      `json:"key"`
+	Event flows.Event `json:"event"`
+}
+
+// replayInbox dispatches events whose first dispatch never queued its
+// replies (the process died), and queues the replies.
+func (h *Webhook) replayInbox(ctx context.Context, items []store.DueItem) {
+	for _, it := range items {
+		var p parkedEvent
+		if err := json.Unmarshal(it.Payload, &p); err != nil {
+			h.log.ErrorContext(ctx, "undecodable inbox item dropped", "id", it.ID, "err", err)
+			_ = h.inbox.Cancel(ctx, InboxQueue, it.ID)
+			continue
+		}
+		log := h.log.With("openid", p.Event.From, "key", p.Key)
+		log.WarnContext(ctx, "replaying event whose replies were never queued")
+		dctx, cancel := context.WithTimeout(ctx, h.opts.ProcessTimeout)
+		replies := h.dispatch(dctx, log, p.Event)
+		cancel()
+		if err := h.outbox.Enqueue(ctx, outgoing(p.Event, p.Key, replies, 0)...); err != nil {
+			log.ErrorContext(ctx, "enqueue replayed replies failed", "err", err)
+			continue // the lease runs out and the event is replayed again
+		}
+		if err := h.inbox.Ack(ctx, InboxQueue, it.ID, it.Attempt); err != nil {
+			log.WarnContext(ctx, "ack inbox item failed", "err", err)
+		}
+	}
+}
+
+// awaitFirst answers a repeated delivery with what the first one answered,
+// waiting for it while it is still being handled (another instance, or a
+// retry that arrived early). takeover is true when the first delivery was
+// never answered: its process died before it could answer or park the
+// event (WeChat retries after 5 s, long after the reply budget), so this
+// delivery must handle the message itself or it would be lost.
+func (h *Webhook) awaitFirst(ctx context.Context, d store.Delivery, start time.Time) (plain []byte, takeover bool) {
+	deadline := start.Add(h.opts.Budget + 500*time.Millisecond)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !d.Done && time.Now().Before(deadline) {
+		if h.opts.Now().Sub(d.CreatedAt) > h.opts.Budget+time.Second {
+			return nil, true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, false
+		case <-tick.C:
+		}
+		next, err := h.seen.GetDelivery(ctx, d.Key)
+		if err != nil {
+			return nil, false
+		}
+		d = next
+	}
+	return d.Reply, false
+}
+
+// outgoing turns replies to ev into outbox messages with IDs derived from
+// the delivery key, so queuing them twice sends them once.
+func outgoing(ev flows.Event, key string, replies []flows.Reply, offset int) []Outgoing {
+	out := make([]Outgoing, 0, len(replies))
+	for i, r := range replies {
+		to := r.To
+		if to == "" {
+			to = ev.From
+		}
+		m := Outgoing{ID: "r:" + key + ":" + strconv.Itoa(offset+i), To: to, Ref: key}
+		if r.Kind == flows.ReplyMenu && len(r.Options) > 0 {
+			m.Kind, m.Text, m.Tail = OutMenu, r.Text, r.Tail
+			for _, o := range r.Options {
+				m.Items = append(m.Items, wechat.MenuItem{ID: o.ID, Text: o.Text})
+			}
+		} else {
+			m.Kind, m.Text = OutText, RenderText(r)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// RenderText renders a reply as plain text: a menu's options become
+// numbered lines that an elderly person can answer with one digit.
+func RenderText(r flows.Reply) string {
+	if r.Kind != flows.ReplyMenu || len(r.Options) == 0 {
+		return r.Text
+	}
+	var b strings.Builder
+	if r.Text != "" {
+		b.WriteString(r.Text)
+		b.WriteString("\n")
+	}
+	for _, o := range r.Options {
+		fmt.Fprintf(&b, "%s. %s\n", o.ID, o.Text)
+	}
+	if r.Tail != "" {
+		b.WriteString(r.Tail)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}

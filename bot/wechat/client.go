@@ -1,0 +1,212 @@
+package wechat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+
+	"github.com/silenceper/wechat/v2/officialaccount"
+	offconfig "github.com/silenceper/wechat/v2/officialaccount/config"
+	"github.com/silenceper/wechat/v2/officialaccount/menu"
+	"github.com/silenceper/wechat/v2/officialaccount/message"
+	"github.com/silenceper/wechat/v2/util"
+)
+
+// WeChat errcodes the service branches on.
+// https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Global_Return_Code.html
+const (
+	CodeBusy            = -1
+	CodeInvalidToken    = 40001
+	CodeTokenExpired    = 42001
+	CodeInvalidTokenAlt = 40014
+	CodeInvalidOpenID   = 40003
+	CodeUnsubscribed    = 43004
+	CodeOutOfWindow     = 45015
+	CodeTooManyCS       = 45047
+	CodeRateLimited     = 45009
+)
+
+// APIError is WeChat's refusal of an API call: a non-zero errcode.
+type APIError struct {
+	API  string
+	Code int
+	Msg  string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("wechat %s: errcode %d: %s", e.API, e.Code, e.Msg)
+}
+
+// Temporary reports whether a later retry may succeed.
+func (e *APIError) Temporary() bool {
+	return e.Code == CodeBusy || e.Code == CodeRateLimited
+}
+
+// tokenRejected reports whether the access token itself was refused.
+func (e *APIError) tokenRejected() bool {
+	return e.Code == CodeInvalidToken || e.Code == CodeTokenExpired || e.Code == CodeInvalidTokenAlt
+}
+
+var errcodeText = regexp.MustCompile(`errcode\s*[=:]\s*(-?\d+)\s*,?\s*(?:errmsg|errormsg)\s*[=:]\s*(.*)$`)
+
+// classify turns the SDK's errors into *APIError where WeChat answered with
+// an errcode. The SDK returns *util.CommonError from some calls and plain
+// fmt.Errorf strings ("errcode=45015 , errmsg=…") from others, so both are
+// read here, in one place. Transport errors pass through unchanged.
+func classify(api string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ce, ok := errors.AsType[*util.CommonError](err); ok {
+		return &APIError{API: api, Code: int(ce.ErrCode), Msg: ce.ErrMsg}
+	}
+	if m := errcodeText.FindStringSubmatch(err.Error()); m != nil {
+		code, convErr := strconv.Atoi(m[1])
+		if convErr == nil {
+			return &APIError{API: api, Code: code, Msg: m[2]}
+		}
+	}
+	return fmt.Errorf("wechat %s: %w", api, err)
+}
+
+// Client calls the Official Account API through the SDK. Every call that
+// WeChat refuses for a stale access token refreshes it once and retries.
+//
+// The SDK's calls take no context; their time limit is the HTTP client's
+// timeout, set once at start-up (see ConfigureSDK).
+type Client struct {
+	tokens *tokenSource
+	cs     *message.Manager
+	tpl    *message.Template
+	sub    *message.Subscribe
+	menu   *menu.Menu
+}
+
+// ClientOptions configures NewClient.
+type ClientOptions struct {
+	AppID, AppSecret string
+	// Owner names this process for the token-refresh lock (host:pid).
+	Owner string
+	Log   *slog.Logger
+	// OnTokenFetch is called before each access-token fetch (for metrics and tests).
+	OnTokenFetch func()
+}
+
+// NewClient builds the SDK's Official Account and keeps each API client
+// (the SDK's lazy getters race, so they are called once, here).
+func NewClient(opts ClientOptions, cache TokenCache) *Client {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ts := newTokenSource(opts.AppID, opts.AppSecret, opts.Owner, cache, log, opts.OnTokenFetch)
+	oa := officialaccount.NewOfficialAccount(&offconfig.Config{
+		AppID:       opts.AppID,
+		AppSecret:   opts.AppSecret,
+		Cache:       sdkCache{cache},
+		UseStableAK: true,
+	})
+	oa.SetAccessTokenHandle(ts)
+	return &Client{
+		tokens: ts,
+		cs:     oa.GetCustomerMessageManager(),
+		tpl:    oa.GetTemplate(),
+		sub:    oa.GetSubscribe(),
+		menu:   oa.GetMenu(),
+	}
+}
+
+// call runs one SDK call, and once more after a token refresh when WeChat
+// says the token is invalid or expired.
+func (c *Client) call(ctx context.Context, api string, f func() error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	used, err := c.tokens.GetAccessTokenContext(ctx)
+	if err != nil {
+		return err
+	}
+	err = classify(api, f())
+	apiErr, ok := errors.AsType[*APIError](err)
+	if !ok || !apiErr.tokenRejected() {
+		return err
+	}
+	if _, err := c.tokens.invalidate(ctx, used); err != nil {
+		return err
+	}
+	return classify(api, f())
+}
+
+// SendText sends a customer-service text message.
+// https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Service_Center_messages.html
+func (c *Client) SendText(ctx context.Context, to, text string) error {
+	msg := message.NewCustomerTextMessage(to, Truncate(text, MaxTextBytes))
+	return c.call(ctx, "message/custom/send", func() error { return c.cs.Send(msg) })
+}
+
+// MenuItem is one tappable choice of a msgmenu.
+type MenuItem struct{ ID, Text string }
+
+// SendMenu sends a customer-service msgmenu: tappable choices that come
+// back as a text message with bizmsgmenuid set.
+func (c *Client) SendMenu(ctx context.Context, to, head string, items []MenuItem, tail string) error {
+	list := make([]message.MsgmenuItem, len(items))
+	for i, it := range items {
+		list[i] = message.MsgmenuItem{ID: it.ID, Content: it.Text}
+	}
+	msg := &message.CustomerMessage{
+		ToUser:  to,
+		Msgtype: "msgmenu",
+		Msgmenu: &message.MediaMsgmenu{HeadContent: head, List: list, TailContent: tail},
+	}
+	return c.call(ctx, "message/custom/send", func() error { return c.cs.Send(msg) })
+}
+
+// Template is a template message. ClientMsgID makes WeChat drop a resend.
+// https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html
+type Template struct {
+	To, TemplateID, URL, ClientMsgID string
+	Data                             map[string]string
+}
+
+// SendTemplate sends a template message and returns WeChat's msgid.
+func (c *Client) SendTemplate(ctx context.Context, t Template) (int64, error) {
+	data := make(map[string]*message.TemplateDataItem, len(t.Data))
+	for k, v := range t.Data {
+		data[k] = &message.TemplateDataItem{Value: v}
+	}
+	msg := &message.TemplateMessage{ToUser: t.To, TemplateID: t.TemplateID, URL: t.URL, Data: data, ClientMsgID: t.ClientMsgID}
+	var id int64
+	err := c.call(ctx, "message/template/send", func() error {
+		var err error
+		id, err = c.tpl.Send(msg)
+		return err
+	})
+	return id, err
+}
+
+// Notice is a subscribe notice (订阅通知), sent with bizsend.
+// https://developers.weixin.qq.com/doc/offiaccount/Subscription_Messages/api.html
+type Notice struct {
+	To, TemplateID, Page string
+	Data                 map[string]string
+}
+
+// SendNotice sends a subscribe notice.
+func (c *Client) SendNotice(ctx context.Context, n Notice) error {
+	data := make(map[string]*message.SubscribeDataItem, len(n.Data))
+	for k, v := range n.Data {
+		data[k] = &message.SubscribeDataItem{Value: v}
+	}
+	msg := &message.SubscribeMessage{ToUser: n.To, TemplateID: n.TemplateID, Page: n.Page, Data: data}
+	return c.call(ctx, "message/subscribe/bizsend", func() error { return c.sub.Send(msg) })
+}
+
+// PublishMenu replaces the account's custom menu.
+// https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
+func (c *Client) PublishMenu(ctx context.Context, buttons []*menu.Button) error {
+	return c.call(ctx, "menu/create", func() error { return c.menu.SetMenu(buttons) })
+}

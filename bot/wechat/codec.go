@@ -1,0 +1,213 @@
+package wechat
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/silenceper/wechat/v2/officialaccount/message"
+	"github.com/silenceper/wechat/v2/util"
+)
+
+// Errors Open returns; the webhook maps them to HTTP statuses.
+var (
+	// ErrSignature means signature or msg_signature is missing or wrong (403).
+	ErrSignature = errors.New("bad signature")
+	// ErrMalformed means the body or query cannot be understood (400).
+	ErrMalformed = errors.New("malformed request")
+	// ErrDecrypt means the ciphertext does not decrypt or carries another AppID (400).
+	ErrDecrypt = errors.New("cannot decrypt message")
+)
+
+// MaxTextBytes is WeChat's limit for a passive text reply's content.
+const MaxTextBytes = 2048
+
+// Codec verifies, opens and answers webhook requests for one account.
+type Codec struct {
+	token, appID, aesKey string
+	now                  func() time.Time
+}
+
+// NewCodec returns a Codec. aesKey may be empty (plain mode only); when it
+// is set, plaintext POSTs are refused because plain mode's signature does
+// not cover the body.
+func NewCodec(token, appID, aesKey string, now func() time.Time) *Codec {
+	if now == nil {
+		now = time.Now
+	}
+	return &Codec{token: token, appID: appID, aesKey: aesKey, now: now}
+}
+
+// Request is an opened webhook POST.
+type Request struct {
+	// Message is WeChat's decoded message or event.
+	Message *message.MixMessage
+	// Safe is true when the request was encrypted and the reply must be.
+	Safe bool
+	// Plain is the plaintext XML of the message.
+	Plain     []byte
+	timestamp string
+	nonce     string
+}
+
+// VerifyURL checks the GET handshake WeChat makes when the URL is saved in
+// the console and returns the echostr to echo back.
+func (c *Codec) VerifyURL(q url.Values) (string, error) {
+	if !c.signatureOK(q.Get("signature"), q.Get("timestamp"), q.Get("nonce")) {
+		return "", ErrSignature
+	}
+	echo := q.Get("echostr")
+	if echo == "" {
+		return "", fmt.Errorf("%w: no echostr", ErrMalformed)
+	}
+	return echo, nil
+}
+
+// Open verifies a POST's signatures, decrypts it when it is encrypted, and
+// decodes the message.
+func (c *Codec) Open(q url.Values, body []byte) (*Request, error) {
+	ts, nonce := q.Get("timestamp"), q.Get("nonce")
+	if !c.signatureOK(q.Get("signature"), ts, nonce) {
+		return nil, ErrSignature
+	}
+	req := &Request{timestamp: ts, nonce: nonce}
+	if q.Get("encrypt_type") == "aes" {
+		if c.aesKey == "" {
+			return nil, fmt.Errorf("%w: encrypted message but no aes_key configured", ErrMalformed)
+		}
+		var env message.EncryptedXMLMsg
+		if err := xml.Unmarshal(body, &env); err != nil {
+			return nil, fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
+		}
+		if env.EncryptedMsg == "" {
+			return nil, fmt.Errorf("%w: no Encrypt element", ErrMalformed)
+		}
+		want := util.Signature(c.token, ts, nonce, env.EncryptedMsg)
+		if !equal(q.Get("msg_signature"), want) {
+			return nil, ErrSignature
+		}
+		plain, err := c.decrypt(env.EncryptedMsg)
+		if err != nil {
+			return nil, err
+		}
+		req.Safe, req.Plain = true, plain
+	} else {
+		if c.aesKey != "" {
+			return nil, fmt.Errorf("%w: plaintext message while safe mode is configured", ErrMalformed)
+		}
+		req.Plain = body
+	}
+	var m message.MixMessage
+	if err := xml.Unmarshal(req.Plain, &m); err != nil {
+		return nil, fmt.Errorf("%w: message: %v", ErrMalformed, err)
+	}
+	if m.FromUserName == "" || m.MsgType == "" {
+		return nil, fmt.Errorf("%w: no FromUserName or MsgType", ErrMalformed)
+	}
+	req.Message = &m
+	return req, nil
+}
+
+// decrypt wraps util.DecryptMsg, which checks the AppID inside the
+// plaintext, and recovers from the panics its unchecked slicing can raise
+// on crafted ciphertext.
+func (c *Codec) decrypt(ciphertext string) (plain []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			plain, err = nil, fmt.Errorf("%w: %v", ErrDecrypt, r)
+		}
+	}()
+	_, plain, err = util.DecryptMsg(c.appID, ciphertext, c.aesKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrDecrypt, err)
+	}
+	return plain, nil
+}
+
+func (c *Codec) signatureOK(sig, ts, nonce string) bool {
+	if sig == "" || ts == "" || nonce == "" {
+		return false
+	}
+	return equal(sig, util.Signature(c.token, ts, nonce))
+}
+
+// equal compares in constant time: signatures are attacker-controlled.
+func equal(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// TextReply renders the plaintext passive reply carrying text to the sender
+// of m, cut to WeChat's size limit on a rune boundary.
+func (c *Codec) TextReply(m *message.MixMessage, text string) ([]byte, error) {
+	t := message.NewText(Truncate(text, MaxTextBytes))
+	t.ToUserName = m.FromUserName
+	t.FromUserName = m.ToUserName
+	t.CreateTime = c.now().Unix()
+	t.MsgType = message.MsgTypeText
+	out, err := xml.Marshal(t)
+	if err != nil {
+		return nil, fmt.Errorf("render text reply: %w", err)
+	}
+	return out, nil
+}
+
+// Seal turns a plaintext reply into the bytes to write: unchanged in plain
+// mode, encrypted and signed in safe mode. An empty reply becomes "success",
+// never an encrypted empty message.
+func (c *Codec) Seal(req *Request, plain []byte) ([]byte, error) {
+	if len(plain) == 0 {
+		return []byte("success"), nil
+	}
+	if !req.Safe {
+		return plain, nil
+	}
+	random := make([]byte, 16)
+	_, _ = rand.Read(random) // crypto/rand.Read never fails (Go 1.24+)
+	// util.EncryptMsg takes the 16 random bytes as an alphanumeric prefix;
+	// any bytes work for decryption, but WeChat's own replies use letters.
+	for i := range random {
+		random[i] = alnum[int(random[i])%len(alnum)]
+	}
+	enc, err := util.EncryptMsg(random, plain, c.appID, c.aesKey)
+	if err != nil {
+		return nil, fmt.Errorf("encrypt reply: %w", err)
+	}
+	now := c.now().Unix()
+	ts := strconv.FormatInt(now, 10)
+	out, err := xml.Marshal(message.ResponseEncryptedXMLMsg{
+		EncryptedMsg: string(enc),
+		MsgSignature: util.Signature(c.token, ts, req.nonce, string(enc)),
+		Timestamp:    now,
+		Nonce:        req.nonce,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("render encrypted reply: %w", err)
+	}
+	return out, nil
+}
+
+const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// Truncate cuts s to at most max bytes without splitting a UTF-8 sequence,
+// ending with "…" when it had to cut.
+func Truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	const ellipsis = "…"
+	cut := max - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	var b bytes.Buffer
+	b.WriteString(s[:cut])
+	b.WriteString(ellipsis)
+	return b.String()
+}

@@ -1,0 +1,335 @@
+package wechat
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/silenceper/wechat/v2/officialaccount/message"
+	"github.com/silenceper/wechat/v2/util"
+
+	"huimin/flows"
+)
+
+const (
+	testToken  = "testtoken"
+	testAppID  = "wx0123456789abcdef"
+	testAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+)
+
+var fixedNow = func() time.Time { return time.Unix(1764300000, 0) }
+
+const textXML = `<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[oUser1]]></FromUserName>` +
+	`<CreateTime>1764300000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好]]></Content>` +
+	`<MsgId>24938173591234567</MsgId></xml>`
+
+// signedPlain returns the query WeChat sends with a plain-mode POST.
+func signedPlain(token string) url.Values {
+	q := url.Values{"timestamp": {"1764300000"}, "nonce": {"n0nce"}, "openid": {"oUser1"}}
+	q.Set("signature", util.Signature(token, "1764300000", "n0nce"))
+	return q
+}
+
+// sealed encrypts plain like WeChat's safe mode and returns query and body.
+func sealed(t *testing.T, plain, appID string, compatible bool) (url.Values, []byte) {
+	t.Helper()
+	enc, err := util.EncryptMsg([]byte("0123456789abcdef"), []byte(plain), appID, testAESKey)
+	if err != nil {
+		t.Fatalf("EncryptMsg: %v", err)
+	}
+	q := signedPlain(testToken)
+	q.Set("encrypt_type", "aes")
+	q.Set("msg_signature", util.Signature(testToken, "1764300000", "n0nce", string(enc)))
+	body := `<xml><ToUserName><![CDATA[gh_test]]></ToUserName><Encrypt><![CDATA[` + string(enc) + `]]></Encrypt></xml>`
+	if compatible {
+		body = strings.Replace(plain, "</xml>", "<Encrypt><![CDATA["+string(enc)+"]]></Encrypt></xml>", 1)
+	}
+	return q, []byte(body)
+}
+
+func TestVerifyURL(t *testing.T) {
+	c := NewCodec(testToken, testAppID, "", fixedNow)
+	q := signedPlain(testToken)
+	q.Set("echostr", "echo123")
+	if got, err := c.VerifyURL(q); err != nil || got != "echo123" {
+		t.Fatalf("VerifyURL = %q, %v; want echo123", got, err)
+	}
+	q.Set("signature", "bad")
+	if _, err := c.VerifyURL(q); !errors.Is(err, ErrSignature) {
+		t.Fatalf("VerifyURL with bad signature: err = %v, want ErrSignature", err)
+	}
+}
+
+func TestOpen(t *testing.T) {
+	plainCodec := NewCodec(testToken, testAppID, "", fixedNow)
+	safeCodec := NewCodec(testToken, testAppID, testAESKey, fixedNow)
+	safeQ, safeBody := sealed(t, textXML, testAppID, false)
+	compatQ, compatBody := sealed(t, textXML, testAppID, true)
+	otherQ, otherBody := sealed(t, textXML, "wxSOMEONEELSE00000", false)
+
+	tampered := []byte(strings.Replace(string(safeBody), "<![CDATA[", "<![CDATA[AAAA", 2))
+	tamperedQ := url.Values{}
+	for k, v := range safeQ {
+		tamperedQ[k] = v
+	}
+	var env message.EncryptedXMLMsg
+	_ = xml.Unmarshal(tampered, &env)
+	tamperedQ.Set("msg_signature", util.Signature(testToken, "1764300000", "n0nce", env.EncryptedMsg))
+
+	noSig := signedPlain(testToken)
+	noSig.Del("signature")
+	badMsgSig := url.Values{}
+	for k, v := range safeQ {
+		badMsgSig[k] = v
+	}
+	badMsgSig.Set("msg_signature", "0000")
+
+	tests := []struct {
+		name     string
+		codec    *Codec
+		q        url.Values
+		body     []byte
+		wantErr  error
+		wantSafe bool
+	}{
+		{"plain", plainCodec, signedPlain(testToken), []byte(textXML), nil, false},
+		{"safe", safeCodec, safeQ, safeBody, nil, true},
+		{"compatible", safeCodec, compatQ, compatBody, nil, true},
+		{"wrong token", plainCodec, signedPlain("other"), []byte(textXML), ErrSignature, false},
+		{"no signature", plainCodec, noSig, []byte(textXML), ErrSignature, false},
+		{"malformed xml", plainCodec, signedPlain(testToken), []byte("<xml><ToUserName>"), ErrMalformed, false},
+		{"not xml", plainCodec, signedPlain(testToken), []byte("hello"), ErrMalformed, false},
+		{"empty message", plainCodec, signedPlain(testToken), []byte("<xml></xml>"), ErrMalformed, false},
+		{"bad msg_signature", safeCodec, badMsgSig, safeBody, ErrSignature, false},
+		{"tampered ciphertext", safeCodec, tamperedQ, tampered, ErrDecrypt, false},
+		{"other appid inside", safeCodec, otherQ, otherBody, ErrDecrypt, false},
+		{"plaintext in safe mode", safeCodec, signedPlain(testToken), []byte(textXML), ErrMalformed, false},
+		{"encrypted without key", plainCodec, safeQ, safeBody, ErrMalformed, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := tt.codec.Open(tt.q, tt.body)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Open err = %v, want %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if req.Safe != tt.wantSafe {
+				t.Errorf("Safe = %v, want %v", req.Safe, tt.wantSafe)
+			}
+			if got := req.Message.Content; got != "你好" {
+				t.Errorf("Content = %q, want 你好", got)
+			}
+			if got := DedupKey(req.Message); got != "m:24938173591234567" {
+				t.Errorf("DedupKey = %q, want m:24938173591234567 (MsgId beyond 2^53 kept exactly)", got)
+			}
+		})
+	}
+}
+
+// FuzzOpen checks that no input makes Open panic.
+func FuzzOpen(f *testing.F) {
+	_, safeBody := sealed(&testing.T{}, textXML, testAppID, false)
+	f.Add([]byte(textXML), "aes")
+	f.Add(safeBody, "aes")
+	f.Add([]byte("<xml><Encrypt>AAAA</Encrypt></xml>"), "aes")
+	f.Add([]byte(textXML), "")
+	c := NewCodec(testToken, testAppID, testAESKey, fixedNow)
+	f.Fuzz(func(t *testing.T, body []byte, enc string) {
+		q := signedPlain(testToken)
+		q.Set("encrypt_type", enc)
+		var env message.EncryptedXMLMsg
+		_ = xml.Unmarshal(body, &env)
+		q.Set("msg_signature", util.Signature(testToken, "1764300000", "n0nce", env.EncryptedMsg))
+		_, _ = c.Open(q, body)
+	})
+}
+
+func TestSealRoundTrip(t *testing.T) {
+	c := NewCodec(testToken, testAppID, testAESKey, fixedNow)
+	q, body := sealed(t, textXML, testAppID, false)
+	req, err := c.Open(q, body)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	plain, err := c.TextReply(req.Message, "收到")
+	if err != nil {
+		t.Fatalf("TextReply: %v", err)
+	}
+	out, err := c.Seal(req, plain)
+	if err != nil {
+		t.Fatalf("Seal: %v", err)
+	}
+	var resp message.ResponseEncryptedXMLMsg
+	if err := xml.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("reply is not XML: %v\n%s", err, out)
+	}
+	ts := fmt.Sprint(resp.Timestamp)
+	if want := util.Signature(testToken, ts, resp.Nonce, resp.EncryptedMsg); resp.MsgSignature != want {
+		t.Errorf("MsgSignature = %s, want %s", resp.MsgSignature, want)
+	}
+	_, got, err := util.DecryptMsg(testAppID, resp.EncryptedMsg, testAESKey)
+	if err != nil {
+		t.Fatalf("DecryptMsg: %v", err)
+	}
+	var txt message.Text
+	if err := xml.Unmarshal(got, &txt); err != nil {
+		t.Fatalf("decrypted reply: %v", err)
+	}
+	if txt.Content != "收到" || txt.ToUserName != "oUser1" || txt.FromUserName != "gh_test" || txt.MsgType != "text" {
+		t.Errorf("reply = %+v, want text 收到 from gh_test to oUser1", txt)
+	}
+	if out, _ := c.Seal(req, nil); string(out) != "success" {
+		t.Errorf("Seal(nil) = %q, want success (never an encrypted empty message)", out)
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	long := strings.Repeat("民", 1000) // 3000 bytes
+	tests := []struct {
+		name string
+		in   string
+		max  int
+	}{
+		{"short", "你好", 2048},
+		{"chinese", long, 2048},
+		{"mixed", "a" + long, 2048},
+		{"emoji", strings.Repeat("😀", 600), 2048},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Truncate(tt.in, tt.max)
+			if len(got) > tt.max {
+				t.Errorf("len = %d, want <= %d", len(got), tt.max)
+			}
+			if !utf8.ValidString(got) {
+				t.Errorf("result is not valid UTF-8")
+			}
+			if len(tt.in) <= tt.max && got != tt.in {
+				t.Errorf("short text changed: %q", got)
+			}
+		})
+	}
+}
+
+func TestEvent(t *testing.T) {
+	head := `<ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[oUser1]]></FromUserName><CreateTime>1764300000</CreateTime>`
+	ev := func(inner string) string { return "<xml>" + head + inner + "</xml>" }
+	tests := []struct {
+		name string
+		xml  string
+		want flows.Event
+	}{
+		{"text", ev(`<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[低保]]></Content><MsgId>1</MsgId>`),
+			flows.Event{Kind: flows.KindText, Text: "低保", MsgID: "1"}},
+		{"menu tap", ev(`<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[满意]]></Content><MsgId>2</MsgId><bizmsgmenuid>3</bizmsgmenuid>`),
+			flows.Event{Kind: flows.KindText, Text: "满意", MsgID: "2", Key: "3"}},
+		{"voice", ev(`<MsgType><![CDATA[voice]]></MsgType><MediaId><![CDATA[m1]]></MediaId><Format><![CDATA[amr]]></Format><Recognition><![CDATA[我要申请低保]]></Recognition><MsgId>3</MsgId>`),
+			flows.Event{Kind: flows.KindVoice, Text: "我要申请低保", MediaID: "m1", MsgID: "3"}},
+		{"image", ev(`<MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://p/1.jpg]]></PicUrl><MediaId><![CDATA[m2]]></MediaId><MsgId>4</MsgId>`),
+			flows.Event{Kind: flows.KindImage, PicURL: "http://p/1.jpg", MediaID: "m2", MsgID: "4"}},
+		{"video", ev(`<MsgType><![CDATA[video]]></MsgType><MediaId><![CDATA[m3]]></MediaId><MsgId>5</MsgId>`),
+			flows.Event{Kind: flows.KindVideo, MediaID: "m3", MsgID: "5"}},
+		{"shortvideo", ev(`<MsgType><![CDATA[shortvideo]]></MsgType><MediaId><![CDATA[m4]]></MediaId><MsgId>6</MsgId>`),
+			flows.Event{Kind: flows.KindShortVideo, MediaID: "m4", MsgID: "6"}},
+		{"location", ev(`<MsgType><![CDATA[location]]></MsgType><Location_X>22.54</Location_X><Location_Y>114.05</Location_Y><Scale>15</Scale><Label><![CDATA[福田区]]></Label><MsgId>7</MsgId>`),
+			flows.Event{Kind: flows.KindLocation, Lat: 22.54, Lng: 114.05, Label: "福田区", MsgID: "7"}},
+		{"link", ev(`<MsgType><![CDATA[link]]></MsgType><Title><![CDATA[t]]></Title><Description><![CDATA[d]]></Description><Url><![CDATA[http://x]]></Url><MsgId>8</MsgId>`),
+			flows.Event{Kind: flows.KindLink, Title: "t", Description: "d", URL: "http://x", MsgID: "8"}},
+		{"subscribe", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event>`),
+			flows.Event{Kind: flows.KindSubscribe}},
+		{"subscribe by qr", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event><EventKey><![CDATA[qrscene_officer:42]]></EventKey><Ticket><![CDATA[tk]]></Ticket>`),
+			flows.Event{Kind: flows.KindSubscribe, Key: "qrscene_officer:42", Scene: "officer:42"}},
+		{"unsubscribe", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[unsubscribe]]></Event>`),
+			flows.Event{Kind: flows.KindUnsubscribe}},
+		{"scan", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[officer:42]]></EventKey>`),
+			flows.Event{Kind: flows.KindScan, Key: "officer:42", Scene: "officer:42"}},
+		{"report location", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[LOCATION]]></Event><Latitude>22.5</Latitude><Longitude>114.1</Longitude><Precision>30</Precision>`),
+			flows.Event{Kind: flows.KindReportLocation, Lat: 22.5, Lng: 114.1}},
+		{"click", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[CLICK]]></Event><EventKey><![CDATA[line_1]]></EventKey>`),
+			flows.Event{Kind: flows.KindClick, Key: "line_1"}},
+		{"view", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[VIEW]]></Event><EventKey><![CDATA[https://mz.example/]]></EventKey>`),
+			flows.Event{Kind: flows.KindView, Key: "https://mz.example/", URL: "https://mz.example/"}},
+		{"template finished", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[TEMPLATESENDJOBFINISH]]></Event><MsgID>24938173591234568</MsgID><Status><![CDATA[success]]></Status>`),
+			flows.Event{Kind: flows.KindTemplateSent, Status: "success", MsgID: "24938173591234568"}},
+		{"notice popup", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe_msg_popup_event]]></Event><SubscribeMsgPopupEvent>` +
+			`<List><TemplateId><![CDATA[T1]]></TemplateId><SubscribeStatusString><![CDATA[accept]]></SubscribeStatusString><PopupScene>2</PopupScene></List>` +
+			`<List><TemplateId><![CDATA[T2]]></TemplateId><SubscribeStatusString><![CDATA[reject]]></SubscribeStatusString><PopupScene>2</PopupScene></List></SubscribeMsgPopupEvent>`),
+			flows.Event{Kind: flows.KindSubscribeNotice, Status: "subscribe_msg_popup_event",
+				Notices: []flows.Notice{{TemplateID: "T1", Status: "accept"}, {TemplateID: "T2", Status: "reject"}}}},
+		{"notice change", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe_msg_change_event]]></Event><SubscribeMsgChangeEvent>` +
+			`<List><TemplateId><![CDATA[T1]]></TemplateId><SubscribeStatusString><![CDATA[reject]]></SubscribeStatusString></List></SubscribeMsgChangeEvent>`),
+			flows.Event{Kind: flows.KindSubscribeNotice, Status: "subscribe_msg_change_event", Notices: []flows.Notice{{TemplateID: "T1", Status: "reject"}}}},
+		{"notice sent", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe_msg_sent_event]]></Event><SubscribeMsgSentEvent>` +
+			`<List><TemplateId><![CDATA[T1]]></TemplateId><MsgID>1</MsgID><ErrorCode>0</ErrorCode><ErrorStatus><![CDATA[success]]></ErrorStatus></List></SubscribeMsgSentEvent>`),
+			flows.Event{Kind: flows.KindSubscribeNotice, Status: "subscribe_msg_sent_event", Notices: []flows.Notice{{TemplateID: "T1", Status: "success"}}}},
+		{"unknown event", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[MASSSENDJOBFINISH]]></Event>`),
+			flows.Event{Kind: flows.KindOther}},
+		{"unknown type", ev(`<MsgType><![CDATA[miniprogrampage]]></MsgType><MsgId>9</MsgId>`),
+			flows.Event{Kind: flows.KindOther, MsgID: "9"}},
+	}
+	c := NewCodec(testToken, testAppID, "", fixedNow)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := c.Open(signedPlain(testToken), []byte(tt.xml))
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			got := req.Event()
+			want := tt.want
+			want.From, want.To, want.At = "oUser1", "gh_test", time.Unix(1764300000, 0)
+			got.RawType = ""
+			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+				t.Errorf("Event =\n %+v\nwant\n %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestDedupKeyEvents(t *testing.T) {
+	sub := &message.MixMessage{CommonToken: message.CommonToken{FromUserName: "o1", CreateTime: 100, MsgType: "event"}, Event: "subscribe"}
+	scan := &message.MixMessage{CommonToken: message.CommonToken{FromUserName: "o1", CreateTime: 100, MsgType: "event"}, Event: "SCAN"}
+	if DedupKey(sub) == DedupKey(scan) {
+		t.Errorf("subscribe and SCAN in the same second share key %q", DedupKey(sub))
+	}
+	again := *sub
+	if DedupKey(sub) != DedupKey(&again) {
+		t.Errorf("same event got different keys")
+	}
+}
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      error
+		wantCode int
+	}{
+		{"custom send text", fmt.Errorf("customer msg send error : errcode=45015 , errmsg=response out of time limit or subscription is canceled"), 45015},
+		{"template text", fmt.Errorf("template msg send error : errcode=40001 , errmsg=invalid credential"), 40001},
+		{"stable token text", fmt.Errorf("get stable access_token error : errcode=40125 , errormsg=invalid appsecret"), 40125},
+		{"common error", util.NewCommonError("SendSubscribeMessage", 43101, "user refuse to accept the msg"), 43101},
+		{"busy", fmt.Errorf("x : errcode=-1 , errmsg=system error"), -1},
+		{"transport", fmt.Errorf("http post error : uri=x , statusCode=500"), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := classify("api", tt.err)
+			apiErr, ok := errors.AsType[*APIError](err)
+			if tt.wantCode == 0 {
+				if ok {
+					t.Fatalf("classify = APIError %v, want a transport error", apiErr)
+				}
+				return
+			}
+			if !ok || apiErr.Code != tt.wantCode {
+				t.Fatalf("classify = %v, want errcode %d", err, tt.wantCode)
+			}
+		})
+	}
+}

@@ -1,0 +1,132 @@
+package wechat
+
+import (
+	"encoding/xml"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/silenceper/wechat/v2/officialaccount/message"
+
+	"huimin/flows"
+)
+
+// Event turns the opened request's message into the project's event.
+// https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
+func (r *Request) Event() flows.Event {
+	m := r.Message
+	ev := flows.Event{
+		From:    string(m.FromUserName),
+		To:      string(m.ToUserName),
+		At:      time.Unix(m.CreateTime, 0),
+		RawType: string(m.MsgType),
+	}
+	if m.MsgID != 0 {
+		ev.MsgID = strconv.FormatInt(m.MsgID, 10)
+	}
+	switch m.MsgType {
+	case message.MsgTypeText:
+		ev.Kind, ev.Text = flows.KindText, m.Content
+		if m.BizMsgMenuID != 0 {
+			// A tap on a msgmenu option: the option's ID is what was chosen.
+			ev.Key = strconv.FormatInt(m.BizMsgMenuID, 10)
+		}
+	case message.MsgTypeVoice:
+		ev.Kind, ev.Text, ev.MediaID = flows.KindVoice, m.Recognition, m.MediaID
+	case message.MsgTypeImage:
+		ev.Kind, ev.MediaID, ev.PicURL = flows.KindImage, m.MediaID, m.PicURL
+	case message.MsgTypeVideo:
+		ev.Kind, ev.MediaID = flows.KindVideo, m.MediaID
+	case message.MsgTypeShortVideo:
+		ev.Kind, ev.MediaID = flows.KindShortVideo, m.MediaID
+	case message.MsgTypeLocation:
+		ev.Kind, ev.Lat, ev.Lng, ev.Label = flows.KindLocation, m.LocationX, m.LocationY, m.Label
+	case message.MsgTypeLink:
+		ev.Kind, ev.Title, ev.Description, ev.URL = flows.KindLink, m.Title, m.Description, m.URL
+	case message.MsgTypeEvent:
+		ev.RawType += "/" + string(m.Event)
+		decodeEvent(m, r.Plain, &ev)
+	default:
+		ev.Kind = flows.KindOther
+	}
+	return ev
+}
+
+func decodeEvent(m *message.MixMessage, plain []byte, ev *flows.Event) {
+	ev.Key = m.EventKey
+	switch m.Event {
+	case message.EventSubscribe:
+		ev.Kind = flows.KindSubscribe
+		// A follow from a QR code carries EventKey "qrscene_<scene>".
+		ev.Scene = strings.TrimPrefix(m.EventKey, "qrscene_")
+		if ev.Scene == m.EventKey {
+			ev.Scene = ""
+		}
+	case message.EventUnsubscribe:
+		ev.Kind = flows.KindUnsubscribe
+	case message.EventScan:
+		ev.Kind, ev.Scene = flows.KindScan, m.EventKey
+	case message.EventLocation:
+		ev.Kind = flows.KindReportLocation
+		ev.Lat, _ = strconv.ParseFloat(m.Latitude, 64)
+		ev.Lng, _ = strconv.ParseFloat(m.Longitude, 64)
+	case message.EventClick:
+		ev.Kind = flows.KindClick
+	case message.EventView:
+		ev.Kind, ev.URL = flows.KindView, m.EventKey
+	case message.EventTemplateSendJobFinish:
+		ev.Kind, ev.Status = flows.KindTemplateSent, m.Status
+		// TEMPLATESENDJOBFINISH names the message MsgID, capital D.
+		ev.MsgID = strconv.FormatInt(m.TemplateMsgID, 10)
+	case message.EventSubscribeMsgPopupEvent, "subscribe_msg_change_event", "subscribe_msg_sent_event":
+		ev.Kind = flows.KindSubscribeNotice
+		ev.Status = string(m.Event)
+		ev.Notices = notices(plain)
+	default:
+		ev.Kind = flows.KindOther
+	}
+}
+
+// noticeEvents has the three subscribe-notice shapes. The SDK's
+// MixMessage keeps only the last List of a popup event and none of the
+// change and sent events, so the plaintext is decoded again here.
+// https://developers.weixin.qq.com/doc/offiaccount/Subscription_Messages/api.html
+type noticeEvents struct {
+	Popup  []noticeXML `xml:"SubscribeMsgPopupEvent>List"`
+	Change []noticeXML `xml:"SubscribeMsgChangeEvent>List"`
+	Sent   []noticeXML `xml:"SubscribeMsgSentEvent>List"`
+}
+
+type noticeXML struct {
+	TemplateID  string `xml:"TemplateId"`
+	Status      string `xml:"SubscribeStatusString"`
+	ErrorStatus string `xml:"ErrorStatus"`
+}
+
+func notices(plain []byte) []flows.Notice {
+	var ne noticeEvents
+	if err := xml.Unmarshal(plain, &ne); err != nil {
+		return nil
+	}
+	var out []flows.Notice
+	for _, list := range [][]noticeXML{ne.Popup, ne.Change, ne.Sent} {
+		for _, n := range list {
+			st := n.Status
+			if st == "" {
+				st = n.ErrorStatus
+			}
+			out = append(out, flows.Notice{TemplateID: n.TemplateID, Status: st})
+		}
+	}
+	return out
+}
+
+// DedupKey is the key WeChat's retries of one message share: MsgId for
+// messages, FromUserName+CreateTime for events (the event name is added
+// so a follow and a scan in the same second stay apart).
+func DedupKey(m *message.MixMessage) string {
+	if m.MsgType != message.MsgTypeEvent && m.MsgID != 0 {
+		return "m:" + strconv.FormatInt(m.MsgID, 10)
+	}
+	return "e:" + string(m.FromUserName) + ":" + strconv.FormatInt(m.CreateTime, 10) + ":" + string(m.Event)
+}
