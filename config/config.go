@@ -145,10 +145,8 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	if err := v.Unmarshal(&c); err != nil {
 		return Config{}, fmt.Errorf("decode config: %w", err)
 	}
-	if len(c.Redis.Addrs) == 1 && strings.Contains(c.Redis.Addrs[0], ",") {
-		// A list from the environment arrives as one comma-separated string.
-		c.Redis.Addrs = splitList(c.Redis.Addrs[0])
-	}
+	// A list from the environment arrives as one comma-separated string.
+	c.Redis.Addrs = splitList(strings.Join(c.Redis.Addrs, ","))
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}

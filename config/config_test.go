@@ -1,0 +1,136 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+var minimal = map[string]string{
+	"HUIMIN_WECHAT_APP_ID":     "wx123",
+	"HUIMIN_WECHAT_APP_SECRET": "secret-value",
+	"HUIMIN_WECHAT_TOKEN":      "tok123",
+}
+
+func TestLoadFromEnvironmentOnly(t *testing.T) {
+	c, err := Load("", env(minimal))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.Store.Driver != "bolt" || c.HTTP.Addr != ":8080" || c.WeChat.ReplyBudget != 3*time.Second {
+		t.Errorf("defaults not applied: %+v", c)
+	}
+	if c.WeChat.Token != "tok123" {
+		t.Errorf("wechat.token = %q, want tok123 from HUIMIN_WECHAT_TOKEN", c.WeChat.Token)
+	}
+}
+
+func TestLoadFileAndEnvOverride(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "h.yaml")
+	yaml := "http:\n  addr: \":9000\"\nstore:\n  driver: redis\nredis:\n  addrs: [\"a:1\", \"b:2\"]\nwechat:\n  app_id: wxfile\n  reply_budget: 2s\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := map[string]string{
+		"HUIMIN_WECHAT_APP_SECRET": "s",
+		"HUIMIN_WECHAT_TOKEN":      "tok123",
+		"HUIMIN_HTTP_ADDR":         ":9100",
+		"HUIMIN_REDIS_PASSWORD":    "pw",
+	}
+	c, err := Load(path, env(e))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.HTTP.Addr != ":9100" {
+		t.Errorf("http.addr = %q, want :9100 (environment beats file)", c.HTTP.Addr)
+	}
+	if c.WeChat.AppID != "wxfile" || c.WeChat.ReplyBudget != 2*time.Second {
+		t.Errorf("file values lost: app_id %q reply_budget %s", c.WeChat.AppID, c.WeChat.ReplyBudget)
+	}
+	if got := strings.Join(c.Redis.RedisAddrs(), ","); got != "a:1,b:2" {
+		t.Errorf("redis addrs = %q, want a:1,b:2", got)
+	}
+	if c.Redis.Password != "pw" {
+		t.Errorf("redis.password not read from the environment")
+	}
+}
+
+func TestEnvList(t *testing.T) {
+	e := map[string]string{"HUIMIN_STORE_DRIVER": "redis", "HUIMIN_REDIS_ADDRS": "a:1, b:2,c:3"}
+	for k, v := range minimal {
+		e[k] = v
+	}
+	c, err := Load("", env(e))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got := strings.Join(c.Redis.Addrs, "|"); got != "a:1|b:2|c:3" {
+		t.Errorf("redis.addrs = %q, want a:1|b:2|c:3", got)
+	}
+}
+
+func TestValidateNamesKeyAndProblem(t *testing.T) {
+	tests := []struct {
+		name, key, val, want string
+	}{
+		{"short aes key", "HUIMIN_WECHAT_AES_KEY", "abc", "wechat.aes_key: must be 43 characters"},
+		{"driver", "HUIMIN_STORE_DRIVER", "mysql", `store.driver: must be bolt or redis, not "mysql"`},
+		{"redis without addr", "HUIMIN_STORE_DRIVER", "redis", "redis.addr: must be set"},
+		{"budget", "HUIMIN_WECHAT_REPLY_BUDGET", "6s", "wechat.reply_budget: must be positive and at most 4.5s"},
+		{"log level", "HUIMIN_LOG_LEVEL", "loud", "log.level: must be debug, info, warn or error"},
+		{"token", "HUIMIN_WECHAT_TOKEN", "x", "wechat.token: must be 3 to 32 characters"},
+		{"api base", "HUIMIN_WECHAT_API_BASE_URL", "ftp://x", "wechat.api_base_url: must be an http or https URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := map[string]string{}
+			for k, v := range minimal {
+				e[k] = v
+			}
+			e[tt.key] = tt.val
+			_, err := Load("", env(e))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Load err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := Load("", env(nil)); err == nil || !strings.Contains(err.Error(), "wechat.app_secret: must be set") {
+		t.Errorf("empty environment: err = %v, want missing wechat.app_secret named", err)
+	}
+	if _, err := Load("/nonexistent/h.yaml", env(minimal)); err == nil {
+		t.Errorf("missing file: want an error")
+	}
+}
+
+func TestMaskedHidesSecrets(t *testing.T) {
+	e := map[string]string{"HUIMIN_WECHAT_AES_KEY": strings.Repeat("k", 43), "HUIMIN_REDIS_PASSWORD": "redispassword"}
+	for k, v := range minimal {
+		e[k] = v
+	}
+	c, err := Load("", env(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := c.Masked()
+	for _, secret := range []string{"secret-value", "tok123", strings.Repeat("k", 43), "redispassword"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("Masked() shows secret %q:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "app_id: wx123") {
+		t.Errorf("Masked() hides non-secret app_id:\n%s", out)
+	}
+}
+
+func TestExampleConfigLoads(t *testing.T) {
+	if _, err := Load("huimin.example.yaml", env(minimal)); err != nil {
+		t.Fatalf("the example configuration does not load: %v", err)
+	}
+}
