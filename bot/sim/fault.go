@@ -1,0 +1,187 @@
+package sim
+
+import (
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// FaultKind names a failure the simulator can be told to produce.
+type FaultKind string
+
+// Faults that can be switched on (and off with Fault.Off).
+const (
+	// FaultOutOfWindow answers 45015 to customer-service messages for Fault.OpenID, as if
+	// the 48-hour window had closed.
+	FaultOutOfWindow FaultKind = "out_of_window"
+	// FaultHTTP500 answers HTTP 500 to API calls on Fault.Path, or on every /cgi-bin/ path
+	// when Path is empty.
+	FaultHTTP500 FaultKind = "http_500"
+	// FaultDelay delays API answers on Fault.Path (or every path) by Fault.DelayMS; the
+	// delay ends early when the caller gives up.
+	FaultDelay FaultKind = "delay"
+	// FaultErrCode answers Fault.ErrCode (e.g. -1 "system error") on Fault.Path (or every path).
+	FaultErrCode FaultKind = "errcode"
+	// FaultExpireTokens expires every access token now (it has no Off).
+	FaultExpireTokens FaultKind = "expire_tokens"
+	// FaultClear switches every fault off.
+	FaultClear FaultKind = "clear"
+)
+
+// Fault describes one failure to switch on or off. It is also the body of POST /sim/api/faults.
+type Fault struct {
+	Kind    FaultKind `json:"kind"`
+	OpenID  string    `json:"openid,omitempty"`
+	Path    string    `json:"path,omitempty"` // e.g. "/cgi-bin/message/custom/send"; empty: all API paths
+	DelayMS int       `json:"delay_ms,omitempty"`
+	ErrCode int       `json:"errcode,omitempty"`
+	Off     bool      `json:"off,omitempty"` // switch this fault off instead of on
+}
+
+// faultState holds the faults that are on.
+type faultState struct {
+	outOfWindow map[string]bool
+	http500     map[string]bool          // path ("" = all) → on
+	delay       map[string]time.Duration // path ("" = all) → delay
+	errcode     map[string]int           // path ("" = all) → errcode
+}
+
+// newFaultState returns an empty faultState.
+func newFaultState() faultState {
+	return faultState{
+		outOfWindow: make(map[string]bool),
+		http500:     make(map[string]bool),
+		delay:       make(map[string]time.Duration),
+		errcode:     make(map[string]int),
+	}
+}
+
+// SetFault switches f on (or off when f.Off is set).
+func (s *Simulator) SetFault(f Fault) error {
+	if f.Path != "" && !strings.HasPrefix(f.Path, "/cgi-bin/") {
+		return fmt.Errorf("set fault %s: path %q is not an API path under /cgi-bin/", f.Kind, f.Path)
+	}
+	if f.Kind == FaultExpireTokens {
+		s.ExpireTokens()
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch f.Kind {
+	case FaultOutOfWindow:
+		if f.OpenID == "" {
+			return fmt.Errorf("set fault %s: openid is required", f.Kind)
+		}
+		setOrDelete(s.faults.outOfWindow, f.OpenID, true, f.Off)
+	case FaultHTTP500:
+		setOrDelete(s.faults.http500, f.Path, true, f.Off)
+	case FaultDelay:
+		if f.DelayMS <= 0 && !f.Off {
+			return fmt.Errorf("set fault %s: delay_ms must be positive", f.Kind)
+		}
+		setOrDelete(s.faults.delay, f.Path, time.Duration(f.DelayMS)*time.Millisecond, f.Off)
+	case FaultErrCode:
+		if f.ErrCode == 0 && !f.Off {
+			return fmt.Errorf("set fault %s: errcode must be non-zero", f.Kind)
+		}
+		setOrDelete(s.faults.errcode, f.Path, f.ErrCode, f.Off)
+	case FaultClear:
+		s.faults = newFaultState()
+	default:
+		return fmt.Errorf("set fault: unknown kind %q", f.Kind)
+	}
+	return nil
+}
+
+// ClearFaults switches every fault off.
+func (s *Simulator) ClearFaults() {
+	_ = s.SetFault(Fault{Kind: FaultClear}) // FaultClear cannot fail
+}
+
+// Faults lists the faults that are on, in a stable order.
+func (s *Simulator) Faults() []Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Fault
+	for _, id := range slices.Sorted(maps.Keys(s.faults.outOfWindow)) {
+		out = append(out, Fault{Kind: FaultOutOfWindow, OpenID: id})
+	}
+	for _, p := range slices.Sorted(maps.Keys(s.faults.http500)) {
+		out = append(out, Fault{Kind: FaultHTTP500, Path: p})
+	}
+	for _, p := range slices.Sorted(maps.Keys(s.faults.delay)) {
+		out = append(out, Fault{Kind: FaultDelay, Path: p, DelayMS: int(s.faults.delay[p].Milliseconds())})
+	}
+	for _, p := range slices.Sorted(maps.Keys(s.faults.errcode)) {
+		out = append(out, Fault{Kind: FaultErrCode, Path: p, ErrCode: s.faults.errcode[p]})
+	}
+	return out
+}
+
+// setOrDelete sets m[k] = v, or deletes k when off.
+func setOrDelete[V any](m map[string]V, k string, v V, off bool) {
+	if off {
+		delete(m, k)
+		return
+	}
+	m[k] = v
+}
+
+// Calls reports how many requests reached path (e.g. "/cgi-bin/stable_token"), faults included.
+func (s *Simulator) Calls(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[path]
+}
+
+// CallCounts returns a copy of the per-path call counts.
+func (s *Simulator) CallCounts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.calls)
+}
+
+// apiMiddleware counts every WeChat API call and applies the switched-on faults before h.
+func (s *Simulator) apiMiddleware(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.Path
+		s.mu.Lock()
+		s.calls[path]++
+		delay, hasDelay := lookupFault(s.faults.delay, path)
+		fail500, _ := lookupFault(s.faults.http500, path)
+		code, hasCode := lookupFault(s.faults.errcode, path)
+		s.mu.Unlock()
+		s.log.DebugContext(r.Context(), "api call", "path", path)
+
+		if hasDelay {
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return // the caller gave up; nobody reads the answer
+			}
+		}
+		if fail500 {
+			http.Error(w, "500 Internal Server Error", http.StatusInternalServerError)
+			return
+		}
+		if hasCode {
+			writeErr(w, wxErr(code))
+			return
+		}
+		h(w, r)
+	})
+}
+
+// lookupFault returns the fault for path, falling back to the all-paths entry.
+func lookupFault[V any](m map[string]V, path string) (V, bool) {
+	if v, ok := m[path]; ok {
+		return v, true
+	}
+	v, ok := m[""]
+	return v, ok
+}
