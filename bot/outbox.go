@@ -52,6 +52,7 @@ type Sender interface {
 // OutcomeStore records how each outbound message ended.
 type OutcomeStore interface {
 	PutOutcome(ctx context.Context, o store.Outcome, ttl time.Duration) error
+	GetOutcome(ctx context.Context, messageID string) (store.Outcome, error)
 }
 
 // OutboxOptions tunes the outbox; the zero value works.
@@ -113,11 +114,16 @@ func NewOutbox(q DueQueue, out OutcomeStore, send Sender, m *Metrics, log *slog.
 	return o
 }
 
-// Enqueue stores messages for sending. Messages whose ID is already in the
-// outbox are not added again.
+// Enqueue stores messages for sending. A message whose ID is already in
+// the outbox, or was already sent or refused, is not added again.
 func (o *Outbox) Enqueue(ctx context.Context, msgs ...Outgoing) error {
 	now := o.opts.Now()
 	for i, m := range msgs {
+		if _, err := o.out.GetOutcome(ctx, m.ID); err == nil {
+			continue
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("check outcome of %s: %w", m.ID, err)
+		}
 		if m.CreatedAt.IsZero() {
 			m.CreatedAt = now
 		}
@@ -125,9 +131,9 @@ func (o *Outbox) Enqueue(ctx context.Context, msgs ...Outgoing) error {
 		if err != nil {
 			return fmt.Errorf("encode outgoing %s: %w", m.ID, err)
 		}
-		// Later messages of one call are due a microsecond later so that a
-		// recipient receives them in order.
-		due := now.Add(time.Duration(i) * time.Microsecond)
+		// Messages of one call are due a microsecond apart, all by now, so
+		// that a recipient receives them in order.
+		due := now.Add(time.Duration(i-len(msgs)+1) * time.Microsecond)
 		if _, err := o.q.Schedule(ctx, OutboxQueue, store.DueItem{ID: m.ID, Due: due, Payload: payload}); err != nil {
 			return fmt.Errorf("enqueue outgoing %s: %w", m.ID, err)
 		}

@@ -241,7 +241,15 @@ func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat
 	return nil, "async"
 }
 
-func (h *Webhook) dispatch(ctx context.Context, log *slog.Logger, ev flows.Event) []flows.Reply {
+// dispatch runs the flow; a flow's error or panic becomes a polite apology
+// (it runs on its own goroutine, where a panic would end the process).
+func (h *Webhook) dispatch(ctx context.Context, log *slog.Logger, ev flows.Event) (replies []flows.Reply) {
+	defer func() {
+		if v := recover(); v != nil {
+			log.ErrorContext(ctx, "flow panicked", "panic", v)
+			replies = []flows.Reply{{Kind: flows.ReplyText, Text: h.opts.Sorry}}
+		}
+	}()
 	replies, err := h.disp.Dispatch(ctx, ev)
 	if err != nil {
 		log.ErrorContext(ctx, "flow failed", "err", err)

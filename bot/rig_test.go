@@ -1,0 +1,180 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"huimin/bot/sim"
+	"huimin/bot/wechat"
+	"huimin/flows"
+	"huimin/store"
+	"huimin/store/boltstore"
+)
+
+const (
+	rigAppID  = sim.DefaultAppID
+	rigSecret = sim.DefaultAppSecret
+	rigToken  = sim.DefaultToken
+	rigAESKey = "aHVpbWluVGVzdEFFU0tleUZvclNpbXVsYXRvck9ubHk"
+)
+
+// wechatAPI routes the SDK's requests to the running test's simulator. The
+// SDK's URL rewrite is process-wide, so it is set once in TestMain and the
+// tests of this package do not run in parallel.
+var wechatAPI atomic.Pointer[http.Handler]
+
+func TestMain(m *testing.M) {
+	router := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := wechatAPI.Load()
+		if h == nil {
+			http.Error(w, "no simulator", http.StatusBadGateway)
+			return
+		}
+		(*h).ServeHTTP(w, r)
+	}))
+	wechat.ConfigureSDK(router.URL, 5*time.Second)
+	code := m.Run()
+	router.Close()
+	os.Exit(code)
+}
+
+// countingDispatcher wraps the welcome responder, counts dispatches, and
+// can hold them until released or make them panic.
+type countingDispatcher struct {
+	next  Dispatcher
+	calls atomic.Int64
+	gate  chan struct{} // when non-nil, Dispatch waits for it to close
+	panic bool
+}
+
+func (d *countingDispatcher) Dispatch(ctx context.Context, ev flows.Event) ([]flows.Reply, error) {
+	d.calls.Add(1)
+	if d.gate != nil {
+		select {
+		case <-d.gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if d.panic {
+		panic("flow bug")
+	}
+	return d.next.Dispatch(ctx, ev)
+}
+
+// clock is real time plus an offset that tests move forward, shared by
+// the simulator (its 48-hour window) and a manually drained outbox.
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+type rig struct {
+	sim     *sim.Simulator
+	store   *boltstore.Store
+	disp    *countingDispatcher
+	webhook *Webhook
+	outbox  *Outbox
+	client  *wechat.Client
+	url     string // the webhook URL
+	aesKey  string
+	clock   *clock
+}
+
+type rigOptions struct {
+	mode   string // plain, compatible, safe
+	budget time.Duration
+	// manualOutbox leaves the outbox's runner stopped; the test drains it.
+	manualOutbox bool
+	onOutcome    func(context.Context, Outgoing, store.Outcome)
+}
+
+func newRig(t *testing.T, o rigOptions) *rig {
+	t.Helper()
+	if o.mode == "" {
+		o.mode = sim.ModePlain
+	}
+	aesKey := rigAESKey
+	if o.mode == sim.ModePlain {
+		aesKey = ""
+	}
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	st, err := boltstore.New(filepath.Join(t.TempDir(), "huimin.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+
+	var handler atomic.Pointer[http.Handler]
+	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*handler.Load()).ServeHTTP(w, r) }))
+	t.Cleanup(svc.Close)
+
+	clk := &clock{}
+	s := sim.New(sim.Options{
+		AppID: rigAppID, AppSecret: rigSecret, Token: rigToken, AESKey: aesKey, Mode: o.mode,
+		WebhookURL: svc.URL + "/wechat", Log: log, Now: clk.Now,
+	})
+	t.Cleanup(s.Close)
+	api := s.Handler()
+	wechatAPI.Store(&api)
+	t.Cleanup(func() { wechatAPI.Store(nil) })
+
+	welcome, err := flows.NewWelcome()
+	if err != nil {
+		t.Fatal(err)
+	}
+	disp := &countingDispatcher{next: welcome}
+	metrics := NewMetrics(prometheus.NewRegistry())
+	client := wechat.NewClient(wechat.ClientOptions{AppID: rigAppID, AppSecret: rigSecret, Owner: t.Name(), Log: log}, st)
+	outNow := time.Now
+	if o.manualOutbox {
+		outNow = clk.Now
+	}
+	outbox := NewOutbox(st, st, client, metrics, log, OutboxOptions{Poll: 20 * time.Millisecond, Now: outNow, OnOutcome: o.onOutcome})
+	codec := wechat.NewCodec(rigToken, rigAppID, aesKey, time.Now)
+	wh := NewWebhook(codec, disp, st, st, outbox, metrics, log, WebhookOptions{Budget: o.budget})
+	h := NewHandler(wh, st, prometheus.NewRegistry(), log)
+	handler.Store(&h)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	if !o.manualOutbox {
+		wg.Go(func() { outbox.Run(ctx) })
+	}
+	t.Cleanup(func() {
+		wh.Wait()
+		cancel()
+		wg.Wait()
+	})
+	return &rig{sim: s, store: st, disp: disp, webhook: wh, outbox: outbox, client: client, url: svc.URL + "/wechat", aesKey: aesKey, clock: clk}
+}
+
+// waitCtx bounds a wait for something asynchronous; it fails the test
+// rather than hanging it.
+func waitCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
