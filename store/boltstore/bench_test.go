@@ -1,7 +1,6 @@
 package boltstore_test
 
 import (
-	"fmt"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
@@ -74,11 +73,11 @@ func BenchmarkBeginDeliveryParallel(b *testing.B) {
 	s := benchStore(b)
 	ctx := b.Context()
 	b.SetParallelism(16)
-	var n atomicCounter
+	var n atomic.Int64
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, _, err := s.BeginDelivery(ctx, fmt.Sprint(n.next()), time.Hour); err != nil {
+			if _, _, err := s.BeginDelivery(ctx, strconv.FormatInt(n.Add(1), 10), time.Hour); err != nil {
 				b.Error(err)
 				return
 			}
@@ -107,8 +106,3 @@ func BenchmarkSessionGetPut(b *testing.B) {
 		}
 	}
 }
-
-// atomicCounter hands out distinct numbers to parallel benchmark loops.
-type atomicCounter struct{ n atomic.Int64 }
-
-func (c *atomicCounter) next() int64 { return c.n.Add(1) }

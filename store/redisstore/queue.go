@@ -1,0 +1,221 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"huimin/store"
+)
+
+// The queue scripts all take KEYS[1] due (zset), KEYS[2] items (hash),
+// KEYS[3] att (hash); see keys.go.
+
+// scheduleScript adds an item unless its ID is present, and changes nothing
+// otherwise. ARGV[1] id, ARGV[2] score, ARGV[3] payload. Returns 1 if added.
+const scheduleScript = `
+if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[3]) == 0 then
+	return 0
+end
+redis.call('HSET', KEYS[3], ARGV[1], 0)
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+return 1
+`
+
+// claimScript takes up to ARGV[2] items scored at or below ARGV[1] (now),
+// earliest first, rescores each to ARGV[3] (the lease end) and increments
+// its attempt. Returns a flat array of id, attempt, payload, score.
+const claimScript = `
+local hits = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+local out = {}
+for i = 1, #hits, 2 do
+	local id = hits[i]
+	redis.call('ZADD', KEYS[1], ARGV[3], id)
+	out[#out + 1] = id
+	out[#out + 1] = redis.call('HINCRBY', KEYS[3], id, 1)
+	out[#out + 1] = redis.call('HGET', KEYS[2], id)
+	out[#out + 1] = tonumber(hits[i + 1])
+end
+return out
+`
+
+// ackScript removes an item if its attempt is still ARGV[2].
+// ARGV[1] id. Returns 1 if removed, 0 if the lease was lost.
+const ackScript = `
+if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then
+	return 0
+end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return 1
+`
+
+// retryScript rescores an item to ARGV[3] if its attempt is still ARGV[2].
+// ARGV[1] id. Returns 1 if rescheduled, 0 if the lease was lost.
+const retryScript = `
+if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then
+	return 0
+end
+redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
+return 1
+`
+
+// checkNames refuses an empty queue name or item ID.
+func checkNames(queue, id string) error {
+	if err := checkKey("queue name", queue); err != nil {
+		return err
+	}
+	return checkKey("item id", id)
+}
+
+// Schedule adds it to queue unless an item with it.ID is already there, in
+// which case it changes nothing and reports added=false. The item starts
+// with Attempt 0 whatever it.Attempt says. Due is kept to the microsecond.
+func (s *Store) Schedule(ctx context.Context, queue string, it store.DueItem) (bool, error) {
+	if err := checkNames(queue, it.ID); err != nil {
+		return false, fmt.Errorf("schedule %s/%s: %w", queue, it.ID, err)
+	}
+	due, err := score(it.Due)
+	if err != nil {
+		return false, fmt.Errorf("schedule %s/%s: due: %w", queue, it.ID, err)
+	}
+	added, err := s.scripts.schedule.Run(ctx, s.rdb, s.keys.queue(queue), it.ID, due, it.Payload).Int()
+	if err != nil {
+		return false, fmt.Errorf("schedule %s/%s: %w", queue, it.ID, err)
+	}
+	return added == 1, nil
+}
+
+// Claim takes up to limit items due at or before now, earliest first (ties
+// by ID), hides each until now+lease, increments its Attempt and returns
+// them, in one script. A returned item's Due is when it became claimable:
+// its scheduled time, the time given to Retry, or the end of its previous
+// lease.
+func (s *Store) Claim(ctx context.Context, queue string, now time.Time, limit int, lease time.Duration) ([]store.DueItem, error) {
+	items, err := s.claim(ctx, queue, now, limit, lease)
+	if err != nil {
+		return nil, fmt.Errorf("claim %s: %w", queue, err)
+	}
+	return items, nil
+}
+
+func (s *Store) claim(ctx context.Context, queue string, now time.Time, limit int, lease time.Duration) ([]store.DueItem, error) {
+	if limit <= 0 || lease <= 0 {
+		return nil, fmt.Errorf("limit %d and lease %v must be positive", limit, lease)
+	}
+	if err := checkKey("queue name", queue); err != nil {
+		return nil, err
+	}
+	nowS, err := score(now)
+	if err != nil {
+		return nil, fmt.Errorf("now: %w", err)
+	}
+	until, err := score(now.Add(lease))
+	if err != nil {
+		return nil, fmt.Errorf("lease end: %w", err)
+	}
+	res, err := s.scripts.claim.Run(ctx, s.rdb, s.keys.queue(queue), nowS, limit, until).Slice()
+	if err != nil {
+		return nil, err
+	}
+	if len(res)%4 != 0 {
+		return nil, fmt.Errorf("claim script returned %d values, want groups of 4", len(res))
+	}
+	out := make([]store.DueItem, 0, len(res)/4)
+	for i := 0; i < len(res); i += 4 {
+		id, ok1 := res[i].(string)
+		attempt, ok2 := res[i+1].(int64)
+		payload, ok3 := res[i+2].(string)
+		due, ok4 := res[i+3].(int64)
+		if !ok1 || !ok2 || !ok3 || !ok4 {
+			return nil, fmt.Errorf("claim script returned %T %T %T %T, want string int string int", res[i], res[i+1], res[i+2], res[i+3])
+		}
+		out = append(out, store.DueItem{ID: id, Due: scoreTime(due), Payload: []byte(payload), Attempt: int(attempt)})
+	}
+	return out, nil
+}
+
+// fenced runs a fencing script and turns its 0 into store.ErrLeaseLost.
+func (s *Store) fenced(ctx context.Context, script *goredis.Script, queue, id string, attempt int, extra ...any) error {
+	args := append([]any{id, strconv.Itoa(attempt)}, extra...)
+	ok, err := script.Run(ctx, s.rdb, s.keys.queue(queue), args...).Int()
+	if err != nil {
+		return err
+	}
+	if ok == 0 {
+		return store.ErrLeaseLost
+	}
+	return nil
+}
+
+// Ack removes a claimed item. It returns store.ErrLeaseLost when the item
+// was claimed again since (its Attempt is no longer attempt) or is gone.
+func (s *Store) Ack(ctx context.Context, queue, id string, attempt int) error {
+	err := s.fenced(ctx, s.scripts.ack, queue, id, attempt)
+	if errors.Is(err, store.ErrLeaseLost) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("ack %s/%s: %w", queue, id, err)
+	}
+	return nil
+}
+
+// Retry makes a claimed item due again at due, ending its lease, under the
+// same fencing rule as Ack. Its Attempt is kept, so the next Claim
+// increments it.
+func (s *Store) Retry(ctx context.Context, queue, id string, attempt int, due time.Time) error {
+	dueS, err := score(due)
+	if err != nil {
+		return fmt.Errorf("retry %s/%s: due: %w", queue, id, err)
+	}
+	err = s.fenced(ctx, s.scripts.retry, queue, id, attempt, dueS)
+	if errors.Is(err, store.ErrLeaseLost) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("retry %s/%s: %w", queue, id, err)
+	}
+	return nil
+}
+
+// Cancel removes an item whatever its state, in one MULTI/EXEC; an unknown
+// ID is no error.
+func (s *Store) Cancel(ctx context.Context, queue, id string) error {
+	k := s.keys.queue(queue)
+	_, err := s.rdb.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		p.ZRem(ctx, k[0], id)
+		p.HDel(ctx, k[1], id)
+		p.HDel(ctx, k[2], id)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cancel %s/%s: %w", queue, id, err)
+	}
+	return nil
+}
+
+// QueueStats counts the queue's items and those claimable at now (due, or
+// with a lease that has run out), in one pipelined round trip.
+func (s *Store) QueueStats(ctx context.Context, queue string, now time.Time) (store.QueueStats, error) {
+	nowS, err := score(now)
+	if err != nil {
+		return store.QueueStats{}, fmt.Errorf("queue stats %s: now: %w", queue, err)
+	}
+	k := s.keys.queue(queue)
+	var total, due *goredis.IntCmd
+	_, err = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		total = p.ZCard(ctx, k[0])
+		due = p.ZCount(ctx, k[0], "-inf", strconv.FormatInt(nowS, 10))
+		return nil
+	})
+	if err != nil {
+		return store.QueueStats{}, fmt.Errorf("queue stats %s: %w", queue, err)
+	}
+	return store.QueueStats{Total: total.Val(), Due: due.Val()}, nil
+}

@@ -1,0 +1,259 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"huimin/store"
+)
+
+// acquireLockScript takes or renews a lock.
+// KEYS[1] lock; ARGV[1] owner, ARGV[2] ttl in ms. Returns 1 when owner holds
+// the lock afterwards, else 0.
+const acquireLockScript = `
+local cur = redis.call('GET', KEYS[1])
+if cur == false or cur == ARGV[1] then
+	redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+	return 1
+end
+return 0
+`
+
+// releaseLockScript deletes a lock only if owner holds it.
+// KEYS[1] lock; ARGV[1] owner.
+const releaseLockScript = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+	return redis.call('DEL', KEYS[1])
+end
+return 0
+`
+
+// getJSON decodes the value at key into dst, or returns store.ErrNotFound.
+func (s *Store) getJSON(ctx context.Context, key string, dst any) error {
+	b, err := s.rdb.Get(ctx, key).Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return store.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, dst)
+}
+
+// setJSON stores v at key for ttl.
+func (s *Store) setJSON(ctx context.Context, key string, v any, ttl time.Duration) error {
+	px, err := pxTTL(ttl)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return s.rdb.Set(ctx, key, b, px).Err()
+}
+
+// GetSession returns openID's session, or store.ErrNotFound when there is
+// none or it expired.
+func (s *Store) GetSession(ctx context.Context, openID string) (store.Session, error) {
+	var sess store.Session
+	err := s.getJSON(ctx, s.keys.session(openID), &sess)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Session{}, err
+	}
+	if err != nil {
+		return store.Session{}, fmt.Errorf("get session %s: %w", openID, err)
+	}
+	return sess, nil
+}
+
+// PutSession stores sess under sess.OpenID for ttl.
+func (s *Store) PutSession(ctx context.Context, sess store.Session, ttl time.Duration) error {
+	err := checkKey("openid", sess.OpenID)
+	if err == nil {
+		err = s.setJSON(ctx, s.keys.session(sess.OpenID), sess, ttl)
+	}
+	if err != nil {
+		return fmt.Errorf("put session %s: %w", sess.OpenID, err)
+	}
+	return nil
+}
+
+// DeleteSession removes openID's session; a missing one is no error.
+func (s *Store) DeleteSession(ctx context.Context, openID string) error {
+	if err := s.rdb.Del(ctx, s.keys.session(openID)).Err(); err != nil {
+		return fmt.Errorf("delete session %s: %w", openID, err)
+	}
+	return nil
+}
+
+// BeginDelivery records key as being handled, in one SET NX GET: the caller
+// whose SET lands gets first=true, every other caller the existing record.
+func (s *Store) BeginDelivery(ctx context.Context, key string, ttl time.Duration) (store.Delivery, bool, error) {
+	d, first, err := s.beginDelivery(ctx, key, ttl)
+	if err != nil {
+		return store.Delivery{}, false, fmt.Errorf("begin delivery %s: %w", key, err)
+	}
+	return d, first, nil
+}
+
+func (s *Store) beginDelivery(ctx context.Context, key string, ttl time.Duration) (store.Delivery, bool, error) {
+	if err := checkKey("delivery key", key); err != nil {
+		return store.Delivery{}, false, err
+	}
+	px, err := pxTTL(ttl)
+	if err != nil {
+		return store.Delivery{}, false, err
+	}
+	d := store.Delivery{Key: key, CreatedAt: time.Now()}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return store.Delivery{}, false, err
+	}
+	old, err := s.rdb.SetArgs(ctx, s.keys.delivery(key), b, goredis.SetArgs{Mode: "NX", TTL: px, Get: true}).Result()
+	if errors.Is(err, goredis.Nil) {
+		return d, true, nil // there was no record, so ours was written
+	}
+	if err != nil {
+		return store.Delivery{}, false, err
+	}
+	var existing store.Delivery
+	if err := json.Unmarshal([]byte(old), &existing); err != nil {
+		return store.Delivery{}, false, err
+	}
+	return existing, false, nil
+}
+
+// FinishDelivery marks key done with reply and keeps it for ttl. It
+// recreates a record that expired while the message was being handled.
+// It reads the record first to keep its CreatedAt: two round trips, and no
+// race, since only the caller that got first=true finishes a delivery.
+func (s *Store) FinishDelivery(ctx context.Context, key string, reply []byte, ttl time.Duration) error {
+	if err := s.finishDelivery(ctx, key, reply, ttl); err != nil {
+		return fmt.Errorf("finish delivery %s: %w", key, err)
+	}
+	return nil
+}
+
+func (s *Store) finishDelivery(ctx context.Context, key string, reply []byte, ttl time.Duration) error {
+	if err := checkKey("delivery key", key); err != nil {
+		return err
+	}
+	if _, err := pxTTL(ttl); err != nil {
+		return err
+	}
+	var d store.Delivery
+	err := s.getJSON(ctx, s.keys.delivery(key), &d)
+	if errors.Is(err, store.ErrNotFound) {
+		d = store.Delivery{Key: key, CreatedAt: time.Now()}
+	} else if err != nil {
+		return err
+	}
+	d.Done, d.Reply = true, reply
+	return s.setJSON(ctx, s.keys.delivery(key), d, ttl)
+}
+
+// GetDelivery returns key's record, or store.ErrNotFound when it is unknown
+// or expired.
+func (s *Store) GetDelivery(ctx context.Context, key string) (store.Delivery, error) {
+	var d store.Delivery
+	err := s.getJSON(ctx, s.keys.delivery(key), &d)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Delivery{}, err
+	}
+	if err != nil {
+		return store.Delivery{}, fmt.Errorf("get delivery %s: %w", key, err)
+	}
+	return d, nil
+}
+
+// GetCache returns the cached value, or store.ErrNotFound.
+func (s *Store) GetCache(ctx context.Context, key string) (string, error) {
+	v, err := s.rdb.Get(ctx, s.keys.cache(key)).Result()
+	if errors.Is(err, goredis.Nil) {
+		return "", store.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("get cache %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// SetCache stores value under key for ttl.
+func (s *Store) SetCache(ctx context.Context, key, value string, ttl time.Duration) error {
+	px, err := pxTTL(ttl)
+	if err == nil {
+		err = checkKey("cache key", key)
+	}
+	if err == nil {
+		err = s.rdb.Set(ctx, s.keys.cache(key), value, px).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("set cache %s: %w", key, err)
+	}
+	return nil
+}
+
+// DeleteCache removes key; a missing key is no error.
+func (s *Store) DeleteCache(ctx context.Context, key string) error {
+	if err := s.rdb.Del(ctx, s.keys.cache(key)).Err(); err != nil {
+		return fmt.Errorf("delete cache %s: %w", key, err)
+	}
+	return nil
+}
+
+// AcquireLock takes the named lock for owner for ttl. It reports false when
+// another owner holds it; the holder taking it again extends it.
+func (s *Store) AcquireLock(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
+	px, err := pxTTL(ttl)
+	if err == nil {
+		err = checkKey("lock name", name)
+	}
+	if err != nil {
+		return false, fmt.Errorf("acquire lock %s: %w", name, err)
+	}
+	got, err := s.scripts.acquireLock.Run(ctx, s.rdb, []string{s.keys.lock(name)}, owner, px.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("acquire lock %s: %w", name, err)
+	}
+	return got == 1, nil
+}
+
+// ReleaseLock frees the named lock if owner holds it, and does nothing
+// otherwise.
+func (s *Store) ReleaseLock(ctx context.Context, name, owner string) error {
+	if err := s.scripts.releaseLock.Run(ctx, s.rdb, []string{s.keys.lock(name)}, owner).Err(); err != nil {
+		return fmt.Errorf("release lock %s: %w", name, err)
+	}
+	return nil
+}
+
+// PutOutcome records o under o.MessageID for ttl.
+func (s *Store) PutOutcome(ctx context.Context, o store.Outcome, ttl time.Duration) error {
+	err := checkKey("message id", o.MessageID)
+	if err == nil {
+		err = s.setJSON(ctx, s.keys.outcome(o.MessageID), o, ttl)
+	}
+	if err != nil {
+		return fmt.Errorf("put outcome %s: %w", o.MessageID, err)
+	}
+	return nil
+}
+
+// GetOutcome returns messageID's outcome, or store.ErrNotFound.
+func (s *Store) GetOutcome(ctx context.Context, messageID string) (store.Outcome, error) {
+	var o store.Outcome
+	err := s.getJSON(ctx, s.keys.outcome(messageID), &o)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Outcome{}, err
+	}
+	if err != nil {
+		return store.Outcome{}, fmt.Errorf("get outcome %s: %w", messageID, err)
+	}
+	return o, nil
+}

@@ -1,0 +1,235 @@
+package redisstore_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"huimin/store"
+	"huimin/store/redisstore"
+	"huimin/store/storetest"
+)
+
+var _ storetest.Store = (*redisstore.Store)(nil)
+
+// redisAddr is where the tests find Redis: HUIMIN_TEST_REDIS_ADDR, or the
+// local default that CI starts.
+func redisAddr() string {
+	if a := os.Getenv("HUIMIN_TEST_REDIS_ADDR"); a != "" {
+		return a
+	}
+	return "127.0.0.1:6379"
+}
+
+// tbFatal is the part of testing.TB the helpers below need.
+type tbFatal interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
+// newClient connects to the test Redis and fails (never skips) when it does
+// not answer: CI always runs one.
+func newClient(t tbFatal) *goredis.Client {
+	t.Helper()
+	addr := redisAddr()
+	rdb := goredis.NewClient(&goredis.Options{Addr: addr})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		_ = rdb.Close()
+		t.Fatalf("redis at %s does not answer (%v): start redis-server there or set HUIMIN_TEST_REDIS_ADDR", addr, err)
+	}
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
+// newPrefix returns a key prefix no other test uses and deletes its keys
+// when the test ends.
+func newPrefix(t tbFatal, rdb *goredis.Client) string {
+	t.Helper()
+	prefix := fmt.Sprintf("huimintest:%016x:", rand.Uint64())
+	t.Cleanup(func() {
+		// The test's context is gone by now.
+		if err := deletePrefix(context.Background(), rdb, prefix); err != nil {
+			t.Fatalf("delete test keys %s*: %v", prefix, err)
+		}
+	})
+	return prefix
+}
+
+// scanPrefix returns every key under prefix.
+func scanPrefix(ctx context.Context, rdb *goredis.Client, prefix string) ([]string, error) {
+	var all []string
+	iter := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
+	for iter.Next(ctx) {
+		all = append(all, iter.Val())
+	}
+	return all, iter.Err()
+}
+
+func deletePrefix(ctx context.Context, rdb *goredis.Client, prefix string) error {
+	keys, err := scanPrefix(ctx, rdb, prefix)
+	if err != nil || len(keys) == 0 {
+		return err
+	}
+	return rdb.Del(ctx, keys...).Err()
+}
+
+// advance makes d pass for the expiring keys under prefix: it shortens each
+// TTL by d and deletes the keys whose TTL that uses up.
+func advance(ctx context.Context, rdb *goredis.Client, prefix string, d time.Duration) error {
+	keys, err := scanPrefix(ctx, rdb, prefix)
+	if err != nil {
+		return err
+	}
+	ttls := make([]*goredis.DurationCmd, len(keys))
+	if _, err := rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for i, k := range keys {
+			ttls[i] = p.PTTL(ctx, k)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	_, err = rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for i, k := range keys {
+			ttl := ttls[i].Val()
+			if ttl <= 0 { // -1: no expiry (queues); -2: gone meanwhile
+				continue
+			}
+			if left := ttl - d; left > 0 {
+				p.PExpire(ctx, k, left)
+			} else {
+				p.Del(ctx, k)
+			}
+		}
+		return nil
+	})
+	return err
+}
+
+func TestContract(t *testing.T) {
+	rdb := newClient(t)
+	var (
+		mu       sync.Mutex
+		prefixes = make(map[storetest.Store]string)
+	)
+	storetest.Run(t, storetest.Harness{
+		New: func(t storetest.TB) storetest.Store {
+			prefix := newPrefix(t, rdb)
+			s := redisstore.New(rdb, redisstore.Options{Prefix: prefix})
+			mu.Lock()
+			defer mu.Unlock()
+			prefixes[s] = prefix
+			return s
+		},
+		Advance: func(t storetest.TB, s storetest.Store, d time.Duration) {
+			t.Helper()
+			mu.Lock()
+			prefix, ok := prefixes[s]
+			mu.Unlock()
+			if !ok {
+				t.Fatalf("Advance: store not made by this harness")
+			}
+			if err := advance(context.Background(), rdb, prefix, d); err != nil {
+				t.Fatalf("Advance(%v): %v", d, err)
+			}
+		},
+	})
+}
+
+// TestKeyLayout pins the key names that operators and dashboards rely on.
+func TestKeyLayout(t *testing.T) {
+	rdb := newClient(t)
+	prefix := newPrefix(t, rdb)
+	s := redisstore.New(rdb, redisstore.Options{Prefix: prefix})
+	ctx := t.Context()
+	due := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	steps := []struct {
+		name string
+		err  error
+	}{
+		{"PutSession", s.PutSession(ctx, store.Session{OpenID: "o1"}, time.Hour)},
+		{"BeginDelivery", func() error { _, _, err := s.BeginDelivery(ctx, "d1", time.Hour); return err }()},
+		{"SetCache", s.SetCache(ctx, "c1", "v", time.Hour)},
+		{"AcquireLock", func() error { _, err := s.AcquireLock(ctx, "l1", "a", time.Hour); return err }()},
+		{"PutOutcome", s.PutOutcome(ctx, store.Outcome{MessageID: "m1"}, time.Hour)},
+		{"Schedule", func() error { _, err := s.Schedule(ctx, "q1", store.DueItem{ID: "i1", Due: due}); return err }()},
+	}
+	for _, st := range steps {
+		if st.err != nil {
+			t.Fatalf("%s: %v", st.name, st.err)
+		}
+	}
+	tests := []struct {
+		key     string
+		typ     string
+		expires bool
+	}{
+		{"sess:o1", "string", true},
+		{"dlv:d1", "string", true},
+		{"cache:c1", "string", true},
+		{"lock:l1", "string", true},
+		{"out:m1", "string", true},
+		{"{q:q1}:due", "zset", false},
+		{"{q:q1}:items", "hash", false},
+		{"{q:q1}:att", "hash", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			key := prefix + tt.key
+			typ, err := rdb.Type(ctx, key).Result()
+			if err != nil {
+				t.Fatalf("TYPE %s: %v", key, err)
+			}
+			if typ != tt.typ {
+				t.Errorf("TYPE %s = %s, want %s", key, typ, tt.typ)
+			}
+			ttl, err := rdb.PTTL(ctx, key).Result()
+			if err != nil {
+				t.Fatalf("PTTL %s: %v", key, err)
+			}
+			if got := ttl > 0; got != tt.expires {
+				t.Errorf("PTTL %s = %v, want expiring %v", key, ttl, tt.expires)
+			}
+		})
+	}
+	if score, err := rdb.ZScore(ctx, prefix+"{q:q1}:due", "i1").Result(); err != nil || int64(score) != due.UnixMicro() {
+		t.Errorf("ZSCORE due i1 = %v, %v; want %d (unix µs)", score, err, due.UnixMicro())
+	}
+}
+
+// TestCloseLeavesClientOpen checks that the store does not close a client it
+// was given.
+func TestCloseLeavesClientOpen(t *testing.T) {
+	rdb := newClient(t)
+	s := redisstore.New(rdb, redisstore.Options{Prefix: newPrefix(t, rdb)})
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := rdb.Ping(t.Context()).Err(); err != nil {
+		t.Errorf("client Ping after store Close: got %v, want nil", err)
+	}
+}
+
+func TestDefaultPrefix(t *testing.T) {
+	rdb := newClient(t)
+	s := redisstore.New(rdb, redisstore.Options{})
+	// A key no one else uses, removed at once.
+	key := fmt.Sprintf("test-%016x", rand.Uint64())
+	t.Cleanup(func() { _ = rdb.Del(context.Background(), redisstore.DefaultPrefix+"cache:"+key).Err() })
+	if err := s.SetCache(t.Context(), key, "v", time.Minute); err != nil {
+		t.Fatalf("SetCache: %v", err)
+	}
+	got, err := rdb.Get(t.Context(), "huimin:cache:"+key).Result()
+	if err != nil || got != "v" {
+		t.Errorf("GET huimin:cache:%s = %q, %v; want \"v\"", key, got, err)
+	}
+}
