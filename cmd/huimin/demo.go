@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"huimin/bot/sim"
+	"huimin/config"
+)
+
+// Demo credentials: the simulator and the service share them. They are
+// not secrets: they only ever talk to the local simulator.
+const (
+	demoAppID     = sim.DefaultAppID
+	demoAppSecret = sim.DefaultAppSecret
+	demoToken     = sim.DefaultToken
+	demoAESKey    = "aHVpbWluRGVtb0FFU0tleUZvclNpbXVsYXRvck9ubHk"
+)
+
+func demoCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "address of the service")
+	simAddr := fs.String("sim-addr", "127.0.0.1:8081", "address of the WeChat simulator and its chat page")
+	data := fs.String("data", "huimin-demo.db", "embedded store file")
+	mode := fs.String("mode", sim.ModeSafe, "message mode: plain, compatible or safe")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	aesKey := demoAESKey
+	if *mode == sim.ModePlain {
+		aesKey = ""
+	}
+	simLn, err := net.Listen("tcp", *simAddr)
+	if err != nil {
+		return fmt.Errorf("listen for the simulator on %s: %w", *simAddr, err)
+	}
+	simURL := "http://" + simLn.Addr().String()
+
+	env := map[string]string{
+		"HUIMIN_HTTP_ADDR":           *addr,
+		"HUIMIN_WECHAT_APP_ID":       demoAppID,
+		"HUIMIN_WECHAT_APP_SECRET":   demoAppSecret,
+		"HUIMIN_WECHAT_TOKEN":        demoToken,
+		"HUIMIN_WECHAT_AES_KEY":      aesKey,
+		"HUIMIN_WECHAT_API_BASE_URL": simURL,
+		"HUIMIN_STORE_DRIVER":        "bolt",
+		"HUIMIN_STORE_PATH":          *data,
+		"HUIMIN_LOG_FORMAT":          "text",
+	}
+	cfg, err := config.Load("", func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		return getenv(k) // HUIMIN_LOG_LEVEL and the like still apply
+	})
+	if err != nil {
+		_ = simLn.Close()
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+
+	simulator := sim.New(sim.Options{
+		AppID: demoAppID, AppSecret: demoAppSecret, Token: demoToken, AESKey: aesKey, Mode: *mode,
+		WebhookURL: "http://" + *addr + "/wechat",
+		Log:        log.With("component", "sim"),
+	})
+	defer simulator.Close()
+	simSrv := &http.Server{Handler: simulator.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := simSrv.Serve(simLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("simulator stopped", "err", err)
+		}
+	}()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = simSrv.Shutdown(sctx)
+	}()
+
+	ready := make(chan string, 1)
+	go func() {
+		select {
+		case a := <-ready:
+			fmt.Fprintf(stdout, "\n  惠民 demo is running (%s mode, store %s).\n", *mode, *data)
+			fmt.Fprintf(stdout, "  Open the WeChat simulator and chat as a citizen:  %s/\n", simURL)
+			fmt.Fprintf(stdout, "  Service: http://%s  (webhook /wechat, /healthz, /readyz, /metrics)\n", a)
+			fmt.Fprintf(stdout, "  Press Ctrl+C to stop.\n\n")
+		case <-ctx.Done():
+		}
+	}()
+	return serve(ctx, cfg, log, ready)
+}
+
+func simCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8081", "address of the simulator and its chat page")
+	webhook := fs.String("webhook", "http://127.0.0.1:8080/wechat", "the service's webhook URL")
+	appID := fs.String("app-id", orEnv(getenv, "HUIMIN_WECHAT_APP_ID", demoAppID), "AppID")
+	secret := fs.String("app-secret", orEnv(getenv, "HUIMIN_WECHAT_APP_SECRET", demoAppSecret), "AppSecret")
+	token := fs.String("token", orEnv(getenv, "HUIMIN_WECHAT_TOKEN", demoToken), "Token")
+	aesKey := fs.String("aes-key", getenv("HUIMIN_WECHAT_AES_KEY"), "EncodingAESKey (empty: plain mode)")
+	mode := fs.String("mode", "", "plain, compatible or safe (default: safe when an AES key is set)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	simulator := sim.New(sim.Options{
+		AppID: *appID, AppSecret: *secret, Token: *token, AESKey: *aesKey, Mode: *mode,
+		WebhookURL: *webhook, Log: log,
+	})
+	defer simulator.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	srv := &http.Server{Handler: simulator.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	fmt.Fprintf(stdout, "WeChat simulator on http://%s/ (API base for the service: http://%s), posting to %s\n", ln.Addr(), ln.Addr(), *webhook)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("simulator: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+func orEnv(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}

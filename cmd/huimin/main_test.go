@@ -1,0 +1,318 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"huimin/bot/sim"
+)
+
+// TestMain lets the test binary stand in for the huimin binary: with
+// HUIMIN_TEST_CHILD set it runs the command in its arguments, so tests can
+// start, kill and restart a real service process.
+func TestMain(m *testing.M) {
+	if os.Getenv("HUIMIN_TEST_CHILD") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func envFunc(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestCheckConfig(t *testing.T) {
+	var out, errOut bytes.Buffer
+	env := map[string]string{"HUIMIN_WECHAT_APP_ID": "wx1", "HUIMIN_WECHAT_APP_SECRET": "topsecret", "HUIMIN_WECHAT_TOKEN": "tokentoken"}
+	if err := run(t.Context(), []string{"huimin", "check-config"}, envFunc(env), &out, &errOut); err != nil {
+		t.Fatalf("check-config: %v", err)
+	}
+	if !strings.Contains(out.String(), "app_id: wx1") || strings.Contains(out.String(), "topsecret") || strings.Contains(out.String(), "tokentoken") {
+		t.Errorf("check-config output shows a secret or misses app_id:\n%s", out.String())
+	}
+	env["HUIMIN_WECHAT_AES_KEY"] = "short"
+	err := run(t.Context(), []string{"huimin", "check-config"}, envFunc(env), &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "wechat.aes_key: must be 43 characters") {
+		t.Errorf("check-config with a bad key: err = %v, want the key and problem named", err)
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(t.Context(), []string{"huimin", "fly"}, envFunc(nil), &out, &errOut); err == nil {
+		t.Fatal("unknown command: want an error")
+	}
+	if !strings.Contains(errOut.String(), "usage: huimin") {
+		t.Errorf("unknown command prints no usage:\n%s", errOut.String())
+	}
+}
+
+// service is one huimin process started by a test.
+type service struct {
+	cmd    *exec.Cmd
+	served chan struct{}
+	logs   *bytes.Buffer
+	mu     *sync.Mutex
+	lines  chan string
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startService runs `huimin serve` in a child process with env, and
+// returns once it serves.
+func startService(t *testing.T, env map[string]string) *service {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "serve")
+	cmd.Env = append(os.Environ(), "HUIMIN_TEST_CHILD=1")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &service{cmd: cmd, served: make(chan struct{}), logs: &bytes.Buffer{}, mu: &sync.Mutex{}, lines: make(chan string, 1024)}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			s.mu.Lock()
+			s.logs.WriteString(line + "\n")
+			s.mu.Unlock()
+			select {
+			case s.lines <- line:
+			default:
+			}
+		}
+		close(s.lines)
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+		if t.Failed() {
+			s.mu.Lock()
+			t.Logf("service log:\n%s", s.logs.String())
+			s.mu.Unlock()
+		}
+	})
+	s.waitLog(t, "huimin serving")
+	return s
+}
+
+// waitLog waits for a log line containing want.
+func (s *service) waitLog(t *testing.T, want string) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case line, ok := <-s.lines:
+			if !ok {
+				t.Fatalf("service exited before logging %q", want)
+			}
+			if strings.Contains(line, want) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("service did not log %q within 30s", want)
+		}
+	}
+}
+
+func (s *service) kill(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.cmd.Wait()
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (s *service) stop(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Wait(); err != nil {
+		t.Fatalf("service did not stop cleanly on SIGTERM: %v", err)
+	}
+}
+
+// newSim starts a simulator that posts to webhook, and returns it with its URL.
+func newSim(t *testing.T, webhook string) (*sim.Simulator, string) {
+	s := sim.New(sim.Options{
+		AppID: demoAppID, AppSecret: demoAppSecret, Token: demoToken, AESKey: demoAESKey, Mode: sim.ModeSafe,
+		WebhookURL: webhook,
+	})
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { srv.Close(); s.Close() })
+	return s, srv.URL
+}
+
+func serviceEnv(addr, simURL string, extra map[string]string) map[string]string {
+	env := map[string]string{
+		"HUIMIN_HTTP_ADDR":            addr,
+		"HUIMIN_WECHAT_APP_ID":        demoAppID,
+		"HUIMIN_WECHAT_APP_SECRET":    demoAppSecret,
+		"HUIMIN_WECHAT_TOKEN":         demoToken,
+		"HUIMIN_WECHAT_AES_KEY":       demoAESKey,
+		"HUIMIN_WECHAT_API_BASE_URL":  simURL,
+		"HUIMIN_LOG_LEVEL":            "info",
+		"HUIMIN_OUTBOX_POLL_INTERVAL": "100ms",
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return env
+}
+
+// TestKillBeforeReplyIsDelivered kills the service with SIGKILL while a
+// customer-service reply it accepted cannot reach WeChat; after a restart
+// the reply goes out, once.
+func TestKillBeforeReplyIsDelivered(t *testing.T) {
+	addr := freeAddr(t)
+	s, simURL := newSim(t, "http://"+addr+"/wechat")
+	env := serviceEnv(addr, simURL, map[string]string{
+		"HUIMIN_STORE_DRIVER": "bolt",
+		"HUIMIN_STORE_PATH":   filepath.Join(t.TempDir(), "huimin.db"),
+	})
+	svc := startService(t, env)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+
+	if err := s.SetFault(sim.Fault{Kind: sim.FaultHTTP500, Path: "/cgi-bin/message/custom/send"}); err != nil {
+		t.Fatal(err)
+	}
+	// A follow is answered with a greeting at once and the menu by
+	// customer-service message, which now fails.
+	res, err := s.Send(ctx, sim.Message{OpenID: "oKill", Type: "event", Event: "subscribe"})
+	if err != nil || res.Reply == nil {
+		t.Fatalf("subscribe: %+v, %v", res, err)
+	}
+	svc.waitLog(t, "outgoing failed, will retry")
+	svc.kill(t)
+	s.ClearFaults()
+
+	svc = startService(t, env)
+	got, err := s.WaitReceived(ctx, "oKill", 2)
+	if err != nil {
+		t.Fatalf("the menu never arrived after the restart: %v", err)
+	}
+	if got[1].Kind != sim.KindCustom || got[1].Menu == nil {
+		t.Fatalf("second message = %+v, want the menu", got[1])
+	}
+	svc.stop(t)
+	if n := len(s.Received("oKill")); n != 2 {
+		t.Errorf("oKill received %d messages, want 2 (greeting, menu once)", n)
+	}
+	if n := s.Calls("/cgi-bin/message/custom/send"); n != 2 {
+		t.Errorf("custom/send called %d times, want 2 (one failure, one success)", n)
+	}
+}
+
+// TestTwoInstancesOnOneRedis runs two service processes on one Redis
+// prefix: every reply queued by either is sent exactly once.
+func TestTwoInstancesOnOneRedis(t *testing.T) {
+	redisAddr := os.Getenv("HUIMIN_TEST_REDIS_ADDR")
+	if redisAddr == "" {
+		redisAddr = "127.0.0.1:6379"
+	}
+	addrA, addrB := freeAddr(t), freeAddr(t)
+	// A round-robin balancer in front of the two, as in production.
+	var next atomic.Int64
+	lb := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		target := addrA
+		if next.Add(1)%2 == 0 {
+			target = addrB
+		}
+		r.SetURL(&url.URL{Scheme: "http", Host: target})
+	}})
+	t.Cleanup(lb.Close)
+	s, simURL := newSim(t, lb.URL+"/wechat")
+	prefix := fmt.Sprintf("huimintest:%d:", time.Now().UnixNano())
+	extra := map[string]string{"HUIMIN_STORE_DRIVER": "redis", "HUIMIN_REDIS_ADDR": redisAddr, "HUIMIN_REDIS_PREFIX": prefix}
+	a := startService(t, serviceEnv(addrA, simURL, extra))
+	b := startService(t, serviceEnv(addrB, simURL, extra))
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+
+	const n = 20
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if _, err := s.Send(ctx, sim.Message{OpenID: fmt.Sprintf("oTwin%02d", i), Type: "event", Event: "subscribe"}); err != nil {
+				t.Errorf("subscribe %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if _, err := s.WaitReceived(ctx, fmt.Sprintf("oTwin%02d", i), 2); err != nil {
+			t.Fatalf("oTwin%02d: %v", i, err)
+		}
+	}
+	for _, addr := range []string{addrA, addrB} {
+		if got := scrape(t, addr, `huimin_messages_total{outcome="replied",type="subscribe"}`); got != n/2 {
+			t.Errorf("instance %s answered %d follows, want %d", addr, got, n/2)
+		}
+	}
+	a.stop(t)
+	b.stop(t)
+	for i := range n {
+		if got := len(s.Received(fmt.Sprintf("oTwin%02d", i))); got != 2 {
+			t.Errorf("oTwin%02d received %d messages, want 2", i, got)
+		}
+	}
+	if got := s.Calls("/cgi-bin/message/custom/send"); got != n {
+		t.Errorf("custom/send called %d times, want %d", got, n)
+	}
+	if got := s.Calls("/cgi-bin/stable_token"); got > 2 {
+		t.Errorf("stable_token called %d times by two instances, want at most one each", got)
+	}
+}
+
+// scrape reads one counter from an instance's /metrics.
+func scrape(t *testing.T, addr, series string) int {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatalf("scrape %s: %v", addr, err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
+			var n int
+			fmt.Sscan(v, &n)
+			return n
+		}
+	}
+	return 0
+}

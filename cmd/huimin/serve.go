@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/robfig/cron/v3"
+
+	"huimin/bot"
+	"huimin/bot/wechat"
+	"huimin/config"
+	"huimin/flows"
+	"huimin/store/boltstore"
+	"huimin/store/redisstore"
+)
+
+func serveCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "YAML configuration file (optional; HUIMIN_* variables override it)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*path, getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+	return serve(ctx, cfg, log, nil)
+}
+
+func checkConfigCommand(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "YAML configuration file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*path, getenv)
+	if err != nil {
+		return fmt.Errorf("configuration is invalid:\n%w", err)
+	}
+	fmt.Fprint(stdout, cfg.Masked())
+	fmt.Fprintln(stdout, "# configuration is valid")
+	return nil
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level)) // validated by config
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// backend is everything the service needs from a store.
+type backend interface {
+	bot.Pinger
+	bot.Deliveries
+	bot.DueQueue
+	bot.OutcomeStore
+	wechat.TokenCache
+	Close() error
+}
+
+// openStore opens the configured backend. jobs gets the backend's
+// maintenance jobs for cron.
+func openStore(ctx context.Context, cfg config.Config) (backend, map[string]func(context.Context) error, error) {
+	switch cfg.Store.Driver {
+	case "redis":
+		client := goredis.NewUniversalClient(&goredis.UniversalOptions{
+			Addrs:      cfg.Redis.RedisAddrs(),
+			MasterName: cfg.Redis.MasterName,
+			Password:   cfg.Redis.Password,
+			DB:         cfg.Redis.DB,
+		})
+		s := redisstore.New(client, redisstore.Options{Prefix: cfg.Redis.Prefix})
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := s.Ping(pctx); err != nil {
+			_ = client.Close()
+			return nil, nil, fmt.Errorf("connect to redis %s: %w", strings.Join(cfg.Redis.RedisAddrs(), ","), err)
+		}
+		return redisBackend{s, client}, nil, nil
+	default:
+		s, err := boltstore.New(cfg.Store.Path, boltstore.Options{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
+		}
+		jobs := map[string]func(context.Context) error{
+			"purge_expired": func(ctx context.Context) error { _, err := s.PurgeExpired(ctx); return err },
+		}
+		return s, jobs, nil
+	}
+}
+
+// redisBackend closes the client the service created along with the store.
+type redisBackend struct {
+	*redisstore.Store
+	client goredis.UniversalClient
+}
+
+func (r redisBackend) Close() error { return r.client.Close() }
+
+// serve runs the service until ctx ends. ready, when set, receives the
+// listener's address once it accepts connections (tests and demo use it).
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- string) error {
+	st, jobs, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("close store failed", "err", err)
+		}
+	}()
+
+	wechat.ConfigureSDK(cfg.WeChat.APIBaseURL, cfg.WeChat.APITimeout)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := bot.NewMetrics(reg)
+	reg.MustRegister(bot.NewQueueDepthCollector(st, time.Now, log, bot.OutboxQueue, bot.InboxQueue))
+
+	host, _ := os.Hostname()
+	client := wechat.NewClient(wechat.ClientOptions{
+		AppID:        cfg.WeChat.AppID,
+		AppSecret:    cfg.WeChat.AppSecret,
+		Owner:        fmt.Sprintf("%s:%d", host, os.Getpid()),
+		Log:          log,
+		OnTokenFetch: metrics.TokenFetched,
+	}, st)
+	outbox := bot.NewOutbox(st, st, client, metrics, log, bot.OutboxOptions{
+		Workers:     cfg.Outbox.Workers,
+		MaxAttempts: cfg.Outbox.MaxAttempts,
+		Lease:       cfg.Outbox.Lease,
+		Poll:        cfg.Outbox.PollInterval,
+		MaxBackoff:  cfg.Outbox.MaxBackoff,
+	})
+	welcome, err := flows.NewWelcome()
+	if err != nil {
+		return err
+	}
+	codec := wechat.NewCodec(cfg.WeChat.Token, cfg.WeChat.AppID, cfg.WeChat.AESKey, time.Now)
+	wh := bot.NewWebhook(codec, welcome, st, st, outbox, metrics, log, bot.WebhookOptions{
+		MaxBody:  cfg.HTTP.MaxBodyBytes,
+		Budget:   cfg.WeChat.ReplyBudget,
+		DedupTTL: cfg.WeChat.DedupTTL,
+	})
+
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           bot.NewHandler(wh, st, reg, log),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	var workers sync.WaitGroup
+	workers.Go(func() { outbox.Run(workCtx) })
+	workers.Go(func() { wh.Run(workCtx) })
+
+	sched := cron.New(cron.WithLocation(time.Local))
+	for name, job := range jobs {
+		if _, err := sched.AddFunc("@every 10m", func() {
+			if err := job(workCtx); err != nil {
+				log.Error("scheduled job failed", "job", name, "err", err)
+			}
+		}); err != nil {
+			return fmt.Errorf("schedule %s: %w", name, err)
+		}
+	}
+	sched.Start()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("huimin serving", "addr", ln.Addr().String(), "store", cfg.Store.Driver, "safe_mode", cfg.WeChat.AESKey != "")
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	select {
+	case err := <-serveErr:
+		stopWork()
+		workers.Wait()
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("http shutdown incomplete", "err", err)
+	}
+	wh.Wait()      // dispatches that overran the reply budget queue their replies
+	stopWork()     // then the workers finish the batch in hand and stop
+	workers.Wait() //
+	<-sched.Stop().Done()
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+var _ backend = (*boltstore.Store)(nil)
+var _ backend = redisBackend{}
