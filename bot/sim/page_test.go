@@ -1,0 +1,243 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/silenceper/wechat/v2/officialaccount/message"
+)
+
+// chromiumPath finds Chromium, or skips the test (fails it on CI, which installs Chromium).
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	const msg = "chromium not found at /usr/bin/chromium or on PATH (apt-get install chromium)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg + "; CI must install it")
+	}
+	t.Skip(msg + "; skipping the chat page test")
+	return ""
+}
+
+// pageErrors collects uncaught exceptions of the page.
+type pageErrors struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+// listen records exceptions; it runs on chromedp's reader goroutine, so it only appends.
+func (p *pageErrors) listen(ev any) {
+	if e, ok := ev.(*runtime.EventExceptionThrown); ok {
+		p.mu.Lock()
+		d := e.ExceptionDetails
+		msg := fmt.Sprintf("%s at %s:%d:%d", d.Text, d.URL, d.LineNumber+1, d.ColumnNumber+1)
+		if d.Exception != nil {
+			msg += ": " + d.Exception.Description
+		}
+		p.msgs = append(p.msgs, msg)
+		p.mu.Unlock()
+	}
+}
+
+// check fails the test for every exception seen.
+func (p *pageErrors) check(t *testing.T) {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, m := range p.msgs {
+		t.Errorf("page exception: %s", m)
+	}
+}
+
+// newBrowser starts headless Chromium with a fresh profile and returns a tab context that
+// records the page's uncaught exceptions in errs.
+func newBrowser(t *testing.T, exe string, errs *pageErrors) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox, // the test may run as root
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(390, 844),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(errs.listen))
+	t.Cleanup(cancelTab)
+	return ctx
+}
+
+// TestChatPage drives the chat page in headless Chromium: pick a user, type, send, see the
+// passive reply; then see a customer-service msgmenu and a template card the service sends
+// later, tap a choice, and click the account menu.
+func TestChatPage(t *testing.T) {
+	exe := chromiumPath(t)
+	wh := startWebhook(t, ModeSafe)
+	wh.reply = func(m *message.MixMessage) string {
+		if m.MsgType == message.MsgTypeText {
+			return "收到：" + m.Content
+		}
+		return ""
+	}
+	s, base, _ := startSim(t, Options{WebhookURL: wh.url, AESKey: testAESKey})
+	tok := getToken(t, base)
+	if code := errcode(t, apiCall(t, http.MethodPost, base+"/cgi-bin/menu/create?access_token="+tok, map[string]any{"button": []any{
+		map[string]any{"type": "click", "name": "我要咨询", "key": "MENU_ASK"},
+		map[string]any{"name": "办事服务", "sub_button": []any{
+			map[string]any{"type": "click", "name": "进度查询", "key": "MENU_PROGRESS"},
+			map[string]any{"type": "view", "name": "办事指南", "url": "https://example.org/guide"},
+		}},
+		map[string]any{"type": "click", "name": "评价", "key": "MENU_RATE"},
+	}})); code != 0 {
+		t.Fatalf("menu/create: errcode %d", code)
+	}
+
+	const openid = "citizen-042"
+	var errs pageErrors
+	defer errs.check(t)
+	tab := newBrowser(t, exe, &errs)
+	// The first Run starts the browser and must not carry a timeout (it would stop the
+	// browser); later steps run under one.
+	if err := chromedp.Do(tab, chromedp.Navigate(base+"/")); err != nil {
+		t.Fatalf("open the page: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(tab, 90*time.Second)
+	defer cancel()
+	text := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("read %s: %v", sel, err)
+		}
+		return v
+	}
+
+	err := chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.CSS("#msg-input")),
+		chromedp.WaitVisible(chromedp.CSS("#menu-bar .menu-item")),
+		chromedp.SendKeys(chromedp.CSS("#openid-input"), openid),
+		chromedp.Click(chromedp.CSS("#openid-apply")),
+		chromedp.SendKeys(chromedp.CSS("#msg-input"), "我想咨询低保申请需要什么材料"),
+		chromedp.Click(chromedp.CSS("#send-btn")),
+		chromedp.WaitVisible(chromedp.CSS(`.entry[data-kind="reply"] .bubble`)),
+	)
+	if err != nil {
+		t.Fatalf("send from the page: %v", err)
+	}
+	userText, replyText := text(`.entry[data-kind="user"] .bubble`), text(`.entry[data-kind="reply"] .bubble`)
+	if userText != "我想咨询低保申请需要什么材料" || replyText != "收到：我想咨询低保申请需要什么材料" {
+		t.Errorf("page shows user %q and reply %q", userText, replyText)
+	}
+	if badge := text("#mode-badge"); badge != "安全模式" {
+		t.Errorf("mode badge = %q, want 安全模式", badge)
+	}
+
+	// Later the service writes through the API: a msgmenu survey and a template card.
+	if code := errcode(t, apiCall(t, http.MethodPost, base+"/cgi-bin/message/custom/send?access_token="+tok, map[string]any{
+		"touser": openid, "msgtype": "msgmenu", "msgmenu": map[string]any{
+			"head_content": "您对本次服务满意吗？",
+			"list":         []map[string]string{{"id": "101", "content": "满意"}, {"id": "102", "content": "基本满意"}, {"id": "103", "content": "不满意"}},
+			"tail_content": "感谢您的评价",
+		},
+	})); code != 0 {
+		t.Fatalf("custom send: errcode %d", code)
+	}
+	if code := errcode(t, apiCall(t, http.MethodPost, base+"/cgi-bin/message/template/send?access_token="+tok, map[string]any{
+		"touser": openid, "template_id": "TPL_PROGRESS", "url": "https://example.org/t/1",
+		"data": map[string]any{
+			"first":    map[string]string{"value": "您的诉求已受理"},
+			"keyword1": map[string]string{"value": "HM20260302001"},
+			"keyword2": map[string]string{"value": "临时救助"},
+			"remark":   map[string]string{"value": "承办窗口将在3个工作日内联系您"},
+		},
+	})); code != 0 {
+		t.Fatalf("template send: errcode %d", code)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.CSS(`.entry[data-kind="custom"] .choice[data-id="102"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.entry[data-kind="template"] .card`)),
+	)
+	if err != nil {
+		t.Fatalf("api messages on the page: %v", err)
+	}
+	cardText := text(`.entry[data-kind="template"] .card`)
+	for _, want := range []string{"模板消息", "您的诉求已受理", "HM20260302001", "承办窗口将在3个工作日内联系您"} {
+		if !strings.Contains(cardText, want) {
+			t.Errorf("template card %q lacks %q", cardText, want)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.entry[data-kind="custom"] .choice[data-id="102"]`))); err != nil {
+		t.Fatalf("tap a choice: %v", err)
+	}
+	tap := wh.waitFor(func(d delivery) bool { return d.msg.BizMsgMenuID == 102 })
+	if tap.msg.Content != "基本满意" || tap.msg.MsgType != message.MsgTypeText {
+		t.Errorf("tapping a choice sent %s %q, want text 基本满意 with bizmsgmenuid", tap.msg.MsgType, tap.msg.Content)
+	}
+
+	// The account menu: open a sub-menu and click an item.
+	err = chromedp.Do(ctx,
+		chromedp.WaitVisible(`//div[contains(@class,"bubble") and text()="收到：基本满意"]`),
+		chromedp.Click(chromedp.CSS(`#menu-bar .menu-item:nth-child(2) > button`)),
+		chromedp.WaitVisible(chromedp.CSS(`.submenu button[data-key="MENU_PROGRESS"]`)),
+		chromedp.Click(chromedp.CSS(`.submenu button[data-key="MENU_PROGRESS"]`)),
+	)
+	if err != nil {
+		t.Fatalf("menu on the page: %v", err)
+	}
+	click := wh.waitFor(func(d delivery) bool { return d.msg.Event == "CLICK" })
+	if click.msg.EventKey != "MENU_PROGRESS" {
+		t.Errorf("menu click EventKey = %q, want MENU_PROGRESS", click.msg.EventKey)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`//div[contains(@class,"sys")]/span[contains(., "进度查询")]`)); err != nil {
+		t.Errorf("menu click not shown: %v", err)
+	}
+	if got := len(s.Received(openid)); got != 4 {
+		t.Errorf("Received = %d, want 4 (two replies, msgmenu, template)", got)
+	}
+
+	dir := t.ArtifactDir()
+	for _, shot := range []struct {
+		name  string
+		w, h  int64
+		tools bool // open the ＋ panel first
+	}{{"chat-phone.png", 390, 844, false}, {"chat-desktop.png", 1280, 900, false}, {"chat-phone-tools.png", 390, 844, true}} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(shot.w, shot.h)); err != nil {
+			t.Fatalf("resize: %v", err)
+		}
+		if shot.tools {
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#tools-toggle")), chromedp.WaitVisible(chromedp.CSS("#act-subscribe"))); err != nil {
+				t.Fatalf("open the tools: %v", err)
+			}
+		}
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		path := filepath.Join(dir, shot.name)
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Fatalf("write screenshot: %v", err)
+		}
+		t.Logf("screenshot: %s", path)
+	}
+}
