@@ -21,6 +21,44 @@
 // HTTP 500, slow answers and expired tokens can be switched on to test the service's error
 // paths.
 //
+// # Using it
+//
+//	s := sim.New(sim.Options{AppID: id, AppSecret: secret, Token: token, AESKey: key,
+//		WebhookURL: "http://127.0.0.1:8080/wechat"})
+//	defer s.Close()
+//	srv := httptest.NewServer(s.Handler()) // or http.Server on 127.0.0.1 for training
+//	// point the SDK at it once, before goroutines start:
+//	util.SetURIModifier(func(u string) string {
+//		return strings.Replace(u, "https://api.weixin.qq.com", srv.URL, 1)
+//	})
+//	res, err := s.Send(ctx, sim.Message{OpenID: "citizen-001", Type: sim.TypeText, Content: "你好"})
+//	got, err := s.WaitReceived(ctx, "citizen-001", 2) // the reply and, say, a msgmenu
+//
+// # JSON API for tests and scripts
+//
+//	POST /sim/api/send      {"openid":"citizen-001","type":"text","content":"你好"}
+//	                        {"openid":"citizen-001","type":"voice","recognition":"我想办低保"}
+//	                        {"openid":"citizen-001","type":"location","lat":23.129,"lng":113.264,"label":"区民政局"}
+//	                        {"openid":"citizen-001","type":"event","event":"CLICK","event_key":"MENU_ASK"}
+//	                        {"openid":"citizen-001","type":"scan","ticket":"gQ…"}   (or "event_key": the scene)
+//	                        {"openid":"citizen-001","type":"text","content":"满意","bizmsgmenuid":"101"}
+//	                        {"openid":"citizen-001","type":"event","event":"subscribe_msg_popup_event",
+//	                         "subscriptions":[{"template_id":"TPL","status":"accept"}]}
+//	    → 200 {"status":200,"reply":{"msg_type":"text","content":"…","xml":"…"},"deliveries":1,
+//	           "msg_id":"24000000000000123","create_time":1772415000}
+//	      ("reply" is null for "success"; "error" is set when the webhook failed; 400 for a bad message)
+//	GET  /sim/api/messages?openid=X[&after=SEQ][&wait=SECONDS][&all=1]
+//	    → {"openid":"X","messages":[{"seq":3,"kind":"reply","msg_type":"text","text":"…",…}]}
+//	      (wait long-polls up to 30 s; all=1 adds the user's own messages and WeChat's notices)
+//	POST /sim/api/faults    {"kind":"out_of_window","openid":"citizen-001"}
+//	                        {"kind":"http_500"}  {"kind":"http_500","path":"/cgi-bin/message/custom/send"}
+//	                        {"kind":"delay","delay_ms":6000}  {"kind":"errcode","errcode":-1}
+//	                        {"kind":"expire_tokens"}  {"kind":"clear"}  (add "off":true to switch one off)
+//	GET  /sim/api/faults    → {"faults":[…]}
+//	GET  /sim/api/stats     → {"calls":{"/cgi-bin/stable_token":1,…}}
+//	GET  /sim/api/state     → mode, menu, QR codes, users and presets (what the chat page draws)
+//	POST /sim/api/verify    → {"ok":true} after the GET echostr handshake with the webhook
+//
 // Protocol references:
 //   - receiving messages: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
 //   - events: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
