@@ -114,10 +114,16 @@ func NewOutbox(q DueQueue, out OutcomeStore, send Sender, m *Metrics, log *slog.
 	return o
 }
 
-// Enqueue stores messages for sending. A message whose ID is already in
-// the outbox, or was already sent or refused, is not added again.
+// Enqueue stores messages for sending now. A message whose ID is already
+// in the outbox, or was already sent or refused, is not added again.
 func (o *Outbox) Enqueue(ctx context.Context, msgs ...Outgoing) error {
-	now := o.opts.Now()
+	return o.EnqueueAfter(ctx, 0, msgs...)
+}
+
+// EnqueueAfter is Enqueue for messages that must not go out before delay
+// has passed.
+func (o *Outbox) EnqueueAfter(ctx context.Context, delay time.Duration, msgs ...Outgoing) error {
+	now := o.opts.Now().Add(delay)
 	for i, m := range msgs {
 		if _, err := o.out.GetOutcome(ctx, m.ID); err == nil {
 			continue

@@ -30,6 +30,9 @@ type Deliveries interface {
 	GetDelivery(ctx context.Context, key string) (store.Delivery, error)
 }
 
+// followUpDelay holds back the replies after the passive one.
+const followUpDelay = 500 * time.Millisecond
+
 // InboxQueue holds events whose answer was not ready within the reply
 // budget, until their replies are safely in the outbox.
 const InboxQueue = "inbox"
@@ -273,7 +276,9 @@ func (h *Webhook) answer(ctx context.Context, log *slog.Logger, req *wechat.Requ
 		}
 	}
 	if len(rest) > 0 {
-		if err := h.outbox.Enqueue(ctx, outgoing(ev, key, rest, len(replies)-len(rest))...); err != nil {
+		// The passive reply travels back through WeChat; the follow-ups
+		// wait a moment so that the person reads them after it.
+		if err := h.outbox.EnqueueAfter(ctx, followUpDelay, outgoing(ev, key, rest, len(replies)-len(rest))...); err != nil {
 			log.ErrorContext(ctx, "enqueue replies failed", "err", err)
 		}
 	}
