@@ -31,10 +31,19 @@ const (
 	KindOther EventKind = "other"
 )
 
+// Channels an event can come from.
+const (
+	ChannelWeChat = "wechat"
+	ChannelWeCom  = "wecom"
+)
+
 // Event is one inbound message or event, decoded from the channel's wire
 // format into the project's own terms.
 type Event struct {
 	Kind EventKind
+	// Channel is where the event came from: ChannelWeChat (the Official
+	// Account) or ChannelWeCom (企业微信, officers only).
+	Channel string
 	// From is the sender's openid; To is the account's original ID.
 	From, To string
 	At       time.Time

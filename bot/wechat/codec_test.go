@@ -283,7 +283,7 @@ func TestEvent(t *testing.T) {
 			}
 			got := req.Event()
 			want := tt.want
-			want.From, want.To, want.At = "oUser1", "gh_test", time.Unix(1764300000, 0)
+			want.Channel, want.From, want.To, want.At = flows.ChannelWeChat, "oUser1", "gh_test", time.Unix(1764300000, 0)
 			got.RawType = ""
 			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 				t.Errorf("Event =\n %+v\nwant\n %+v", got, want)

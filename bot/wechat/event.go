@@ -16,6 +16,7 @@ import (
 func (r *Request) Event() flows.Event {
 	m := r.Message
 	ev := flows.Event{
+		Channel: flows.ChannelWeChat,
 		From:    string(m.FromUserName),
 		To:      string(m.ToUserName),
 		At:      time.Unix(m.CreateTime, 0),
