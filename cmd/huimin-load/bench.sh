@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# bench.sh measures the Huimin webhook against the minimal baseline handler,
+# in the same session on the same machine, and checks the targets:
+#
+#   zero errors; p99 within 2x the baseline's p99 (same mode);
+#   throughput on the Redis store at least 0.4x the baseline's.
+#
+# For each mode (plain, safe) it runs the same load against the baseline, the
+# service on the embedded bolt store, and the service on Redis, then prints a
+# markdown table. It exits 1 if any row fails.
+#
+# Usage, from anywhere in the repository:
+#   cmd/huimin-load/bench.sh
+#   C=64 OPENIDS=1000 N=20000 MODES=plain TARGETS=baseline cmd/huimin-load/bench.sh
+#
+# Environment (defaults in brackets):
+#   C [256]            concurrent connections
+#   OPENIDS [100000]   distinct openids
+#   N [200000]         measured requests per run
+#   WARMUP [2s]        unmeasured warmup per run
+#   MODES ["plain safe"]
+#   TARGETS ["baseline bolt redis"]   baseline alone needs no ./cmd/huimin
+#   REDIS_ADDR [127.0.0.1:6379]
+#   HUIMIN_BIN []      a service binary to use instead of building ./cmd/huimin
+#   KEEP [0]           1 keeps the work directory (binaries, logs, JSON reports)
+set -euo pipefail
+
+C=${C:-256}
+OPENIDS=${OPENIDS:-100000}
+N=${N:-200000}
+WARMUP=${WARMUP:-2s}
+MODES=${MODES:-plain safe}
+TARGETS=${TARGETS:-baseline bolt redis}
+REDIS_ADDR=${REDIS_ADDR:-127.0.0.1:6379}
+KEEP=${KEEP:-0}
+
+TOKEN=benchtoken
+APP_ID=wxbench0000000000
+AES_KEY=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG # 43 characters, any valid EncodingAESKey will do
+
+redis_host=${REDIS_ADDR%:*}
+redis_port=${REDIS_ADDR##*:}
+redis_prefix="huiminbench:$(date +%s)$RANDOM:"
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." # the module root
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/huimin-bench.XXXXXX")
+pids=()
+
+log() { printf '%s\n' "$*" >&2; }
+
+redis_cleanup() {
+	if [[ " $TARGETS " == *" redis "* ]] && command -v redis-cli >/dev/null; then
+		redis-cli -h "$redis_host" -p "$redis_port" --scan --pattern "${redis_prefix}*" |
+			xargs -r -d '\n' -n 500 redis-cli -h "$redis_host" -p "$redis_port" del >/dev/null || true
+	fi
+}
+
+cleanup() {
+	local pid
+	for pid in ${pids[@]+"${pids[@]}"}; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	redis_cleanup
+	if [[ $KEEP == 1 ]]; then
+		log "kept $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# free_port prints a port nobody listens on, below the ephemeral range so the
+# load's own connections cannot take it.
+free_port() {
+	local p
+	for _ in $(seq 100); do
+		p=$((20000 + RANDOM % 10000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	log "no free port found"
+	return 1
+}
+
+# wait_ready waits for url to answer 2xx while pid is alive.
+wait_ready() {
+	local url=$1 pid=$2 logfile=$3
+	for _ in $(seq 300); do
+		if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then
+			return 0
+		fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			log "server exited before $url answered; its log:"
+			cat "$logfile" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	log "timed out waiting for $url; its log:"
+	tail -n 20 "$logfile" >&2
+	return 1
+}
+
+# stop sends SIGTERM, waits up to 10 s for a graceful exit, then kills.
+stop() {
+	local pid=$1
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	forget "$pid"
+}
+
+# forget drops a finished child from the ones cleanup kills.
+forget() {
+	local keep=() p
+	for p in ${pids[@]+"${pids[@]}"}; do
+		[[ $p == "$1" ]] || keep+=("$p")
+	done
+	pids=(${keep[@]+"${keep[@]}"})
+}
+
+# start launches the target of a run on port and waits until it is ready.
+start() {
+	local mode=$1 target=$2 port=$3 logfile=$4
+	if [[ $target == baseline ]]; then
+		local args=(baseline -addr "127.0.0.1:$port" -token "$TOKEN")
+		if [[ $mode == safe ]]; then
+			args+=(-aes-key "$AES_KEY" -app-id "$APP_ID")
+		fi
+		"$tmp/huimin-load" "${args[@]}" >"$logfile" 2>&1 &
+	else
+		local envs=(
+			HUIMIN_HTTP_ADDR="127.0.0.1:$port"
+			HUIMIN_WECHAT_APP_ID="$APP_ID"
+			HUIMIN_WECHAT_APP_SECRET=benchsecret
+			HUIMIN_WECHAT_TOKEN="$TOKEN"
+			HUIMIN_WECHAT_API_BASE_URL=http://127.0.0.1:1 # nothing on this path should call WeChat
+			HUIMIN_LOG_LEVEL=warn
+		)
+		if [[ $mode == safe ]]; then
+			envs+=(HUIMIN_WECHAT_AES_KEY="$AES_KEY")
+		fi
+		if [[ $target == bolt ]]; then
+			envs+=(HUIMIN_STORE_DRIVER=bolt HUIMIN_STORE_PATH="$tmp/bench-$mode.db")
+		else
+			envs+=(HUIMIN_STORE_DRIVER=redis HUIMIN_REDIS_ADDR="$REDIS_ADDR" HUIMIN_REDIS_PREFIX="$redis_prefix")
+		fi
+		env -u HUIMIN_WECHAT_AES_KEY "${envs[@]}" "$tmp/huimin" serve >"$logfile" 2>&1 &
+	fi
+	local pid=$!
+	pids+=("$pid")
+	wait_ready "http://127.0.0.1:$port/readyz" "$pid" "$logfile"
+	echo "$pid"
+}
+
+# measure runs one load against one target and leaves its JSON report in
+# $tmp/<mode>-<target>.json.
+measure() {
+	local mode=$1 target=$2 port pid
+	port=$(free_port)
+	local logfile="$tmp/$mode-$target.log"
+	# start runs in this shell (not a subshell) so pids stays current; it
+	# prints the pid on its last line.
+	start "$mode" "$target" "$port" "$logfile" >"$tmp/pid"
+	pid=$(tail -n 1 "$tmp/pid")
+
+	local args=(run -url "http://127.0.0.1:$port/wechat" -token "$TOKEN"
+		-c "$C" -openids "$OPENIDS" -n "$N" -warmup "$WARMUP" -label "$mode/$target" -json)
+	if [[ $mode == safe ]]; then
+		args+=(-aes-key "$AES_KEY" -app-id "$APP_ID")
+	fi
+	# In the background so that a signal to this script runs the trap at once
+	# instead of after the load (bash defers traps while a foreground child runs).
+	"$tmp/huimin-load" "${args[@]}" >"$tmp/$mode-$target.json" 2>>"$tmp/load.log" &
+	local load_pid=$!
+	pids+=("$load_pid")
+	wait "$load_pid"
+	forget "$load_pid"
+	stop "$pid"
+	if [[ $target == redis ]]; then
+		redis_cleanup
+	fi
+	rm -f "$tmp/bench-$mode.db"
+	jq -r '"\(.label): \(.throughput_rps | floor) req/s, p50 \(.latency_ms.p50 * 100 | round / 100) ms, p99 \(.latency_ms.p99 * 100 | round / 100) ms, \(.errors) errors \(.error_kinds)"' \
+		"$tmp/$mode-$target.json" >&2
+}
+
+for tool in go jq curl; do
+	command -v "$tool" >/dev/null || { log "bench.sh needs $tool"; exit 1; }
+done
+if [[ " $TARGETS " == *" redis "* ]]; then
+	command -v redis-cli >/dev/null || { log "bench.sh needs redis-cli for the redis target"; exit 1; }
+	redis-cli -h "$redis_host" -p "$redis_port" ping >/dev/null || { log "no Redis at $REDIS_ADDR"; exit 1; }
+fi
+
+log "building into $tmp"
+go build -o "$tmp/huimin-load" ./cmd/huimin-load
+if [[ -n ${HUIMIN_BIN:-} ]]; then
+	cp "$HUIMIN_BIN" "$tmp/huimin"
+elif [[ " $TARGETS " == *" bolt "* || " $TARGETS " == *" redis "* ]]; then
+	go build -o "$tmp/huimin" ./cmd/huimin
+fi
+
+for mode in $MODES; do
+	for target in $TARGETS; do
+		measure "$mode" "$target"
+	done
+done
+
+# The table. Ratios compare with the baseline of the same mode.
+failed=0
+printf '\n%s connections, %s openids, %s requests per run (warmup %s); %s CPUs, %s\n\n' \
+	"$C" "$OPENIDS" "$N" "$WARMUP" "$(nproc)" "$(go env GOVERSION)"
+echo '| mode | target | throughput (req/s) | p50 (ms) | p99 (ms) | errors | throughput / baseline | p99 / baseline | result |'
+echo '|---|---|---:|---:|---:|---:|---:|---:|---|'
+for mode in $MODES; do
+	base="$tmp/$mode-baseline.json"
+	for target in $TARGETS; do
+		f="$tmp/$mode-$target.json"
+		read -r thr p50 p99 errs < <(jq -r '"\(.throughput_rps) \(.latency_ms.p50) \(.latency_ms.p99) \(.errors)"' "$f")
+		thr_ratio=n/a p99_ratio=n/a
+		verdict=PASS
+		if [[ $errs != 0 ]]; then
+			verdict=FAIL
+		fi
+		if [[ -f $base ]]; then
+			read -r bthr bp99 < <(jq -r '"\(.throughput_rps) \(.latency_ms.p99)"' "$base")
+			thr_ratio=$(awk -v a="$thr" -v b="$bthr" 'BEGIN { printf "%.2f", a / b }')
+			p99_ratio=$(awk -v a="$p99" -v b="$bp99" 'BEGIN { printf "%.2f", a / b }')
+			if awk -v r="$p99_ratio" 'BEGIN { exit !(r > 2) }'; then
+				verdict=FAIL
+			fi
+			if [[ $target == redis ]] && awk -v r="$thr_ratio" 'BEGIN { exit !(r < 0.4) }'; then
+				verdict=FAIL
+			fi
+		fi
+		if [[ $verdict == FAIL ]]; then
+			failed=1
+		fi
+		printf '| %s | %s | %.0f | %.2f | %.2f | %s | %s | %s | %s |\n' \
+			"$mode" "$target" "$thr" "$p50" "$p99" "$errs" "$thr_ratio" "$p99_ratio" "$verdict"
+	done
+done
+exit "$failed"
