@@ -4,7 +4,8 @@
 // Every record that expires carries its expiry time in front of its value
 // and is treated as missing once the injected clock reaches it; PurgeExpired
 // reclaims the space. Each kind of record has its own bucket; the due-queues
-// live in nested buckets under "queues" (see queue.go).
+// live in nested buckets under "queues" (see queue.go), and tickets keep
+// index buckets beside their own (see ticket.go).
 //
 // Writes are fsynced before they return (bolt's default), because an
 // accepted message or follow-up must survive a crash.
@@ -15,6 +16,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -42,11 +44,27 @@ const (
 	bucketLocks      = "locks"
 	bucketOutcomes   = "outcomes"
 	bucketQueues     = "queues"
+	bucketSeqs       = "seqs"
+	bucketBindCodes  = "bind_codes"
+	// bucketOfficerByUser maps a user ID to its officer ID, and
+	// bucketUserByOfficer an officer ID to the user ID last bound to it.
+	bucketOfficerByUser = "officer_by_user"
+	bucketUserByOfficer = "user_by_officer"
+	bucketTickets       = "tickets"
+	bucketByOwner       = "tickets_by_owner"
+	bucketByDepartment  = "tickets_by_department"
+	bucketByCitizen     = "tickets_by_citizen"
 )
 
 // expiringBuckets lists the buckets whose values start with an expiry time.
 func expiringBuckets() []string {
-	return []string{bucketSessions, bucketDeliveries, bucketCache, bucketLocks, bucketOutcomes}
+	return []string{bucketSessions, bucketDeliveries, bucketCache, bucketLocks, bucketOutcomes, bucketSeqs, bucketBindCodes}
+}
+
+// lastingBuckets lists the other top-level buckets, whose records stay
+// until they are deleted.
+func lastingBuckets() []string {
+	return []string{bucketQueues, bucketOfficerByUser, bucketUserByOfficer, bucketTickets, bucketByOwner, bucketByDepartment, bucketByCitizen}
 }
 
 // bucket returns a top-level bucket, which New created.
@@ -92,7 +110,7 @@ func New(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open bolt store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range append(expiringBuckets(), bucketQueues) {
+		for _, name := range append(expiringBuckets(), lastingBuckets()...) {
 			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 				return fmt.Errorf("bucket %s: %w", name, err)
 			}
@@ -126,8 +144,8 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// PurgeExpired deletes every expired session, delivery, cache entry, lock
-// and outcome, and returns how many it deleted. Reads already ignore expired
+// PurgeExpired deletes every expired session, delivery, cache entry, lock,
+// outcome, sequence counter and bind code, and returns how many it deleted. Reads already ignore expired
 // records; this only gives the space back. Call it from cron.
 func (s *Store) PurgeExpired(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
@@ -194,10 +212,19 @@ func (s *Store) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 // followed by the record's bytes.
 const expiryLen = 8
 
+// neverExpires is the expiry of a record in an expiring bucket that does
+// not expire (a sequence counter without a ttl): no clock reaches it.
+const neverExpires = math.MaxInt64
+
 // envelope prefixes body with its expiry time.
 func envelope(expires time.Time, body []byte) []byte {
+	return envelopeNanos(expires.UnixNano(), body)
+}
+
+// envelopeNanos prefixes body with an expiry in unix nanoseconds.
+func envelopeNanos(expires int64, body []byte) []byte {
 	v := make([]byte, expiryLen+len(body))
-	binary.BigEndian.PutUint64(v, uint64(expires.UnixNano()))
+	binary.BigEndian.PutUint64(v, uint64(expires))
 	copy(v[expiryLen:], body)
 	return v
 }

@@ -88,6 +88,9 @@ func TestPurgeExpired(t *testing.T) {
 		{"lock short", func() error { _, err := s.AcquireLock(ctx, "l", "a", time.Minute); return err }()},
 		{"outcome long", s.PutOutcome(ctx, store.Outcome{MessageID: "m"}, time.Hour)},
 		{"delivery short", func() error { _, _, err := s.BeginDelivery(ctx, "d", time.Minute); return err }()},
+		{"seq short", func() error { _, err := s.NextSeq(ctx, "daily", time.Minute); return err }()},
+		{"seq forever", func() error { _, err := s.NextSeq(ctx, "total", 0); return err }()},
+		{"bind code long", s.PutBindCode(ctx, "123456", "officer-1", time.Hour)},
 	}
 	for _, st := range steps {
 		if st.err != nil {
@@ -100,9 +103,9 @@ func TestPurgeExpired(t *testing.T) {
 		want    int
 	}{
 		{"nothing expired yet", 30 * time.Second, 0},
-		{"short ones expired", time.Minute, 4},
+		{"short ones expired", time.Minute, 5},
 		{"already purged", 0, 0},
-		{"long ones expired", time.Hour, 2},
+		{"long ones expired", time.Hour, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,6 +121,9 @@ func TestPurgeExpired(t *testing.T) {
 	}
 	if _, err := s.GetSession(ctx, "long"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetSession after purge: got %v, want %v", err, store.ErrNotFound)
+	}
+	if n, err := s.NextSeq(ctx, "total", 0); err != nil || n != 2 {
+		t.Errorf("NextSeq(total) after purge = %d, %v; want 2 (a counter without ttl is never purged)", n, err)
 	}
 }
 
@@ -175,6 +181,16 @@ func TestReopenKeepsData(t *testing.T) {
 	if _, err := s.Schedule(ctx, "q", store.DueItem{ID: "a", Due: due, Payload: []byte("p")}); err != nil {
 		t.Fatalf("Schedule: %v", err)
 	}
+	tk := store.Ticket{ID: "T-1", Owner: "o1", State: store.StateAssigned, CreatedAt: due}
+	if err := s.CreateTicket(ctx, tk); err != nil {
+		t.Fatalf("CreateTicket: %v", err)
+	}
+	if _, err := s.NextSeq(ctx, "total", 0); err != nil {
+		t.Fatalf("NextSeq: %v", err)
+	}
+	if err := s.BindOfficer(ctx, "u1", "o1"); err != nil {
+		t.Fatalf("BindOfficer: %v", err)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -189,5 +205,14 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 	if len(got) != 1 || got[0].ID != "a" || string(got[0].Payload) != "p" {
 		t.Errorf("Claim after reopen = %+v, want item a with payload p", got)
+	}
+	if list, err := s.ListTickets(ctx, store.TicketFilter{Owner: "o1"}); err != nil || len(list) != 1 || list[0].ID != "T-1" {
+		t.Errorf("ListTickets(owner o1) after reopen = %+v, %v; want [T-1]", list, err)
+	}
+	if n, err := s.NextSeq(ctx, "total", 0); err != nil || n != 2 {
+		t.Errorf("NextSeq(total) after reopen = %d, %v; want 2", n, err)
+	}
+	if officer, err := s.OfficerByUser(ctx, "u1"); err != nil || officer != "o1" {
+		t.Errorf("OfficerByUser(u1) after reopen = %q, %v; want o1", officer, err)
 	}
 }

@@ -66,6 +66,42 @@ type Store interface {
 	PutOutcome(ctx context.Context, o store.Outcome, ttl time.Duration) error
 	// GetOutcome returns store.ErrNotFound when none is recorded.
 	GetOutcome(ctx context.Context, messageID string) (store.Outcome, error)
+
+	// NextSeq atomically increments the named counter and returns the new
+	// value (1 for a new counter). Counters never expire unless ttl > 0,
+	// in which case the counter expires ttl after its creation.
+	NextSeq(ctx context.Context, name string, ttl time.Duration) (int64, error)
+
+	// CreateTicket stores a new ticket with Version 1 (the given Version is
+	// ignored); store.ErrExists when the ID is taken.
+	CreateTicket(ctx context.Context, t store.Ticket) error
+	// GetTicket returns store.ErrNotFound for an unknown ID.
+	GetTicket(ctx context.Context, id string) (store.Ticket, error)
+	// UpdateTicket replaces the ticket if its stored Version equals
+	// t.Version, storing it with Version+1 and keeping the indexes for
+	// ListTickets right (owner, department and citizen may change);
+	// store.ErrConflict otherwise, store.ErrNotFound for an unknown ID.
+	// It returns the stored ticket.
+	UpdateTicket(ctx context.Context, t store.Ticket) (store.Ticket, error)
+	// ListTickets returns the tickets matching f, oldest first (by CreatedAt,
+	// then ID), using an index of the given owner/department/citizen — not
+	// a scan of every ticket.
+	ListTickets(ctx context.Context, f store.TicketFilter) ([]store.Ticket, error)
+
+	// BindOfficer links a WeChat (or WeCom) user ID to an officer ID,
+	// replacing an earlier binding of that user ID.
+	BindOfficer(ctx context.Context, userID, officerID string) error
+	// OfficerByUser returns the officer bound to userID, store.ErrNotFound if none.
+	OfficerByUser(ctx context.Context, userID string) (string, error)
+	// UserOfOfficer returns the user ID most recently bound to officerID,
+	// store.ErrNotFound if none.
+	UserOfOfficer(ctx context.Context, officerID string) (string, error)
+	// PutBindCode stores a one-time code for officerID, expiring after ttl;
+	// store.ErrExists if the code is taken.
+	PutBindCode(ctx context.Context, code, officerID string, ttl time.Duration) error
+	// TakeBindCode returns the code's officer ID and deletes the code in
+	// the same step (a code works once); store.ErrNotFound if unknown or expired.
+	TakeBindCode(ctx context.Context, code string) (string, error)
 }
 
 // Harness gives the suite a fresh, empty store and a way to let time pass

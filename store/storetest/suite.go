@@ -37,6 +37,10 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Expiry", func(t *testing.T) { testExpiry(t, h) })
 	t.Run("NonPositiveTTL", func(t *testing.T) { testNonPositiveTTL(t, h) })
 	t.Run("Queue", func(t *testing.T) { testQueue(t, h) })
+	t.Run("Seq", func(t *testing.T) { testSeq(t, h) })
+	t.Run("Ticket", func(t *testing.T) { testTicket(t, h) })
+	t.Run("Binding", func(t *testing.T) { testBinding(t, h) })
+	t.Run("BindCode", func(t *testing.T) { testBindCode(t, h) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, h) })
 }
 
@@ -491,6 +495,23 @@ func testExpiry(t *testing.T, h Harness) {
 				_, err := s.GetOutcome(ctx, "m1")
 				return found(err)
 			}},
+		{"sequence counter",
+			func(ctx context.Context, s Store) error {
+				_, err := s.NextSeq(ctx, "s1", ttl)
+				return err
+			},
+			func(ctx context.Context, s Store) (bool, error) {
+				n, err := s.NextSeq(ctx, "s1", ttl)
+				return n == 2, err // an expired counter starts again at 1
+			}},
+		{"bind code",
+			func(ctx context.Context, s Store) error {
+				return s.PutBindCode(ctx, "123456", "officer-1", ttl)
+			},
+			func(ctx context.Context, s Store) (bool, error) {
+				_, err := s.TakeBindCode(ctx, "123456")
+				return found(err)
+			}},
 	}
 	moments := []struct {
 		name    string
@@ -526,9 +547,9 @@ func found(err error) (bool, error) {
 	return err == nil, err
 }
 
-// testNonPositiveTTL checks that every TTL-taking method refuses a zero or
-// negative TTL, which would otherwise mean "forever" on some backends and
-// "already gone" on others.
+// testNonPositiveTTL checks that every TTL-taking method but NextSeq
+// refuses a zero or negative TTL, which would otherwise mean "forever" on
+// some backends and "already gone" on others.
 func testNonPositiveTTL(t *testing.T, h Harness) {
 	calls := []struct {
 		name string
@@ -554,6 +575,10 @@ func testNonPositiveTTL(t *testing.T, h Harness) {
 		{"PutOutcome", func(ctx context.Context, s Store, ttl time.Duration) error {
 			return s.PutOutcome(ctx, store.Outcome{MessageID: "m1"}, ttl)
 		}},
+		{"PutBindCode", func(ctx context.Context, s Store, ttl time.Duration) error {
+			return s.PutBindCode(ctx, "123456", "officer-1", ttl)
+		}},
+		// NextSeq is the exception: there ttl <= 0 means "never expires".
 	}
 	s := h.New(t)
 	for _, c := range calls {
@@ -982,6 +1007,10 @@ func testConcurrency(t *testing.T, h Harness) {
 			t.Errorf("%d concurrent BeginDelivery calls got first=true %d times, want 1", callers, firsts)
 		}
 	})
+
+	t.Run("NextSeqEachValueOnce", func(t *testing.T) { testNextSeqEachValueOnce(t, h) })
+	t.Run("UpdateTicketRetryOnConflict", func(t *testing.T) { testUpdateTicketRetry(t, h) })
+	t.Run("TakeBindCodeOneWinner", func(t *testing.T) { testTakeBindCodeOneWinner(t, h) })
 
 	t.Run("AcquireLockOneWinner", func(t *testing.T) {
 		const callers = 32

@@ -1,0 +1,133 @@
+package store
+
+import (
+	"errors"
+	"time"
+)
+
+// Errors of the ticket records.
+var (
+	// ErrExists is returned when creating a record whose ID is taken.
+	ErrExists = errors.New("already exists")
+	// ErrConflict is returned by UpdateTicket when the ticket changed since
+	// it was read (its Version moved on); re-read and apply again.
+	ErrConflict = errors.New("changed concurrently")
+)
+
+// TicketState is where a ticket is in the 12345 closed loop.
+type TicketState string
+
+// Ticket states.
+const (
+	StateReceived   TicketState = "received"        // 受理: waiting to be assigned
+	StateAssigned   TicketState = "assigned"        // 派单: assigned, not yet accepted
+	StateInProgress TicketState = "in_progress"     // 办理
+	StateWaiting    TicketState = "waiting_citizen" // 待补充: the officer asked the citizen for more
+	StateResolved   TicketState = "resolved"        // 办结
+	StateClosed     TicketState = "closed"          // 归档
+	StateReopened   TicketState = "reopened"        // 整改: reopened after a bad review
+)
+
+// Open reports whether the ticket still needs work.
+func (s TicketState) Open() bool {
+	switch s {
+	case StateReceived, StateAssigned, StateInProgress, StateWaiting, StateReopened:
+		return true
+	}
+	return false
+}
+
+// Ticket is one citizen's matter.
+type Ticket struct {
+	// ID is the readable number, e.g. MZ20261128-0042.
+	ID            string `json:"id"`
+	CitizenOpenID string `json:"citizen_openid"`
+	// Line is the service line key (relief, veterans, …); Inquiry the type
+	// (consult, help, complaint, report, suggestion).
+	Line    string `json:"line"`
+	Inquiry string `json:"inquiry"`
+	// Summary is the citizen's description of the matter.
+	Summary string `json:"summary"`
+	// Fields are the other answers the flow collected, by field name.
+	Fields map[string]string `json:"fields,omitempty"`
+	// Phone and IDNumber are stored in full and shown masked.
+	Phone    string `json:"phone,omitempty"`
+	IDNumber string `json:"id_number,omitempty"`
+	Name     string `json:"name,omitempty"`
+
+	Attachments []Attachment `json:"attachments,omitempty"`
+	Transcript  []Utterance  `json:"transcript,omitempty"`
+
+	State      TicketState `json:"state"`
+	Department string      `json:"department"`
+	// Owner is the officer working the ticket now; FirstResponsible the
+	// first officer who accepted it (首问负责), kept across transfers.
+	Owner            string `json:"owner,omitempty"`
+	FirstResponsible string `json:"first_responsible,omitempty"`
+
+	CreatedAt  time.Time `json:"created_at"`
+	AssignedAt time.Time `json:"assigned_at,omitzero"`
+	AcceptedAt time.Time `json:"accepted_at,omitzero"`
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	// Deadline is when the ticket must be resolved, in working time.
+	Deadline time.Time `json:"deadline,omitzero"`
+	// Escalation counts the escalations sent after the deadline passed.
+	Escalation int        `json:"escalation,omitempty"`
+	Extension  *Extension `json:"extension,omitempty"`
+	Resolution string     `json:"resolution,omitempty"`
+
+	History []TicketEvent `json:"history"`
+	// Version is the optimistic-lock counter; UpdateTicket moves it on.
+	Version int64 `json:"version"`
+}
+
+// Attachment is an image, location or other media sent while describing a matter.
+type Attachment struct {
+	Kind    string    `json:"kind"` // image, voice, video, location, link
+	MediaID string    `json:"media_id,omitempty"`
+	URL     string    `json:"url,omitempty"`
+	Lat     float64   `json:"lat,omitempty"`
+	Lng     float64   `json:"lng,omitempty"`
+	Label   string    `json:"label,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// Utterance is one line of the conversation about a ticket.
+type Utterance struct {
+	At time.Time `json:"at"`
+	// From is "citizen", "bot" or an officer ID.
+	From string `json:"from"`
+	Text string `json:"text"`
+}
+
+// TicketEvent is one entry of a ticket's append-only history.
+type TicketEvent struct {
+	At time.Time `json:"at"`
+	// Actor is an officer ID, "citizen" or "system".
+	Actor  string `json:"actor"`
+	Action string `json:"action"` // created, assigned, accepted, replied, transferred, …
+	Detail string `json:"detail,omitempty"`
+}
+
+// Extension is a request to move a ticket's deadline (延期).
+type Extension struct {
+	Days        int       `json:"days"`
+	Reason      string    `json:"reason"`
+	RequestedBy string    `json:"requested_by"`
+	RequestedAt time.Time `json:"requested_at"`
+	// Status is pending, approved or rejected.
+	Status      string    `json:"status"`
+	DecidedBy   string    `json:"decided_by,omitempty"`
+	DecidedAt   time.Time `json:"decided_at,omitzero"`
+	OldDeadline time.Time `json:"old_deadline,omitzero"`
+}
+
+// TicketFilter selects tickets; empty fields match everything. At least
+// one of Owner, Department and Citizen must be set.
+type TicketFilter struct {
+	Owner      string
+	Department string
+	Citizen    string
+	// OpenOnly keeps tickets whose State is Open.
+	OpenOnly bool
+}
