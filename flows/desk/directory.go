@@ -1,0 +1,176 @@
+package desk
+
+import (
+	"fmt"
+	"time"
+)
+
+// Officer is a member of staff who works tickets.
+type Officer struct {
+	ID         string
+	Name       string
+	Department string
+	// OpenID binds the officer's WeChat account from configuration; a
+	// one-time code binds it at run time instead.
+	OpenID string
+	// WeComUser, when set, makes WeCom the officer's channel.
+	WeComUser string
+	// MaxOpen caps the officer's open tickets (0: no cap).
+	MaxOpen    int
+	Supervisor bool
+	// Leader is the bureau leader who receives second-level escalations.
+	Leader bool
+}
+
+// Department is a section (科室) that owns service lines.
+type Department struct {
+	ID, Name   string
+	Lines      []string
+	Supervisor string // officer ID
+}
+
+// Limit is a deadline: working days, or working hours for urgent matters.
+type Limit struct {
+	Days  int
+	Hours int
+}
+
+func (l Limit) String() string {
+	if l.Hours > 0 {
+		return fmt.Sprintf("%d个工作小时", l.Hours)
+	}
+	return fmt.Sprintf("%d个工作日", l.Days)
+}
+
+// Rules are the bureau's configurable desk rules.
+type Rules struct {
+	// TicketPrefix starts every ticket number (MZ → MZ20261128-0042).
+	TicketPrefix string
+	// Deadlines by service line, then inquiry type; "*" is the default at
+	// either level.
+	Deadlines map[string]map[string]Limit
+	// RemindAt lists fractions of the working time at which the owner is
+	// reminded (e.g. 0.75), besides the last working day.
+	RemindAt []float64
+	// RemindLastDay reminds the owner at the start of the deadline's day.
+	RemindLastDay bool
+	// LeaderAfter is how many working days after the deadline an unresolved
+	// ticket goes to the bureau leader (after the supervisor at the deadline).
+	LeaderAfter int
+	// MaxExtensionDays caps one extension request.
+	MaxExtensionDays int
+}
+
+// Directory is who works where, from configuration.
+type Directory struct {
+	Departments []Department
+	Officers    []Officer
+}
+
+// directory indexes a Directory.
+type directory struct {
+	depts    map[string]Department
+	byLine   map[string]string // line → department ID
+	officers map[string]Officer
+	byName   map[string]string // officer name → ID
+	members  map[string][]string
+	leader   string
+}
+
+func newDirectory(d Directory) (*directory, error) {
+	dir := &directory{
+		depts: map[string]Department{}, byLine: map[string]string{}, officers: map[string]Officer{},
+		byName: map[string]string{}, members: map[string][]string{},
+	}
+	for _, dp := range d.Departments {
+		if _, dup := dir.depts[dp.ID]; dup {
+			return nil, fmt.Errorf("department %s listed twice", dp.ID)
+		}
+		dir.depts[dp.ID] = dp
+		for _, l := range dp.Lines {
+			if other, dup := dir.byLine[l]; dup {
+				return nil, fmt.Errorf("service line %s belongs to both %s and %s", l, other, dp.ID)
+			}
+			dir.byLine[l] = dp.ID
+		}
+	}
+	for _, o := range d.Officers {
+		if _, dup := dir.officers[o.ID]; dup {
+			return nil, fmt.Errorf("officer %s listed twice", o.ID)
+		}
+		if _, ok := dir.depts[o.Department]; !ok && !o.Leader {
+			return nil, fmt.Errorf("officer %s: unknown department %q", o.ID, o.Department)
+		}
+		dir.officers[o.ID] = o
+		dir.byName[o.Name] = o.ID
+		dir.members[o.Department] = append(dir.members[o.Department], o.ID)
+		if o.Leader {
+			dir.leader = o.ID
+		}
+	}
+	for _, dp := range d.Departments {
+		if dp.Supervisor == "" {
+			return nil, fmt.Errorf("department %s has no supervisor", dp.ID)
+		}
+		if _, ok := dir.officers[dp.Supervisor]; !ok {
+			return nil, fmt.Errorf("department %s: supervisor %s is not an officer", dp.ID, dp.Supervisor)
+		}
+	}
+	return dir, nil
+}
+
+// department finds a department by ID or name.
+func (d *directory) department(s string) (Department, bool) {
+	if dp, ok := d.depts[s]; ok {
+		return dp, true
+	}
+	for _, dp := range d.depts {
+		if dp.Name == s {
+			return dp, true
+		}
+	}
+	return Department{}, false
+}
+
+// officer finds an officer by ID or name.
+func (d *directory) officer(s string) (Officer, bool) {
+	if o, ok := d.officers[s]; ok {
+		return o, true
+	}
+	if id, ok := d.byName[s]; ok {
+		return d.officers[id], true
+	}
+	return Officer{}, false
+}
+
+func (d *directory) name(officerID string) string {
+	if o, ok := d.officers[officerID]; ok {
+		return o.Name
+	}
+	return officerID
+}
+
+func (r Rules) limit(line, inquiry string) Limit {
+	for _, l := range []string{line, "*"} {
+		m, ok := r.Deadlines[l]
+		if !ok {
+			continue
+		}
+		for _, q := range []string{inquiry, "*"} {
+			if lim, ok := m[q]; ok {
+				return lim
+			}
+		}
+	}
+	return Limit{Days: 7} // the published general rule
+}
+
+// workingDay is the calendar the desk counts deadlines on.
+type workingDay interface {
+	InWorkingHours(t time.Time) bool
+	NextWorkingStart(t time.Time) time.Time
+	AddWorkingDays(t time.Time, n int) time.Time
+	AddWorkingDuration(t time.Time, d time.Duration) time.Time
+	Fraction(start, deadline time.Time, f float64) time.Time
+	LastWorkingDayStart(deadline time.Time) time.Time
+}
