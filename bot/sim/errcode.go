@@ -106,6 +106,7 @@ func errMsg(code int) string {
 type apiError struct {
 	code   int
 	detail string // appended as " hint: [...]" like WeChat does for argument errors
+	wecom  bool   // a WeCom answer: WeCom's errmsg texts and format
 }
 
 // wxErr returns the errcode answer for code.
@@ -116,8 +117,11 @@ func wxErrf(code int, format string, args ...any) *apiError {
 	return &apiError{code: code, detail: fmt.Sprintf(format, args...)}
 }
 
-// message renders the errmsg with a WeChat-like rid.
+// message renders the errmsg with a WeChat-like rid, or WeCom's errmsg for a WeCom answer.
 func (e *apiError) message() string {
+	if e.wecom {
+		return e.weComMessage()
+	}
 	msg := errMsg(e.code)
 	if e.detail != "" {
 		msg += " hint: [" + e.detail + "]"

@@ -170,7 +170,9 @@ func (s *Simulator) apiMiddleware(h http.HandlerFunc) http.Handler {
 			return
 		}
 		if hasCode {
-			writeErr(w, wxErr(code))
+			e := wxErr(code)
+			e.wecom = isWeComPath(path)
+			writeErr(w, e)
 			return
 		}
 		h(w, r)

@@ -141,7 +141,7 @@ func (s *Simulator) Send(ctx context.Context, m Message) (Result, error) {
 	log := s.log.With("openid", m.OpenID, "msg_type", m.Type, "event", m.Event)
 	log.DebugContext(ctx, "posting to webhook", "xml", string(plain))
 
-	status, body, n, err := s.deliver(ctx, m.OpenID, plain)
+	status, body, n, err := s.deliver(ctx, m.OpenID, s.officialRequest(m.OpenID, plain))
 	res.Status, res.Deliveries = status, n
 	if err == nil && status != http.StatusOK {
 		err = fmt.Errorf("%w: HTTP %d", ErrWebhookStatus, status)
@@ -463,7 +463,7 @@ func (s *Simulator) push(openid string, fill func(x *xmlWriter)) {
 	plain := x.finish()
 	go func() {
 		defer s.bg.Done()
-		if _, _, _, err := s.deliver(s.bgCtx, openid, plain); err != nil && s.bgCtx.Err() == nil {
+		if _, _, _, err := s.deliver(s.bgCtx, openid, s.officialRequest(openid, plain)); err != nil && s.bgCtx.Err() == nil {
 			s.log.Info("event push failed", "openid", openid, "err", err)
 		}
 	}()
@@ -471,7 +471,12 @@ func (s *Simulator) push(openid string, fill func(x *xmlWriter)) {
 
 // webhookRequestURL adds WeChat's query parameters to the webhook URL.
 func (s *Simulator) webhookRequestURL(params url.Values) (string, error) {
-	u, err := url.Parse(s.webhookURL)
+	return withQuery(s.webhookURL, params)
+}
+
+// withQuery adds params to the query of the URL base.
+func withQuery(base string, params url.Values) (string, error) {
+	u, err := url.Parse(base)
 	if err != nil {
 		return "", fmt.Errorf("parse webhook url: %w", err)
 	}

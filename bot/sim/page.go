@@ -32,6 +32,26 @@ func presets() []Preset {
 	}
 }
 
+// weComNames are the display names of the default WeCom members, for the page's labels.
+var weComNames = map[string]string{
+	"wang.ming": "王明（受理窗口）",
+	"li.na":     "李娜（社会救助科）",
+	"zhang.wei": "张伟（优抚安置科）",
+}
+
+// weComPresets labels the corp's members for the chat page's WeCom mode.
+func weComPresets(userids []string) []Preset {
+	out := make([]Preset, 0, len(userids))
+	for _, id := range userids {
+		label := "工作人员 " + id
+		if name, ok := weComNames[id]; ok {
+			label = name + " " + id
+		}
+		out = append(out, Preset{OpenID: id, Label: label})
+	}
+	return out
+}
+
 // modeLabel names a posting mode in the console's words.
 func modeLabel(mode string) string {
 	switch mode {
@@ -51,6 +71,16 @@ type pageData struct {
 	OriginalID string
 	Presets    []Preset
 	ConfigErr  string
+	// WeCom is set when the simulated WeCom is on: the page offers the officers' mode.
+	WeCom *weComPage
+}
+
+// weComPage is what index.html shows of the simulated WeCom.
+type weComPage struct {
+	CorpID    string
+	AgentID   int
+	Members   []Preset
+	ConfigErr string
 }
 
 // pageRoutes serves the chat page at / and its assets under /static/.
@@ -64,6 +94,9 @@ func (s *Simulator) pageRoutes(mux *http.ServeMux) {
 		data := pageData{Mode: s.mode, ModeLabel: modeLabel(s.mode), OriginalID: s.originalID, Presets: presets()}
 		if s.cfgErr != nil {
 			data.ConfigErr = s.cfgErr.Error()
+		}
+		if st := s.weComState(); st.Enabled {
+			data.WeCom = &weComPage{CorpID: st.CorpID, AgentID: st.AgentID, Members: st.Members, ConfigErr: st.ConfigError}
 		}
 		var buf bytes.Buffer
 		if err := tmpl.Execute(&buf, data); err != nil {

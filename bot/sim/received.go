@@ -10,28 +10,35 @@ import (
 // user sent it or that WeChat showed a notice.
 type Kind string
 
-// Kinds of timeline entries. Received and WaitReceived return only the first four.
+// Kinds of timeline entries. Received and WaitReceived return only the first five.
 const (
 	KindReply     Kind = "reply"     // passive reply (被动回复) in the webhook's HTTP answer
 	KindCustom    Kind = "custom"    // customer-service message (客服消息)
 	KindTemplate  Kind = "template"  // template message (模板消息)
 	KindSubscribe Kind = "subscribe" // subscribe notice (订阅通知, bizsend)
+	KindWeCom     Kind = "wecom"     // WeCom application message (应用消息) to a member
 	KindUser      Kind = "user"      // sent by the user (timeline only)
 	KindNotice    Kind = "notice"    // shown by WeChat itself, e.g. 该公众号暂时无法提供服务 (timeline only)
 )
 
-// received reports whether k is something the account sent to the user.
+// ChannelWeCom marks the timeline entries of WeCom conversations (Received.Channel); the
+// Official Account's entries have no channel. A WeCom userid and an openid share the
+// timeline's key space, so the chat page asks for one channel.
+const ChannelWeCom = "wecom"
+
+// received reports whether k is something the account or the WeCom application sent.
 func (k Kind) received() bool {
-	return k == KindReply || k == KindCustom || k == KindTemplate || k == KindSubscribe
+	return k == KindReply || k == KindCustom || k == KindTemplate || k == KindSubscribe || k == KindWeCom
 }
 
 // Received is one entry of a user's conversation: usually a message the account sent, in the
 // order the user saw them.
 type Received struct {
-	Seq     int64     `json:"seq"` // increasing across the whole simulator
-	OpenID  string    `json:"openid"`
+	Seq     int64     `json:"seq"`    // increasing across the whole simulator
+	OpenID  string    `json:"openid"` // the openid, or for WeCom entries the member's userid
 	Kind    Kind      `json:"kind"`
-	MsgType string    `json:"msg_type"` // text, msgmenu, image, voice, video, music, news, mpnews, template, subscribe, …; for KindUser the user's type or event
+	Channel string    `json:"channel,omitempty"` // ChannelWeCom for WeCom entries, else empty
+	MsgType string    `json:"msg_type"`          // text, msgmenu, image, voice, video, music, news, mpnews, template, subscribe, textcard, markdown …; for KindUser the user's type or event
 	Time    time.Time `json:"time"`
 
 	Text     string        `json:"text,omitempty"`     // text content; for KindUser a summary
@@ -40,6 +47,7 @@ type Received struct {
 	Articles []Article     `json:"articles,omitempty"` // news
 	MediaID  string        `json:"media_id,omitempty"` // image, voice, video, mpnews …
 	Title    string        `json:"title,omitempty"`    // video, music
+	Card     *TextCard     `json:"textcard,omitempty"` // WeCom textcard
 	Raw      string        `json:"raw,omitempty"`      // the API request body, or the reply's plaintext XML
 }
 
@@ -107,9 +115,24 @@ func (s *Simulator) record(e Received) Received {
 // entriesLocked returns openid's timeline entries after seq; all includes user messages and
 // notices. s.mu must be held.
 func (s *Simulator) entriesLocked(openid string, after int64, all bool) []Received {
+	return s.channelEntriesLocked(openid, after, all, channelAny)
+}
+
+// Channel filters of channelEntriesLocked besides ChannelWeCom.
+const (
+	channelAny    = ""       // every entry
+	channelWeChat = "wechat" // the Official Account's entries only
+)
+
+// channelEntriesLocked is entriesLocked restricted to one channel: channelAny,
+// channelWeChat or ChannelWeCom. s.mu must be held.
+func (s *Simulator) channelEntriesLocked(openid string, after int64, all bool, channel string) []Received {
 	out := []Received{}
 	for _, e := range s.timeline[openid] {
-		if e.Seq > after && (all || e.Kind.received()) {
+		if e.Seq <= after || (!all && !e.Kind.received()) {
+			continue
+		}
+		if channel == channelAny || channel == e.Channel || (channel == channelWeChat && e.Channel == "") {
 			out = append(out, e)
 		}
 	}
@@ -117,7 +140,8 @@ func (s *Simulator) entriesLocked(openid string, after int64, all bool) []Receiv
 }
 
 // Received returns everything openid has received (passive replies, customer-service
-// messages, template messages and subscribe notices), in order.
+// messages, template messages and subscribe notices), in order; for a WeCom userid, the
+// application messages and passive replies the member received.
 func (s *Simulator) Received(openid string) []Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -151,12 +175,12 @@ func (s *Simulator) WaitReceived(ctx context.Context, openid string, n int) ([]R
 	}
 }
 
-// waitTimeline blocks until openid's timeline has an entry after seq (all kinds when all is
-// set) or ctx ends, and returns the new entries.
-func (s *Simulator) waitTimeline(ctx context.Context, openid string, after int64, all bool) []Received {
+// waitTimeline blocks until openid's timeline has an entry of channel after seq (all kinds
+// when all is set) or ctx ends, and returns the new entries.
+func (s *Simulator) waitTimeline(ctx context.Context, openid string, after int64, all bool, channel string) []Received {
 	for {
 		s.mu.Lock()
-		got := s.entriesLocked(openid, after, all)
+		got := s.channelEntriesLocked(openid, after, all, channel)
 		ch := s.changed
 		s.mu.Unlock()
 		if len(got) > 0 {

@@ -27,6 +27,11 @@ const (
 	DefaultToken      = "huiminsimtoken"
 	DefaultOriginalID = "gh_huimin_sim"
 
+	// WeCom defaults, used when Options.CorpID is set and the other WeCom fields are empty.
+	DefaultCorpSecret = "huiminsimcorpsecret0000000000000000000000sim"
+	DefaultAgentID    = 1000002
+	DefaultWeComToken = "huiminsimwecomtoken"
+
 	// DefaultCustomerServiceLimit is how many customer-service messages may follow one user
 	// action before WeChat answers 45047. The project's domain brief uses 5; operators have
 	// reported 20 for official accounts, so it is an option.
@@ -67,7 +72,13 @@ var (
 	ErrBadReply = errors.New("sim: broken passive reply")
 	// ErrVerify means the webhook failed the echostr URL verification.
 	ErrVerify = errors.New("sim: url verification failed")
+	// ErrWeComDisabled means Options.CorpID is empty, so there is no simulated WeCom.
+	ErrWeComDisabled = errors.New("sim: wecom is not configured (no corp id)")
 )
+
+// defaultWeComMembers are the members of the simulated corp when Options.WeComMembers is
+// empty: officers at a service window (窗口) and in a section (科室).
+var defaultWeComMembers = []string{"wang.ming", "li.na", "zhang.wei"}
 
 // serviceUnavailable is what WeChat shows the user when the webhook fails.
 const serviceUnavailable = "该公众号暂时无法提供服务，请稍后再试"
@@ -96,6 +107,23 @@ type Options struct {
 	// CustomerServiceLimit is how many customer-service messages may follow one user action;
 	// default DefaultCustomerServiceLimit.
 	CustomerServiceLimit int
+
+	// CorpID switches on the simulated WeCom (企业微信), where officers are members of the
+	// bureau's corp and talk to its application; WeCom is off when it is empty.
+	CorpID string
+	// CorpSecret is the application's secret for /cgi-bin/gettoken; default DefaultCorpSecret.
+	CorpSecret string
+	// AgentID is the application's agentid; default DefaultAgentID.
+	AgentID int
+	// WeComToken and WeComAESKey are the application's callback Token and EncodingAESKey
+	// (43 characters, required: WeCom always encrypts callbacks). WeComToken defaults to
+	// DefaultWeComToken.
+	WeComToken, WeComAESKey string
+	// WeComWebhookURL is the service's WeCom callback endpoint.
+	WeComWebhookURL string
+	// WeComMembers are the userids of the corp's members; default wang.ming, li.na and
+	// zhang.wei. A userid that sends a message (SendWeCom) becomes a member too.
+	WeComMembers []string
 }
 
 // Simulator is a fake WeChat platform. Create it with New, serve Handler on loopback, and
@@ -111,6 +139,13 @@ type Simulator struct {
 	csLimit                         int
 	cfgErr                          error
 	mux                             *http.ServeMux
+
+	// WeCom; corpID is empty when it is off.
+	corpID, corpSecret         string
+	agentID                    int
+	weComToken, weComAESKey    string
+	weComWebhookURL            string
+	weComCfgErr                error
 
 	// bgCtx ends background pushes (TEMPLATESENDJOBFINISH and the like) on Close.
 	bgCtx    context.Context
@@ -135,6 +170,9 @@ type Simulator struct {
 	grants     map[string]map[string]int // openid → subscribe-notice template → sends left
 	calls      map[string]int
 	faults     faultState
+	members    map[string]string      // lower-cased userid → userid (WeCom ids ignore case)
+	weComTok   string                 // the current /cgi-bin/gettoken token
+	weComSent  map[string][]time.Time // userid → application messages in the last hour
 }
 
 // user is what WeChat knows of one follower.
@@ -173,6 +211,8 @@ func New(opts Options) *Simulator {
 		grants:     make(map[string]map[string]int),
 		calls:      make(map[string]int),
 		faults:     newFaultState(),
+		members:    make(map[string]string),
+		weComSent:  make(map[string][]time.Time),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -202,9 +242,37 @@ func New(opts Options) *Simulator {
 	// in tests, not in production.
 	s.nextMsgID = 24_000_000_000_000_000 + randInt(1_000_000_000_000_000)
 	s.nextTplID = 3_000_000_000_000_000_000 + randInt(1_000_000_000_000_000_000)
+	s.configureWeCom(opts)
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	s.mux = s.routes()
 	return s
+}
+
+// configureWeCom takes the WeCom options. Invalid ones do not stop the Official Account
+// side: SendWeCom and VerifyWeComURL report them as ErrConfig.
+func (s *Simulator) configureWeCom(opts Options) {
+	if opts.CorpID == "" {
+		return
+	}
+	s.corpID = opts.CorpID
+	s.corpSecret = orDefault(opts.CorpSecret, DefaultCorpSecret)
+	s.agentID = opts.AgentID
+	if s.agentID == 0 {
+		s.agentID = DefaultAgentID
+	}
+	s.weComToken = orDefault(opts.WeComToken, DefaultWeComToken)
+	s.weComAESKey = opts.WeComAESKey
+	s.weComWebhookURL = opts.WeComWebhookURL
+	if len(s.weComAESKey) != 43 {
+		s.weComCfgErr = fmt.Errorf("%w: wecom needs a 43-character WeComAESKey", ErrConfig)
+	}
+	members := opts.WeComMembers
+	if len(members) == 0 {
+		members = defaultWeComMembers
+	}
+	for _, id := range members {
+		s.addMemberLocked(id) // not shared yet: no lock needed
+	}
 }
 
 // Handler serves the WeChat API, the chat page and the /sim/api/ JSON API on one mux.
@@ -225,6 +293,9 @@ func (s *Simulator) Mode() string { return s.mode }
 // AppID reports the simulated account's AppID.
 func (s *Simulator) AppID() string { return s.appID }
 
+// CorpID reports the simulated corp's CorpID; empty when WeCom is off.
+func (s *Simulator) CorpID() string { return s.corpID }
+
 // routes registers every endpoint.
 func (s *Simulator) routes() *http.ServeMux {
 	mux := http.NewServeMux()
@@ -242,6 +313,11 @@ func (s *Simulator) routes() *http.ServeMux {
 	api("/cgi-bin/menu/get", s.handleMenuGet)
 	api("/cgi-bin/menu/delete", s.handleMenuDelete)
 	api("/cgi-bin/qrcode/create", s.handleQRCreate)
+	if s.corpID != "" {
+		// WeCom's API lives on qyapi.weixin.qq.com; the SDK's URL rewrite sends both hosts here.
+		api("/cgi-bin/gettoken", s.handleWeComToken)
+		api("/cgi-bin/message/send", s.handleWeComSend)
+	}
 	api("/cgi-bin/", s.handleUnknownAPI)
 
 	mux.HandleFunc("POST /sim/api/send", s.handleSimSend)
@@ -251,6 +327,8 @@ func (s *Simulator) routes() *http.ServeMux {
 	mux.HandleFunc("GET /sim/api/stats", s.handleSimStats)
 	mux.HandleFunc("GET /sim/api/state", s.handleSimState)
 	mux.HandleFunc("POST /sim/api/verify", s.handleSimVerify)
+	mux.HandleFunc("POST /sim/api/wecom/send", s.handleSimWeComSend)
+	mux.HandleFunc("POST /sim/api/wecom/verify", s.handleSimWeComVerify)
 
 	s.pageRoutes(mux)
 	return mux

@@ -48,14 +48,21 @@ func (s *Simulator) handleSimSend(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// handleSimMessages serves GET /sim/api/messages?openid=X[&after=SEQ][&wait=SECONDS][&all=1]:
+// handleSimMessages serves
+// GET /sim/api/messages?openid=X[&after=SEQ][&wait=SECONDS][&all=1][&channel=wechat|wecom]:
 // what X has received after SEQ, in order. With wait it long-polls until something new
-// arrives; with all=1 it includes the user's own messages and WeChat's notices.
+// arrives; with all=1 it includes the user's own messages and WeChat's notices; channel
+// keeps only the Official Account's or only WeCom's entries (X is then a WeCom userid).
 func (s *Simulator) handleSimMessages(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	openid := q.Get("openid")
 	if openid == "" {
 		writeSimError(w, http.StatusBadRequest, "openid is required")
+		return
+	}
+	channel := q.Get("channel")
+	if channel != channelAny && channel != channelWeChat && channel != ChannelWeCom {
+		writeSimError(w, http.StatusBadRequest, "channel must be wechat or wecom")
 		return
 	}
 	after, err := parseInt(q.Get("after"))
@@ -73,10 +80,10 @@ func (s *Simulator) handleSimMessages(w http.ResponseWriter, r *http.Request) {
 	if waitSec > 0 {
 		ctx, cancel := context.WithTimeout(r.Context(), min(time.Duration(waitSec)*time.Second, maxWait))
 		defer cancel()
-		msgs = s.waitTimeline(ctx, openid, after, all)
+		msgs = s.waitTimeline(ctx, openid, after, all, channel)
 	} else {
 		s.mu.Lock()
-		msgs = s.entriesLocked(openid, after, all)
+		msgs = s.channelEntriesLocked(openid, after, all, channel)
 		s.mu.Unlock()
 	}
 	writeSimJSON(w, http.StatusOK, map[string]any{"openid": openid, "messages": msgs})
@@ -148,7 +155,60 @@ func (s *Simulator) handleSimState(w http.ResponseWriter, _ *http.Request) {
 		"qrcodes":      s.QRCodes(),
 		"users":        users,
 		"presets":      presets(),
+		"wecom":        s.weComState(),
 	})
+}
+
+// weComState is the "wecom" object of GET /sim/api/state.
+type weComState struct {
+	Enabled     bool     `json:"enabled"`
+	CorpID      string   `json:"corp_id,omitempty"`
+	AgentID     int      `json:"agent_id,omitempty"`
+	WebhookURL  string   `json:"webhook_url,omitempty"`
+	ConfigError string   `json:"config_error,omitempty"`
+	Members     []Preset `json:"members"`
+}
+
+// weComState describes the simulated WeCom for the chat page.
+func (s *Simulator) weComState() weComState {
+	st := weComState{Enabled: s.corpID != "", Members: []Preset{}}
+	if !st.Enabled {
+		return st
+	}
+	st.CorpID, st.AgentID, st.WebhookURL = s.corpID, s.agentID, s.weComWebhookURL
+	if s.weComCfgErr != nil {
+		st.ConfigError = s.weComCfgErr.Error()
+	}
+	st.Members = weComPresets(s.WeComMembers())
+	return st
+}
+
+// handleSimWeComSend serves POST /sim/api/wecom/send: body WeComMessage, answer Result, with
+// the statuses of POST /sim/api/send (and 409 when WeCom is not configured).
+func (s *Simulator) handleSimWeComSend(w http.ResponseWriter, r *http.Request) {
+	var m WeComMessage
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAPIBody)).Decode(&m); err != nil {
+		writeSimError(w, http.StatusBadRequest, "decode message: "+err.Error())
+		return
+	}
+	res, err := s.SendWeCom(r.Context(), m)
+	switch {
+	case errors.Is(err, ErrInvalidMessage):
+		writeSimError(w, http.StatusBadRequest, err.Error())
+	case errors.Is(err, ErrConfig), errors.Is(err, ErrNoWebhook), errors.Is(err, ErrWeComDisabled):
+		writeSimError(w, http.StatusConflict, err.Error())
+	default:
+		writeSimJSON(w, http.StatusOK, res)
+	}
+}
+
+// handleSimWeComVerify serves POST /sim/api/wecom/verify: runs VerifyWeComURL.
+func (s *Simulator) handleSimWeComVerify(w http.ResponseWriter, r *http.Request) {
+	if err := s.VerifyWeComURL(r.Context()); err != nil {
+		writeSimJSON(w, http.StatusBadGateway, map[string]any{"ok": false, "error": err.Error()})
+		return
+	}
+	writeSimJSON(w, http.StatusOK, map[string]any{"ok": true})
 }
 
 // handleSimVerify serves POST /sim/api/verify: runs VerifyURL.

@@ -7,10 +7,11 @@ import (
 	"time"
 )
 
-// Token kinds: the two token APIs issue separate tokens that do not affect each other.
+// Token kinds: the token APIs issue separate tokens that do not affect each other.
 const (
 	tokenNormal = "token"
 	tokenStable = "stable_token"
+	tokenWeCom  = "wecom" // /cgi-bin/gettoken; valid only on WeCom's API
 )
 
 // accessToken is one issued access_token.
@@ -134,7 +135,7 @@ func (s *Simulator) issueTokenLocked(kind string, now time.Time) string {
 }
 
 // checkAccessToken validates the request's access_token query parameter: missing → 41001,
-// unknown or replaced → 40001, expired → 42001.
+// unknown, replaced or a WeCom token → 40001, expired → 42001.
 func (s *Simulator) checkAccessToken(r *http.Request) *apiError {
 	at := r.URL.Query().Get("access_token")
 	if at == "" {
@@ -145,7 +146,7 @@ func (s *Simulator) checkAccessToken(r *http.Request) *apiError {
 	now := s.now()
 	t, ok := s.tokens[at]
 	switch {
-	case !ok:
+	case !ok, t.kind == tokenWeCom:
 		return wxErr(CodeInvalidCredential)
 	case !t.revoked.IsZero() && !now.Before(t.revoked):
 		return wxErr(CodeInvalidCredential)
@@ -155,8 +156,8 @@ func (s *Simulator) checkAccessToken(r *http.Request) *apiError {
 	return nil
 }
 
-// ExpireTokens makes every access token issued so far expire now: the next call with one of
-// them gets 42001, and the token APIs issue new ones.
+// ExpireTokens makes every access token issued so far, WeCom's too, expire now: the next call
+// with one of them gets 42001, and the token APIs issue new ones.
 func (s *Simulator) ExpireTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

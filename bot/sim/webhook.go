@@ -16,14 +16,15 @@ import (
 // maxReplyBody caps how much of the webhook's answer is read.
 const maxReplyBody = 1 << 20
 
-// deliver posts the plaintext message XML to the webhook like WeChat: signed, encrypted in
-// safe and compatible mode, and posted again (same message, fresh timestamp and nonce) when
-// no answer arrives within the HTTP client's timeout, up to three deliveries in all. It
-// returns the answering delivery's status and body, and how many deliveries it took.
-func (s *Simulator) deliver(ctx context.Context, openid string, plain []byte) (int, []byte, int, error) {
+// deliver posts a message to a webhook like WeChat and WeCom do: each delivery is a request
+// from build (signed, encrypted as the platform does, with a fresh timestamp and nonce), and
+// the message is posted again when no answer arrives within the HTTP client's timeout, up to
+// three deliveries in all. It returns the answering delivery's status and body, and how many
+// deliveries it took. who (an openid or a userid) is for the logs.
+func (s *Simulator) deliver(ctx context.Context, who string, build func(context.Context) (*http.Request, error)) (int, []byte, int, error) {
 	var lastErr error
 	for n := 1; n <= maxDeliveries; n++ {
-		req, err := s.webhookRequest(ctx, openid, plain)
+		req, err := build(ctx)
 		if err != nil {
 			return 0, nil, n - 1, err
 		}
@@ -40,9 +41,14 @@ func (s *Simulator) deliver(ctx context.Context, openid string, plain []byte) (i
 			return 0, nil, n, fmt.Errorf("post to webhook: %w", ctx.Err())
 		}
 		lastErr = err
-		s.log.InfoContext(ctx, "webhook delivery failed", "openid", openid, "delivery", n, "err", err)
+		s.log.InfoContext(ctx, "webhook delivery failed", "to", who, "delivery", n, "err", err)
 	}
 	return 0, nil, maxDeliveries, fmt.Errorf("%w after %d deliveries: %w", ErrNoAnswer, maxDeliveries, lastErr)
+}
+
+// officialRequest returns deliver's request builder for a message of the Official Account.
+func (s *Simulator) officialRequest(openid string, plain []byte) func(context.Context) (*http.Request, error) {
+	return func(ctx context.Context) (*http.Request, error) { return s.webhookRequest(ctx, openid, plain) }
 }
 
 // webhookRequest builds one delivery of a message.
