@@ -22,6 +22,8 @@ const (
 	OutMenu     = "menu"
 	OutTemplate = "template"
 	OutNotice   = "notice"
+	// OutWeComText is a WeCom application text message to a staff member.
+	OutWeComText = "wecom_text"
 )
 
 // Outgoing is one message waiting in the outbox.
@@ -36,6 +38,10 @@ type Outgoing struct {
 	// Template and Notice carry template messages and subscribe notices.
 	Template *wechat.Template `json:"template,omitempty"`
 	Notice   *wechat.Notice   `json:"notice,omitempty"`
+	// Fallback is sent as a template message instead when WeChat refuses a
+	// customer-service message because the person is outside the 48-hour
+	// window (45015).
+	Fallback *wechat.Template `json:"fallback,omitempty"`
 	// Ref links the message to what caused it (an inbound message, a ticket).
 	Ref       string    `json:"ref,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
@@ -47,6 +53,11 @@ type Sender interface {
 	SendMenu(ctx context.Context, to, head string, items []wechat.MenuItem, tail string) error
 	SendTemplate(ctx context.Context, t wechat.Template) (int64, error)
 	SendNotice(ctx context.Context, n wechat.Notice) error
+}
+
+// WeComSender delivers application messages to staff on WeCom.
+type WeComSender interface {
+	SendText(ctx context.Context, userID, text string) error
 }
 
 // OutcomeStore records how each outbound message ended.
@@ -69,6 +80,8 @@ type OutboxOptions struct {
 	// OnOutcome, when set, is told how every message ended, so that a
 	// caller can pick another channel after OutcomeOutOfWindow.
 	OnOutcome func(ctx context.Context, m Outgoing, o store.Outcome)
+	// WeCom sends OutWeComText messages; without it they are refused.
+	WeCom WeComSender
 }
 
 // Outbox stores outbound messages durably and sends them with retries.
@@ -243,6 +256,11 @@ func (o *Outbox) sendOne(ctx context.Context, m Outgoing) error {
 		}
 		_, err := o.send.SendTemplate(ctx, t)
 		return err
+	case OutWeComText:
+		if o.opts.WeCom == nil {
+			return &wechat.APIError{API: "outbox", Code: -2, Msg: "WeCom is not configured"}
+		}
+		return o.opts.WeCom.SendText(ctx, m.To, m.Text)
 	case OutNotice:
 		if m.Notice == nil {
 			return &wechat.APIError{API: "outbox", Code: -2, Msg: "notice without notice"}
@@ -267,6 +285,12 @@ func (o *Outbox) finish(ctx context.Context, c claimed, status store.OutcomeStat
 		o.log.WarnContext(ctx, "ack outgoing failed", "id", c.msg.ID, "err", err)
 	}
 	o.metrics.outboxDone.WithLabelValues(string(status)).Inc()
+	if status == store.OutcomeOutOfWindow && c.msg.Fallback != nil {
+		fb := Outgoing{ID: c.msg.ID + ":template", Kind: OutTemplate, To: c.msg.To, Template: c.msg.Fallback, Ref: c.msg.Ref}
+		if err := o.Enqueue(ctx, fb); err != nil {
+			o.log.ErrorContext(ctx, "enqueue template fallback failed", "id", c.msg.ID, "err", err)
+		}
+	}
 	if o.opts.OnOutcome != nil {
 		o.opts.OnOutcome(ctx, c.msg, oc)
 	}

@@ -46,13 +46,16 @@ func TestOutboxOutcomes(t *testing.T) {
 		{ID: "t2", Kind: OutText, To: "oSilent", Text: "回访"},
 		{ID: "t3", Kind: OutText, To: "oBlocked", Text: "回访"},
 		{ID: "t4", Kind: OutTemplate, To: "oSilent", Template: &wechat.Template{TemplateID: "TPL1", Data: map[string]string{"first": "回访"}}},
+		{ID: "t5", Kind: OutText, To: "oSilent", Text: "工单已办结", Fallback: &wechat.Template{TemplateID: "TPL2", Data: map[string]string{"keyword1": "已办结"}}},
 	}
 	if err := r.outbox.Enqueue(ctx, msgs...); err != nil {
 		t.Fatal(err)
 	}
 	r.outbox.runner.drain(ctx)
+	r.outbox.runner.drain(ctx) // the template fallback queued by t5's refusal
 	want := map[string]store.OutcomeStatus{
 		"t1": store.OutcomeSent, "t2": store.OutcomeOutOfWindow, "t3": store.OutcomeOutOfWindow, "t4": store.OutcomeSent,
+		"t5": store.OutcomeOutOfWindow, "t5:template": store.OutcomeSent,
 	}
 	for id, w := range want {
 		o, err := r.store.GetOutcome(ctx, id)
@@ -70,6 +73,15 @@ func TestOutboxOutcomes(t *testing.T) {
 	}
 	if st, _ := r.store.QueueStats(ctx, OutboxQueue, time.Now().Add(time.Hour)); st.Total != 0 {
 		t.Errorf("outbox holds %d after every message ended, want 0", st.Total)
+	}
+	var templates int
+	for _, m := range r.sim.Received("oSilent") {
+		if m.Kind == sim.KindTemplate {
+			templates++
+		}
+	}
+	if templates != 2 {
+		t.Errorf("oSilent received %d template messages, want 2 (t4 and t5's fallback)", templates)
 	}
 }
 
