@@ -7,22 +7,46 @@ import (
 
 // Every key the store writes, with P for Options.Prefix:
 //
-//	key                  type    value                          expires
-//	P sess:<openid>      string  JSON store.Session             PutSession's ttl
-//	P dlv:<key>          string  JSON store.Delivery            BeginDelivery's, then FinishDelivery's ttl
-//	P cache:<key>        string  the raw value                  SetCache's ttl
-//	P lock:<name>        string  the owner                      AcquireLock's ttl, renewed by its holder
-//	P out:<message id>   string  JSON store.Outcome             PutOutcome's ttl
-//	P {q:<queue>}:due    zset    item IDs, score = due in µs    never (items leave by Ack or Cancel)
-//	P {q:<queue>}:items  hash    item ID → payload bytes        never
-//	P {q:<queue>}:att    hash    item ID → attempt count        never
+//	key                            type    value                                expires
+//	P sess:<openid>                string  JSON store.Session                   PutSession's ttl
+//	P dlv:<key>                    string  JSON store.Delivery                  BeginDelivery's, then FinishDelivery's ttl
+//	P cache:<key>                  string  the raw value                        SetCache's ttl
+//	P lock:<name>                  string  the owner                            AcquireLock's ttl, renewed by its holder
+//	P out:<message id>             string  JSON store.Outcome                   PutOutcome's ttl
+//	P {q:<queue>}:due              zset    item IDs, score = due in µs          never (items leave by Ack or Cancel)
+//	P {q:<queue>}:items            hash    item ID → payload bytes              never
+//	P {q:<queue>}:att              hash    item ID → attempt count              never
+//	P seq:<name>                   string  the counter (INCR)                   the first positive NextSeq ttl, from then; else never
+//	P {t}:ticket:<id>              string  JSON store.Ticket                    never
+//	P {t}:idx:owner:<officer id>   zset    ticket IDs, score = CreatedAt in µs  never (UpdateTicket moves members)
+//	P {t}:idx:dept:<department>    zset    ticket IDs, score = CreatedAt in µs  never (UpdateTicket moves members)
+//	P {t}:idx:citizen:<openid>     zset    ticket IDs, score = CreatedAt in µs  never (UpdateTicket moves members)
+//	P {bind}:officer_by_user       hash    user ID → officer ID                 never
+//	P {bind}:user_by_officer       hash    officer ID → user ID last bound      never
+//	P bindcode:<code>              string  the officer ID                       PutBindCode's ttl (TakeBindCode GETDELs it)
 //
 // The three keys of a queue share the hash tag {q:<queue>}, so they live in
-// one Redis Cluster slot and one Lua script may touch them all. The other
-// keys are used one at a time and need no tag. A score is the due time (or,
-// while an item is claimed, the end of its lease) in unix microseconds:
-// an integer below 2^53 until the year 2255, so a float64 score holds it
-// exactly.
+// one Redis Cluster slot and one Lua script may touch them all. A score is
+// the due time (or, while an item is claimed, the end of its lease) in unix
+// microseconds: an integer below 2^53 until the year 2255, so a float64
+// score holds it exactly.
+//
+// Every ticket and every ticket index share the one hash tag {t}: a ticket
+// and its index entries must change together (UpdateTicket is one script
+// that replaces the ticket and moves it from its old owner, department and
+// citizen indexes to its new ones, which can be any index keys), and a
+// script may only touch keys of one Cluster slot. One slot for all tickets is acceptable at
+// a district bureau's volume, thousands of tickets a year. An index is
+// scored like a queue, by CreatedAt in µs, so ZRANGE gives oldest first.
+//
+// The two binding hashes share the tag {bind} because BindOfficer changes
+// both in one script. They are hashes, not a key per user and per officer,
+// because BindOfficer must also clear the entry of the officer a user
+// leaves, which it learns only by reading: in a hash, that entry is a field
+// of a key the script declares. Counters and bind codes are used one at a
+// time and need no tag.
+//
+// NextSeq's PEXPIRE NX needs Redis 7.0, as BeginDelivery's SET NX GET does.
 
 // DefaultPrefix starts every key when Options.Prefix is empty.
 const DefaultPrefix = "huimin:"
@@ -46,6 +70,28 @@ func (k keys) delivery(key string) string   { return k.prefix + "dlv:" + key }
 func (k keys) cache(key string) string      { return k.prefix + "cache:" + key }
 func (k keys) lock(name string) string      { return k.prefix + "lock:" + name }
 func (k keys) outcome(id string) string     { return k.prefix + "out:" + id }
+func (k keys) seq(name string) string       { return k.prefix + "seq:" + name }
+func (k keys) bindCode(code string) string  { return k.prefix + "bindcode:" + code }
+func (k keys) ticket(id string) string      { return k.prefix + "{t}:ticket:" + id }
+
+// Ticket index kinds, the <kind> in P {t}:idx:<kind>:<value>.
+const (
+	indexOwner      = "owner"
+	indexDepartment = "dept"
+	indexCitizen    = "citizen"
+)
+
+// ticketIndex is the index of the tickets whose kind field is value.
+func (k keys) ticketIndex(kind, value string) string {
+	return k.prefix + "{t}:idx:" + kind + ":" + value
+}
+
+// bindings returns the binding hashes in the order bindOfficerScript
+// expects them: KEYS[1] officer_by_user, KEYS[2] user_by_officer.
+func (k keys) bindings() []string {
+	tag := k.prefix + "{bind}"
+	return []string{tag + ":officer_by_user", tag + ":user_by_officer"}
+}
 
 // queue returns a queue's keys in the order the scripts expect them:
 // KEYS[1] due, KEYS[2] items, KEYS[3] att.

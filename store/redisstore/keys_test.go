@@ -44,6 +44,36 @@ func TestQueueKeysShareASlot(t *testing.T) {
 	}
 }
 
+// TestTicketKeysShareASlot checks that every ticket and every ticket index
+// hash alike, whatever the IDs and values (UpdateTicket's script may touch
+// any of them), and that the two binding hashes do.
+func TestTicketKeysShareASlot(t *testing.T) {
+	k := keys{prefix: DefaultPrefix}
+	tests := []struct {
+		name string
+		keys []string
+	}{
+		{"tickets and indexes", []string{
+			k.ticket("MZ20250301-0001"),
+			k.ticket("a{b}c"),
+			k.ticketIndex(indexOwner, "officer-7"),
+			k.ticketIndex(indexDepartment, "{relief}"),
+			k.ticketIndex(indexCitizen, "o}x{y"),
+			k.ticketIndex(indexCitizen, "民政"),
+		}},
+		{"bindings", k.bindings()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, key := range tt.keys[1:] {
+				if got, want := hashTag(key), hashTag(tt.keys[0]); got != want {
+					t.Errorf("hash tag of %q = %q, want %q (that of %q)", key, got, want, tt.keys[0])
+				}
+			}
+		})
+	}
+}
+
 func TestPXTTL(t *testing.T) {
 	tests := []struct {
 		in      time.Duration

@@ -31,6 +31,8 @@ type Store struct {
 type scripts struct {
 	acquireLock, releaseLock    *goredis.Script
 	schedule, claim, ack, retry *goredis.Script
+	nextSeq, bindOfficer        *goredis.Script
+	createTicket, updateTicket  *goredis.Script
 }
 
 // New returns a store on client. The store does not own client: Close
@@ -44,12 +46,16 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 		rdb:  client,
 		keys: keys{prefix: prefix},
 		scripts: scripts{
-			acquireLock: goredis.NewScript(acquireLockScript),
-			releaseLock: goredis.NewScript(releaseLockScript),
-			schedule:    goredis.NewScript(scheduleScript),
-			claim:       goredis.NewScript(claimScript),
-			ack:         goredis.NewScript(ackScript),
-			retry:       goredis.NewScript(retryScript),
+			acquireLock:  goredis.NewScript(acquireLockScript),
+			releaseLock:  goredis.NewScript(releaseLockScript),
+			schedule:     goredis.NewScript(scheduleScript),
+			claim:        goredis.NewScript(claimScript),
+			ack:          goredis.NewScript(ackScript),
+			retry:        goredis.NewScript(retryScript),
+			nextSeq:      goredis.NewScript(nextSeqScript),
+			bindOfficer:  goredis.NewScript(bindOfficerScript),
+			createTicket: goredis.NewScript(createTicketScript),
+			updateTicket: goredis.NewScript(updateTicketScript),
 		},
 	}
 }

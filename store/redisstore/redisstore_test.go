@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -162,6 +163,11 @@ func TestKeyLayout(t *testing.T) {
 		{"AcquireLock", func() error { _, err := s.AcquireLock(ctx, "l1", "a", time.Hour); return err }()},
 		{"PutOutcome", s.PutOutcome(ctx, store.Outcome{MessageID: "m1"}, time.Hour)},
 		{"Schedule", func() error { _, err := s.Schedule(ctx, "q1", store.DueItem{ID: "i1", Due: due}); return err }()},
+		{"NextSeq with ttl", func() error { _, err := s.NextSeq(ctx, "daily", time.Hour); return err }()},
+		{"NextSeq without ttl", func() error { _, err := s.NextSeq(ctx, "total", 0); return err }()},
+		{"CreateTicket", s.CreateTicket(ctx, store.Ticket{ID: "T1", Owner: "o1", Department: "d1", CitizenOpenID: "c1", CreatedAt: due})},
+		{"BindOfficer", s.BindOfficer(ctx, "u1", "o1")},
+		{"PutBindCode", s.PutBindCode(ctx, "123456", "o1", time.Hour)},
 	}
 	for _, st := range steps {
 		if st.err != nil {
@@ -181,6 +187,15 @@ func TestKeyLayout(t *testing.T) {
 		{"{q:q1}:due", "zset", false},
 		{"{q:q1}:items", "hash", false},
 		{"{q:q1}:att", "hash", false},
+		{"seq:daily", "string", true},
+		{"seq:total", "string", false},
+		{"{t}:ticket:T1", "string", false},
+		{"{t}:idx:owner:o1", "zset", false},
+		{"{t}:idx:dept:d1", "zset", false},
+		{"{t}:idx:citizen:c1", "zset", false},
+		{"{bind}:officer_by_user", "hash", false},
+		{"{bind}:user_by_officer", "hash", false},
+		{"bindcode:123456", "string", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
@@ -203,6 +218,73 @@ func TestKeyLayout(t *testing.T) {
 	}
 	if score, err := rdb.ZScore(ctx, prefix+"{q:q1}:due", "i1").Result(); err != nil || int64(score) != due.UnixMicro() {
 		t.Errorf("ZSCORE due i1 = %v, %v; want %d (unix µs)", score, err, due.UnixMicro())
+	}
+	if score, err := rdb.ZScore(ctx, prefix+"{t}:idx:owner:o1", "T1").Result(); err != nil || int64(score) != due.UnixMicro() {
+		t.Errorf("ZSCORE idx:owner:o1 T1 = %v, %v; want %d (CreatedAt in unix µs)", score, err, due.UnixMicro())
+	}
+}
+
+// TestTicketIndexMembers checks the index zsets themselves: ListTickets
+// re-checks each ticket's fields, so a stale member would not show there.
+func TestTicketIndexMembers(t *testing.T) {
+	rdb := newClient(t)
+	prefix := newPrefix(t, rdb)
+	s := redisstore.New(rdb, redisstore.Options{Prefix: prefix})
+	ctx := t.Context()
+	t0 := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	if err := s.CreateTicket(ctx, store.Ticket{ID: "T-1", CitizenOpenID: "c1", Department: "relief", CreatedAt: t0}); err != nil {
+		t.Fatalf("CreateTicket: %v", err)
+	}
+	// Each step's want maps every index key the test has touched to its
+	// members with their scores in seconds after t0.
+	steps := []struct {
+		name   string
+		change func(tk *store.Ticket)
+		want   map[string]string
+	}{
+		{"created unassigned", nil, map[string]string{
+			"owner:o1": "", "owner:o2": "", "citizen:c1": "T-1@0", "dept:relief": "T-1@0", "dept:veterans": "",
+		}},
+		{"assigned", func(tk *store.Ticket) { tk.Owner = "o1" }, map[string]string{
+			"owner:o1": "T-1@0", "owner:o2": "", "citizen:c1": "T-1@0", "dept:relief": "T-1@0", "dept:veterans": "",
+		}},
+		{"transferred and moved", func(tk *store.Ticket) { tk.Owner, tk.Department = "o2", "veterans" }, map[string]string{
+			"owner:o1": "", "owner:o2": "T-1@0", "citizen:c1": "T-1@0", "dept:relief": "", "dept:veterans": "T-1@0",
+		}},
+		{"created at corrected", func(tk *store.Ticket) { tk.CreatedAt = t0.Add(-time.Hour) }, map[string]string{
+			"owner:o1": "", "owner:o2": "T-1@-3600", "citizen:c1": "T-1@-3600", "dept:relief": "", "dept:veterans": "T-1@-3600",
+		}},
+		{"unassigned", func(tk *store.Ticket) { tk.Owner = "" }, map[string]string{
+			"owner:o1": "", "owner:o2": "", "citizen:c1": "T-1@-3600", "dept:relief": "", "dept:veterans": "T-1@-3600",
+		}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			if st.change != nil {
+				cur, err := s.GetTicket(ctx, "T-1")
+				if err != nil {
+					t.Fatalf("GetTicket: %v", err)
+				}
+				st.change(&cur)
+				if _, err := s.UpdateTicket(ctx, cur); err != nil {
+					t.Fatalf("UpdateTicket: %v", err)
+				}
+			}
+			for idx, want := range st.want {
+				key := prefix + "{t}:idx:" + idx
+				zs, err := rdb.ZRangeWithScores(ctx, key, 0, -1).Result()
+				if err != nil {
+					t.Fatalf("ZRANGE %s: %v", key, err)
+				}
+				var got []string
+				for _, z := range zs {
+					got = append(got, fmt.Sprintf("%s@%d", z.Member, (int64(z.Score)-t0.UnixMicro())/1e6))
+				}
+				if g := strings.Join(got, " "); g != want {
+					t.Errorf("ZRANGE %s = %q, want %q", key, g, want)
+				}
+			}
+		})
 	}
 }
 

@@ -302,6 +302,22 @@ func testTicket(t *testing.T, h Harness) {
 	})
 
 	t.Run("List", func(t *testing.T) { testListTickets(t, h) })
+
+	// CreatedAt keeps nanoseconds, and the order must follow them even
+	// where a backend's index is coarser: T-Z is 500ns older than T-A.
+	t.Run("ListOrderBelowMicroseconds", func(t *testing.T) {
+		s := h.New(t)
+		for _, tk := range []store.Ticket{
+			{ID: "T-A", Owner: "o1", State: store.StateReceived, CreatedAt: t0.Add(600 * time.Nanosecond)},
+			{ID: "T-Z", Owner: "o1", State: store.StateReceived, CreatedAt: t0.Add(100 * time.Nanosecond)},
+			{ID: "T-M", Owner: "o1", State: store.StateReceived, CreatedAt: t0.Add(100 * time.Nanosecond)},
+		} {
+			check(t, "CreateTicket "+tk.ID, s.CreateTicket(t.Context(), tk))
+		}
+		if got, want := listIDs(t, s, store.TicketFilter{Owner: "o1"}), []string{"T-M", "T-Z", "T-A"}; !slices.Equal(got, want) {
+			t.Errorf("ListTickets(owner o1) = %v, want %v", got, want)
+		}
+	})
 	t.Run("ListAfterUpdate", func(t *testing.T) { testListAfterUpdate(t, h) })
 }
 

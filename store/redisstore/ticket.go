@@ -1,0 +1,286 @@
+package redisstore
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"huimin/store"
+)
+
+// The ticket scripts take KEYS[1] the ticket and then index zsets, all
+// under the hash tag {t} (see keys.go).
+
+// createTicketScript stores a new ticket and adds it to its indexes.
+// KEYS[2..] the indexes; ARGV[1] JSON, ARGV[2] score, ARGV[3] id.
+// Returns 1 if created, 0 if the ID is taken.
+const createTicketScript = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+	return 0
+end
+for i = 2, #KEYS do
+	redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3])
+end
+return 1
+`
+
+// updateTicketScript replaces a ticket if it still holds exactly ARGV[1]
+// (the JSON the caller read), removes it from its old indexes and adds it
+// to its new ones. KEYS[2..ARGV[5]+1] the old indexes, the rest the new;
+// ARGV[2] the new JSON, ARGV[3] its score, ARGV[4] the id. Returns 1 if
+// replaced, 0 if the ticket changed since it was read, -1 if it is gone.
+const updateTicketScript = `
+local cur = redis.call('GET', KEYS[1])
+if not cur then
+	return -1
+end
+if cur ~= ARGV[1] then
+	return 0
+end
+redis.call('SET', KEYS[1], ARGV[2])
+local old = tonumber(ARGV[5])
+for i = 2, old + 1 do
+	redis.call('ZREM', KEYS[i], ARGV[4])
+end
+for i = old + 2, #KEYS do
+	redis.call('ZADD', KEYS[i], ARGV[3], ARGV[4])
+end
+return 1
+`
+
+// mgetBatch bounds the keys of one MGET in ListTickets.
+const mgetBatch = 500
+
+// checkTicket refuses a ticket the embedded store could not hold either:
+// an empty ID, a CreatedAt outside the years 1970 to 2199 (a zero
+// time.Time is a caller's bug and would sort first), or an indexed field
+// containing NUL. It returns the CreatedAt score.
+func checkTicket(t store.Ticket) (int64, error) {
+	if err := checkKey("ticket id", t.ID); err != nil {
+		return 0, err
+	}
+	sc, err := score(t.CreatedAt)
+	if err != nil {
+		return 0, fmt.Errorf("created at: %w", err)
+	}
+	return sc, checkIndexValues(t.Owner, t.Department, t.CitizenOpenID)
+}
+
+// checkIndexValues refuses index values containing NUL.
+func checkIndexValues(values ...string) error {
+	for _, v := range values {
+		if strings.IndexByte(v, 0) >= 0 {
+			return fmt.Errorf("indexed value %q contains NUL", v)
+		}
+	}
+	return nil
+}
+
+// ticketIndexKeys returns the indexes t belongs to; an empty field is not
+// indexed.
+func (s *Store) ticketIndexKeys(t store.Ticket) []string {
+	var out []string
+	for _, ix := range []struct{ kind, value string }{
+		{indexOwner, t.Owner},
+		{indexDepartment, t.Department},
+		{indexCitizen, t.CitizenOpenID},
+	} {
+		if ix.value != "" {
+			out = append(out, s.keys.ticketIndex(ix.kind, ix.value))
+		}
+	}
+	return out
+}
+
+// CreateTicket stores t with Version 1 (t.Version is ignored) and indexes
+// it, in one script; store.ErrExists when the ID is taken.
+func (s *Store) CreateTicket(ctx context.Context, t store.Ticket) error {
+	if err := s.createTicket(ctx, t); err != nil {
+		return fmt.Errorf("create ticket %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+func (s *Store) createTicket(ctx context.Context, t store.Ticket) error {
+	sc, err := checkTicket(t)
+	if err != nil {
+		return err
+	}
+	t.Version = 1
+	body, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	keys := append([]string{s.keys.ticket(t.ID)}, s.ticketIndexKeys(t)...)
+	created, err := s.scripts.createTicket.Run(ctx, s.rdb, keys, body, sc, t.ID).Int()
+	if err != nil {
+		return err
+	}
+	if created == 0 {
+		return store.ErrExists
+	}
+	return nil
+}
+
+// GetTicket returns the ticket, or store.ErrNotFound for an unknown ID.
+func (s *Store) GetTicket(ctx context.Context, id string) (store.Ticket, error) {
+	var t store.Ticket
+	err := s.getJSON(ctx, s.keys.ticket(id), &t)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Ticket{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Ticket{}, fmt.Errorf("get ticket %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// UpdateTicket replaces the stored ticket with t if the stored Version is
+// t.Version, storing and returning it with Version+1, and moves it between
+// indexes in the same script. It returns store.ErrConflict when the ticket
+// changed since t was read, store.ErrNotFound for an unknown ID.
+//
+// It reads the stored ticket first, to learn the indexes to leave (a
+// script must name its keys up front), and the script replaces the ticket
+// only if it still holds the bytes read: two round trips, and no window.
+func (s *Store) UpdateTicket(ctx context.Context, t store.Ticket) (store.Ticket, error) {
+	next, err := s.updateTicket(ctx, t)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Ticket{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Ticket{}, fmt.Errorf("update ticket %s: %w", t.ID, err)
+	}
+	return next, nil
+}
+
+func (s *Store) updateTicket(ctx context.Context, t store.Ticket) (store.Ticket, error) {
+	sc, err := checkTicket(t)
+	if err != nil {
+		return store.Ticket{}, err
+	}
+	key := s.keys.ticket(t.ID)
+	raw, err := s.rdb.Get(ctx, key).Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return store.Ticket{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Ticket{}, err
+	}
+	var cur store.Ticket
+	if err := json.Unmarshal(raw, &cur); err != nil {
+		return store.Ticket{}, fmt.Errorf("decode stored ticket: %w", err)
+	}
+	if cur.Version != t.Version {
+		return store.Ticket{}, fmt.Errorf("stored version %d, given %d: %w", cur.Version, t.Version, store.ErrConflict)
+	}
+	next := t
+	next.Version = t.Version + 1
+	body, err := json.Marshal(next)
+	if err != nil {
+		return store.Ticket{}, err
+	}
+	old := s.ticketIndexKeys(cur)
+	keys := append(append([]string{key}, old...), s.ticketIndexKeys(next)...)
+	res, err := s.scripts.updateTicket.Run(ctx, s.rdb, keys, raw, body, sc, t.ID, len(old)).Int()
+	if err != nil {
+		return store.Ticket{}, err
+	}
+	switch res {
+	case 1:
+		return next, nil
+	case 0:
+		return store.Ticket{}, fmt.Errorf("version %d changed while updating: %w", t.Version, store.ErrConflict)
+	default:
+		return store.Ticket{}, store.ErrNotFound
+	}
+}
+
+// ListTickets returns the tickets matching f, oldest first (by CreatedAt,
+// then ID). It reads the index of f's owner, else citizen, else department
+// (ZRANGE), fetches those tickets (pipelined MGETs) and checks the other
+// fields and OpenOnly on each.
+func (s *Store) ListTickets(ctx context.Context, f store.TicketFilter) ([]store.Ticket, error) {
+	out, err := s.listTickets(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("list tickets: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) listTickets(ctx context.Context, f store.TicketFilter) ([]store.Ticket, error) {
+	index, err := s.chooseIndex(f)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.rdb.ZRange(ctx, index, 0, -1).Result()
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	var batches []*goredis.SliceCmd
+	_, err = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for chunk := range slices.Chunk(ids, mgetBatch) {
+			keys := make([]string, len(chunk))
+			for i, id := range chunk {
+				keys[i] = s.keys.ticket(id)
+			}
+			batches = append(batches, p.MGet(ctx, keys...))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Ticket
+	for _, b := range batches {
+		for _, v := range b.Val() {
+			raw, ok := v.(string)
+			if !ok {
+				continue // cannot happen: ticket and entries change together
+			}
+			var t store.Ticket
+			if err := json.Unmarshal([]byte(raw), &t); err != nil {
+				return nil, fmt.Errorf("decode ticket: %w", err)
+			}
+			if matchTicket(t, f) {
+				out = append(out, t)
+			}
+		}
+	}
+	// A score holds microseconds; the stored CreatedAt may be finer.
+	slices.SortStableFunc(out, func(a, b store.Ticket) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// chooseIndex picks the index ListTickets reads for f: an officer's or a
+// citizen's tickets are far fewer than a department's.
+func (s *Store) chooseIndex(f store.TicketFilter) (string, error) {
+	if err := checkIndexValues(f.Owner, f.Department, f.Citizen); err != nil {
+		return "", err
+	}
+	switch {
+	case f.Owner != "":
+		return s.keys.ticketIndex(indexOwner, f.Owner), nil
+	case f.Citizen != "":
+		return s.keys.ticketIndex(indexCitizen, f.Citizen), nil
+	case f.Department != "":
+		return s.keys.ticketIndex(indexDepartment, f.Department), nil
+	}
+	return "", errors.New("filter sets none of owner, department and citizen")
+}
+
+// matchTicket reports whether t satisfies every field f sets.
+func matchTicket(t store.Ticket, f store.TicketFilter) bool {
+	return (f.Owner == "" || t.Owner == f.Owner) &&
+		(f.Department == "" || t.Department == f.Department) &&
+		(f.Citizen == "" || t.CitizenOpenID == f.Citizen) &&
+		(!f.OpenOnly || t.State.Open())
+}
