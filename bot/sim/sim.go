@@ -141,11 +141,11 @@ type Simulator struct {
 	mux                             *http.ServeMux
 
 	// WeCom; corpID is empty when it is off.
-	corpID, corpSecret         string
-	agentID                    int
-	weComToken, weComAESKey    string
-	weComWebhookURL            string
-	weComCfgErr                error
+	corpID, corpSecret      string
+	agentID                 int
+	weComToken, weComAESKey string
+	weComWebhookURL         string
+	weComCfgErr             error
 
 	// bgCtx ends background pushes (TEMPLATESENDJOBFINISH and the like) on Close.
 	bgCtx    context.Context

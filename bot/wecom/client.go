@@ -1,0 +1,237 @@
+package wecom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/silenceper/wechat/v2/util"
+	workconfig "github.com/silenceper/wechat/v2/work/config"
+	workcontext "github.com/silenceper/wechat/v2/work/context"
+	"github.com/silenceper/wechat/v2/work/message"
+
+	"huimin/bot/wechat"
+)
+
+// WeCom errcodes the service branches on.
+// https://developer.work.weixin.qq.com/document/path/90313
+const (
+	CodeBusy = -1
+	// CodeInvalidCredential is WeCom's "invalid credential": from gettoken a wrong secret,
+	// from other calls a token that is no longer valid.
+	CodeInvalidCredential = 40001
+	CodeInvalidToken      = 40014
+	CodeTokenExpired      = 42001
+	CodeFrequencyLimited  = 45009
+	// CodeMemberLimited is the per-member limit (30 messages a minute, 1000 an hour).
+	CodeMemberLimited = 45033
+	// CodeInvalidUser means WeCom could not reach the userid. WeCom uses it when no
+	// recipient is valid; Client also reports it for errcode 0 with a non-empty
+	// invaliduser, so callers branch on one code.
+	CodeInvalidUser = 81013
+)
+
+// APIError is WeCom's refusal of an API call: a non-zero errcode, or an invaliduser list.
+type APIError struct {
+	API  string
+	Code int
+	Msg  string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("wecom %s: errcode %d: %s", e.API, e.Code, e.Msg)
+}
+
+// Temporary reports whether a later retry may succeed: WeCom was busy or a rate limit hit.
+func (e *APIError) Temporary() bool {
+	return e.Code == CodeBusy || e.Code == CodeFrequencyLimited || e.Code == CodeMemberLimited
+}
+
+// tokenRejected reports whether the access token itself was refused.
+func (e *APIError) tokenRejected() bool {
+	return e.Code == CodeInvalidCredential || e.Code == CodeInvalidToken || e.Code == CodeTokenExpired
+}
+
+var errcodeText = regexp.MustCompile(`errcode\s*[=:]\s*(-?\d+)\s*,?\s*(?:errmsg|errormsg)\s*[=:]\s*(.*)$`)
+
+// classify turns the SDK's errors into *APIError where WeCom answered with an errcode: the
+// message client returns *util.CommonError, the token call a "errcode=…, errormsg=…" text.
+// Transport errors pass through unchanged. It is the one place WeCom errors are read.
+func classify(api string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := errors.AsType[*APIError](err); ok {
+		return err
+	}
+	if ce, ok := errors.AsType[*util.CommonError](err); ok {
+		return &APIError{API: api, Code: int(ce.ErrCode), Msg: ce.ErrMsg}
+	}
+	if m := errcodeText.FindStringSubmatch(err.Error()); m != nil {
+		if code, convErr := strconv.Atoi(m[1]); convErr == nil {
+			return &APIError{API: api, Code: code, Msg: m[2]}
+		}
+	}
+	return fmt.Errorf("wecom %s: %w", api, err)
+}
+
+// Limits of application messages, in bytes (the button text in characters). Longer texts
+// are cut on a rune boundary.
+const (
+	MaxContentBytes     = 2048 // text and markdown content
+	MaxCardTitleBytes   = 128
+	MaxCardDescBytes    = 512
+	MaxCardButtonRunes  = 4
+	defaultCardBtnText  = "详情"
+	apiSend             = "message/send"
+	sdkNameSendTextCard = "MessageSendTextCard"
+	sdkNameSendMarkdown = "MessageSendMarkdown"
+)
+
+// Client sends WeCom application messages through the SDK. Every call that WeCom refuses
+// for a stale access token refreshes it once and retries.
+//
+// The SDK's calls take no context; their time limit is the HTTP client's timeout, set once
+// at start-up (wechat.ConfigureSDK, which also points WeCom's host at the simulator).
+type Client struct {
+	tokens  *tokenSource
+	msg     *message.Client
+	agentID string
+}
+
+// ClientOptions configures NewClient.
+type ClientOptions struct {
+	CorpID, Secret string
+	AgentID        int
+	// Owner names this process for the token-fetch lock (host:pid).
+	Owner string
+	Log   *slog.Logger
+	// OnTokenFetch is called before each access-token fetch (for metrics and tests).
+	OnTokenFetch func()
+}
+
+// NewClient returns a Client for one application. The SDK's message client is built on a
+// context holding this package's token handle; work.NewWork is not used because it builds
+// (and needs a cache for) the SDK's own handle, which would only be thrown away.
+func NewClient(opts ClientOptions, cache TokenCache) *Client {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ts := newTokenSource(opts, cache, log)
+	agentID := strconv.Itoa(opts.AgentID)
+	wctx := &workcontext.Context{
+		Config:            &workconfig.Config{CorpID: opts.CorpID, CorpSecret: opts.Secret, AgentID: agentID},
+		AccessTokenHandle: ts,
+	}
+	return &Client{tokens: ts, msg: message.NewClient(wctx), agentID: agentID}
+}
+
+// call runs one SDK call, and once more after a token refresh when WeCom says the token is
+// invalid or expired.
+func (c *Client) call(ctx context.Context, api string, f func() error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	used, err := c.tokens.GetAccessTokenContext(ctx)
+	if err != nil {
+		return err
+	}
+	err = classify(api, f())
+	apiErr, ok := errors.AsType[*APIError](err)
+	if !ok || !apiErr.tokenRejected() {
+		return err
+	}
+	if _, err := c.tokens.invalidate(ctx, used); err != nil {
+		return err
+	}
+	return classify(api, f())
+}
+
+// send runs an application-message call and reads invaliduser: WeCom answers errcode 0 when
+// it dropped some recipients, which for one recipient means the message went nowhere.
+func (c *Client) send(ctx context.Context, f func() (*message.SendResponse, error)) error {
+	return c.call(ctx, apiSend, func() error {
+		res, err := f()
+		if err != nil {
+			return err
+		}
+		if res.InvalidUser != "" {
+			return &APIError{API: apiSend, Code: CodeInvalidUser, Msg: "invaliduser " + res.InvalidUser}
+		}
+		return nil
+	})
+}
+
+// common returns the fields every application message has. SendRequestCommon is embedded
+// by pointer in the SDK's requests, so each message gets its own.
+func (c *Client) common(userID, msgType string) *message.SendRequestCommon {
+	return &message.SendRequestCommon{ToUser: userID, MsgType: msgType, AgentID: c.agentID}
+}
+
+// SendText sends a text message to the member userID.
+// https://developer.work.weixin.qq.com/document/path/90236#文本消息
+func (c *Client) SendText(ctx context.Context, userID, text string) error {
+	req := message.SendTextRequest{
+		SendRequestCommon: c.common(userID, "text"),
+		Text:              message.TextField{Content: wechat.Truncate(text, MaxContentBytes)},
+	}
+	return c.send(ctx, func() (*message.SendResponse, error) { return c.msg.SendText(req) })
+}
+
+// textCardRequest is a textcard message; the SDK has no type for it.
+type textCardRequest struct {
+	*message.SendRequestCommon
+	TextCard textCard `json:"textcard"`
+}
+
+type textCard struct {
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	URL         string `json:"url"`
+	BtnText     string `json:"btntxt,omitempty"`
+}
+
+// SendTextCard sends a text card: a title, a description (WeCom allows
+// <div class="gray|normal|highlight"> and <br> in it) and a button that opens url;
+// btnText defaults to 详情.
+// https://developer.work.weixin.qq.com/document/path/90236#文本卡片消息
+func (c *Client) SendTextCard(ctx context.Context, userID, title, description, url, btnText string) error {
+	if btnText == "" {
+		btnText = defaultCardBtnText
+	}
+	if utf8.RuneCountInString(btnText) > MaxCardButtonRunes {
+		btnText = string([]rune(btnText)[:MaxCardButtonRunes])
+	}
+	req := textCardRequest{
+		SendRequestCommon: c.common(userID, "textcard"),
+		TextCard: textCard{
+			Title:       wechat.Truncate(title, MaxCardTitleBytes),
+			Description: wechat.Truncate(description, MaxCardDescBytes),
+			URL:         url,
+			BtnText:     btnText,
+		},
+	}
+	return c.send(ctx, func() (*message.SendResponse, error) { return c.msg.Send(sdkNameSendTextCard, req) })
+}
+
+// markdownRequest is a markdown message; the SDK has no type for it.
+type markdownRequest struct {
+	*message.SendRequestCommon
+	Markdown message.TextField `json:"markdown"`
+}
+
+// SendMarkdown sends a message in WeCom's markdown subset (shown only in the WeCom app, not
+// in WeChat).
+// https://developer.work.weixin.qq.com/document/path/90236#markdown消息
+func (c *Client) SendMarkdown(ctx context.Context, userID, content string) error {
+	req := markdownRequest{
+		SendRequestCommon: c.common(userID, "markdown"),
+		Markdown:          message.TextField{Content: wechat.Truncate(content, MaxContentBytes)},
+	}
+	return c.send(ctx, func() (*message.SendResponse, error) { return c.msg.Send(sdkNameSendMarkdown, req) })
+}

@@ -1,0 +1,238 @@
+package wecom
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/silenceper/wechat/v2/util"
+
+	"huimin/bot/wechat"
+)
+
+// Errors VerifyURL and Open return; the callback handler maps them to HTTP statuses.
+var (
+	// ErrSignature means msg_signature, timestamp or nonce is missing, or the signature is
+	// wrong (403).
+	ErrSignature = errors.New("bad signature")
+	// ErrMalformed means the body or query cannot be understood (400).
+	ErrMalformed = errors.New("malformed request")
+	// ErrDecrypt means the ciphertext does not decrypt or carries another CorpID (400).
+	ErrDecrypt = errors.New("cannot decrypt message")
+)
+
+// MaxReplyBytes is the limit this package keeps for a passive text reply's content, as on
+// the Official Account.
+const MaxReplyBytes = 2048
+
+// Codec verifies, opens and answers the callback requests of one WeCom application.
+type Codec struct {
+	token, corpID, aesKey string
+	now                   func() time.Time
+}
+
+// NewCodec returns a Codec for the application's callback Token and EncodingAESKey, in the
+// corp corpID. WeCom encrypts every callback, so aesKey is required; Open and VerifyURL
+// report ErrDecrypt when it is unusable.
+func NewCodec(token, corpID, aesKey string, now func() time.Time) *Codec {
+	if now == nil {
+		now = time.Now
+	}
+	return &Codec{token: token, corpID: corpID, aesKey: aesKey, now: now}
+}
+
+// Message is a WeCom callback message or event, decoded from the plaintext XML. MsgID is a
+// string because WeCom's message IDs are 64-bit.
+// https://developer.work.weixin.qq.com/document/path/90239
+type Message struct {
+	ToUserName   string `xml:"ToUserName"`   // the CorpID
+	FromUserName string `xml:"FromUserName"` // the member's userid
+	CreateTime   int64  `xml:"CreateTime"`
+	MsgType      string `xml:"MsgType"`
+	MsgID        string `xml:"MsgId"`
+	AgentID      string `xml:"AgentID"`
+
+	Content      string `xml:"Content"`      // text
+	PicURL       string `xml:"PicUrl"`       // image, link
+	MediaID      string `xml:"MediaId"`      // image, voice, video
+	Format       string `xml:"Format"`       // voice
+	ThumbMediaID string `xml:"ThumbMediaId"` // video
+
+	LocationX float64 `xml:"Location_X"` // location: latitude
+	LocationY float64 `xml:"Location_Y"` // location: longitude
+	Scale     int     `xml:"Scale"`
+	Label     string  `xml:"Label"`
+
+	Title       string `xml:"Title"` // link
+	Description string `xml:"Description"`
+	URL         string `xml:"Url"`
+
+	Event     string  `xml:"Event"` // enter_agent, click, view, LOCATION, subscribe …
+	EventKey  string  `xml:"EventKey"`
+	Latitude  float64 `xml:"Latitude"` // LOCATION event
+	Longitude float64 `xml:"Longitude"`
+	Precision float64 `xml:"Precision"`
+}
+
+// Request is an opened callback POST.
+type Request struct {
+	// Message is WeCom's decoded message or event.
+	Message *Message
+	// AgentID is the application's agentid from the envelope.
+	AgentID string
+	// Plain is the decrypted XML of the message.
+	Plain []byte
+	nonce string
+}
+
+// envelope is the encrypted POST body: <xml><ToUserName/><AgentID/><Encrypt/></xml>.
+type envelope struct {
+	ToUserName string `xml:"ToUserName"`
+	AgentID    string `xml:"AgentID"`
+	Encrypt    string `xml:"Encrypt"`
+}
+
+// VerifyURL answers the GET check WeCom makes when the callback URL is saved: msg_signature
+// covers the encrypted echostr, and the answer is the decrypted echostr.
+// https://developer.work.weixin.qq.com/document/path/90930
+func (c *Codec) VerifyURL(q url.Values) (string, error) {
+	echo := q.Get("echostr")
+	if !c.signatureOK(q, echo) {
+		return "", ErrSignature
+	}
+	if echo == "" {
+		return "", fmt.Errorf("%w: no echostr", ErrMalformed)
+	}
+	plain, err := c.decrypt(echo)
+	if err != nil {
+		return "", err
+	}
+	return string(plain), nil
+}
+
+// Open verifies a callback POST's msg_signature over its Encrypt element, decrypts it (the
+// receiveid inside must be the CorpID) and decodes the message.
+func (c *Codec) Open(q url.Values, body []byte) (*Request, error) {
+	if q.Get("msg_signature") == "" || q.Get("timestamp") == "" || q.Get("nonce") == "" {
+		return nil, ErrSignature
+	}
+	var env envelope
+	if err := xml.Unmarshal(body, &env); err != nil {
+		return nil, fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
+	}
+	if env.Encrypt == "" {
+		return nil, fmt.Errorf("%w: no Encrypt element", ErrMalformed)
+	}
+	if !c.signatureOK(q, env.Encrypt) {
+		return nil, ErrSignature
+	}
+	plain, err := c.decrypt(env.Encrypt)
+	if err != nil {
+		return nil, err
+	}
+	var m Message
+	if err := xml.Unmarshal(plain, &m); err != nil {
+		return nil, fmt.Errorf("%w: message: %v", ErrMalformed, err)
+	}
+	if m.FromUserName == "" || m.MsgType == "" {
+		return nil, fmt.Errorf("%w: no FromUserName or MsgType", ErrMalformed)
+	}
+	return &Request{Message: &m, AgentID: env.AgentID, Plain: plain, nonce: q.Get("nonce")}, nil
+}
+
+// signatureOK checks msg_signature = SHA-1 of the sorted token, timestamp, nonce and
+// ciphertext, in constant time because the signature is attacker-controlled.
+func (c *Codec) signatureOK(q url.Values, ciphertext string) bool {
+	sig, ts, nonce := q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce")
+	if sig == "" || ts == "" || nonce == "" {
+		return false
+	}
+	want := util.Signature(c.token, ts, nonce, ciphertext)
+	return subtle.ConstantTimeCompare([]byte(sig), []byte(want)) == 1
+}
+
+// decrypt wraps util.DecryptMsg, which checks that the receiveid inside is the CorpID, and
+// recovers from the panics its unchecked slicing can raise on crafted ciphertext.
+func (c *Codec) decrypt(ciphertext string) (plain []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			plain, err = nil, fmt.Errorf("%w: %v", ErrDecrypt, r)
+		}
+	}()
+	_, plain, err = util.DecryptMsg(c.corpID, ciphertext, c.aesKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrDecrypt, err)
+	}
+	return plain, nil
+}
+
+// cdata renders a string as <![CDATA[…]]>.
+type cdata struct {
+	Value string `xml:",cdata"`
+}
+
+// textReplyXML is a passive text reply's plaintext.
+type textReplyXML struct {
+	XMLName      xml.Name `xml:"xml"`
+	ToUserName   cdata
+	FromUserName cdata
+	CreateTime   int64
+	MsgType      cdata
+	Content      cdata
+}
+
+// encryptedReplyXML is the envelope of an encrypted passive reply.
+type encryptedReplyXML struct {
+	XMLName      xml.Name `xml:"xml"`
+	Encrypt      cdata
+	MsgSignature cdata
+	TimeStamp    int64
+	Nonce        cdata
+}
+
+// TextReply renders the encrypted passive reply carrying text to the sender of req, cut to
+// MaxReplyBytes on a rune boundary. An empty text gives nil: WeCom wants an empty 200 when
+// there is nothing to say (the service usually answers with Client.SendText instead).
+// https://developer.work.weixin.qq.com/document/path/90241
+func (c *Codec) TextReply(req *Request, text string) ([]byte, error) {
+	if text == "" {
+		return nil, nil
+	}
+	now := c.now().Unix()
+	plain, err := xml.Marshal(textReplyXML{
+		ToUserName:   cdata{req.Message.FromUserName},
+		FromUserName: cdata{c.corpID},
+		CreateTime:   now,
+		MsgType:      cdata{"text"},
+		Content:      cdata{wechat.Truncate(text, MaxReplyBytes)},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("render text reply: %w", err)
+	}
+	random := make([]byte, 16)
+	_, _ = rand.Read(random) // crypto/rand.Read never fails (Go 1.24+)
+	for i := range random {
+		random[i] = alnum[int(random[i])%len(alnum)]
+	}
+	enc, err := util.EncryptMsg(random, plain, c.corpID, c.aesKey)
+	if err != nil {
+		return nil, fmt.Errorf("encrypt reply: %w", err)
+	}
+	out, err := xml.Marshal(encryptedReplyXML{
+		Encrypt:      cdata{string(enc)},
+		MsgSignature: cdata{util.Signature(c.token, strconv.FormatInt(now, 10), req.nonce, string(enc))},
+		TimeStamp:    now,
+		Nonce:        cdata{req.nonce},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("render encrypted reply: %w", err)
+	}
+	return out, nil
+}
+
+const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
