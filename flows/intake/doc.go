@@ -1,0 +1,51 @@
+// Package intake holds the citizen conversation flows as data and a pure
+// interpreter for them.
+//
+// A [Set] is loaded from YAML files (defaults embedded in the binary, see
+// [Defaults]; a configured directory overrides them file by file) by [Load],
+// or kept current by a [Watcher] that reloads it when the directory changes.
+// The files are:
+//
+//   - menu.yaml: the greeting, the numbered main menu, the account's custom
+//     menu buttons ([Set.Buttons]) and the command words;
+//   - texts.yaml: every sentence the interpreter itself says (re-asks,
+//     confirmation, knowledge-base feedback);
+//   - kb.yaml and kb-*.yaml: the knowledge base of common questions;
+//   - any other *.yaml: one flow each (relief.yaml, veterans.yaml, …).
+//
+// The interpreter never does I/O. The engine in package flows keeps a
+// [State] per citizen, passes each message as an [Input] to [Set.Step], sends
+// the returned [Prompt]s, saves [Result.State] and acts on [Result.Outcome]
+// (open a ticket, hand over to a person) and [Result.Command] (show the
+// citizen's tickets). This package must not import huimin/flows: flows
+// imports it.
+//
+// Flow file schema (every key is checked; unknown keys are errors):
+//
+//	id: relief                 # unique flow ID, used by menu.yaml
+//	title: 低保、特困、临时救助   # shown in notes
+//	line: relief               # service line key of the ticket
+//	inquiry: help              # default inquiry type when no step saves "inquiry"
+//	intro: 好的，……             # optional, said before the first question
+//	steps:
+//	  - id: inquiry            # unique within the flow
+//	    type: choice           # choice | text | phone | idcard | date | confirm | attach
+//	    ask: 请问您是想……？
+//	    field: inquiry         # where the answer is saved (not for confirm and attach)
+//	    label: 类型             # short name in the summary
+//	    options:               # choice only; numbered 1.. in order; at most 9
+//	      - {label: 咨询政策, value: consult}
+//	      - {label: 投诉, value: complaint, next: detail}  # branch
+//	    next: town             # optional; default the following step, "end" the outcome
+//	    optional: true         # text, phone, idcard, date: may be skipped with 1
+//	    min: 2                 # text: minimum length in characters
+//	    max: 300               # text: maximum length (at most 2000)
+//	    when: future           # date: past | future (relative to Input.At)
+//	outcome: {kind: ticket, text: 已为您登记。}   # ticket | answer | handover
+//	endings:                   # optional named outcomes, targets of next
+//	  docs: {kind: answer, text: 结婚登记需要……}
+//
+// Inquiry types are the keys consult, help, complaint, report and
+// suggestion ([InquiryTypes]); service lines are keys such as relief,
+// veterans, military, elderly, community, marriage and socialorg.
+package intake

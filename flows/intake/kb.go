@@ -1,0 +1,155 @@
+package intake
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// kbMatch is one knowledge-base entry that matched a question.
+type kbMatch struct {
+	entry int // index into Set.kb
+	score int // characters of the best keyword matched
+	hits  int // keywords matched
+}
+
+// kbRank finds the entries whose keywords occur in text, best first. A
+// keyword "低保+材料" needs both parts; longer keywords count for more.
+func (s *Set) kbRank(text string) []kbMatch {
+	t := strings.ToLower(halfWidth(text))
+	var ms []kbMatch
+	for i, e := range s.kb {
+		m := kbMatch{entry: i}
+		for _, k := range e.Keywords {
+			score := 0
+			for part := range strings.SplitSeq(strings.ToLower(halfWidth(k)), "+") {
+				part = strings.TrimSpace(part)
+				if !strings.Contains(t, part) {
+					score = 0
+					break
+				}
+				score += utf8.RuneCountInString(part)
+			}
+			if score > 0 {
+				m.hits++
+				m.score = max(m.score, score)
+			}
+		}
+		if m.hits > 0 {
+			ms = append(ms, m)
+		}
+	}
+	slices.SortStableFunc(ms, func(a, b kbMatch) int {
+		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(b.hits, a.hits))
+	})
+	return ms
+}
+
+// kbSearch answers text from the knowledge base: at once when one entry
+// matches best, or by asking which of up to three equally good ones was
+// meant. It reports false when nothing matches.
+func (s *Set) kbSearch(text string, carry map[string]string) (Result, bool) {
+	ms := s.kbRank(text)
+	if len(ms) == 0 {
+		return Result{}, false
+	}
+	asked := cut(strings.TrimSpace(text), maxAsked)
+	if len(ms) == 1 || ms[0].score > ms[1].score || ms[0].hits > ms[1].hits {
+		return s.kbAnswer(ms[0].entry, asked, carry), true
+	}
+	var ids []string
+	p := Prompt{Text: s.texts.KBPick, Tail: s.texts.StepTail}
+	for _, m := range ms {
+		if m.score != ms[0].score || m.hits != ms[0].hits || len(ids) == 3 {
+			break
+		}
+		ids = append(ids, s.kb[m.entry].ID)
+		p.Options = append(p.Options, Choice{ID: strconv.Itoa(len(ids)), Text: s.kb[m.entry].Question})
+	}
+	st := State{Flow: kbFlow, Step: kbPick, Data: keepAttachments(carry)}
+	st.Data = withData(st.Data, dataCandidates, strings.Join(ids, ","), dataAsked, asked)
+	return Result{State: st, Prompts: []Prompt{p}}, true
+}
+
+// kbAnswer gives entry i's answer with 1. 已解决 2. 没解决，转人工.
+func (s *Set) kbAnswer(i int, asked string, carry map[string]string) Result {
+	e := s.kb[i]
+	st := State{Flow: kbFlow, Step: stepFeedback, Data: keepAttachments(carry)}
+	st.Data = withData(st.Data, dataAnswer, "kb:"+e.ID, dataAsked, asked)
+	return Result{
+		State:   st,
+		Prompts: []Prompt{s.feedbackPrompt(e.Answer)},
+		Outcome: &Outcome{Kind: OutcomeAnswer, Line: e.Line, Summary: e.Question, Text: e.Answer},
+	}
+}
+
+// kbStep continues a conversation with the knowledge base.
+func (s *Set) kbStep(st State, in Input) Result {
+	if st.Step == stepFeedback {
+		return s.feedback(st, in)
+	}
+	carry := keepAttachments(st.Data)
+	text := answerText(in)
+	kind := kindOf(in.Kind)
+	if kind == KindText || kind == KindVoice {
+		if s.Command(text) == "" && meaningful(text) {
+			switch st.Step {
+			case kbList:
+				names := make([][]string, len(s.featured))
+				for i, k := range s.featured {
+					names[i] = []string{s.kb[k].Question}
+				}
+				if i, ok := matchChoice(text, names, false); ok {
+					return s.kbAnswer(s.featured[i], "", carry)
+				}
+				if r, ok := s.kbSearch(text, carry); ok {
+					return r
+				}
+				p := Prompt{Text: s.texts.KBNone, Options: numbered(s.texts.KBNoneOptions)}
+				asked := cut(strings.TrimSpace(text), maxAsked)
+				return Result{State: State{Flow: kbFlow, Step: kbNone, Data: withData(carry, dataAsked, asked)}, Prompts: []Prompt{p}}
+			case kbPick:
+				ids := strings.Split(st.Data[dataCandidates], ",")
+				var names [][]string
+				var idx []int
+				for _, id := range ids {
+					if i := slices.IndexFunc(s.kb, func(e kbEntry) bool { return e.ID == id }); i >= 0 {
+						names = append(names, []string{s.kb[i].Question})
+						idx = append(idx, i)
+					}
+				}
+				if i, ok := matchChoice(text, names, false); ok {
+					return s.kbAnswer(idx[i], st.Data[dataAsked], carry)
+				}
+			case kbNone:
+				if i, ok := matchChoice(text, wordsOf(s.texts.KBNoneOptions), true); ok {
+					if i == 0 {
+						o := &Outcome{Kind: OutcomeHandover, Text: s.texts.Handover, Attachments: attachments(carry)}
+						if asked := st.Data[dataAsked]; asked != "" {
+							o.Summary = s.texts.AskedLabel + "：" + asked
+							o.Fields = map[string]string{"asked": asked}
+						}
+						return Result{Outcome: o}
+					}
+					return Result{State: State{Data: carry}, Prompts: []Prompt{s.Menu()}}
+				}
+			}
+		}
+	}
+	return s.idle(State{Data: carry}, in)
+}
+
+// withData returns data with the key-value pairs set, allocating if needed.
+func withData(data map[string]string, kv ...string) map[string]string {
+	if data == nil {
+		data = make(map[string]string)
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			data[kv[i]] = kv[i+1]
+		}
+	}
+	return data
+}

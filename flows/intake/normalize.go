@@ -1,0 +1,188 @@
+package intake
+
+import (
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// halfWidth turns full-width ASCII (１２３，ＡＢＣ，＋) and the ideographic
+// space into their ordinary forms, and drops the emoji presentation selector
+// and the keycap mark, so that 1️⃣ reads as 1.
+func halfWidth(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= '！' && r <= '～':
+			return r - '！' + '!'
+		case r == '　':
+			return ' '
+		case r == '\uFE0F' || r == '\u20E3' || r == '\u200B':
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// trailing is what voice recognition and habit put after an answer.
+const trailing = " \t\r\n。.！!？?，,~～…、；;"
+
+// clean is the form of an answer used for matching commands and choices:
+// half-width, trimmed, without trailing punctuation, lower-case.
+func clean(s string) string {
+	s = strings.TrimSpace(halfWidth(s))
+	if t := strings.TrimRight(s, trailing); t != "" {
+		s = t
+	}
+	return strings.ToLower(strings.TrimSpace(s))
+}
+
+// cnDigits maps Chinese numerals (and 幺, as in phone numbers read aloud) to
+// their values.
+var cnDigits = map[rune]int{
+	'零': 0, '〇': 0, '○': 0, '一': 1, '壹': 1, '幺': 1, '二': 2, '贰': 2, '两': 2,
+	'三': 3, '叁': 3, '四': 4, '肆': 4, '五': 5, '伍': 5, '六': 6, '陆': 6,
+	'七': 7, '柒': 7, '八': 8, '捌': 8, '九': 9, '玖': 9,
+}
+
+func isCNNumeral(r rune) bool {
+	_, ok := cnDigits[r]
+	return ok || r == '十' || r == '拾' || r == '百' || r == '佰'
+}
+
+// cnNumerals rewrites every run of Chinese numerals as Arabic digits: runs
+// with 十 or 百 are read as a number (二十八 → 28), others digit by digit
+// (二零二六 → 2026, 一三八 → 138).
+func cnNumerals(s string) string {
+	if !strings.ContainsFunc(s, isCNNumeral) {
+		return s
+	}
+	var b strings.Builder
+	rs := []rune(s)
+	for i := 0; i < len(rs); {
+		if !isCNNumeral(rs[i]) {
+			b.WriteRune(rs[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(rs) && isCNNumeral(rs[j]) {
+			j++
+		}
+		b.WriteString(readNumeral(rs[i:j]))
+		i = j
+	}
+	return b.String()
+}
+
+func readNumeral(run []rune) string {
+	positional := false
+	for _, r := range run {
+		if r == '十' || r == '拾' || r == '百' || r == '佰' {
+			positional = true
+		}
+	}
+	if !positional {
+		var b strings.Builder
+		for _, r := range run {
+			b.WriteByte(byte('0' + cnDigits[r]))
+		}
+		return b.String()
+	}
+	total, cur := 0, -1
+	for _, r := range run {
+		switch r {
+		case '十', '拾':
+			total += max(cur, 1) * 10
+			cur = -1
+		case '百', '佰':
+			total += max(cur, 1) * 100
+			cur = -1
+		default:
+			if d := cnDigits[r]; d != 0 {
+				cur = d
+			}
+		}
+	}
+	return strconv.Itoa(total + max(cur, 0))
+}
+
+// wechatEmoji are WeChat's built-in expressions as they arrive in text:
+// [微笑], [Smile], /::) and the like.
+var wechatEmoji = regexp.MustCompile(`\[[^\[\]\s]{1,8}\]|/:[^\s/]{1,6}`)
+
+// meaningful reports whether s says anything in words or digits, rather
+// than only emoji, symbols, punctuation or WeChat expressions.
+func meaningful(s string) bool {
+	s = wechatEmoji.ReplaceAllString(halfWidth(s), "")
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) })
+}
+
+// ordinalRE is a number said as an answer: 2, 第2个, 选2, 2号.
+var ordinalRE = regexp.MustCompile(`^(?:第|选|选择)?([0-9]{1,2})(?:个|项|条|号|种)?$`)
+
+// ordinal reads s as an option number, or returns 0.
+func ordinal(s string) int {
+	g := ordinalRE.FindStringSubmatch(cnNumerals(clean(s)))
+	if g == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(g[1]) // at most two digits
+	return n
+}
+
+// matchChoice finds which of the options (each given as the words that name
+// it: label, value) the answer picks: its number, a name in full, or a
+// unique prefix of a name. When lenient, it also accepts an answer that
+// contains exactly one option's name (我要投诉) or that is contained in
+// exactly one name (救助, two characters or more). It returns the option's
+// index.
+func matchChoice(answer string, names [][]string, lenient bool) (int, bool) {
+	if n := ordinal(answer); n >= 1 && n <= len(names) {
+		return n - 1, true
+	}
+	a := clean(answer)
+	if a == "" || utf8.RuneCountInString(a) > 100 {
+		return 0, false
+	}
+	tests := []func(name string) bool{
+		func(name string) bool { return a == name },
+		func(name string) bool { return strings.HasPrefix(name, a) },
+	}
+	if lenient {
+		tests = append(tests,
+			func(name string) bool { return utf8.RuneCountInString(name) >= 2 && strings.Contains(a, name) },
+			func(name string) bool { return utf8.RuneCountInString(a) >= 2 && strings.Contains(name, a) },
+		)
+	}
+	for _, test := range tests {
+		found := -1
+		for i, ns := range names {
+			if slices.ContainsFunc(ns, func(n string) bool { n = clean(n); return n != "" && test(n) }) {
+				if found >= 0 {
+					found = -2 // ambiguous: try no looser test
+					break
+				}
+				found = i
+			}
+		}
+		if found >= 0 {
+			return found, true
+		}
+		if found == -2 {
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// cut shortens s to n runes, marking the cut with an ellipsis.
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n]) + "…"
+}
