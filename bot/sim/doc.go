@@ -11,13 +11,20 @@
 //     signed and (in safe or compatible mode) encrypted exactly as WeChat does, retried when
 //     the webhook does not answer within 5 seconds, with the passive reply decrypted and
 //     verified;
-//   - a chat page at / where a person plays a citizen or an officer, and a JSON API under
-//     /sim/api/ for tests and scripts.
+//   - with Options.CorpID set, WeCom (企业微信) for officers: the API at WeCom's paths
+//     (/cgi-bin/gettoken, /cgi-bin/message/send with text, textcard and markdown, on the same
+//     mux as the Official Account's /cgi-bin/token), and the WeCom servers that post a
+//     member's messages and events to the service's WeCom callback, encrypted with the CorpID
+//     as receiveid and signed with msg_signature (SendWeCom, VerifyWeComURL);
+//   - a chat page at / where a person plays a citizen or an officer (on the Official Account,
+//     or in WeCom on its own tab), and a JSON API under /sim/api/ for tests and scripts.
 //
 // The simulator keeps WeChat's platform rules that shape the service's design: the 48-hour
 // customer-service window (errcode 45015) and its per-action message limit (45047), access
 // tokens that expire (42001) or are replaced (40001), template-message de-duplication by
-// client_msg_id, and subscribe notices that need the user's consent (43101). Faults such as
+// client_msg_id, and subscribe notices that need the user's consent (43101); on WeCom,
+// unreachable userids listed in invaliduser with errcode 0, and the per-member limit of 30
+// application messages a minute and 1000 an hour (45033). Faults such as
 // HTTP 500, slow answers and expired tokens can be switched on to test the service's error
 // paths.
 //
@@ -34,6 +41,14 @@
 //	res, err := s.Send(ctx, sim.Message{OpenID: "citizen-001", Type: sim.TypeText, Content: "你好"})
 //	got, err := s.WaitReceived(ctx, "citizen-001", 2) // the reply and, say, a msgmenu
 //
+// WeCom needs its own options and the WeCom host in the URI modifier too:
+//
+//	s := sim.New(sim.Options{ /* … */ CorpID: "ww…", CorpSecret: secret, AgentID: 1000002,
+//		WeComToken: token, WeComAESKey: key, WeComWebhookURL: "http://127.0.0.1:8080/wecom"})
+//	// and replace "https://qyapi.weixin.qq.com" with srv.URL as well
+//	res, err := s.SendWeCom(ctx, sim.WeComMessage{UserID: "wang.ming", Type: sim.TypeText, Content: "接单 HM…"})
+//	got, err := s.WaitReceived(ctx, "wang.ming", 1) // a KindWeCom application message
+//
 // # JSON API for tests and scripts
 //
 //	POST /sim/api/send      {"openid":"citizen-001","type":"text","content":"你好"}
@@ -47,16 +62,24 @@
 //	    → 200 {"status":200,"reply":{"msg_type":"text","content":"…","xml":"…"},"deliveries":1,
 //	           "msg_id":"24000000000000123","create_time":1772415000}
 //	      ("reply" is null for "success"; "error" is set when the webhook failed; 400 for a bad message)
-//	GET  /sim/api/messages?openid=X[&after=SEQ][&wait=SECONDS][&all=1]
+//	GET  /sim/api/messages?openid=X[&after=SEQ][&wait=SECONDS][&all=1][&channel=wechat|wecom]
 //	    → {"openid":"X","messages":[{"seq":3,"kind":"reply","msg_type":"text","text":"…",…}]}
-//	      (wait long-polls up to 30 s; all=1 adds the user's own messages and WeChat's notices)
+//	      (wait long-polls up to 30 s; all=1 adds the user's own messages and WeChat's notices;
+//	      channel keeps one side when an id is both an openid and a WeCom userid)
+//	POST /sim/api/wecom/send {"userid":"wang.ming","type":"text","content":"接单 HM20260302001"}
+//	                        {"userid":"wang.ming","type":"event","event":"enter_agent"}
+//	                        {"userid":"wang.ming","type":"event","event":"click","event_key":"MY_TICKETS"}
+//	                        {"userid":"wang.ming","type":"location","lat":23.129,"lng":113.264,"label":"区民政局"}
+//	    → the same Result as /sim/api/send ("reply" is null for an empty answer); 409 without WeCom
+//	POST /sim/api/wecom/verify → {"ok":true} after WeCom's encrypted-echostr URL check
 //	POST /sim/api/faults    {"kind":"out_of_window","openid":"citizen-001"}
 //	                        {"kind":"http_500"}  {"kind":"http_500","path":"/cgi-bin/message/custom/send"}
 //	                        {"kind":"delay","delay_ms":6000}  {"kind":"errcode","errcode":-1}
 //	                        {"kind":"expire_tokens"}  {"kind":"clear"}  (add "off":true to switch one off)
 //	GET  /sim/api/faults    → {"faults":[…]}
 //	GET  /sim/api/stats     → {"calls":{"/cgi-bin/stable_token":1,…}}
-//	GET  /sim/api/state     → mode, menu, QR codes, users and presets (what the chat page draws)
+//	GET  /sim/api/state     → mode, menu, QR codes, users, presets and "wecom" (enabled, corp_id,
+//	                          agent_id, members): what the chat page draws
 //	POST /sim/api/verify    → {"ok":true} after the GET echostr handshake with the webhook
 //
 // Protocol references:
@@ -69,4 +92,9 @@
 //   - subscribe notices: https://developers.weixin.qq.com/doc/offiaccount/Subscription_Messages/api.html
 //   - stable token: https://developers.weixin.qq.com/doc/service/api/base/api_getstableaccesstoken
 //   - global return codes: https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Global_Return_Code.html
+//   - WeCom callback and encryption: https://developer.work.weixin.qq.com/document/path/90930
+//   - WeCom messages and events: https://developer.work.weixin.qq.com/document/path/90239, …/90240
+//   - WeCom access token: https://developer.work.weixin.qq.com/document/path/91039
+//   - WeCom application messages: https://developer.work.weixin.qq.com/document/path/90236
+//   - WeCom return codes: https://developer.work.weixin.qq.com/document/path/90313
 package sim

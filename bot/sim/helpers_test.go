@@ -32,6 +32,7 @@ const (
 	testOpenID    = "citizen-001"
 	testOriginal  = "gh_huimin_test"
 	wechatAPIBase = "https://api.weixin.qq.com"
+	weComAPIBase  = "https://qyapi.weixin.qq.com"
 )
 
 // sdkTarget is the simulator the SDK talks to. The SDK's URI modifier and HTTP client are
@@ -50,7 +51,8 @@ func TestMain(m *testing.M) {
 		(*h).ServeHTTP(w, r)
 	}))
 	util.SetURIModifier(func(uri string) string {
-		return strings.Replace(uri, wechatAPIBase, front.URL, 1)
+		uri = strings.Replace(uri, wechatAPIBase, front.URL, 1)
+		return strings.Replace(uri, weComAPIBase, front.URL, 1)
 	})
 	util.DefaultHTTPClient = &http.Client{Timeout: 10 * time.Second}
 	code := m.Run()

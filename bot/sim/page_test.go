@@ -241,3 +241,154 @@ func TestChatPage(t *testing.T) {
 		t.Logf("screenshot: %s", path)
 	}
 }
+
+// TestChatPageWeCom drives the page's WeCom mode in headless Chromium: switch to the
+// officers' tab, pick a member, send a command through the encrypted callback and see the
+// passive reply; see a textcard, a markdown and a text the service sends through the API;
+// enter the application; and switch back to the citizen's view, which shows none of it.
+func TestChatPageWeCom(t *testing.T) {
+	exe := chromiumPath(t)
+	wh := startWebhook(t, ModePlain)
+	cb := startWeComCallback(t)
+	cb.reply = func(m weComXML) string {
+		if m.MsgType == "text" {
+			return "收到：" + m.Content
+		}
+		return ""
+	}
+	opts := weComOptions(cb.url)
+	opts.WebhookURL = wh.url
+	s, base, _ := startSim(t, opts)
+	const userid = "wang.ming"
+
+	var errs pageErrors
+	defer errs.check(t)
+	tab := newBrowser(t, exe, &errs)
+	if err := chromedp.Do(tab, chromedp.Navigate(base+"/")); err != nil {
+		t.Fatalf("open the page: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(tab, 90*time.Second)
+	defer cancel()
+	text := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("read %s: %v", sel, err)
+		}
+		return v
+	}
+
+	err := chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.CSS("#tab-wecom")),
+		chromedp.Click(chromedp.CSS("#tab-wecom")),
+		chromedp.WaitVisible(chromedp.CSS("#wecom-select")),
+		chromedp.WaitNotVisible(chromedp.CSS("#openid-select")),
+		chromedp.SetValue(chromedp.CSS("#wecom-select"), userid),
+	)
+	if err != nil {
+		t.Fatalf("open the WeCom tab: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#wecom-select').dispatchEvent(new Event('change'))`)); err != nil {
+		t.Fatalf("pick %s: %v", userid, err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#msg-input"), "我的待办"),
+		chromedp.Click(chromedp.CSS("#send-btn")),
+		chromedp.WaitVisible(chromedp.CSS(`.entry[data-kind="reply"] .bubble`)),
+	)
+	if err != nil {
+		t.Fatalf("send from the WeCom tab: %v", err)
+	}
+	if got := text(`.entry[data-kind="reply"] .bubble`); got != "收到：我的待办" {
+		t.Errorf("passive reply on the page = %q, want 收到：我的待办", got)
+	}
+	if got := cb.waitFor(func(d weComDelivery) bool { return d.msg.MsgType == "text" }); got.msg.FromUserName != userid || got.msg.Content != "我的待办" {
+		t.Errorf("callback got %+v, want text 我的待办 from %s", got.msg, userid)
+	}
+	if badge := text("#wecom-badge"); badge != "企业微信 · 加密" {
+		t.Errorf("badge = %q", badge)
+	}
+
+	// The service answers through the API: a textcard, a markdown and a text.
+	tok := getWeComToken(t, base)
+	for _, body := range []map[string]any{
+		{"touser": userid, "msgtype": "textcard", "agentid": testAgentID, "textcard": map[string]string{
+			"title": "新工单待接收", "description": `<div class="gray">2026年3月2日</div><div class="highlight">临时救助 · 限3个工作日</div>诉求：咨询申请材料`,
+			"url": "https://mz.example/t/HM20260302001", "btntxt": "接单",
+		}},
+		{"touser": userid, "msgtype": "markdown", "agentid": testAgentID, "markdown": map[string]string{"content": "**今日待办** 3 件"}},
+		weComText(userid, "提醒：HM20260302001 明天到期"),
+	} {
+		if code := errcode(t, weComSend(t, base, tok, body)); code != 0 {
+			t.Fatalf("message/send %s: errcode %d", body["msgtype"], code)
+		}
+	}
+	err = chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.CSS(`.entry[data-kind="wecom"][data-msg-type="textcard"] .card`)),
+		chromedp.WaitVisible(chromedp.CSS(`.entry[data-kind="wecom"][data-msg-type="markdown"] .bubble`)),
+		chromedp.WaitVisible(chromedp.CSS(`.entry[data-kind="wecom"][data-msg-type="text"] .bubble`)),
+	)
+	if err != nil {
+		t.Fatalf("application messages on the page: %v", err)
+	}
+	card := text(`.entry[data-kind="wecom"][data-msg-type="textcard"] .card`)
+	for _, want := range []string{"新工单待接收", "2026年3月2日", "临时救助 · 限3个工作日", "诉求：咨询申请材料", "接单"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("textcard %q lacks %q", card, want)
+		}
+	}
+	if strings.Contains(card, "<div") {
+		t.Errorf("textcard shows raw HTML: %q", card)
+	}
+	if got := text(`.entry[data-kind="wecom"][data-msg-type="textcard"] .tc-highlight`); got != "临时救助 · 限3个工作日" {
+		t.Errorf("highlight line = %q", got)
+	}
+	if got := text(`.entry[data-kind="wecom"][data-msg-type="markdown"] .bubble`); got != "**今日待办** 3 件" {
+		t.Errorf("markdown = %q, want its text", got)
+	}
+
+	// Enter the application from the ＋ panel.
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#tools-toggle")),
+		chromedp.WaitVisible(chromedp.CSS("#act-enter")),
+		chromedp.WaitNotVisible(chromedp.CSS("#act-subscribe")),
+		chromedp.Click(chromedp.CSS("#act-enter")),
+		chromedp.WaitVisible(`//div[contains(@class,"sys")]/span[contains(., "你进入了应用")]`),
+	)
+	if err != nil {
+		t.Fatalf("enter the application: %v", err)
+	}
+	if got := cb.waitFor(func(d weComDelivery) bool { return d.msg.Event == "enter_agent" }); got.msg.FromUserName != userid {
+		t.Errorf("enter_agent from %q, want %s", got.msg.FromUserName, userid)
+	}
+
+	dir := t.ArtifactDir()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	path := filepath.Join(dir, "chat-wecom-phone.png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatalf("write screenshot: %v", err)
+	}
+	t.Logf("screenshot: %s", path)
+
+	// Back to the citizen's view: the same id shows none of the WeCom conversation.
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#tab-wechat")),
+		chromedp.WaitVisible(chromedp.CSS("#openid-select")),
+		chromedp.WaitNotVisible(chromedp.CSS("#wecom-select")),
+		chromedp.SendKeys(chromedp.CSS("#openid-input"), userid),
+		chromedp.Click(chromedp.CSS("#openid-apply")),
+		chromedp.WaitVisible(chromedp.CSS("#chat-empty")),
+	)
+	if err != nil {
+		t.Fatalf("back to the citizen tab: %v", err)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.entry').length`)); err != nil || n != 0 {
+		t.Errorf("citizen view of %s shows %v entries (%v), want none", userid, n, err)
+	}
+	if got := len(s.Received(userid)); got != 4 {
+		t.Errorf("Received(%s) = %d, want 4 (reply, textcard, markdown, text)", userid, got)
+	}
+}

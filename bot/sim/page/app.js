@@ -1,19 +1,32 @@
-// The simulator's chat page: plays one WeChat user talking to the account. It sends through
-// POST /sim/api/send and long-polls GET /sim/api/messages for everything in the conversation.
+// The simulator's chat page: plays one WeChat user talking to the account, or (WeCom mode) one
+// officer talking to the bureau's WeCom application. It sends through POST /sim/api/send or
+// POST /sim/api/wecom/send and long-polls GET /sim/api/messages for the conversation.
 (function () {
   'use strict';
 
   var $ = function (sel) { return document.querySelector(sel); };
   var chat = $('#chat');
   var state = { menu: [], qrcodes: [], users: [] };
-  var openid = '';
+  var openid = ''; // the openid, or in WeCom mode the member's userid
+  var channel = 'wechat';
   var lastSeq = 0;
   var poller = null;
   var toastTimer = null;
 
   var KIND_LABEL = {
-    reply: '被动回复', custom: '客服消息', template: '模板消息', subscribe: '订阅通知'
+    reply: '被动回复', custom: '客服消息', template: '模板消息', subscribe: '订阅通知', wecom: '应用消息'
   };
+  var CHANNELS = {
+    wechat: {
+      select: '#openid-select', store: 'huimin.sim.openid', placeholder: '或输入 openid', ask: '请输入 openid',
+      empty: '还没有消息。发送一条消息，或点下方 ＋ 关注公众号。', send: '/sim/api/send', verify: '/sim/api/verify', idField: 'openid'
+    },
+    wecom: {
+      select: '#wecom-select', store: 'huimin.sim.userid', placeholder: '或输入 userid', ask: '请输入 userid',
+      empty: '还没有消息。发送一条命令，或点下方 ＋ 进入应用。', send: '/sim/api/wecom/send', verify: '/sim/api/wecom/verify', idField: 'userid'
+    }
+  };
+  function cfg() { return CHANNELS[channel]; }
   var MEDIA_LABEL = {
     image: '[图片]', voice: '[语音]', video: '[视频]', shortvideo: '[小视频]', music: '[音乐]',
     mpnews: '[图文]', mpnewsarticle: '[图文]', wxcard: '[卡券]', miniprogrampage: '[小程序]'
@@ -85,6 +98,9 @@
       case 'VIEW': return '你打开了菜单链接 ' + key;
       case 'LOCATION': return '你上报了地理位置';
       case 'subscribe_msg_popup_event': return '你同意接收订阅通知';
+      case 'enter_agent': return '你进入了应用';
+      case 'click': return '你点击了应用菜单「' + key + '」';
+      case 'view': return '你打开了应用菜单链接 ' + key;
       default: return '事件 ' + m.msg_type + (key ? '（' + key + '）' : '');
     }
   }
@@ -145,10 +161,47 @@
     return card;
   }
 
+  // WeCom textcard descriptions may carry <div class="gray|normal|highlight"> and <br>; every
+  // other tag is dropped and entities decoded, and nothing is parsed as HTML.
+  function cardDescription(parent, html) {
+    var decode = function (t) {
+      return t.replace(/<br\s*\/?>/gi, '\n').replace(/<[^>]*>/g, '')
+        .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&nbsp;/g, ' ').replace(/&amp;/g, '&');
+    };
+    var re = /<div\s+class=["'](gray|normal|highlight)["']\s*>([\s\S]*?)<\/div>/gi;
+    var last = 0, m;
+    while ((m = re.exec(html)) !== null) {
+      var before = decode(html.slice(last, m.index));
+      if (before.trim()) { parent.appendChild(el('div', '', before)); }
+      parent.appendChild(el('div', 'tc-' + m[1].toLowerCase(), decode(m[2])));
+      last = re.lastIndex;
+    }
+    var rest = decode(html.slice(last));
+    if (rest.trim()) { parent.appendChild(el('div', '', rest)); }
+  }
+
+  function renderTextCard(m) {
+    var c = m.textcard || {};
+    var card = el('div', 'card textcard');
+    card.appendChild(el('div', 'card-title', c.title || ''));
+    var desc = el('div', 'tc-desc');
+    cardDescription(desc, c.description || '');
+    card.appendChild(desc);
+    var a = el('a', 'card-link', c.btntxt || '详情');
+    a.href = /^https?:\/\//i.test(c.url || '') ? c.url : '#';
+    a.title = c.url || ''; a.target = '_blank'; a.rel = 'noopener noreferrer';
+    card.appendChild(a);
+    return card;
+  }
+
   function renderAccount(m) {
     var r = bubbleRow(false);
     var content;
-    if (m.kind === 'template' || m.kind === 'subscribe') {
+    if (m.kind === 'wecom' && m.msg_type === 'textcard') {
+      content = renderTextCard(m);
+    } else if (m.kind === 'wecom' && m.msg_type === 'markdown') {
+      content = el('div', 'bubble markdown', m.text || '');
+    } else if (m.kind === 'template' || m.kind === 'subscribe') {
       content = renderCard(m);
     } else if (m.msg_type === 'msgmenu' && m.menu) {
       content = el('div', 'bubble');
@@ -207,7 +260,7 @@
   }
 
   function poll(ctrl) {
-    var url = '/sim/api/messages?all=1&wait=25&openid=' + encodeURIComponent(openid) + '&after=' + lastSeq;
+    var url = '/sim/api/messages?all=1&wait=25&channel=' + channel + '&openid=' + encodeURIComponent(openid) + '&after=' + lastSeq;
     fetch(url, { signal: ctrl.signal, cache: 'no-store' })
       .then(function (r) { return r.json(); })
       .then(function (j) {
@@ -327,8 +380,8 @@
   }
 
   function send(msg) {
-    msg.openid = openid;
-    return fetch('/sim/api/send', {
+    msg[cfg().idField] = openid;
+    return fetch(cfg().send, {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(msg)
     })
       .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, j: j }; }); })
@@ -356,23 +409,52 @@
 
   function switchUser(id) {
     id = (id || '').trim();
-    if (!id) { toast('请输入 openid'); return; }
+    if (!id) { toast(cfg().ask); return; }
     openid = id;
-    try { localStorage.setItem('huimin.sim.openid', id); } catch (e) { /* private mode */ }
-    var sel = $('#openid-select');
+    try { localStorage.setItem(cfg().store, id); } catch (e) { /* private mode */ }
+    var sel = $(cfg().select);
     var preset = Array.prototype.some.call(sel.options, function (o) { return o.value === id; });
     sel.value = preset ? id : '';
     $('#openid-input').value = preset ? '' : id;
     lastSeq = 0;
     chat.innerHTML = '';
-    chat.appendChild(el('div', 'empty', '还没有消息。发送一条消息，或点下方 ＋ 关注公众号。')).id = 'chat-empty';
+    chat.appendChild(el('div', 'empty', cfg().empty)).id = 'chat-empty';
     if (poller) { poller.abort(); }
     poller = new AbortController();
     poll(poller);
     loadState();
   }
 
+  function savedUser() {
+    var saved = '';
+    try { saved = localStorage.getItem(cfg().store) || ''; } catch (e) { /* private mode */ }
+    return saved || $(cfg().select).value || (channel === 'wecom' ? 'wang.ming' : 'citizen-001');
+  }
+
+  // switchChannel plays a citizen on the Official Account (wechat) or an officer in WeCom.
+  function switchChannel(ch) {
+    if (!CHANNELS[ch] || (ch === 'wecom' && !$('#wecom-select'))) { ch = 'wechat'; }
+    channel = ch;
+    document.body.dataset.channel = ch;
+    document.querySelectorAll('.channels [role="tab"]').forEach(function (b) {
+      b.setAttribute('aria-selected', b.dataset.channel === ch ? 'true' : 'false');
+    });
+    $('#openid-input').placeholder = cfg().placeholder;
+    $('#openid-input').setAttribute('aria-label', cfg().idField);
+    try { localStorage.setItem('huimin.sim.channel', ch); } catch (e) { /* private mode */ }
+    switchUser(savedUser());
+  }
+
   // Wiring.
+  document.querySelectorAll('.channels [role="tab"]').forEach(function (b) {
+    b.addEventListener('click', function () { if (b.dataset.channel !== channel) { switchChannel(b.dataset.channel); } });
+  });
+  if ($('#wecom-select')) {
+    $('#wecom-select').addEventListener('change', function (e) {
+      if (e.target.value) { switchUser(e.target.value); } else { $('#openid-input').focus(); }
+    });
+  }
+  $('#act-enter').addEventListener('click', function () { send({ type: 'event', event: 'enter_agent' }); });
   $('#send-btn').addEventListener('click', sendText);
   $('#msg-input').addEventListener('keydown', function (e) {
     if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); sendText(); }
@@ -381,7 +463,7 @@
     if (e.target.value) { switchUser(e.target.value); } else { $('#openid-input').focus(); }
   });
   $('#openid-apply').addEventListener('click', function () {
-    switchUser($('#openid-input').value || $('#openid-select').value);
+    switchUser($('#openid-input').value || $(cfg().select).value);
   });
   $('#openid-input').addEventListener('keydown', function (e) {
     if (e.key === 'Enter') { switchUser(e.target.value); }
@@ -409,14 +491,14 @@
     send({ type: 'event', event: 'subscribe_msg_popup_event', subscriptions: [{ template_id: tpl, status: 'accept' }] });
   });
   $('#act-verify').addEventListener('click', function () {
-    fetch('/sim/api/verify', { method: 'POST' })
+    fetch(cfg().verify, { method: 'POST' })
       .then(function (r) { return r.json(); })
       .then(function (j) { toast(j.ok ? 'URL 校验通过' : 'URL 校验失败：' + j.error); })
       .catch(function (e) { toast('URL 校验失败：' + e); });
   });
   document.addEventListener('click', closeSubmenus);
 
-  var saved = '';
-  try { saved = localStorage.getItem('huimin.sim.openid') || ''; } catch (e) { /* private mode */ }
-  switchUser(saved || $('#openid-select').value || 'citizen-001');
+  var savedChannel = '';
+  try { savedChannel = localStorage.getItem('huimin.sim.channel') || ''; } catch (e) { /* private mode */ }
+  switchChannel(savedChannel || 'wechat');
 }());
