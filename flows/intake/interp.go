@@ -202,12 +202,12 @@ func (s *Set) check(step *stepDef, text string, in Input) (string, string) {
 	t := s.texts
 	switch step.Type {
 	case typePhone:
-		if v, ok := ValidPhone(cnNumerals(text)); ok {
+		if v, ok := ValidPhone(cnNumerals(clean(text))); ok {
 			return v, ""
 		}
 		return "", t.InvalidPhone
 	case typeIDCard:
-		v, err := CheckIDCard(cnNumerals(text), in.At)
+		v, err := CheckIDCard(cnNumerals(clean(text)), in.At)
 		switch {
 		case err == nil:
 			return v, ""

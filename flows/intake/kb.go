@@ -11,38 +11,58 @@ import (
 // kbMatch is one knowledge-base entry that matched a question.
 type kbMatch struct {
 	entry int // index into Set.kb
-	score int // characters of the best keyword matched
-	hits  int // keywords matched
+	cover int // characters of the question covered by matched keywords
+	best  int // characters of the longest keyword matched
 }
 
-// kbRank finds the entries whose keywords occur in text, best first. A
-// keyword "低保+材料" needs both parts; longer keywords count for more.
+// kbRank finds the entries whose keywords occur in text, best first: the
+// entry whose matched keywords cover more of the question wins, then the
+// one with the longer keyword. A keyword "低保+材料" needs both parts.
 func (s *Set) kbRank(text string) []kbMatch {
 	t := strings.ToLower(halfWidth(text))
 	var ms []kbMatch
 	for i, e := range s.kb {
 		m := kbMatch{entry: i}
+		covered := make([]bool, len(t))
 		for _, k := range e.Keywords {
-			score := 0
-			for part := range strings.SplitSeq(strings.ToLower(halfWidth(k)), "+") {
-				part = strings.TrimSpace(part)
-				if !strings.Contains(t, part) {
-					score = 0
+			parts := strings.Split(strings.ToLower(halfWidth(k)), "+")
+			length := 0
+			for j, part := range parts {
+				parts[j] = strings.TrimSpace(part)
+				if !strings.Contains(t, parts[j]) {
+					length = 0
 					break
 				}
-				score += utf8.RuneCountInString(part)
+				length += utf8.RuneCountInString(parts[j])
 			}
-			if score > 0 {
-				m.hits++
-				m.score = max(m.score, score)
+			if length == 0 {
+				continue
+			}
+			m.best = max(m.best, length)
+			for _, part := range parts {
+				for from := 0; ; {
+					at := strings.Index(t[from:], part)
+					if at < 0 {
+						break
+					}
+					for b := from + at; b < from+at+len(part); b++ {
+						covered[b] = true
+					}
+					from += at + len(part)
+				}
 			}
 		}
-		if m.hits > 0 {
+		for b := range t {
+			if covered[b] {
+				m.cover++
+			}
+		}
+		if m.best > 0 {
 			ms = append(ms, m)
 		}
 	}
 	slices.SortStableFunc(ms, func(a, b kbMatch) int {
-		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(b.hits, a.hits))
+		return cmp.Or(cmp.Compare(b.cover, a.cover), cmp.Compare(b.best, a.best))
 	})
 	return ms
 }
@@ -56,13 +76,13 @@ func (s *Set) kbSearch(text string, carry map[string]string) (Result, bool) {
 		return Result{}, false
 	}
 	asked := cut(strings.TrimSpace(text), maxAsked)
-	if len(ms) == 1 || ms[0].score > ms[1].score || ms[0].hits > ms[1].hits {
+	if len(ms) == 1 || ms[0].cover > ms[1].cover || ms[0].best > ms[1].best {
 		return s.kbAnswer(ms[0].entry, asked, carry), true
 	}
 	var ids []string
 	p := Prompt{Text: s.texts.KBPick, Tail: s.texts.StepTail}
 	for _, m := range ms {
-		if m.score != ms[0].score || m.hits != ms[0].hits || len(ids) == 3 {
+		if m.cover != ms[0].cover || m.best != ms[0].best || len(ids) == 3 {
 			break
 		}
 		ids = append(ids, s.kb[m.entry].ID)

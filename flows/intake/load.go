@@ -59,8 +59,9 @@ func isKBFile(name string) bool {
 
 // source is one file to load.
 type source struct {
-	display string // the name in errors
-	data    []byte
+	display  string // the name in errors
+	data     []byte
+	override bool // from the configured directory
 }
 
 // Load reads the definition files: every *.yaml file at the root of
@@ -70,11 +71,11 @@ type source struct {
 // each a [*LoadError], joined.
 func Load(defaults fs.FS, overrideDir string) (*Set, error) {
 	files := make(map[string]source)
-	if err := readFiles(defaults, "defaults", files); err != nil {
+	if err := readFiles(defaults, "defaults", false, files); err != nil {
 		return nil, err
 	}
 	if overrideDir != "" {
-		if err := readFiles(os.DirFS(overrideDir), overrideDir, files); err != nil {
+		if err := readFiles(os.DirFS(overrideDir), overrideDir, true, files); err != nil {
 			return nil, err
 		}
 	}
@@ -83,7 +84,7 @@ func Load(defaults fs.FS, overrideDir string) (*Set, error) {
 
 // readFiles adds the *.yaml files at the root of fsys to files, shown in
 // errors under display.
-func readFiles(fsys fs.FS, display string, files map[string]source) error {
+func readFiles(fsys fs.FS, display string, override bool, files map[string]source) error {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return fmt.Errorf("read flow directory %s: %w", display, err)
@@ -97,7 +98,7 @@ func readFiles(fsys fs.FS, display string, files map[string]source) error {
 		if err != nil {
 			return fmt.Errorf("read flow file %s: %w", filepath.Join(display, name), err)
 		}
-		files[name] = source{display: filepath.Join(display, name), data: data}
+		files[name] = source{display: filepath.Join(display, name), data: data, override: override}
 	}
 	return nil
 }
@@ -216,11 +217,20 @@ var idRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 func parse(files map[string]source) (*Set, error) {
 	l := &loader{}
 	s := &Set{flows: make(map[string]*flow)}
+	// Defaults first, so that a clash is blamed on the bureau's file.
 	names := make([]string, 0, len(files))
 	for name := range files {
 		names = append(names, name)
 	}
-	slices.Sort(names)
+	slices.SortFunc(names, func(a, b string) int {
+		if files[a].override != files[b].override {
+			if files[a].override {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a, b)
+	})
 
 	var menuRoot, textsRoot *yaml.Node
 	var menuSrc source
