@@ -55,6 +55,13 @@ type Sender interface {
 	SendNotice(ctx context.Context, n wechat.Notice) error
 }
 
+// apiRefusal is an API's answer with an error code (WeChat's or WeCom's):
+// final unless Temporary.
+type apiRefusal interface {
+	error
+	Temporary() bool
+}
+
 // WeComSender delivers application messages to staff on WeCom.
 type WeComSender interface {
 	SendText(ctx context.Context, userID, text string) error
@@ -207,13 +214,16 @@ func (o *Outbox) deliver(ctx context.Context, c claimed) {
 		return
 	}
 	log := o.log.With("id", c.msg.ID, "kind", c.msg.Kind, "attempt", c.item.Attempt)
-	if apiErr, ok := errors.AsType[*wechat.APIError](err); ok && !apiErr.Temporary() {
-		status := store.OutcomeRejected
-		if apiErr.Code == wechat.CodeOutOfWindow {
-			status = store.OutcomeOutOfWindow
+	if refusal, ok := errors.AsType[apiRefusal](err); ok && !refusal.Temporary() {
+		status, code := store.OutcomeRejected, 0
+		if apiErr, ok := errors.AsType[*wechat.APIError](err); ok {
+			code = apiErr.Code
+			if code == wechat.CodeOutOfWindow {
+				status = store.OutcomeOutOfWindow
+			}
 		}
-		log.InfoContext(ctx, "outgoing refused by wechat", "errcode", apiErr.Code)
-		o.finish(ctx, c, status, apiErr.Code, err)
+		log.InfoContext(ctx, "outgoing refused", "errcode", code, "err", err)
+		o.finish(ctx, c, status, code, err)
 		return
 	}
 	if c.item.Attempt >= o.opts.MaxAttempts {

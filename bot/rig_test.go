@@ -155,7 +155,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	outbox := NewOutbox(st, st, client, metrics, log, OutboxOptions{Poll: 20 * time.Millisecond, Now: outNow, OnOutcome: o.onOutcome})
 	codec := wechat.NewCodec(rigToken, rigAppID, aesKey, time.Now)
 	wh := NewWebhook(codec, disp, st, st, outbox, metrics, log, WebhookOptions{Budget: o.budget})
-	h := NewHandler(wh, st, prometheus.NewRegistry(), log)
+	h := NewHandler(st, prometheus.NewRegistry(), log, wh)
 	handler.Store(&h)
 
 	ctx, cancel := context.WithCancel(context.Background())

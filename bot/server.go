@@ -16,11 +16,18 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// NewHandler returns the service's HTTP handler: the webhook, /healthz,
-// /readyz and /metrics, behind a panic guard.
-func NewHandler(wh *Webhook, store Pinger, gatherer prometheus.Gatherer, log *slog.Logger) http.Handler {
+// Routes is a part of the service that serves HTTP routes.
+type Routes interface {
+	Register(mux *http.ServeMux)
+}
+
+// NewHandler returns the service's HTTP handler: the given routes (the
+// webhooks), /healthz, /readyz and /metrics, behind a panic guard.
+func NewHandler(store Pinger, gatherer prometheus.Gatherer, log *slog.Logger, routes ...Routes) http.Handler {
 	mux := http.NewServeMux()
-	wh.Register(mux)
+	for _, r := range routes {
+		r.Register(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})

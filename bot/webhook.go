@@ -288,9 +288,13 @@ func (h *Webhook) answer(ctx context.Context, log *slog.Logger, req *wechat.Requ
 // park stores the event in the inbox, due when an overrunning dispatch
 // should long have finished; Cancel removes it once the replies are queued.
 func (h *Webhook) park(ctx context.Context, log *slog.Logger, ev flows.Event, key string) bool {
+	return h.parkAt(ctx, log, ev, key, h.opts.Now().Add(h.opts.InboxLease))
+}
+
+func (h *Webhook) parkAt(ctx context.Context, log *slog.Logger, ev flows.Event, key string, due time.Time) bool {
 	payload, err := json.Marshal(parkedEvent{Key: key, Event: ev})
 	if err == nil {
-		_, err = h.inbox.Schedule(ctx, InboxQueue, store.DueItem{ID: key, Due: h.opts.Now().Add(h.opts.InboxLease), Payload: payload})
+		_, err = h.inbox.Schedule(ctx, InboxQueue, store.DueItem{ID: key, Due: due, Payload: payload})
 	}
 	if err != nil {
 		log.ErrorContext(ctx, "park event failed", "err", err)
@@ -367,7 +371,9 @@ func outgoing(ev flows.Event, key string, replies []flows.Reply, offset int) []O
 			to = ev.From
 		}
 		m := Outgoing{ID: "r:" + key + ":" + strconv.Itoa(offset+i), To: to, Ref: key}
-		if r.Kind == flows.ReplyMenu && len(r.Options) > 0 {
+		if ev.Channel == flows.ChannelWeCom {
+			m.Kind, m.Text = OutWeComText, RenderText(r)
+		} else if r.Kind == flows.ReplyMenu && len(r.Options) > 0 {
 			m.Kind, m.Text, m.Tail = OutMenu, r.Text, r.Tail
 			for _, o := range r.Options {
 				m.Items = append(m.Items, wechat.MenuItem{ID: o.ID, Text: o.Text})

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -21,6 +22,80 @@ type Config struct {
 	Bot    Bot    `mapstructure:"bot"`
 	Outbox Outbox `mapstructure:"outbox"`
 	Log    Log    `mapstructure:"log"`
+	Desk   Desk   `mapstructure:"desk"`
+	WeCom  WeCom  `mapstructure:"wecom"`
+}
+
+// Desk configures the service desk: who works where, deadlines, hours.
+type Desk struct {
+	TicketPrefix string `mapstructure:"ticket_prefix"`
+	Timezone     string `mapstructure:"timezone"`
+	Hours        Hours  `mapstructure:"hours"`
+	// CalendarDir holds year files (2027.yaml …) that add to or replace the
+	// built-in holiday calendar; FlowsDir holds flow and knowledge-base
+	// files that override the built-in ones (reloaded without a restart).
+	CalendarDir string `mapstructure:"calendar_dir"`
+	// EveryDay counts every day as a working day (the demo, training).
+	EveryDay bool   `mapstructure:"every_day"`
+	FlowsDir string `mapstructure:"flows_dir"`
+	// RemindAt lists fractions of the working time at which owners are reminded.
+	RemindAt         []float64 `mapstructure:"remind_at"`
+	RemindLastDay    bool      `mapstructure:"remind_last_day"`
+	LeaderAfterDays  int       `mapstructure:"leader_after_days"`
+	MaxExtensionDays int       `mapstructure:"max_extension_days"`
+	// SweepInterval is how often reminders and escalations are looked for.
+	SweepInterval time.Duration `mapstructure:"sweep_interval"`
+	// Deadlines by service line then inquiry type ("*" for any): "3d" is
+	// three working days, "2h" two working hours.
+	Deadlines   map[string]map[string]string `mapstructure:"deadlines"`
+	Departments []Department                 `mapstructure:"departments"`
+	Officers    []Officer                    `mapstructure:"officers"`
+	// Templates are the WeChat template messages sent when a chat message
+	// cannot be (outside the 48-hour window), by notice kind.
+	Templates map[string]Template `mapstructure:"templates"`
+}
+
+// Hours are the bureau's working hours, "08:30" style.
+type Hours struct {
+	Start      string `mapstructure:"start"`
+	End        string `mapstructure:"end"`
+	LunchStart string `mapstructure:"lunch_start"`
+	LunchEnd   string `mapstructure:"lunch_end"`
+}
+
+// Department is a section and the service lines it owns.
+type Department struct {
+	ID         string   `mapstructure:"id"`
+	Name       string   `mapstructure:"name"`
+	Lines      []string `mapstructure:"lines"`
+	Supervisor string   `mapstructure:"supervisor"`
+}
+
+// Officer is a member of staff.
+type Officer struct {
+	ID         string `mapstructure:"id"`
+	Name       string `mapstructure:"name"`
+	Department string `mapstructure:"department"`
+	OpenID     string `mapstructure:"openid"`
+	WeComUser  string `mapstructure:"wecom_user"`
+	MaxOpen    int    `mapstructure:"max_open"`
+	Supervisor bool   `mapstructure:"supervisor"`
+	Leader     bool   `mapstructure:"leader"`
+}
+
+// Template is a WeChat template message and its field mapping.
+type Template struct {
+	ID     string            `mapstructure:"id"`
+	Fields map[string]string `mapstructure:"fields"`
+}
+
+// WeCom configures the WeCom (企业微信) application officers may use.
+type WeCom struct {
+	CorpID  string `mapstructure:"corp_id"`
+	Secret  string `mapstructure:"secret"`
+	AgentID int    `mapstructure:"agent_id"`
+	Token   string `mapstructure:"token"`
+	AESKey  string `mapstructure:"aes_key"`
 }
 
 // HTTP configures the listener.
@@ -91,48 +166,86 @@ type Log struct {
 // defaults lists every key. viper's Unmarshal only sees environment
 // variables for keys it knows (spf13/viper#761), so secrets get "" here.
 var defaults = map[string]any{
-	"http.addr":             ":8080",
-	"http.max_body_bytes":   64 << 10,
-	"http.shutdown_timeout": 10 * time.Second,
-	"wechat.app_id":         "",
-	"wechat.app_secret":     "",
-	"wechat.token":          "",
-	"wechat.aes_key":        "",
-	"wechat.api_base_url":   "https://api.weixin.qq.com",
-	"wechat.api_timeout":    5 * time.Second,
-	"wechat.reply_budget":   3 * time.Second,
-	"wechat.dedup_ttl":      10 * time.Minute,
-	"store.driver":          "bolt",
-	"store.path":            "huimin.db",
-	"redis.addr":            "",
-	"redis.addrs":           []string{},
-	"redis.master_name":     "",
-	"redis.password":        "",
-	"redis.db":              0,
-	"redis.prefix":          "huimin:",
-	"bot.session_ttl":       30 * time.Minute,
-	"outbox.workers":        4,
-	"outbox.max_attempts":   12,
-	"outbox.poll_interval":  time.Second,
-	"outbox.lease":          30 * time.Second,
-	"outbox.max_backoff":    10 * time.Minute,
-	"log.level":             "info",
-	"log.format":            "json",
+	"http.addr":               ":8080",
+	"http.max_body_bytes":     64 << 10,
+	"http.shutdown_timeout":   10 * time.Second,
+	"wechat.app_id":           "",
+	"wechat.app_secret":       "",
+	"wechat.token":            "",
+	"wechat.aes_key":          "",
+	"wechat.api_base_url":     "https://api.weixin.qq.com",
+	"wechat.api_timeout":      5 * time.Second,
+	"wechat.reply_budget":     3 * time.Second,
+	"wechat.dedup_ttl":        10 * time.Minute,
+	"store.driver":            "bolt",
+	"store.path":              "huimin.db",
+	"redis.addr":              "",
+	"redis.addrs":             []string{},
+	"redis.master_name":       "",
+	"redis.password":          "",
+	"redis.db":                0,
+	"redis.prefix":            "huimin:",
+	"bot.session_ttl":         30 * time.Minute,
+	"outbox.workers":          4,
+	"outbox.max_attempts":     12,
+	"outbox.poll_interval":    time.Second,
+	"outbox.lease":            30 * time.Second,
+	"outbox.max_backoff":      10 * time.Minute,
+	"log.level":               "info",
+	"log.format":              "json",
+	"desk.ticket_prefix":      "MZ",
+	"desk.timezone":           "Asia/Shanghai",
+	"desk.hours.start":        "08:30",
+	"desk.hours.end":          "17:30",
+	"desk.hours.lunch_start":  "12:00",
+	"desk.hours.lunch_end":    "13:30",
+	"desk.calendar_dir":       "",
+	"desk.every_day":          false,
+	"desk.flows_dir":          "",
+	"desk.remind_at":          []float64{0.75},
+	"desk.remind_last_day":    true,
+	"desk.leader_after_days":  2,
+	"desk.max_extension_days": 15,
+	"desk.sweep_interval":     30 * time.Second,
+	"wecom.corp_id":           "",
+	"wecom.secret":            "",
+	"wecom.agent_id":          0,
+	"wecom.token":             "",
+	"wecom.aes_key":           "",
 }
 
 // Load reads the file at path (optional: "" means environment and defaults
 // only), applies the environment via getenv, and validates the result.
 func Load(path string, getenv func(string) string) (Config, error) {
-	v := viper.New()
-	for k, val := range defaults {
-		v.SetDefault(k, val)
-	}
+	v := newViper()
 	if path != "" {
 		v.SetConfigFile(path)
 		if err := v.ReadInConfig(); err != nil {
 			return Config{}, fmt.Errorf("read config %s: %w", path, err)
 		}
 	}
+	return load(v, getenv)
+}
+
+// LoadYAML is Load for a configuration held in memory (the demo's).
+func LoadYAML(data []byte, getenv func(string) string) (Config, error) {
+	v := newViper()
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	return load(v, getenv)
+}
+
+func newViper() *viper.Viper {
+	v := viper.New()
+	for k, val := range defaults {
+		v.SetDefault(k, val)
+	}
+	return v
+}
+
+func load(v *viper.Viper, getenv func(string) string) (Config, error) {
 	// Environment: viper's AutomaticEnv reads os.Getenv; we take getenv so
 	// that tests and run() can pass their own environment.
 	for _, k := range v.AllKeys() {
@@ -145,12 +258,33 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	if err := v.Unmarshal(&c); err != nil {
 		return Config{}, fmt.Errorf("decode config: %w", err)
 	}
+	c.Desk.Deadlines = withDefaultDeadlines(c.Desk.Deadlines)
 	// A list from the environment arrives as one comma-separated string.
 	c.Redis.Addrs = splitList(strings.Join(c.Redis.Addrs, ","))
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// defaultDeadlines are the published general rules: 咨询/求助 3 working
+// days, 投诉/举报/建议 13, anything else 7. A file's desk.deadlines adds to
+// them and overrides them entry by entry (viper would replace the whole map).
+var defaultDeadlines = map[string]string{"consult": "3d", "help": "3d", "complaint": "13d", "report": "13d", "suggestion": "13d", "*": "7d"}
+
+func withDefaultDeadlines(m map[string]map[string]string) map[string]map[string]string {
+	if m == nil {
+		m = map[string]map[string]string{}
+	}
+	if m["*"] == nil {
+		m["*"] = map[string]string{}
+	}
+	for q, v := range defaultDeadlines {
+		if _, ok := m["*"][q]; !ok {
+			m["*"][q] = v
+		}
+	}
+	return m
 }
 
 func splitList(s string) []string {
@@ -239,7 +373,75 @@ func (c Config) Validate() error {
 	default:
 		bad("log.format", "must be json or text")
 	}
+	c.Desk.validate(bad)
+	if c.WeCom.CorpID != "" {
+		if c.WeCom.Secret == "" || c.WeCom.AgentID == 0 || c.WeCom.Token == "" {
+			bad("wecom", "corp_id is set, so secret, agent_id and token must be too")
+		}
+		if len(c.WeCom.AESKey) != 43 {
+			bad("wecom.aes_key", "must be 43 characters")
+		}
+	}
 	return errors.Join(errs...)
+}
+
+func (d Desk) validate(bad func(key, format string, args ...any)) {
+	if _, err := time.LoadLocation(d.Timezone); err != nil {
+		bad("desk.timezone", "unknown time zone %q", d.Timezone)
+	}
+	for _, f := range d.RemindAt {
+		if f <= 0 || f >= 1 {
+			bad("desk.remind_at", "fractions must be between 0 and 1, not %g", f)
+		}
+	}
+	if d.SweepInterval < time.Second {
+		bad("desk.sweep_interval", "must be at least 1s")
+	}
+	for line, m := range d.Deadlines {
+		for q, v := range m {
+			if _, _, err := ParseLimit(v); err != nil {
+				bad(fmt.Sprintf("desk.deadlines.%s.%s", line, q), "%v", err)
+			}
+		}
+	}
+	depts := map[string]bool{}
+	for i, dp := range d.Departments {
+		if dp.ID == "" || dp.Name == "" {
+			bad(fmt.Sprintf("desk.departments[%d]", i), "needs id and name")
+		}
+		depts[dp.ID] = true
+	}
+	officers := map[string]bool{}
+	for i, o := range d.Officers {
+		if o.ID == "" || o.Name == "" {
+			bad(fmt.Sprintf("desk.officers[%d]", i), "needs id and name")
+		}
+		if !depts[o.Department] && !o.Leader {
+			bad(fmt.Sprintf("desk.officers[%d].department", i), "unknown department %q", o.Department)
+		}
+		officers[o.ID] = true
+	}
+	for i, dp := range d.Departments {
+		if dp.Supervisor != "" && !officers[dp.Supervisor] {
+			bad(fmt.Sprintf("desk.departments[%d].supervisor", i), "unknown officer %q", dp.Supervisor)
+		}
+	}
+}
+
+// ParseLimit reads a deadline: "3d" (working days) or "2h" (working hours).
+func ParseLimit(s string) (days, hours int, err error) {
+	var n int
+	var unit string
+	if _, err := fmt.Sscanf(s, "%d%s", &n, &unit); err != nil || n <= 0 {
+		return 0, 0, fmt.Errorf("%q: want a positive number of working days (3d) or hours (2h)", s)
+	}
+	switch unit {
+	case "d":
+		return n, 0, nil
+	case "h":
+		return 0, n, nil
+	}
+	return 0, 0, fmt.Errorf("%q: unit must be d (working days) or h (working hours)", s)
 }
 
 // RedisAddrs returns the addresses for go-redis's UniversalOptions.
@@ -298,5 +500,19 @@ func (c Config) Masked() string {
 	w("log:")
 	w("  level: %s", c.Log.Level)
 	w("  format: %s", c.Log.Format)
+	w("desk:")
+	w("  ticket_prefix: %s", c.Desk.TicketPrefix)
+	w("  timezone: %s", c.Desk.Timezone)
+	w("  hours: %s-%s (lunch %s-%s)", c.Desk.Hours.Start, c.Desk.Hours.End, c.Desk.Hours.LunchStart, c.Desk.Hours.LunchEnd)
+	w("  calendar_dir: %s", c.Desk.CalendarDir)
+	w("  flows_dir: %s", c.Desk.FlowsDir)
+	w("  remind_at: %v  remind_last_day: %v  leader_after_days: %d", c.Desk.RemindAt, c.Desk.RemindLastDay, c.Desk.LeaderAfterDays)
+	w("  departments: %d  officers: %d  templates: %d", len(c.Desk.Departments), len(c.Desk.Officers), len(c.Desk.Templates))
+	w("wecom:")
+	w("  corp_id: %s", c.WeCom.CorpID)
+	w("  agent_id: %d", c.WeCom.AgentID)
+	w("  secret: %s", mask(c.WeCom.Secret))
+	w("  token: %s", mask(c.WeCom.Token))
+	w("  aes_key: %s", mask(c.WeCom.AESKey))
 	return b.String()
 }

@@ -134,3 +134,45 @@ func TestExampleConfigLoads(t *testing.T) {
 		t.Fatalf("the example configuration does not load: %v", err)
 	}
 }
+
+func TestDeskFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.yaml")
+	yaml := `desk:
+  deadlines:
+    relief: {help: "2h"}
+  departments:
+    - {id: relief, name: 社会救助科, lines: [relief], supervisor: zhao}
+  officers:
+    - {id: zhao, name: 赵科长, department: relief, supervisor: true, openid: oZhao}
+    - {id: wang, name: 王明, department: relief, max_open: 10}
+  templates:
+    assignment: {id: TPL1, fields: {keyword1: ticket}}
+`
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path, env(minimal))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if len(c.Desk.Departments) != 1 || len(c.Desk.Officers) != 2 || c.Desk.Officers[1].MaxOpen != 10 || !c.Desk.Officers[0].Supervisor {
+		t.Errorf("directory = %+v", c.Desk)
+	}
+	if c.Desk.Deadlines["relief"]["help"] != "2h" || c.Desk.Deadlines["*"]["complaint"] != "13d" {
+		t.Errorf("deadlines = %v, want the file's relief rule and the default rules", c.Desk.Deadlines)
+	}
+	if c.Desk.Templates["assignment"].Fields["keyword1"] != "ticket" {
+		t.Errorf("templates = %v", c.Desk.Templates)
+	}
+	bad := strings.Replace(yaml, `"2h"`, `"2w"`, 1)
+	bad = strings.Replace(bad, "department: relief, max_open", "department: nowhere, max_open", 1)
+	if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(path, env(minimal))
+	for _, want := range []string{"desk.deadlines.relief.help", "desk.officers[1].department: unknown department \"nowhere\""} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("bad desk: err = %v, want it to name %s", err, want)
+		}
+	}
+}

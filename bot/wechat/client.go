@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"regexp"
 	"strconv"
+	"time"
 
 	"github.com/silenceper/wechat/v2/officialaccount"
+	"github.com/silenceper/wechat/v2/officialaccount/basic"
 	offconfig "github.com/silenceper/wechat/v2/officialaccount/config"
 	"github.com/silenceper/wechat/v2/officialaccount/menu"
 	"github.com/silenceper/wechat/v2/officialaccount/message"
@@ -79,6 +82,7 @@ func classify(api string, err error) error {
 // timeout, set once at start-up (see ConfigureSDK).
 type Client struct {
 	tokens *tokenSource
+	basic  *basic.Basic
 	cs     *message.Manager
 	tpl    *message.Template
 	sub    *message.Subscribe
@@ -112,6 +116,7 @@ func NewClient(opts ClientOptions, cache TokenCache) *Client {
 	oa.SetAccessTokenHandle(ts)
 	return &Client{
 		tokens: ts,
+		basic:  oa.GetBasic(),
 		cs:     oa.GetCustomerMessageManager(),
 		tpl:    oa.GetTemplate(),
 		sub:    oa.GetSubscribe(),
@@ -209,4 +214,22 @@ func (c *Client) SendNotice(ctx context.Context, n Notice) error {
 // https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
 func (c *Client) PublishMenu(ctx context.Context, buttons []*menu.Button) error {
 	return c.call(ctx, "menu/create", func() error { return c.menu.SetMenu(buttons) })
+}
+
+// QRCode creates a temporary QR code carrying scene (a string scene) and
+// returns the URL of its image. Scanning it sends a subscribe or SCAN
+// event with the scene.
+// https://developers.weixin.qq.com/doc/offiaccount/Account_Management/Generating_a_Parametric_QR_Code.html
+func (c *Client) QRCode(ctx context.Context, scene string, ttl time.Duration) (string, error) {
+	var ticket *basic.Ticket
+	err := c.call(ctx, "qrcode/create", func() error {
+		var err error
+		ticket, err = c.basic.GetQRTicket(basic.NewTmpQrRequest(ttl, scene))
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	// basic.ShowQRCode does not escape the ticket.
+	return "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=" + url.QueryEscape(ticket.Ticket), nil
 }

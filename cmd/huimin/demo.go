@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +23,18 @@ const (
 	demoAppSecret = sim.DefaultAppSecret
 	demoToken     = sim.DefaultToken
 	demoAESKey    = "aHVpbWluRGVtb0FFU0tleUZvclNpbXVsYXRvck9ubHk"
+)
+
+//go:embed demo.yaml
+var demoYAML []byte
+
+// Demo WeCom application, played by the simulator.
+const (
+	demoCorpID   = "wwhuimindemo00000"
+	demoCorpSec  = "demo-wecom-secret"
+	demoAgentID  = 1000002
+	demoWeComTok = "huiminwecomtoken"
+	demoWeComKey = "d2VDb21EZW1vQUVTS2V5Rm9yU2ltdWxhdG9yT25seTE"
 )
 
 func demoCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -53,9 +66,13 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 		"HUIMIN_WECHAT_API_BASE_URL": simURL,
 		"HUIMIN_STORE_DRIVER":        "bolt",
 		"HUIMIN_STORE_PATH":          *data,
-		"HUIMIN_LOG_FORMAT":          "text",
+		"HUIMIN_WECOM_CORP_ID":       demoCorpID,
+		"HUIMIN_WECOM_SECRET":        demoCorpSec,
+		"HUIMIN_WECOM_AGENT_ID":      fmt.Sprint(demoAgentID),
+		"HUIMIN_WECOM_TOKEN":         demoWeComTok,
+		"HUIMIN_WECOM_AES_KEY":       demoWeComKey,
 	}
-	cfg, err := config.Load("", func(k string) string {
+	cfg, err := config.LoadYAML(demoYAML, func(k string) string {
 		if v, ok := env[k]; ok {
 			return v
 		}
@@ -71,6 +88,10 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 		AppID: demoAppID, AppSecret: demoAppSecret, Token: demoToken, AESKey: aesKey, Mode: *mode,
 		WebhookURL: "http://" + *addr + "/wechat",
 		Log:        log.With("component", "sim"),
+		CorpID:     demoCorpID, CorpSecret: demoCorpSec, AgentID: demoAgentID,
+		WeComToken: demoWeComTok, WeComAESKey: demoWeComKey,
+		WeComWebhookURL: "http://" + *addr + "/wecom",
+		WeComMembers:    []string{"li.na", "zhang.wei"},
 	})
 	defer simulator.Close()
 	simSrv := &http.Server{Handler: simulator.Handler(), ReadHeaderTimeout: 5 * time.Second}

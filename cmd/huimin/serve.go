@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"huimin/bot/wechat"
 	"huimin/config"
 	"huimin/flows"
+	"huimin/flows/desk"
 	"huimin/store/boltstore"
 	"huimin/store/redisstore"
 )
@@ -75,6 +75,8 @@ type backend interface {
 	bot.DueQueue
 	bot.OutcomeStore
 	wechat.TokenCache
+	desk.Store
+	flows.Sessions
 	Close() error
 }
 
@@ -96,7 +98,7 @@ func openStore(ctx context.Context, cfg config.Config) (backend, map[string]func
 			_ = client.Close()
 			return nil, nil, fmt.Errorf("connect to redis %s: %w", strings.Join(cfg.Redis.RedisAddrs(), ","), err)
 		}
-		return redisBackend{s, client}, nil, nil
+		return redisBackend{s, client}, map[string]func(context.Context) error{}, nil
 	default:
 		s, err := boltstore.New(cfg.Store.Path, boltstore.Options{})
 		if err != nil {
@@ -134,40 +136,22 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := bot.NewMetrics(reg)
-	reg.MustRegister(bot.NewQueueDepthCollector(st, time.Now, log, bot.OutboxQueue, bot.InboxQueue))
-
-	host, _ := os.Hostname()
-	client := wechat.NewClient(wechat.ClientOptions{
-		AppID:        cfg.WeChat.AppID,
-		AppSecret:    cfg.WeChat.AppSecret,
-		Owner:        fmt.Sprintf("%s:%d", host, os.Getpid()),
-		Log:          log,
-		OnTokenFetch: metrics.TokenFetched,
-	}, st)
-	outbox := bot.NewOutbox(st, st, client, metrics, log, bot.OutboxOptions{
-		Workers:     cfg.Outbox.Workers,
-		MaxAttempts: cfg.Outbox.MaxAttempts,
-		Lease:       cfg.Outbox.Lease,
-		Poll:        cfg.Outbox.PollInterval,
-		MaxBackoff:  cfg.Outbox.MaxBackoff,
-	})
-	welcome, err := flows.NewWelcome()
+	reg.MustRegister(bot.NewQueueDepthCollector(st, time.Now, log, bot.OutboxQueue, bot.InboxQueue, desk.Queue))
+	a, err := newApp(cfg, st, metrics, log)
 	if err != nil {
 		return err
 	}
-	codec := wechat.NewCodec(cfg.WeChat.Token, cfg.WeChat.AppID, cfg.WeChat.AESKey, time.Now)
-	wh := bot.NewWebhook(codec, welcome, st, st, outbox, metrics, log, bot.WebhookOptions{
-		MaxBody:  cfg.HTTP.MaxBodyBytes,
-		Budget:   cfg.WeChat.ReplyBudget,
-		DedupTTL: cfg.WeChat.DedupTTL,
-	})
+	routes := []bot.Routes{a.webhook}
+	if a.wecom != nil {
+		routes = append(routes, a.wecom)
+	}
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           bot.NewHandler(wh, st, reg, log),
+		Handler:           bot.NewHandler(st, reg, log, routes...),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      15 * time.Second,
@@ -178,12 +162,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	var workers sync.WaitGroup
-	workers.Go(func() { outbox.Run(workCtx) })
-	workers.Go(func() { wh.Run(workCtx) })
+	workers.Go(func() { a.run(workCtx) })
 
 	sched := cron.New(cron.WithLocation(time.Local))
+	jobs["desk_sweep"] = a.desk.Sweep
 	for name, job := range jobs {
-		if _, err := sched.AddFunc("@every 10m", func() {
+		spec := "@every 10m"
+		if name == "desk_sweep" {
+			spec = "@every " + cfg.Desk.SweepInterval.String()
+		}
+		if _, err := sched.AddFunc(spec, func() {
 			if err := job(workCtx); err != nil {
 				log.Error("scheduled job failed", "job", name, "err", err)
 			}
@@ -213,9 +201,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("http shutdown incomplete", "err", err)
 	}
-	wh.Wait()      // dispatches that overran the reply budget queue their replies
-	stopWork()     // then the workers finish the batch in hand and stop
-	workers.Wait() //
+	a.webhook.Wait() // dispatches that overran the reply budget queue their replies
+	stopWork()       // then the workers finish the batch in hand and stop
+	workers.Wait()   //
 	<-sched.Stop().Done()
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http server: %w", err)

@@ -258,3 +258,17 @@ func TestMissingYears(t *testing.T) {
 		})
 	}
 }
+
+func TestEveryDay(t *testing.T) {
+	c, err := calendar.New(calendar.Options{EveryDay: true, Hours: calendar.Hours{Start: "00:00", End: "23:59"}})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	sat := time.Date(2026, 11, 28, 22, 0, 0, 0, c.Location())
+	if !c.InWorkingHours(sat) {
+		t.Errorf("Saturday 22:00 is not working time with EveryDay and 24-hour days")
+	}
+	if got, want := c.AddWorkingDays(sat, 1), time.Date(2026, 11, 29, 23, 59, 0, 0, c.Location()); !got.Equal(want) {
+		t.Errorf("AddWorkingDays(Sat, 1) = %s, want %s", got, want)
+	}
+}

@@ -246,6 +246,10 @@ func (d *Desk) assign(ctx context.Context, t store.Ticket, from, reason string) 
 	if err != nil {
 		return t, err
 	}
+	if owner == "" {
+		d.log.WarnContext(ctx, "ticket waits: its department has no officer and no supervisor", "ticket_id", t.ID, "department", dept.ID)
+		return t, nil
+	}
 	now := d.now()
 	t, err = d.update(ctx, t.ID, func(t *store.Ticket) error {
 		t.Owner, t.State, t.AssignedAt = owner, store.StateAssigned, now

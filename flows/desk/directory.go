@@ -110,7 +110,7 @@ func newDirectory(d Directory) (*directory, error) {
 	}
 	for _, dp := range d.Departments {
 		if dp.Supervisor == "" {
-			return nil, fmt.Errorf("department %s has no supervisor", dp.ID)
+			continue // tickets nobody can take wait unassigned (and are logged)
 		}
 		if _, ok := dir.officers[dp.Supervisor]; !ok {
 			return nil, fmt.Errorf("department %s: supervisor %s is not an officer", dp.ID, dp.Supervisor)

@@ -1,0 +1,100 @@
+package bot
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"huimin/bot/wecom"
+)
+
+// WeComWebhook serves GET and POST /wecom, the callback of the WeCom
+// application that officers may use instead of the Official Account. WeCom
+// has no passive reply worth waiting for, so every message is parked in
+// the inbox (durably, before the answer) and handled by the inbox worker;
+// the replies go out as WeCom application messages.
+type WeComWebhook struct {
+	codec *wecom.Codec
+	wh    *Webhook
+	log   *slog.Logger
+}
+
+// NewWeComWebhook returns the WeCom callback; it shares the webhook's
+// de-duplication, inbox and dispatcher.
+func NewWeComWebhook(codec *wecom.Codec, wh *Webhook, log *slog.Logger) *WeComWebhook {
+	return &WeComWebhook{codec: codec, wh: wh, log: log.With("component", "wecom")}
+}
+
+// Register adds the routes to mux.
+func (h *WeComWebhook) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /wecom", h.verify)
+	mux.HandleFunc("POST /wecom", h.receive)
+}
+
+func (h *WeComWebhook) verify(w http.ResponseWriter, r *http.Request) {
+	echo, err := h.codec.VerifyURL(r.URL.Query())
+	if err != nil {
+		h.reject(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, echo)
+}
+
+func (h *WeComWebhook) reject(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusBadRequest
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.Is(err, wecom.ErrSignature):
+		code = http.StatusForbidden
+	case errors.As(err, &tooBig):
+		code = http.StatusRequestEntityTooLarge
+	}
+	h.wh.metrics.messages.WithLabelValues("wecom", "rejected").Inc()
+	h.log.WarnContext(r.Context(), "wecom request rejected", "status", code, "remote", r.RemoteAddr, "err", err)
+	http.Error(w, http.StatusText(code), code)
+}
+
+func (h *WeComWebhook) receive(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.wh.opts.MaxBody))
+	if err != nil {
+		h.reject(w, r, err)
+		return
+	}
+	req, err := h.codec.Open(r.URL.Query(), body)
+	if err != nil {
+		h.reject(w, r, err)
+		return
+	}
+	ev := req.Event()
+	key := "wecom:" + wecom.DedupKey(req.Message)
+	ctx := r.Context()
+	log := h.log.With("user", ev.From, "key", key)
+	_, first, err := h.wh.seen.BeginDelivery(ctx, key, h.wh.opts.DedupTTL)
+	if err != nil {
+		log.ErrorContext(ctx, "record delivery failed", "err", err)
+		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	outcome := "duplicate"
+	if first {
+		if !h.wh.parkAt(ctx, log, ev, key, h.wh.opts.Now()) {
+			// Not accepted: WeCom retries, and the retry may succeed.
+			http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		if err := h.wh.seen.FinishDelivery(ctx, key, nil, h.wh.opts.DedupTTL); err != nil {
+			log.ErrorContext(ctx, "finish delivery failed", "err", err)
+		}
+		h.wh.runner.Wake()
+		outcome = "queued"
+	} else {
+		h.wh.metrics.duplicates.Inc()
+	}
+	w.WriteHeader(http.StatusOK)
+	h.wh.metrics.messages.WithLabelValues("wecom_"+string(ev.Kind), outcome).Inc()
+	h.wh.metrics.replySeconds.Observe(time.Since(start).Seconds())
+}

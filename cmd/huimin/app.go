@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"huimin/bot"
+	"huimin/bot/wechat"
+	"huimin/bot/wecom"
+	"huimin/config"
+	"huimin/flows"
+	"huimin/flows/calendar"
+	"huimin/flows/desk"
+	"huimin/flows/intake"
+)
+
+// app is the service's parts, wired.
+type app struct {
+	client  *wechat.Client
+	outbox  *bot.Outbox
+	desk    *desk.Desk
+	flows   *intake.Watcher
+	webhook *bot.Webhook
+	wecom   *bot.WeComWebhook // nil without WeCom
+	metrics *bot.Metrics
+}
+
+// newApp builds the service on st.
+func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logger) (*app, error) {
+	loc, err := time.LoadLocation(cfg.Desk.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("desk.timezone: %w", err)
+	}
+	cal, err := calendar.Load(cfg.Desk.CalendarDir, calendar.Options{Location: loc, EveryDay: cfg.Desk.EveryDay, Hours: calendar.Hours{
+		Start: cfg.Desk.Hours.Start, End: cfg.Desk.Hours.End, LunchStart: cfg.Desk.Hours.LunchStart, LunchEnd: cfg.Desk.Hours.LunchEnd,
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("load calendar: %w", err)
+	}
+	now := time.Now()
+	if missing := cal.MissingYears(now, now.AddDate(1, 0, 0)); len(missing) > 0 && !cfg.Desk.EveryDay {
+		log.Warn("no holiday calendar for these years: counting Monday to Friday as working days until a year file is added to desk.calendar_dir",
+			"years", missing)
+	}
+	watcher, err := intake.NewWatcher(intake.Defaults(), cfg.Desk.FlowsDir, log)
+	if err != nil {
+		return nil, fmt.Errorf("load flows: %w", err)
+	}
+
+	host, _ := os.Hostname()
+	owner := fmt.Sprintf("%s:%d", host, os.Getpid())
+	client := wechat.NewClient(wechat.ClientOptions{
+		AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret, Owner: owner, Log: log, OnTokenFetch: metrics.TokenFetched,
+	}, st)
+	outOpts := bot.OutboxOptions{
+		Workers: cfg.Outbox.Workers, MaxAttempts: cfg.Outbox.MaxAttempts, Lease: cfg.Outbox.Lease,
+		Poll: cfg.Outbox.PollInterval, MaxBackoff: cfg.Outbox.MaxBackoff,
+	}
+	var wecomCodec *wecom.Codec
+	if cfg.WeCom.CorpID != "" {
+		outOpts.WeCom = wecom.NewClient(wecom.ClientOptions{
+			CorpID: cfg.WeCom.CorpID, Secret: cfg.WeCom.Secret, AgentID: cfg.WeCom.AgentID, Owner: owner, Log: log,
+		}, st)
+		wecomCodec = wecom.NewCodec(cfg.WeCom.Token, cfg.WeCom.CorpID, cfg.WeCom.AESKey, time.Now)
+	}
+	outbox := bot.NewOutbox(st, st, client, metrics, log, outOpts)
+
+	templates := map[string]bot.TemplateSpec{}
+	for kind, t := range cfg.Desk.Templates {
+		templates[kind] = bot.TemplateSpec{ID: t.ID, Fields: t.Fields}
+	}
+	lineNames := map[string]string{}
+	var lines []string
+	for _, f := range watcher.Current().Flows() {
+		if f.Line != "" {
+			lineNames[f.Line] = f.Title
+			lines = append(lines, f.Line)
+		}
+	}
+	dir, rules, err := deskConfig(cfg.Desk, lines, log)
+	if err != nil {
+		return nil, err
+	}
+	d, err := desk.New(st, cal, bot.NewNotifier(outbox, templates), dir, rules, desk.Options{Log: log, LineNames: lineNames, Location: loc})
+	if err != nil {
+		return nil, err
+	}
+	engine := flows.NewEngine(st, watcher, d, flows.EngineOptions{ResumeWindow: cfg.Bot.SessionTTL, Log: log})
+	codec := wechat.NewCodec(cfg.WeChat.Token, cfg.WeChat.AppID, cfg.WeChat.AESKey, time.Now)
+	wh := bot.NewWebhook(codec, engine, st, st, outbox, metrics, log, bot.WebhookOptions{
+		MaxBody: cfg.HTTP.MaxBodyBytes, Budget: cfg.WeChat.ReplyBudget, DedupTTL: cfg.WeChat.DedupTTL,
+	})
+	a := &app{client: client, outbox: outbox, desk: d, flows: watcher, webhook: wh, metrics: metrics}
+	if wecomCodec != nil {
+		a.wecom = bot.NewWeComWebhook(wecomCodec, wh, log)
+	}
+	return a, nil
+}
+
+// deskConfig turns the configuration into the desk's directory and rules.
+// With no departments configured, one general window takes every line, so
+// tickets are numbered and wait for staff to be configured.
+func deskConfig(c config.Desk, lines []string, log *slog.Logger) (desk.Directory, desk.Rules, error) {
+	var dir desk.Directory
+	for _, dp := range c.Departments {
+		dir.Departments = append(dir.Departments, desk.Department{ID: dp.ID, Name: dp.Name, Lines: dp.Lines, Supervisor: dp.Supervisor})
+	}
+	for _, o := range c.Officers {
+		dir.Officers = append(dir.Officers, desk.Officer{ID: o.ID, Name: o.Name, Department: o.Department, OpenID: o.OpenID,
+			WeComUser: o.WeComUser, MaxOpen: o.MaxOpen, Supervisor: o.Supervisor, Leader: o.Leader})
+	}
+	covered := map[string]bool{}
+	for _, dp := range dir.Departments {
+		for _, l := range dp.Lines {
+			covered[l] = true
+		}
+	}
+	var uncovered []string
+	for _, l := range lines {
+		if !covered[l] {
+			uncovered = append(uncovered, l)
+		}
+	}
+	if len(uncovered) > 0 {
+		log.Warn("service lines without a department go to the general window; configure desk.departments", "lines", uncovered)
+		dir.Departments = append(dir.Departments, desk.Department{ID: "general", Name: "综合受理窗口", Lines: uncovered})
+	}
+	rules := desk.Rules{
+		TicketPrefix: c.TicketPrefix, RemindAt: c.RemindAt, RemindLastDay: c.RemindLastDay,
+		LeaderAfter: c.LeaderAfterDays, MaxExtensionDays: c.MaxExtensionDays,
+		Deadlines: map[string]map[string]desk.Limit{},
+	}
+	for line, m := range c.Deadlines {
+		rules.Deadlines[line] = map[string]desk.Limit{}
+		for q, v := range m {
+			days, hours, err := config.ParseLimit(v)
+			if err != nil {
+				return dir, rules, fmt.Errorf("desk.deadlines.%s.%s: %w", line, q, err)
+			}
+			rules.Deadlines[line][q] = desk.Limit{Days: days, Hours: hours}
+		}
+	}
+	return dir, rules, nil
+}
+
+// run does the app's background work; it returns when ctx ends and the
+// work in hand is done.
+func (a *app) run(ctx context.Context) {
+	done := make(chan struct{}, 3)
+	go func() { a.outbox.Run(ctx); done <- struct{}{} }()
+	go func() { a.webhook.Run(ctx); done <- struct{}{} }()
+	go func() { a.flows.Run(ctx, 5*time.Second); done <- struct{}{} }()
+	for range 3 {
+		<-done
+	}
+}

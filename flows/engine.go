@@ -1,0 +1,369 @@
+package flows
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"huimin/flows/desk"
+	"huimin/flows/intake"
+	"huimin/store"
+)
+
+// Sessions keeps conversation state, and the per-person lock that makes a
+// person's messages run one at a time across instances.
+type Sessions interface {
+	GetSession(ctx context.Context, openID string) (store.Session, error)
+	PutSession(ctx context.Context, s store.Session, ttl time.Duration) error
+	AcquireLock(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+	ReleaseLock(ctx context.Context, name, owner string) error
+}
+
+// Desk is the service desk the engine hands matters and officer commands to.
+type Desk interface {
+	Open(ctx context.Context, req desk.OpenRequest) (store.Ticket, string, error)
+	Progress(ctx context.Context, openID string) (string, error)
+	Relay(ctx context.Context, openID, text string, att *store.Attachment) (string, bool, error)
+	OfficerFor(ctx context.Context, channel, userID string) (desk.Officer, bool, error)
+	Bind(ctx context.Context, channel, userID, code string) (string, error)
+	Command(ctx context.Context, o desk.Officer, text string) (string, error)
+}
+
+// FlowSet gives the current flow definitions (they reload at run time).
+type FlowSet interface {
+	Current() *intake.Set
+}
+
+// EngineOptions are the engine's optional knobs.
+type EngineOptions struct {
+	// ResumeWindow is how long a conversation can be resumed (default 30m).
+	ResumeWindow time.Duration
+	// HandoverLine is the service line of matters handed to a person
+	// without a line of their own (default "community").
+	HandoverLine string
+	Now          func() time.Time
+	Log          *slog.Logger
+}
+
+// Engine is the conversation engine: it tells officers from citizens, runs
+// the citizens' flows, and turns their outcomes into tickets.
+type Engine struct {
+	sessions Sessions
+	flows    FlowSet
+	desk     Desk
+	opts     EngineOptions
+}
+
+// NewEngine returns an engine.
+func NewEngine(sessions Sessions, flows FlowSet, d Desk, opts EngineOptions) *Engine {
+	if opts.ResumeWindow <= 0 {
+		opts.ResumeWindow = 30 * time.Minute
+	}
+	if opts.HandoverLine == "" {
+		opts.HandoverLine = "community"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{sessions: sessions, flows: flows, desk: d, opts: opts}
+}
+
+// sessionKeep is how long a session record outlives the resume window, so
+// that a person coming back late is told the old conversation ended.
+const sessionKeep = 24 * time.Hour
+
+// Texts of the engine itself; the flows' texts live with the flows.
+const (
+	textExpired      = "您上次的办理已超过时间，已为您重新开始。"
+	textWeComUnknown = "您的企业微信账号还没有登记为工作人员，请联系管理员。"
+	textOfficerHello = "您好，%s。本账号已绑定为工作人员，回复“帮助”查看命令。"
+	textOfficerMedia = "工作人员通道只接受文字命令，回复“帮助”查看命令。"
+	textBusy         = "您的上一条消息还在处理中，请稍候再发。"
+	textRelayHint    = "如需办理新事项，回复“菜单”。"
+)
+
+// Dispatch answers one event.
+func (e *Engine) Dispatch(ctx context.Context, ev Event) ([]Reply, error) {
+	switch ev.Kind {
+	case KindUnsubscribe, KindTemplateSent, KindSubscribeNotice, KindView, KindReportLocation, KindOther:
+		return nil, nil // nothing to say
+	}
+	if code, ok := bindCode(ev); ok {
+		text, err := e.desk.Bind(ctx, ev.Channel, ev.From, code)
+		return textReply(text), err
+	}
+	o, isOfficer, err := e.desk.OfficerFor(ctx, ev.Channel, ev.From)
+	if err != nil {
+		return nil, err
+	}
+	if isOfficer {
+		return e.officer(ctx, o, ev)
+	}
+	if ev.Channel == ChannelWeCom {
+		return textReply(textWeComUnknown), nil
+	}
+	return e.citizen(ctx, ev)
+}
+
+// bindCode finds an officer's one-time code: “绑定 123456”, or a QR code
+// with scene bind_123456.
+func bindCode(ev Event) (string, bool) {
+	if ev.Kind == KindSubscribe || ev.Kind == KindScan {
+		code, ok := strings.CutPrefix(ev.Scene, "bind_")
+		return code, ok && code != ""
+	}
+	if ev.Kind != KindText {
+		return "", false
+	}
+	code, ok := strings.CutPrefix(strings.TrimSpace(ev.Text), "绑定")
+	code = strings.TrimSpace(code)
+	return code, ok && code != "" && strings.Trim(code, "0123456789") == ""
+}
+
+func (e *Engine) officer(ctx context.Context, o desk.Officer, ev Event) ([]Reply, error) {
+	switch ev.Kind {
+	case KindText, KindVoice:
+		text, err := e.desk.Command(ctx, o, ev.Text)
+		return textReply(text), err
+	case KindSubscribe, KindScan, KindClick:
+		return textReply(fmt.Sprintf(textOfficerHello, o.Name)), nil
+	default:
+		return textReply(textOfficerMedia), nil
+	}
+}
+
+// citizen runs a citizen's message through their conversation, one message
+// of a person at a time.
+func (e *Engine) citizen(ctx context.Context, ev Event) ([]Reply, error) {
+	unlock, err := e.lock(ctx, ev.From)
+	if err != nil {
+		return nil, err
+	}
+	if unlock == nil {
+		return textReply(textBusy), nil
+	}
+	defer unlock()
+
+	now := e.opts.Now()
+	sess, err := e.sessions.GetSession(ctx, ev.From)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
+	sess.OpenID = ev.From
+	var prefix []Reply
+	if sess.Flow != "" && now.Sub(sess.UpdatedAt) > e.opts.ResumeWindow {
+		sess.Flow, sess.Step, sess.Data, sess.Back = "", "", nil, nil
+		prefix = textReply(textExpired)
+	}
+	st := intake.State{Flow: sess.Flow, Step: sess.Step, Data: sess.Data, Back: sess.Back}
+	set := e.flows.Current()
+
+	replies, st, err := e.converse(ctx, set, st, ev)
+	if err != nil {
+		return nil, err
+	}
+	sess.Flow, sess.Step, sess.Data, sess.Back = st.Flow, st.Step, st.Data, st.Back
+	sess.LastInbound, sess.UpdatedAt = now, now
+	if err := e.sessions.PutSession(ctx, sess, e.opts.ResumeWindow+sessionKeep); err != nil {
+		return nil, fmt.Errorf("save session: %w", err)
+	}
+	return append(prefix, replies...), nil
+}
+
+func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State, ev Event) ([]Reply, intake.State, error) {
+	in := input(ev)
+	if ev.Kind == KindSubscribe || ev.Kind == KindScan {
+		return prompts(set.Greeting(), set.Menu()), intake.State{}, nil
+	}
+	if st.Flow == "" && ev.Kind != KindClick {
+		// Between flows, what a citizen sends may answer an officer.
+		cmd := set.Command(ev.Text)
+		if cmd == "" {
+			if text, ok, err := e.desk.Relay(ctx, ev.From, in.Text, attachment(ev)); err != nil {
+				return nil, st, err
+			} else if ok {
+				return textReply(text + "\n" + textRelayHint), st, nil
+			}
+		}
+	}
+	var res intake.Result
+	switch {
+	case ev.Kind == KindClick:
+		r, ok := set.StartByKey(ev.Key)
+		if !ok {
+			r = intake.Result{State: st, Prompts: []intake.Prompt{set.Menu()}}
+		}
+		res = r
+	case st.Flow == "":
+		res = set.Idle(in)
+	default:
+		res = set.Step(st, in)
+	}
+	var out []Reply
+	if res.Command == intake.CmdStatus {
+		text, err := e.desk.Progress(ctx, ev.From)
+		if err != nil {
+			return nil, st, err
+		}
+		out = append(out, textReply(text)...)
+	}
+	if res.Outcome != nil && (res.Outcome.Kind == intake.OutcomeTicket || res.Outcome.Kind == intake.OutcomeHandover) {
+		text, err := e.open(ctx, ev, res.Outcome)
+		if err != nil {
+			return nil, st, err
+		}
+		out = append(out, textReply(text)...)
+	}
+	for _, p := range res.Prompts {
+		out = append(out, prompt(p))
+	}
+	return out, res.State, nil
+}
+
+// open turns a flow's outcome into a ticket and returns what to tell the citizen.
+func (e *Engine) open(ctx context.Context, ev Event, oc *intake.Outcome) (string, error) {
+	req := desk.OpenRequest{
+		Citizen: ev.From, Line: oc.Line, Inquiry: oc.Inquiry, Summary: oc.Summary, Fields: oc.Fields,
+		Name: oc.Name, Phone: oc.Phone, IDNumber: oc.IDNumber,
+	}
+	if oc.Kind == intake.OutcomeHandover {
+		if req.Line == "" {
+			req.Line = e.opts.HandoverLine
+		}
+		if req.Inquiry == "" {
+			req.Inquiry = "help"
+		}
+		if req.Summary == "" {
+			req.Summary = "群众申请人工服务"
+		}
+	}
+	for _, a := range oc.Attachments {
+		req.Attachments = append(req.Attachments, store.Attachment{Kind: a.Kind, MediaID: a.MediaID, URL: a.URL, Lat: a.Lat, Lng: a.Lng, Label: a.Label, At: a.At})
+	}
+	req.Transcript = []store.Utterance{{At: e.opts.Now(), From: "citizen", Text: oc.Summary}}
+	t, ack, err := e.desk.Open(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	e.opts.Log.InfoContext(ctx, "matter submitted", "ticket_id", t.ID, "flow", oc.Flow, "kind", oc.Kind)
+	if oc.Text != "" {
+		return oc.Text + "\n" + ack, nil
+	}
+	return ack, nil
+}
+
+// lock takes the person's conversation lock, waiting a little for a
+// message of theirs that is still being handled. It returns a nil unlock
+// when the wait ran out.
+func (e *Engine) lock(ctx context.Context, openID string) (func(), error) {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	owner := hex.EncodeToString(b[:])
+	name := "conversation:" + openID
+	wait := time.NewTicker(15 * time.Millisecond)
+	defer wait.Stop()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		ok, err := e.sessions.AcquireLock(ctx, name, owner, 10*time.Second)
+		if err != nil {
+			return nil, fmt.Errorf("lock conversation: %w", err)
+		}
+		if ok {
+			return func() {
+				if err := e.sessions.ReleaseLock(context.WithoutCancel(ctx), name, owner); err != nil {
+					e.opts.Log.WarnContext(ctx, "release conversation lock failed", "err", err)
+				}
+			}, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-wait.C:
+		}
+	}
+}
+
+func input(ev Event) intake.Input {
+	in := intake.Input{Text: ev.Text, Key: ev.Key, MediaID: ev.MediaID, URL: ev.PicURL, Label: ev.Label, Lat: ev.Lat, Lng: ev.Lng, At: ev.At}
+	switch ev.Kind {
+	case KindVoice:
+		in.Kind = intake.KindVoice
+	case KindImage:
+		in.Kind = intake.KindImage
+	case KindVideo, KindShortVideo:
+		in.Kind = intake.KindVideo
+	case KindLocation:
+		in.Kind = intake.KindLocation
+	case KindLink:
+		in.Kind, in.URL, in.Text = intake.KindLink, ev.URL, ev.Title
+	case KindClick:
+		in.Kind = intake.KindClick
+	default:
+		in.Kind = intake.KindText
+	}
+	return in
+}
+
+func attachment(ev Event) *store.Attachment {
+	switch ev.Kind {
+	case KindImage, KindVideo, KindShortVideo, KindVoice:
+		if ev.Kind == KindVoice && ev.Text != "" {
+			return nil // the recognised text is relayed instead
+		}
+		return &store.Attachment{Kind: string(ev.Kind), MediaID: ev.MediaID, URL: ev.PicURL, At: ev.At}
+	case KindLocation:
+		return &store.Attachment{Kind: "location", Lat: ev.Lat, Lng: ev.Lng, Label: ev.Label, At: ev.At}
+	}
+	return nil
+}
+
+func textReply(text string) []Reply {
+	if text == "" {
+		return nil
+	}
+	return []Reply{{Kind: ReplyText, Text: text}}
+}
+
+func prompt(p intake.Prompt) Reply {
+	if len(p.Options) == 0 {
+		return Reply{Kind: ReplyText, Text: joinNonEmpty(p.Text, p.Tail)}
+	}
+	r := Reply{Kind: ReplyMenu, Text: p.Text, Tail: p.Tail}
+	for _, o := range p.Options {
+		r.Options = append(r.Options, Option{ID: o.ID, Text: o.Text})
+	}
+	return r
+}
+
+func prompts(ps ...intake.Prompt) []Reply {
+	out := make([]Reply, 0, len(ps))
+	for _, p := range ps {
+		if p.Text == "" && len(p.Options) == 0 {
+			continue
+		}
+		out = append(out, prompt(p))
+	}
+	return out
+}
+
+func joinNonEmpty(parts ...string) string {
+	var keep []string
+	for _, p := range parts {
+		if p != "" {
+			keep = append(keep, p)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
