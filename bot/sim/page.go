@@ -32,11 +32,17 @@ func presets() []Preset {
 	}
 }
 
-// weComNames are the display names of the default WeCom members, for the page's labels.
-var weComNames = map[string]string{
-	"wang.ming": "王明（受理窗口）",
-	"li.na":     "李娜（社会救助科）",
-	"zhang.wei": "张伟（优抚安置科）",
+// weComName is the display name of a default WeCom member, or "".
+func weComName(userid string) string {
+	switch userid {
+	case "wang.ming":
+		return "王明（受理窗口）"
+	case "li.na":
+		return "李娜（社会救助科）"
+	case "zhang.wei":
+		return "张伟（优抚安置科）"
+	}
+	return ""
 }
 
 // weComPresets labels the corp's members for the chat page's WeCom mode.
@@ -44,7 +50,7 @@ func weComPresets(userids []string) []Preset {
 	out := make([]Preset, 0, len(userids))
 	for _, id := range userids {
 		label := "工作人员 " + id
-		if name, ok := weComNames[id]; ok {
+		if name := weComName(id); name != "" {
 			label = name + " " + id
 		}
 		out = append(out, Preset{OpenID: id, Label: label})

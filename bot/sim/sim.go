@@ -77,8 +77,8 @@ var (
 )
 
 // defaultWeComMembers are the members of the simulated corp when Options.WeComMembers is
-// empty: officers at a service window (窗口) and in a section (科室).
-var defaultWeComMembers = []string{"wang.ming", "li.na", "zhang.wei"}
+// empty: officers at a service window (窗口) and in sections (科室).
+func defaultWeComMembers() []string { return []string{"wang.ming", "li.na", "zhang.wei"} }
 
 // serviceUnavailable is what WeChat shows the user when the webhook fails.
 const serviceUnavailable = "该公众号暂时无法提供服务，请稍后再试"
@@ -268,7 +268,7 @@ func (s *Simulator) configureWeCom(opts Options) {
 	}
 	members := opts.WeComMembers
 	if len(members) == 0 {
-		members = defaultWeComMembers
+		members = defaultWeComMembers()
 	}
 	for _, id := range members {
 		s.addMemberLocked(id) // not shared yet: no lock needed

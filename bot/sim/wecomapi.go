@@ -108,12 +108,12 @@ func wcErrf(code int, format string, args ...any) *apiError {
 	return e
 }
 
-// weComPaths are the WeCom API paths the simulator serves. /cgi-bin/gettoken is WeCom's and
-// /cgi-bin/token the Official Account's; both live on one mux.
-var weComPaths = []string{"/cgi-bin/gettoken", "/cgi-bin/message/send"}
-
-// isWeComPath reports whether path is a WeCom API path (for the errmsg style of faults).
-func isWeComPath(path string) bool { return slices.Contains(weComPaths, path) }
+// isWeComPath reports whether path is one of the WeCom API paths the simulator serves (for
+// the errmsg style of faults). /cgi-bin/gettoken is WeCom's and /cgi-bin/token the Official
+// Account's; both live on one mux.
+func isWeComPath(path string) bool {
+	return path == "/cgi-bin/gettoken" || path == "/cgi-bin/message/send"
+}
 
 // handleWeComToken serves GET /cgi-bin/gettoken?corpid=&corpsecret=. Unlike the Official
 // Account, WeCom returns the same token while it is valid and a new one once it has expired;

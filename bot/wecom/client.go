@@ -82,12 +82,18 @@ func classify(api string, err error) error {
 // Limits of application messages, in bytes (the button text in characters). Longer texts
 // are cut on a rune boundary.
 const (
-	MaxContentBytes     = 2048 // text and markdown content
-	MaxCardTitleBytes   = 128
-	MaxCardDescBytes    = 512
-	MaxCardButtonRunes  = 4
-	defaultCardBtnText  = "详情"
-	apiSend             = "message/send"
+	MaxContentBytes    = 2048 // text and markdown content
+	MaxCardTitleBytes  = 128
+	MaxCardDescBytes   = 512
+	MaxCardButtonRunes = 4
+)
+
+const (
+	// defaultCardBtnText is the textcard button's text when the caller gives none.
+	defaultCardBtnText = "详情"
+	// apiSend names the application-message API in APIError.
+	apiSend = "message/send"
+	// The SDK's names for the calls it has no method for (used in its error texts).
 	sdkNameSendTextCard = "MessageSendTextCard"
 	sdkNameSendMarkdown = "MessageSendMarkdown"
 )
