@@ -282,6 +282,12 @@ func TestConfirmEdit(t *testing.T) {
 			phone:  "13812345678",
 		},
 		{
+			name:   "back from the picked question to the confirmation",
+			edit:   answers("2", "联系电话", "返回", "1"),
+			fields: map[string]string{"matter": "低保申请", "town": "城关街道", "detail": "想申请低保"},
+			phone:  "13812345678",
+		},
+		{
 			name:   "back from the list to the confirmation",
 			edit:   answers("2", "返回", "1"),
 			fields: map[string]string{"matter": "低保申请", "town": "城关街道", "detail": "想申请低保"},

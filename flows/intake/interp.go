@@ -23,12 +23,13 @@ const (
 	kbNone       = "_none"     // nothing matched: a person, or the menu
 	stepFeedback = "_feedback" // an answer was given: solved, or a person
 
-	dataAttachments = "_att"    // JSON list of Attachment
-	dataEdit        = "_edit"   // old path steps to skip while editing, comma-separated
-	dataPick        = "_pick"   // at confirm: choosing which answer to change
-	dataAnswer      = "_answer" // what was answered: kb:<id> or a flow ending
-	dataAsked       = "_asked"  // the citizen's words that found an answer
-	dataCandidates  = "_cands"  // knowledge-base IDs offered, comma-separated
+	dataAttachments = "_att"     // JSON list of Attachment
+	dataEdit        = "_edit"    // old path steps to skip while editing, comma-separated
+	dataPick        = "_pick"    // at confirm: choosing which answer to change
+	dataEditing     = "_editing" // the step picked for a change, until it is answered
+	dataAnswer      = "_answer"  // what was answered: kb:<id> or a flow ending
+	dataAsked       = "_asked"   // the citizen's words that found an answer
+	dataCandidates  = "_cands"   // knowledge-base IDs offered, comma-separated
 )
 
 // maxAsked is how much of a citizen's question is kept for the officer.
@@ -253,6 +254,7 @@ func (s *Set) check(step *stepDef, text string, in Input) (string, string) {
 // confirmation, the steps they had answered after it are passed over.
 func (s *Set) advance(f *flow, st State, step *stepDef, target string) Result {
 	st.Back = append(st.Back, step.ID)
+	delete(st.Data, dataEditing)
 	for { // each pass drops a step from the edit list, so this ends
 		if o, isEnd := f.ending(target); isEnd {
 			return s.finish(f, st, target, o)
@@ -463,6 +465,7 @@ func (s *Set) pickEdit(f *flow, st State, confirm *stepDef, text string) Result 
 	st.Back = st.Back[:k]
 	st.Step = ids[i]
 	st.Data[dataEdit] = strings.Join(old, ",")
+	st.Data[dataEditing] = ids[i]
 	delete(st.Data, dataPick)
 	q, _ := f.step(ids[i])
 	return Result{State: st, Prompts: []Prompt{s.ask(f, st, q)}}
@@ -483,6 +486,17 @@ func (s *Set) command(f *flow, st State, step *stepDef, cmd string) Result {
 			delete(st.Data, dataPick)
 			return s.reask(f, st, step, "")
 		}
+		if st.Data[dataEditing] == st.Step {
+			// Changed their mind about changing this answer: back to the
+			// confirmation, with every answer as it was.
+			old := strings.Split(st.Data[dataEdit], ",")
+			st.Back = append(append(st.Back, st.Step), old[:len(old)-1]...)
+			st.Step = old[len(old)-1]
+			delete(st.Data, dataEdit)
+			delete(st.Data, dataEditing)
+			q, _ := f.step(st.Step)
+			return Result{State: st, Prompts: []Prompt{s.ask(f, st, q)}}
+		}
 		if len(st.Back) == 0 {
 			return s.reask(f, st, step, s.texts.FirstStep)
 		}
@@ -490,6 +504,7 @@ func (s *Set) command(f *flow, st State, step *stepDef, cmd string) Result {
 		st.Back = st.Back[:len(st.Back)-1]
 		st.Step = prev
 		delete(st.Data, dataEdit)
+		delete(st.Data, dataEditing)
 		q, _ := f.step(prev)
 		return Result{State: st, Prompts: []Prompt{s.ask(f, st, q)}}
 	case CmdHelp:

@@ -40,6 +40,7 @@ type LoadError struct {
 	Reason string
 }
 
+// Error reads file:line: reason.
 func (e *LoadError) Error() string {
 	if e.Line == 0 {
 		return fmt.Sprintf("%s: %s", e.File, e.Reason)
@@ -89,9 +90,17 @@ func readFiles(fsys fs.FS, display string, override bool, files map[string]sourc
 	if err != nil {
 		return fmt.Errorf("read flow directory %s: %w", display, err)
 	}
+	var misnamed []error
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || path.Ext(name) != ".yaml" || strings.HasPrefix(name, ".") {
+		if e.IsDir() || strings.HasPrefix(name, ".") {
+			continue
+		}
+		if path.Ext(name) == ".yml" {
+			misnamed = append(misnamed, &LoadError{File: filepath.Join(display, name), Reason: "name definition files *.yaml, or this one is ignored"})
+			continue
+		}
+		if path.Ext(name) != ".yaml" {
 			continue
 		}
 		data, err := fs.ReadFile(fsys, name)
@@ -100,7 +109,7 @@ func readFiles(fsys fs.FS, display string, override bool, files map[string]sourc
 		}
 		files[name] = source{display: filepath.Join(display, name), data: data, override: override}
 	}
-	return nil
+	return errors.Join(misnamed...)
 }
 
 // loader collects every problem of a load, so a bureau fixes its files in one go.

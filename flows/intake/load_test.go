@@ -188,6 +188,12 @@ func TestLoadErrors(t *testing.T) {
 			want: `texts.yaml:1: missing text "step_tail"`,
 		},
 		{
+			name: "yml extension",
+			file: "extra.yml",
+			body: goodFlow,
+			want: `extra.yml: name definition files *.yaml`,
+		},
+		{
 			name: "empty file",
 			file: "empty.yaml",
 			body: "# nothing yet\n",

@@ -39,16 +39,36 @@ func clean(s string) string {
 	return strings.ToLower(strings.TrimSpace(s))
 }
 
-// cnDigits maps Chinese numerals (and 幺, as in phone numbers read aloud) to
-// their values.
-var cnDigits = map[rune]int{
-	'零': 0, '〇': 0, '○': 0, '一': 1, '壹': 1, '幺': 1, '二': 2, '贰': 2, '两': 2,
-	'三': 3, '叁': 3, '四': 4, '肆': 4, '五': 5, '伍': 5, '六': 6, '陆': 6,
-	'七': 7, '柒': 7, '八': 8, '捌': 8, '九': 9, '玖': 9,
+// cnDigit is the value of a Chinese numeral digit (and of 幺, as in phone
+// numbers read aloud).
+func cnDigit(r rune) (int, bool) {
+	switch r {
+	case '零', '〇', '○':
+		return 0, true
+	case '一', '壹', '幺':
+		return 1, true
+	case '二', '贰', '两':
+		return 2, true
+	case '三', '叁':
+		return 3, true
+	case '四', '肆':
+		return 4, true
+	case '五', '伍':
+		return 5, true
+	case '六', '陆':
+		return 6, true
+	case '七', '柒':
+		return 7, true
+	case '八', '捌':
+		return 8, true
+	case '九', '玖':
+		return 9, true
+	}
+	return 0, false
 }
 
 func isCNNumeral(r rune) bool {
-	_, ok := cnDigits[r]
+	_, ok := cnDigit(r)
 	return ok || r == '十' || r == '拾' || r == '百' || r == '佰'
 }
 
@@ -87,7 +107,8 @@ func readNumeral(run []rune) string {
 	if !positional {
 		var b strings.Builder
 		for _, r := range run {
-			b.WriteByte(byte('0' + cnDigits[r]))
+			d, _ := cnDigit(r)
+			b.WriteByte(byte('0' + d))
 		}
 		return b.String()
 	}
@@ -101,7 +122,7 @@ func readNumeral(run []rune) string {
 			total += max(cur, 1) * 100
 			cur = -1
 		default:
-			if d := cnDigits[r]; d != 0 {
+			if d, _ := cnDigit(r); d != 0 {
 				cur = d
 			}
 		}

@@ -54,9 +54,6 @@ func ValidPhone(s string) (string, bool) {
 	return s, true
 }
 
-// idWeights are the GB 11643-1999 weights of the first 17 digits.
-var idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-
 // idProvinces are the first two digits of the region codes in use.
 const idProvinces = "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82 83 91"
 
@@ -85,8 +82,10 @@ func CheckIDCard(s string, now time.Time) (string, error) {
 	if err != nil || birth.Year() < 1900 || (!now.IsZero() && birth.After(now)) {
 		return "", ErrIDBirth
 	}
+	// The GB 11643-1999 weights of the first 17 digits.
+	weights := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 	sum := 0
-	for i, w := range idWeights {
+	for i, w := range weights {
 		sum += int(s[i]-'0') * w
 	}
 	if "10X98765432"[sum%11] != s[17] {

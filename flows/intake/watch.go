@@ -63,10 +63,14 @@ func (w *Watcher) Reload() error {
 // Run checks the directory every interval and reloads when a file was
 // added, removed or changed (by size or modification time), until ctx is
 // done. A failed reload is logged at Warn with the reason, and tried again
-// at the next change.
+// at the next change. With no directory it returns at once; an interval
+// of zero or less means 5 seconds.
 func (w *Watcher) Run(ctx context.Context, interval time.Duration) {
 	if w.dir == "" {
 		return
+	}
+	if interval <= 0 {
+		interval = 5 * time.Second
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -102,7 +106,7 @@ func (w *Watcher) signature() string {
 	}
 	var parts []string
 	for _, e := range entries {
-		if e.IsDir() || filepath.Ext(e.Name()) != ".yaml" {
+		if ext := filepath.Ext(e.Name()); e.IsDir() || ext != ".yaml" && ext != ".yml" {
 			continue
 		}
 		info, err := e.Info()
