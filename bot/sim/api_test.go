@@ -388,7 +388,8 @@ func TestTemplateSend(t *testing.T) {
 	}
 
 	// WeChat reports the delivery with TEMPLATESENDJOBFINISH, whose MsgID has a capital D.
-	d := wh.waitFor(func(d delivery) bool { return d.msg.Event == "TEMPLATESENDJOBFINISH" })
+	// Both sends push one from its own goroutine, in no fixed order: wait for id1's.
+	d := wh.waitFor(func(d delivery) bool { return d.msg.Event == "TEMPLATESENDJOBFINISH" && d.msg.TemplateMsgID == id1 })
 	if d.msg.TemplateMsgID != id1 || d.msg.Status != "success" || !strings.Contains(d.body, "<MsgID>") {
 		t.Errorf("job finish = MsgID %d status %q, want %d success; body %s", d.msg.TemplateMsgID, d.msg.Status, id1, d.body)
 	}
