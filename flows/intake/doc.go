@@ -48,4 +48,20 @@
 // Inquiry types are the keys consult, help, complaint, report and
 // suggestion ([InquiryTypes]); service lines are keys such as relief,
 // veterans, military, elderly, community, marriage and socialorg.
+//
+// menu.yaml holds greeting, head, tail, items (at most 9, each {label, flow}
+// or {label, action} with action kb, status, human, help or menu), buttons
+// (at most 3 of {name, flow | action | url | sub}) and commands (back,
+// cancel, human, help, status, menu: lists of words). kb.yaml holds entries
+// of {id, line, question, keywords, answer, featured}; a keyword "低保+材料"
+// needs both parts. texts.yaml holds every key of the default file; a
+// bureau overriding it copies the default and edits.
+//
+// What the engine does with a [Result]: save State as is (a zero State
+// means no flow runs, but may carry attachments); if Command is CmdStatus,
+// show the citizen's tickets; send the Prompts in order; when Outcome is a
+// ticket, open one from it and send Outcome.Text with the ticket number;
+// when it is a handover, hand over to a person and send Outcome.Text; an
+// answer outcome needs nothing but may be counted. The engine may also
+// catch 人工 and 进度 itself with [Set.Command] before calling Step.
 package intake

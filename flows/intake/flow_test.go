@@ -87,7 +87,7 @@ func TestDefaultFlowsHappyPath(t *testing.T) {
 		},
 		{
 			flow:    "veterans",
-			ins:     answers("3", "1", "1", "东门街道", "想问优待证怎么办", "1", "139 1234 5678", "确认提交"),
+			ins:     answers("3", "1", "1", "东门街道", "想问优待证怎么办", "1", "139 1234 5678", "好的"),
 			inquiry: "consult",
 			fields:  map[string]string{"matter": "优待证", "who": "本人", "town": "东门街道", "detail": "想问优待证怎么办"},
 			phone:   "13912345678",
@@ -475,6 +475,18 @@ func TestCommandsInsideFlow(t *testing.T) {
 		r := s.Step(before.State, text("帮助"))
 		if len(r.Prompts) != 2 || !strings.Contains(r.Prompts[0].Text, "使用说明") || !strings.Contains(r.Prompts[1].Text, "哪个街道") {
 			t.Errorf("prompts %+v, want help then the question", r.Prompts)
+		}
+	})
+	t.Run("a status click keeps the place", func(t *testing.T) {
+		r := s.Step(before.State, Input{Kind: KindClick, Key: "action:status", At: arrival})
+		if r.Command != CmdStatus || r.State.Step != before.State.Step || r.Done {
+			t.Errorf("result %+v, want the status command and the same question", r)
+		}
+	})
+	t.Run("a human click hands over with the answers", func(t *testing.T) {
+		r := s.Step(before.State, Input{Kind: KindClick, Key: "action:human", At: arrival})
+		if r.Outcome == nil || r.Outcome.Kind != OutcomeHandover || r.Outcome.Fields["matter"] != "低保申请" {
+			t.Errorf("outcome %+v, want a handover with matter", r.Outcome)
 		}
 	})
 	t.Run("a menu click starts another flow", func(t *testing.T) {

@@ -134,6 +134,12 @@ func (s *Set) Step(st State, in Input) Result {
 	}
 	kind := kindOf(in.Kind)
 	if kind == KindClick {
+		// Status, help and a person keep (or carry) the matter in hand;
+		// another flow or the knowledge base starts afresh.
+		switch in.Key {
+		case keyAction + actionStatus, keyAction + actionHelp, keyAction + actionHuman, keyAction + actionMenu:
+			return s.command(f, st, step, strings.TrimPrefix(in.Key, keyAction))
+		}
 		if r, ok := s.StartByKey(in.Key); ok {
 			r.Done = true
 			return r
@@ -167,6 +173,9 @@ func (s *Set) Step(st State, in Input) Result {
 	}
 	if step.Type == typeConfirm {
 		i, ok := matchChoice(text, wordsOf(s.texts.ConfirmOptions), true)
+		if !ok && slices.ContainsFunc(s.texts.YesWords, func(w string) bool { return clean(w) == clean(text) }) {
+			i, ok = 0, true
+		}
 		switch {
 		case !ok:
 			return s.reask(f, st, step, fill(s.texts.InvalidChoice, "{n}", strconv.Itoa(len(s.texts.ConfirmOptions))))

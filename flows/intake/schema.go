@@ -162,6 +162,7 @@ type texts struct {
 	Kinds           map[string]string `yaml:"kinds"`
 	ConfirmHead     string            `yaml:"confirm_head"`
 	ConfirmOptions  []string          `yaml:"confirm_options"`
+	YesWords        []string          `yaml:"yes_words"`
 	EditHead        string            `yaml:"edit_head"`
 	TicketDone      string            `yaml:"ticket_done"`
 	Handover        string            `yaml:"handover"`
