@@ -17,6 +17,9 @@ import (
 	"huimin/bot/sim"
 	"huimin/bot/wechat"
 	"huimin/flows"
+	"huimin/flows/calendar"
+	"huimin/flows/desk"
+	"huimin/flows/intake"
 	"huimin/store"
 	"huimin/store/boltstore"
 )
@@ -48,7 +51,34 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// countingDispatcher wraps the welcome responder, counts dispatches, and
+// newEngine builds the real conversation engine on st: the default flows,
+// a desk with one department for every line, open round the clock.
+func newEngine(t *testing.T, st *boltstore.Store, outbox *Outbox, log *slog.Logger) *flows.Engine {
+	t.Helper()
+	set, err := intake.NewWatcher(intake.Defaults(), "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := calendar.New(calendar.Options{EveryDay: true, Hours: calendar.Hours{Start: "00:00", End: "23:59"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, f := range set.Current().Flows() {
+		lines = append(lines, f.Line)
+	}
+	dir := desk.Directory{
+		Departments: []desk.Department{{ID: "all", Name: "综合受理窗口", Lines: lines, Supervisor: "boss"}},
+		Officers:    []desk.Officer{{ID: "boss", Name: "赵科长", Department: "all", Supervisor: true, OpenID: "oOfficerBoss"}, {ID: "wang", Name: "王明", Department: "all", OpenID: "oOfficerWang"}},
+	}
+	d, err := desk.New(st, cal, NewNotifier(outbox, nil), dir, desk.Rules{}, desk.Options{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return flows.NewEngine(st, set, d, flows.EngineOptions{Log: log})
+}
+
+// countingDispatcher wraps the engine, counts dispatches, and
 // can hold them until released or make them panic.
 type countingDispatcher struct {
 	next  Dispatcher
@@ -141,11 +171,6 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	wechatAPI.Store(&api)
 	t.Cleanup(func() { wechatAPI.Store(nil) })
 
-	welcome, err := flows.NewWelcome()
-	if err != nil {
-		t.Fatal(err)
-	}
-	disp := &countingDispatcher{next: welcome}
 	metrics := NewMetrics(prometheus.NewRegistry())
 	client := wechat.NewClient(wechat.ClientOptions{AppID: rigAppID, AppSecret: rigSecret, Owner: t.Name(), Log: log}, st)
 	outNow := time.Now
@@ -153,6 +178,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		outNow = clk.Now
 	}
 	outbox := NewOutbox(st, st, client, metrics, log, OutboxOptions{Poll: 20 * time.Millisecond, Now: outNow, OnOutcome: o.onOutcome})
+	disp := &countingDispatcher{next: newEngine(t, st, outbox, log)}
 	codec := wechat.NewCodec(rigToken, rigAppID, aesKey, time.Now)
 	wh := NewWebhook(codec, disp, st, st, outbox, metrics, log, WebhookOptions{Budget: o.budget})
 	h := NewHandler(st, prometheus.NewRegistry(), log, wh)

@@ -37,8 +37,8 @@ func TestConversationInEveryMode(t *testing.T) {
 			if err != nil {
 				t.Fatalf("wait for the menu: %v", err)
 			}
-			if got[1].Kind != sim.KindCustom || got[1].Menu == nil || len(got[1].Menu.List) != 7 {
-				t.Fatalf("second message = %+v, want a msgmenu with 7 service lines", got[1])
+			if got[1].Kind != sim.KindCustom || got[1].Menu == nil || len(got[1].Menu.List) != 9 || got[1].Menu.List[0].Content != "低保、特困、临时救助" {
+				t.Fatalf("second message = %+v, want a msgmenu with the 7 service lines, FAQ and progress", got[1])
 			}
 
 			res, err = r.sim.Send(ctx, sim.Message{OpenID: "oCitizen1", Type: "text", Content: "你好"})
@@ -53,8 +53,8 @@ func TestConversationInEveryMode(t *testing.T) {
 				t.Fatalf("voice answer = %+v, %v; want the 低保 line", res, err)
 			}
 			res, err = r.sim.Send(ctx, sim.Message{OpenID: "oCitizen1", Type: "image"})
-			if err != nil || res.Reply == nil || !strings.Contains(res.Reply.Content, "抱歉") {
-				t.Fatalf("image answer = %+v, %v; want a polite refusal", res, err)
+			if err != nil || res.Reply == nil || !strings.Contains(res.Reply.Content, "已收到图片") {
+				t.Fatalf("image answer = %+v, %v; want the picture kept and the question asked again", res, err)
 			}
 			res, err = r.sim.Send(ctx, sim.Message{OpenID: "oCitizen1", Type: "event", Event: "unsubscribe"})
 			if err != nil || res.Reply != nil || res.Status != http.StatusOK {
@@ -297,8 +297,8 @@ func TestReplayParkedEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(got[1].Text, "优抚安置") {
-		t.Errorf("replayed reply = %+v, want the answer to 2", got[1])
+	if got[1].Menu == nil || len(got[1].Menu.List) == 0 || got[1].Menu.List[0].Content != "抚恤补助" {
+		t.Errorf("replayed reply = %+v, want the first question of the veterans flow (the answer to 2)", got[1])
 	}
 	if st, _ := r.store.QueueStats(ctx, InboxQueue, time.Now().Add(time.Hour)); st.Total != 0 {
 		t.Errorf("inbox holds %d after replay, want 0", st.Total)
