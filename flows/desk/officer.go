@@ -253,7 +253,7 @@ func (d *Desk) transfer(ctx context.Context, o Officer, args string) (string, er
 		}
 		dept = d.dir.depts[toOfficer.Department]
 	}
-	from := o.Name
+	from, oldDept := o.Name, t.Department
 	t, err = d.update(ctx, id, func(t *store.Ticket) error {
 		t.Department = dept.ID
 		t.Owner, t.State = "", store.StateReceived
@@ -281,8 +281,10 @@ func (d *Desk) transfer(ctx context.Context, o Officer, args string) (string, er
 	} else if t, err = d.assign(ctx, t, from, reason); err != nil {
 		return "", err
 	}
-	if err := d.tellCitizen(ctx, t, fmt.Sprintf("transferred:%s:%d", t.ID, t.Version), d.say("citizen_transferred", map[string]any{"ID": t.ID, "Dept": dept.Name})); err != nil {
-		return "", err
+	if dept.ID != oldDept { // a colleague in the same section is no news to the citizen
+		if err := d.tellCitizen(ctx, t, fmt.Sprintf("transferred:%s:%d", t.ID, t.Version), d.say("citizen_transferred", map[string]any{"ID": t.ID, "Dept": dept.Name})); err != nil {
+			return "", err
+		}
 	}
 	return fmt.Sprintf("已转办：%s → %s（%s）。首问负责人仍为%s。", t.ID, dept.Name, d.dir.name(t.Owner), d.dir.name(t.FirstResponsible)), nil
 }
