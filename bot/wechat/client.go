@@ -210,10 +210,30 @@ func (c *Client) SendNotice(ctx context.Context, n Notice) error {
 	return c.call(ctx, "message/subscribe/bizsend", func() error { return c.sub.Send(msg) })
 }
 
+// Button is one button of the account's custom menu: a CLICK key, a VIEW
+// URL, or a sub-menu.
+type Button struct {
+	Name, Type, Key, URL string
+	Sub                  []Button
+}
+
 // PublishMenu replaces the account's custom menu.
 // https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
-func (c *Client) PublishMenu(ctx context.Context, buttons []*menu.Button) error {
-	return c.call(ctx, "menu/create", func() error { return c.menu.SetMenu(buttons) })
+func (c *Client) PublishMenu(ctx context.Context, buttons []Button) error {
+	var conv func(bs []Button) []*menu.Button
+	conv = func(bs []Button) []*menu.Button {
+		out := make([]*menu.Button, 0, len(bs))
+		for _, b := range bs {
+			mb := &menu.Button{Name: b.Name, Type: b.Type, Key: b.Key, URL: b.URL}
+			if len(b.Sub) > 0 {
+				mb.Type, mb.SubButtons = "", conv(b.Sub)
+			}
+			out = append(out, mb)
+		}
+		return out
+	}
+	sdk := conv(buttons)
+	return c.call(ctx, "menu/create", func() error { return c.menu.SetMenu(sdk) })
 }
 
 // QRCode creates a temporary QR code carrying scene (a string scene) and

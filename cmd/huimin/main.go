@@ -31,6 +31,8 @@ commands:
   demo          run the service on the embedded store with the WeChat simulator
   sim           run the WeChat simulator alone
   check-config  print the effective configuration with secrets masked
+  officer add   issue an officer a one-time code to bind their WeChat (--id OFFICER)
+  menu publish  publish the account's custom menu from the flow definitions
 `
 
 var errUsage = errors.New("see usage above")
@@ -52,6 +54,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return simCommand(ctx, rest, getenv, stdout, stderr)
 	case "check-config":
 		return checkConfigCommand(rest, getenv, stdout, stderr)
+	case "officer":
+		return officerCommand(ctx, rest, getenv, stdout, stderr)
+	case "menu":
+		return menuCommand(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -83,9 +83,9 @@ func freeAddr(t *testing.T) string {
 
 // startService runs `huimin serve` in a child process with env, and
 // returns once it serves.
-func startService(t *testing.T, env map[string]string) *service {
+func startService(t *testing.T, env map[string]string, args ...string) *service {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve")
+	cmd := exec.Command(os.Args[0], append([]string{"serve"}, args...)...)
 	cmd.Env = append(os.Environ(), "HUIMIN_TEST_CHILD=1")
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
@@ -315,4 +315,58 @@ func scrape(t *testing.T, addr, series string) int {
 		}
 	}
 	return 0
+}
+
+const adminTestConfig = `
+desk:
+  departments:
+    - {id: relief, name: 社会救助科, lines: [relief], supervisor: zhao}
+  officers:
+    - {id: zhao, name: 赵敏, department: relief, supervisor: true}
+    - {id: wang, name: 王明, department: relief}
+`
+
+// TestOfficerAddAndMenuPublish issues a binding code with the command,
+// binds the officer through the running service, and publishes the menu.
+func TestOfficerAddAndMenuPublish(t *testing.T) {
+	addr := freeAddr(t)
+	s, simURL := newSim(t, "http://"+addr+"/wechat")
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "huimin.yaml")
+	if err := os.WriteFile(cfgPath, []byte(adminTestConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := serviceEnv(addr, simURL, map[string]string{"HUIMIN_STORE_DRIVER": "bolt", "HUIMIN_STORE_PATH": filepath.Join(dir, "huimin.db")})
+	var out, errOut bytes.Buffer
+	if err := run(t.Context(), []string{"huimin", "officer", "add", "--id", "wang", "--config", cfgPath}, envFunc(env), &out, &errOut); err != nil {
+		t.Fatalf("officer add: %v\n%s", err, errOut.String())
+	}
+	text := out.String()
+	i := strings.Index(text, "绑定 ")
+	if i < 0 || !strings.Contains(text, "showqrcode?ticket=") {
+		t.Fatalf("officer add printed %q, want the code and a QR code URL", text)
+	}
+	code := strings.TrimRight(text[i+len("绑定 "):i+len("绑定 ")+6], "”")
+	if err := run(t.Context(), []string{"huimin", "officer", "add", "--id", "nobody", "--config", cfgPath}, envFunc(env), &out, &errOut); err == nil {
+		t.Errorf("officer add for an unknown officer: want an error")
+	}
+	if err := run(t.Context(), []string{"huimin", "menu", "publish", "--config", cfgPath}, envFunc(env), &out, &errOut); err != nil {
+		t.Fatalf("menu publish: %v", err)
+	}
+	if m := s.Menu(); len(m) == 0 {
+		t.Errorf("the simulator has no menu after menu publish")
+	}
+
+	svc := startService(t, env, "--config", cfgPath)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	res, err := s.Send(ctx, sim.Message{OpenID: "oWangPhone", Type: "text", Content: "绑定 " + code})
+	if err != nil || res.Reply == nil || !strings.Contains(res.Reply.Content, "绑定成功") {
+		t.Fatalf("binding with the code: %+v, %v", res, err)
+	}
+	res, err = s.Send(ctx, sim.Message{OpenID: "oWangPhone", Type: "text", Content: "我的工单"})
+	if err != nil || res.Reply == nil || !strings.Contains(res.Reply.Content, "在办工单") {
+		t.Fatalf("bound officer's 我的工单: %+v, %v", res, err)
+	}
+	svc.stop(t)
 }
