@@ -21,7 +21,15 @@ type Preset struct {
 	Label  string `json:"label"`
 }
 
-// presets returns the page's ready-made users: citizens and officers.
+// pagePresets returns the configured ready-made users, or the defaults.
+func (s *Simulator) pagePresets() []Preset {
+	if len(s.presets) > 0 {
+		return s.presets
+	}
+	return presets()
+}
+
+// presets returns the page's default ready-made users: citizens and officers.
 func presets() []Preset {
 	return []Preset{
 		{OpenID: "citizen-001", Label: "居民 citizen-001"},
@@ -97,7 +105,7 @@ func (s *Simulator) pageRoutes(mux *http.ServeMux) {
 		panic(err) // "page" is embedded above; Sub cannot fail
 	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		data := pageData{Mode: s.mode, ModeLabel: modeLabel(s.mode), OriginalID: s.originalID, Presets: presets()}
+		data := pageData{Mode: s.mode, ModeLabel: modeLabel(s.mode), OriginalID: s.originalID, Presets: s.pagePresets()}
 		if s.cfgErr != nil {
 			data.ConfigErr = s.cfgErr.Error()
 		}

@@ -124,6 +124,9 @@ type Options struct {
 	// WeComMembers are the userids of the corp's members; default wang.ming, li.na and
 	// zhang.wei. A userid that sends a message (SendWeCom) becomes a member too.
 	WeComMembers []string
+	// Presets are the ready-made users the chat page offers (citizens and
+	// officers); default citizen-001..003 and officer-001..002.
+	Presets []Preset
 }
 
 // Simulator is a fake WeChat platform. Create it with New, serve Handler on loopback, and
@@ -137,6 +140,7 @@ type Simulator struct {
 	client                          *http.Client
 	log                             *slog.Logger
 	csLimit                         int
+	presets                         []Preset
 	cfgErr                          error
 	mux                             *http.ServeMux
 
@@ -202,6 +206,7 @@ func New(opts Options) *Simulator {
 		client:     opts.HTTPClient,
 		log:        opts.Log,
 		csLimit:    opts.CustomerServiceLimit,
+		presets:    opts.Presets,
 		changed:    make(chan struct{}),
 		tokens:     make(map[string]*accessToken),
 		users:      make(map[string]*user),

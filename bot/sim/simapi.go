@@ -154,7 +154,7 @@ func (s *Simulator) handleSimState(w http.ResponseWriter, _ *http.Request) {
 		"menu":         orEmpty(s.Menu()),
 		"qrcodes":      s.QRCodes(),
 		"users":        users,
-		"presets":      presets(),
+		"presets":      s.pagePresets(),
 		"wecom":        s.weComState(),
 	})
 }

@@ -190,3 +190,30 @@ func TestSimJSONAPI(t *testing.T) {
 		}
 	})
 }
+
+func TestPresetsOption(t *testing.T) {
+	want := []Preset{{OpenID: "officer-009", Label: "王明（社会救助科）"}}
+	for _, tt := range []struct {
+		name    string
+		presets []Preset
+		first   string
+	}{{"default", nil, "citizen-001"}, {"configured", want, "officer-009"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, base, _ := startSim(t, Options{Presets: tt.presets})
+			resp, err := http.Get(base + "/sim/api/state")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var st struct {
+				Presets []Preset `json:"presets"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+				t.Fatal(err)
+			}
+			if len(st.Presets) == 0 || st.Presets[0].OpenID != tt.first {
+				t.Errorf("presets = %+v, want the first to be %s", st.Presets, tt.first)
+			}
+		})
+	}
+}

@@ -92,6 +92,14 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 		WeComToken: demoWeComTok, WeComAESKey: demoWeComKey,
 		WeComWebhookURL: "http://" + *addr + "/wecom",
 		WeComMembers:    []string{"li.na", "zhang.wei"},
+		Presets: []sim.Preset{
+			{OpenID: "citizen-001", Label: "居民 citizen-001"},
+			{OpenID: "citizen-002", Label: "居民 citizen-002"},
+			{OpenID: "citizen-003", Label: "居民 citizen-003"},
+			{OpenID: "officer-001", Label: "王明（社会救助科）officer-001"},
+			{OpenID: "officer-002", Label: "赵敏（社会救助科科长）officer-002"},
+			{OpenID: "officer-003", Label: "孙局长 officer-003"},
+		},
 	})
 	defer simulator.Close()
 	simSrv := &http.Server{Handler: simulator.Handler(), ReadHeaderTimeout: 5 * time.Second}
