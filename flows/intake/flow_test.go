@@ -539,9 +539,18 @@ func TestAnswerAndHandoverEndings(t *testing.T) {
 
 func TestStaleState(t *testing.T) {
 	s := defaultSet(t)
-	for _, st := range []State{{Flow: "removed", Step: "x"}, {Flow: "relief", Step: "removed"}} {
-		t.Run(st.Flow+"/"+st.Step, func(t *testing.T) {
-			r := s.Step(st, text("1"))
+	tests := []struct {
+		st State
+		in string
+	}{
+		{State{Flow: "removed", Step: "x"}, "1"},
+		{State{Flow: "relief", Step: "removed"}, "1"},
+		{State{Flow: "relief", Step: "town", Back: []string{"removed"}}, "返回"},
+		{State{Flow: "relief", Step: "town", Data: map[string]string{dataEditing: "town", dataEdit: "removed"}}, "返回"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.st.Flow+"/"+tt.st.Step+"/"+tt.in, func(t *testing.T) {
+			r := s.Step(tt.st, text(tt.in))
 			if !r.Done || r.State.Flow != "" || !strings.Contains(said(r), "更新") {
 				t.Errorf("result %+v said %q, want the menu with an apology", r, said(r))
 			}

@@ -503,7 +503,10 @@ func (s *Set) command(f *flow, st State, step *stepDef, cmd string) Result {
 			st.Step = old[len(old)-1]
 			delete(st.Data, dataEdit)
 			delete(st.Data, dataEditing)
-			q, _ := f.step(st.Step)
+			q, ok := f.step(st.Step)
+			if !ok {
+				return s.gone(st) // a reload removed the step
+			}
 			return Result{State: st, Prompts: []Prompt{s.ask(f, st, q)}}
 		}
 		if len(st.Back) == 0 {
@@ -514,7 +517,10 @@ func (s *Set) command(f *flow, st State, step *stepDef, cmd string) Result {
 		st.Step = prev
 		delete(st.Data, dataEdit)
 		delete(st.Data, dataEditing)
-		q, _ := f.step(prev)
+		q, ok := f.step(prev)
+		if !ok {
+			return s.gone(st) // a reload removed the step
+		}
 		return Result{State: st, Prompts: []Prompt{s.ask(f, st, q)}}
 	case CmdHelp:
 		r := s.reask(f, st, step, "")
