@@ -12,7 +12,7 @@ type Set struct {
 	menu     menuFile
 	texts    texts
 	flows    map[string]*flow
-	order    []string // flow IDs in file-name order
+	order    []string // flow IDs by file name, defaults first
 	kb       []kbEntry
 	featured []int             // indexes into kb, in file order
 	commands map[string]string // cleaned command word → command
@@ -123,7 +123,7 @@ type FlowInfo struct {
 	ID, Title, Line string
 }
 
-// Flows lists the flows in file-name order.
+// Flows lists the flows by file name, the default files first.
 func (s *Set) Flows() []FlowInfo {
 	out := make([]FlowInfo, 0, len(s.order))
 	for _, id := range s.order {

@@ -40,7 +40,7 @@ func TestRandomWalk(t *testing.T) {
 	}
 	for _, start := range starts {
 		st := start
-		for i := range 3000 {
+		for i := range 800 {
 			in := ins[rng.IntN(len(ins))]
 			r := s.Step(st, in)
 			for _, p := range r.Prompts {
