@@ -138,6 +138,10 @@ type Redis struct {
 	Password   string   `mapstructure:"password"`
 	DB         int      `mapstructure:"db"`
 	Prefix     string   `mapstructure:"prefix"`
+	// PoolSize is the connections per Redis node. Each message takes a few
+	// round trips, so a pool near the number of concurrent webhook
+	// requests keeps them from queueing for a connection.
+	PoolSize int `mapstructure:"pool_size"`
 }
 
 // Bot configures conversation handling.
@@ -489,6 +493,7 @@ func (c Config) Masked() string {
 	w("  password: %s", mask(c.Redis.Password))
 	w("  db: %d", c.Redis.DB)
 	w("  prefix: %s", c.Redis.Prefix)
+	w("  pool_size: %d", c.Redis.PoolSize)
 	w("bot:")
 	w("  session_ttl: %s", c.Bot.SessionTTL)
 	w("outbox:")

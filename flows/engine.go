@@ -15,21 +15,22 @@ import (
 	"huimin/store"
 )
 
-// Sessions keeps conversation state, and the per-person lock that makes a
-// person's messages run one at a time across instances.
+// Sessions keeps conversation state under a per-person lock, so that a
+// person's messages run one at a time across instances; taking the lock
+// reads the session and saving it frees the lock, one round trip each.
 type Sessions interface {
-	GetSession(ctx context.Context, openID string) (store.Session, error)
-	PutSession(ctx context.Context, s store.Session, ttl time.Duration) error
-	AcquireLock(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
-	ReleaseLock(ctx context.Context, name, owner string) error
+	LockSession(ctx context.Context, openID, owner string, ttl time.Duration) (s store.Session, found, locked bool, err error)
+	SaveSessionUnlock(ctx context.Context, s store.Session, ttl time.Duration, owner string) error
+	UnlockSession(ctx context.Context, openID, owner string) error
 }
 
 // Desk is the service desk the engine hands matters and officer commands to.
 type Desk interface {
 	Open(ctx context.Context, req desk.OpenRequest) (store.Ticket, string, error)
 	Progress(ctx context.Context, openID string) (string, error)
+	HasTickets(ctx context.Context, openID string) (bool, error)
 	Relay(ctx context.Context, openID, text string, att *store.Attachment) (string, bool, error)
-	OfficerFor(ctx context.Context, channel, userID string) (desk.Officer, bool, error)
+	OfficerFor(ctx context.Context, channel, userID string, bindings bool) (desk.Officer, bool, error)
 	Bind(ctx context.Context, channel, userID, code string) (string, error)
 	Command(ctx context.Context, o desk.Officer, text string) (string, error)
 }
@@ -96,21 +97,18 @@ func (e *Engine) Dispatch(ctx context.Context, ev Event) ([]Reply, error) {
 	case KindUnsubscribe, KindTemplateSent, KindSubscribeNotice, KindView, KindReportLocation, KindOther:
 		return nil, nil // nothing to say
 	}
-	if code, ok := bindCode(ev); ok {
-		text, err := e.desk.Bind(ctx, ev.Channel, ev.From, code)
-		return textReply(text), err
-	}
-	o, isOfficer, err := e.desk.OfficerFor(ctx, ev.Channel, ev.From)
-	if err != nil {
-		return nil, err
-	}
-	if isOfficer {
+	if ev.Channel == ChannelWeCom {
+		// Only officers use WeCom, and they have no conversation state.
+		o, ok, err := e.desk.OfficerFor(ctx, ev.Channel, ev.From, true)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return textReply(textWeComUnknown), nil
+		}
 		return e.officer(ctx, o, ev)
 	}
-	if ev.Channel == ChannelWeCom {
-		return textReply(textWeComUnknown), nil
-	}
-	return e.citizen(ctx, ev)
+	return e.conversation(ctx, ev)
 }
 
 // bindCode finds an officer's one-time code: “绑定 123456”, or a QR code
@@ -140,58 +138,95 @@ func (e *Engine) officer(ctx context.Context, o desk.Officer, ev Event) ([]Reply
 	}
 }
 
-// citizen runs a citizen's message through their conversation, one message
-// of a person at a time.
-func (e *Engine) citizen(ctx context.Context, ev Event) ([]Reply, error) {
-	unlock, err := e.lock(ctx, ev.From)
+// conversation handles a WeChat account's message under its session lock:
+// an officer's command, a binding code, or a citizen's conversation.
+func (e *Engine) conversation(ctx context.Context, ev Event) ([]Reply, error) {
+	owner := newOwner()
+	sess, found, err := e.lock(ctx, ev.From, owner)
+	if errors.Is(err, errBusy) {
+		return textReply(textBusy), nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	if unlock == nil {
-		return textReply(textBusy), nil
-	}
-	defer unlock()
-
+	saved := false
+	defer func() {
+		if !saved {
+			if err := e.sessions.UnlockSession(context.WithoutCancel(ctx), ev.From, owner); err != nil {
+				e.opts.Log.WarnContext(ctx, "release conversation lock failed", "err", err)
+			}
+		}
+	}()
 	now := e.opts.Now()
-	sess, err := e.sessions.GetSession(ctx, ev.From)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("load session: %w", err)
-	}
 	sess.OpenID = ev.From
+	if !found {
+		// A new (or long expired) conversation: learn once whether the
+		// person has tickets an officer may talk to them about.
+		if sess.HasTickets, err = e.desk.HasTickets(ctx, ev.From); err != nil {
+			return nil, err
+		}
+	}
+
+	var replies []Reply
+	if code, ok := bindCode(ev); ok {
+		text, err := e.desk.Bind(ctx, ev.Channel, ev.From, code)
+		if err != nil {
+			return nil, err
+		}
+		sess.NoBinding = false
+		replies = textReply(text)
+	} else {
+		o, isOfficer, err := e.desk.OfficerFor(ctx, ev.Channel, ev.From, !sess.NoBinding)
+		if err != nil {
+			return nil, err
+		}
+		if isOfficer {
+			replies, err = e.officer(ctx, o, ev)
+		} else {
+			sess.NoBinding = true
+			replies, err = e.citizen(ctx, &sess, ev, now)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	sess.LastInbound, sess.UpdatedAt = now, now
+	saved = true
+	if err := e.sessions.SaveSessionUnlock(ctx, sess, e.opts.ResumeWindow+sessionKeep, owner); err != nil {
+		return nil, fmt.Errorf("save session: %w", err)
+	}
+	return replies, nil
+}
+
+// citizen runs a citizen's message through their conversation.
+func (e *Engine) citizen(ctx context.Context, sess *store.Session, ev Event, now time.Time) ([]Reply, error) {
 	var prefix []Reply
 	if sess.Flow != "" && now.Sub(sess.UpdatedAt) > e.opts.ResumeWindow {
 		sess.Flow, sess.Step, sess.Data, sess.Back = "", "", nil, nil
 		prefix = textReply(textExpired)
 	}
 	st := intake.State{Flow: sess.Flow, Step: sess.Step, Data: sess.Data, Back: sess.Back}
-	set := e.flows.Current()
-
-	replies, st, err := e.converse(ctx, set, st, ev)
+	replies, st, opened, err := e.converse(ctx, e.flows.Current(), st, ev, sess.HasTickets)
 	if err != nil {
 		return nil, err
 	}
+	sess.HasTickets = sess.HasTickets || opened
 	sess.Flow, sess.Step, sess.Data, sess.Back = st.Flow, st.Step, st.Data, st.Back
-	sess.LastInbound, sess.UpdatedAt = now, now
-	if err := e.sessions.PutSession(ctx, sess, e.opts.ResumeWindow+sessionKeep); err != nil {
-		return nil, fmt.Errorf("save session: %w", err)
-	}
 	return append(prefix, replies...), nil
 }
 
-func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State, ev Event) ([]Reply, intake.State, error) {
+// converse runs one event through the flows; opened reports a new ticket.
+func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State, ev Event, hasTickets bool) (replies []Reply, next intake.State, opened bool, err error) {
 	in := input(ev)
 	if ev.Kind == KindSubscribe || ev.Kind == KindScan {
-		return prompts(set.Greeting(), set.Menu()), intake.State{}, nil
+		return prompts(set.Greeting(), set.Menu()), intake.State{}, false, nil
 	}
-	if st.Flow == "" && ev.Kind != KindClick {
-		// Between flows, what a citizen sends may answer an officer.
-		cmd := set.Command(ev.Text)
-		if cmd == "" {
-			if text, ok, err := e.desk.Relay(ctx, ev.From, in.Text, attachment(ev)); err != nil {
-				return nil, st, err
-			} else if ok {
-				return textReply(text + "\n" + textRelayHint), st, nil
-			}
+	if st.Flow == "" && ev.Kind != KindClick && hasTickets && set.Command(ev.Text) == "" {
+		// Between flows, what a citizen with tickets sends may answer an officer.
+		if text, ok, err := e.desk.Relay(ctx, ev.From, in.Text, attachment(ev)); err != nil {
+			return nil, st, false, err
+		} else if ok {
+			return textReply(text + "\n" + textRelayHint), st, false, nil
 		}
 	}
 	var res intake.Result
@@ -211,21 +246,22 @@ func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State,
 	if res.Command == intake.CmdStatus {
 		text, err := e.desk.Progress(ctx, ev.From)
 		if err != nil {
-			return nil, st, err
+			return nil, st, false, err
 		}
 		out = append(out, textReply(text)...)
 	}
 	if res.Outcome != nil && (res.Outcome.Kind == intake.OutcomeTicket || res.Outcome.Kind == intake.OutcomeHandover) {
 		text, err := e.open(ctx, ev, res.Outcome)
 		if err != nil {
-			return nil, st, err
+			return nil, st, false, err
 		}
 		out = append(out, textReply(text)...)
+		opened = true
 	}
 	for _, p := range res.Prompts {
 		out = append(out, prompt(p))
 	}
-	return out, res.State, nil
+	return out, res.State, opened, nil
 }
 
 // open turns a flow's outcome into a ticket and returns what to tell the citizen.
@@ -260,35 +296,35 @@ func (e *Engine) open(ctx context.Context, ev Event, oc *intake.Outcome) (string
 	return ack, nil
 }
 
-// lock takes the person's conversation lock, waiting a little for a
-// message of theirs that is still being handled. It returns a nil unlock
-// when the wait ran out.
-func (e *Engine) lock(ctx context.Context, openID string) (func(), error) {
+var errBusy = errors.New("conversation busy")
+
+func newOwner() string {
 	var b [8]byte
-	_, _ = rand.Read(b[:])
-	owner := hex.EncodeToString(b[:])
-	name := "conversation:" + openID
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}
+
+// lock takes the person's conversation lock and reads their session,
+// waiting a little for a message of theirs that is still being handled;
+// errBusy when the wait runs out.
+func (e *Engine) lock(ctx context.Context, openID, owner string) (store.Session, bool, error) {
 	wait := time.NewTicker(15 * time.Millisecond)
 	defer wait.Stop()
 	deadline := time.Now().Add(2 * time.Second)
 	for {
-		ok, err := e.sessions.AcquireLock(ctx, name, owner, 10*time.Second)
+		sess, found, locked, err := e.sessions.LockSession(ctx, openID, owner, 10*time.Second)
 		if err != nil {
-			return nil, fmt.Errorf("lock conversation: %w", err)
+			return sess, false, fmt.Errorf("lock conversation: %w", err)
 		}
-		if ok {
-			return func() {
-				if err := e.sessions.ReleaseLock(context.WithoutCancel(ctx), name, owner); err != nil {
-					e.opts.Log.WarnContext(ctx, "release conversation lock failed", "err", err)
-				}
-			}, nil
+		if locked {
+			return sess, found, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, nil
+			return sess, false, errBusy
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return sess, false, ctx.Err()
 		case <-wait.C:
 		}
 	}
@@ -366,4 +402,3 @@ func joinNonEmpty(parts ...string) string {
 	}
 	return strings.Join(keep, "\n")
 }
-

@@ -27,6 +27,7 @@ import (
 type backend interface {
 	flows.Sessions
 	desk.Store
+	GetSession(ctx context.Context, openID string) (store.Session, error)
 }
 
 // stores runs f on the embedded store and on Redis.
@@ -90,7 +91,7 @@ func (r *recorder) take(to string) []string {
 }
 
 // countingSessions checks that no two messages of one person are handled
-// at once: it counts overlapping session reads and writes per person.
+// at once: it counts overlapping holds of the session lock per person.
 type countingSessions struct {
 	backend
 	mu       sync.Mutex
@@ -98,23 +99,24 @@ type countingSessions struct {
 	overlap  atomic.Int64
 }
 
-func (c *countingSessions) GetSession(ctx context.Context, openID string) (store.Session, error) {
-	c.mu.Lock()
-	c.inFlight[openID]++
-	if c.inFlight[openID] > 1 {
-		c.overlap.Add(1)
+func (c *countingSessions) LockSession(ctx context.Context, openID, owner string, ttl time.Duration) (store.Session, bool, bool, error) {
+	sess, found, locked, err := c.backend.LockSession(ctx, openID, owner, ttl)
+	if locked {
+		c.mu.Lock()
+		c.inFlight[openID]++
+		if c.inFlight[openID] > 1 {
+			c.overlap.Add(1)
+		}
+		c.mu.Unlock()
 	}
-	c.mu.Unlock()
-	return c.backend.GetSession(ctx, openID)
+	return sess, found, locked, err
 }
 
-func (c *countingSessions) PutSession(ctx context.Context, s store.Session, ttl time.Duration) error {
-	defer func() {
-		c.mu.Lock()
-		c.inFlight[s.OpenID]--
-		c.mu.Unlock()
-	}()
-	return c.backend.PutSession(ctx, s, ttl)
+func (c *countingSessions) SaveSessionUnlock(ctx context.Context, s store.Session, ttl time.Duration, owner string) error {
+	c.mu.Lock()
+	c.inFlight[s.OpenID]--
+	c.mu.Unlock()
+	return c.backend.SaveSessionUnlock(ctx, s, ttl, owner)
 }
 
 type clock struct {

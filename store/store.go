@@ -30,6 +30,13 @@ type Session struct {
 	Data map[string]string `json:"data,omitempty"`
 	// Back is the stack of earlier steps, for the 返回 command.
 	Back []string `json:"back,omitempty"`
+	// HasTickets is set once the person has a ticket, so that the engine
+	// looks for a ticket to relay their words to only then.
+	HasTickets bool `json:"has_tickets,omitempty"`
+	// NoBinding records that no officer binding existed for this account
+	// when the session began, sparing a look-up per message; binding with
+	// a code clears it.
+	NoBinding bool `json:"no_binding,omitempty"`
 	// LastInbound is when the person last wrote to us; it bounds WeChat's
 	// 48-hour customer-service window.
 	LastInbound time.Time `json:"last_inbound"`

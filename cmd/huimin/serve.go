@@ -90,6 +90,7 @@ func openStore(ctx context.Context, cfg config.Config) (backend, map[string]func
 			MasterName: cfg.Redis.MasterName,
 			Password:   cfg.Redis.Password,
 			DB:         cfg.Redis.DB,
+			PoolSize:   cfg.Redis.PoolSize,
 		})
 		s := redisstore.New(client, redisstore.Options{Prefix: cfg.Redis.Prefix})
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)

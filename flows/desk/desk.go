@@ -432,12 +432,16 @@ func bindingKey(channel, userID string) string {
 	return userID
 }
 
-// OfficerFor returns the officer behind a chat account, if any.
-func (d *Desk) OfficerFor(ctx context.Context, channel, userID string) (Officer, bool, error) {
+// OfficerFor returns the officer behind a chat account, if any: one named
+// in the configuration, or, when bindings is true, one bound with a code.
+func (d *Desk) OfficerFor(ctx context.Context, channel, userID string, bindings bool) (Officer, bool, error) {
 	for _, o := range d.dir.officers {
 		if (channel == channelWeCom && o.WeComUser == userID) || (channel != channelWeCom && o.OpenID != "" && o.OpenID == userID) {
 			return o, true, nil
 		}
+	}
+	if !bindings {
+		return Officer{}, false, nil
 	}
 	id, err := d.st.OfficerByUser(ctx, bindingKey(channel, userID))
 	if errors.Is(err, store.ErrNotFound) {

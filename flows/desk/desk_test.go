@@ -461,20 +461,20 @@ func TestBindWithOneTimeCode(t *testing.T) {
 	if err != nil || len(code) != 6 {
 		t.Fatalf("IssueCode = %q, %v", code, err)
 	}
-	if _, ok, _ := r.desk.OfficerFor(ctx, "wechat", "oNewPhone"); ok {
+	if _, ok, _ := r.desk.OfficerFor(ctx, "wechat", "oNewPhone", true); ok {
 		t.Fatal("unbound account recognised as an officer")
 	}
 	reply, err := r.desk.Bind(ctx, "wechat", "oNewPhone", code)
 	if err != nil || !strings.Contains(reply, "李华") {
 		t.Fatalf("Bind = %q, %v", reply, err)
 	}
-	if o, ok, _ := r.desk.OfficerFor(ctx, "wechat", "oNewPhone"); !ok || o.ID != "li" {
+	if o, ok, _ := r.desk.OfficerFor(ctx, "wechat", "oNewPhone", true); !ok || o.ID != "li" {
 		t.Errorf("OfficerFor after binding = %v, %v", o, ok)
 	}
 	if reply, _ := r.desk.Bind(ctx, "wechat", "oOther", code); !strings.Contains(reply, "无效") {
 		t.Errorf("second use of a code: %q, want a refusal", reply)
 	}
-	if o, ok, _ := r.desk.OfficerFor(ctx, "wecom", "sun.li"); !ok || o.ID != "sun" {
+	if o, ok, _ := r.desk.OfficerFor(ctx, "wecom", "sun.li", true); !ok || o.ID != "sun" {
 		t.Errorf("configured WeCom account not recognised: %v %v", o, ok)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -41,7 +42,6 @@ const (
 	bucketSessions   = "sessions"
 	bucketDeliveries = "deliveries"
 	bucketCache      = "cache"
-	bucketLocks      = "locks"
 	bucketOutcomes   = "outcomes"
 	bucketQueues     = "queues"
 	bucketSeqs       = "seqs"
@@ -58,7 +58,7 @@ const (
 
 // expiringBuckets lists the buckets whose values start with an expiry time.
 func expiringBuckets() []string {
-	return []string{bucketSessions, bucketDeliveries, bucketCache, bucketLocks, bucketOutcomes, bucketSeqs, bucketBindCodes}
+	return []string{bucketSessions, bucketDeliveries, bucketCache, bucketOutcomes, bucketSeqs, bucketBindCodes}
 }
 
 // lastingBuckets lists the other top-level buckets, whose records stay
@@ -84,6 +84,9 @@ type Options struct {
 type Store struct {
 	db  *bolt.DB
 	now func() time.Time
+
+	locksMu sync.Mutex
+	locks   map[string]memLock
 }
 
 // New opens (creating if needed) the bolt file at path. It fails after about
@@ -122,7 +125,7 @@ func New(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open bolt store %s: create buckets: %w", path, err)
 	}
 	db.MaxBatchDelay = batchDelay
-	return &Store{db: db, now: now}, nil
+	return &Store{db: db, now: now, locks: map[string]memLock{}}, nil
 }
 
 // Close closes the bolt file. Calling it again is a no-op.

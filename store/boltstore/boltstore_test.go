@@ -85,7 +85,6 @@ func TestPurgeExpired(t *testing.T) {
 		{"session short", s.PutSession(ctx, store.Session{OpenID: "short"}, time.Minute)},
 		{"session long", s.PutSession(ctx, store.Session{OpenID: "long"}, time.Hour)},
 		{"cache short", s.SetCache(ctx, "c", "v", time.Minute)},
-		{"lock short", func() error { _, err := s.AcquireLock(ctx, "l", "a", time.Minute); return err }()},
 		{"outcome long", s.PutOutcome(ctx, store.Outcome{MessageID: "m"}, time.Hour)},
 		{"delivery short", func() error { _, _, err := s.BeginDelivery(ctx, "d", time.Minute); return err }()},
 		{"seq short", func() error { _, err := s.NextSeq(ctx, "daily", time.Minute); return err }()},
@@ -103,7 +102,7 @@ func TestPurgeExpired(t *testing.T) {
 		want    int
 	}{
 		{"nothing expired yet", 30 * time.Second, 0},
-		{"short ones expired", time.Minute, 5},
+		{"short ones expired", time.Minute, 4}, // locks live in memory, not in the file
 		{"already purged", 0, 0},
 		{"long ones expired", time.Hour, 3},
 	}

@@ -8,7 +8,8 @@ import (
 // Every key the store writes, with P for Options.Prefix:
 //
 //	key                            type    value                                expires
-//	P sess:<openid>                string  JSON store.Session                   PutSession's ttl
+//	P {s:<openid>}:sess            string  JSON store.Session                   PutSession's ttl
+//	P {s:<openid>}:lock            string  the conversation lock's owner        LockSession's ttl
 //	P dlv:<key>                    string  JSON store.Delivery                  BeginDelivery's, then FinishDelivery's ttl
 //	P cache:<key>                  string  the raw value                        SetCache's ttl
 //	P lock:<name>                  string  the owner                            AcquireLock's ttl, renewed by its holder
@@ -65,14 +66,18 @@ const (
 // keys builds key names under one prefix.
 type keys struct{ prefix string }
 
-func (k keys) session(openID string) string { return k.prefix + "sess:" + openID }
-func (k keys) delivery(key string) string   { return k.prefix + "dlv:" + key }
-func (k keys) cache(key string) string      { return k.prefix + "cache:" + key }
-func (k keys) lock(name string) string      { return k.prefix + "lock:" + name }
-func (k keys) outcome(id string) string     { return k.prefix + "out:" + id }
-func (k keys) seq(name string) string       { return k.prefix + "seq:" + name }
-func (k keys) bindCode(code string) string  { return k.prefix + "bindcode:" + code }
-func (k keys) ticket(id string) string      { return k.prefix + "{t}:ticket:" + id }
+func (k keys) session(openID string) string { return k.prefix + "{s:" + openID + "}:sess" }
+
+// sessionLock shares the session's hash tag: LockSession and
+// SaveSessionUnlock take the lock and the session in one script.
+func (k keys) sessionLock(openID string) string { return k.prefix + "{s:" + openID + "}:lock" }
+func (k keys) delivery(key string) string       { return k.prefix + "dlv:" + key }
+func (k keys) cache(key string) string          { return k.prefix + "cache:" + key }
+func (k keys) lock(name string) string          { return k.prefix + "lock:" + name }
+func (k keys) outcome(id string) string         { return k.prefix + "out:" + id }
+func (k keys) seq(name string) string           { return k.prefix + "seq:" + name }
+func (k keys) bindCode(code string) string      { return k.prefix + "bindcode:" + code }
+func (k keys) ticket(id string) string          { return k.prefix + "{t}:ticket:" + id }
 
 // Ticket index kinds, the <kind> in P {t}:idx:<kind>:<value>.
 const (

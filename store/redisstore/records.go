@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +32,47 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 	return redis.call('DEL', KEYS[1])
 end
 return 0
+`
+
+// lockSessionScript takes a conversation lock (free, or already the
+// owner's) and returns 1 and the session, or 0 when another owner holds it.
+// KEYS[1] lock, KEYS[2] session; ARGV[1] owner, ARGV[2] ttl in ms.
+const lockSessionScript = `
+local cur = redis.call('GET', KEYS[1])
+if cur ~= false and cur ~= ARGV[1] then
+	return {0, false}
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return {1, redis.call('GET', KEYS[2])}
+`
+
+// saveSessionScript writes a session and frees its conversation lock if
+// the owner still holds it. KEYS[1] lock, KEYS[2] session; ARGV[1] owner,
+// ARGV[2] session JSON, ARGV[3] session ttl in ms.
+const saveSessionScript = `
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+	redis.call('DEL', KEYS[1])
+end
+return 1
+`
+
+// finishDeliveryScript marks a delivery done with its reply in one round
+// trip, keeping CreatedAt. KEYS[1] delivery; ARGV[1] the reply as base64
+// (how encoding/json writes []byte), ARGV[2] ttl in ms, ARGV[3] the record
+// to write when none exists (JSON, done).
+const finishDeliveryScript = `
+local cur = redis.call('GET', KEYS[1])
+local d
+if cur then
+	d = cjson.decode(cur)
+	d.done = true
+	if ARGV[1] == '' then d.reply = nil else d.reply = ARGV[1] end
+	redis.call('SET', KEYS[1], cjson.encode(d), 'PX', ARGV[2])
+else
+	redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])
+end
+return 1
 `
 
 // getJSON decodes the value at key into dst, or returns store.ErrNotFound.
@@ -80,6 +122,65 @@ func (s *Store) PutSession(ctx context.Context, sess store.Session, ttl time.Dur
 	}
 	if err != nil {
 		return fmt.Errorf("put session %s: %w", sess.OpenID, err)
+	}
+	return nil
+}
+
+// LockSession takes openID's conversation lock for owner and reads the
+// session in the same round trip. locked is false when another owner holds
+// the lock; found is false when there is no session.
+func (s *Store) LockSession(ctx context.Context, openID, owner string, ttl time.Duration) (sess store.Session, found, locked bool, err error) {
+	px, err := pxTTL(ttl)
+	if err == nil {
+		err = checkKey("openid", openID)
+	}
+	if err != nil {
+		return sess, false, false, fmt.Errorf("lock session %s: %w", openID, err)
+	}
+	res, err := s.scripts.lockSession.Run(ctx, s.rdb, []string{s.keys.sessionLock(openID), s.keys.session(openID)}, owner, px.Milliseconds()).Slice()
+	if err != nil {
+		return sess, false, false, fmt.Errorf("lock session %s: %w", openID, err)
+	}
+	if n, _ := res[0].(int64); n != 1 {
+		return sess, false, false, nil
+	}
+	if len(res) < 2 {
+		return sess, false, true, nil
+	}
+	raw, ok := res[1].(string)
+	if !ok {
+		return sess, false, true, nil
+	}
+	if err := json.Unmarshal([]byte(raw), &sess); err != nil {
+		return store.Session{}, false, true, fmt.Errorf("lock session %s: %w", openID, err)
+	}
+	return sess, true, true, nil
+}
+
+// SaveSessionUnlock writes sess for ttl and frees its conversation lock if
+// owner holds it, in one round trip.
+func (s *Store) SaveSessionUnlock(ctx context.Context, sess store.Session, ttl time.Duration, owner string) error {
+	px, err := pxTTL(ttl)
+	if err == nil {
+		err = checkKey("openid", sess.OpenID)
+	}
+	var b []byte
+	if err == nil {
+		b, err = json.Marshal(sess)
+	}
+	if err == nil {
+		err = s.scripts.saveSession.Run(ctx, s.rdb, []string{s.keys.sessionLock(sess.OpenID), s.keys.session(sess.OpenID)}, owner, b, px.Milliseconds()).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("save session %s: %w", sess.OpenID, err)
+	}
+	return nil
+}
+
+// UnlockSession frees openID's conversation lock if owner holds it.
+func (s *Store) UnlockSession(ctx context.Context, openID, owner string) error {
+	if err := s.scripts.releaseLock.Run(ctx, s.rdb, []string{s.keys.sessionLock(openID)}, owner).Err(); err != nil {
+		return fmt.Errorf("unlock session %s: %w", openID, err)
 	}
 	return nil
 }
@@ -144,18 +245,19 @@ func (s *Store) finishDelivery(ctx context.Context, key string, reply []byte, tt
 	if err := checkKey("delivery key", key); err != nil {
 		return err
 	}
-	if _, err := pxTTL(ttl); err != nil {
+	px, err := pxTTL(ttl)
+	if err != nil {
 		return err
 	}
-	var d store.Delivery
-	err := s.getJSON(ctx, s.keys.delivery(key), &d)
-	if errors.Is(err, store.ErrNotFound) {
-		d = store.Delivery{Key: key, CreatedAt: time.Now()}
-	} else if err != nil {
+	fresh, err := json.Marshal(store.Delivery{Key: key, Done: true, Reply: reply, CreatedAt: time.Now()})
+	if err != nil {
 		return err
 	}
-	d.Done, d.Reply = true, reply
-	return s.setJSON(ctx, s.keys.delivery(key), d, ttl)
+	var b64 string
+	if len(reply) > 0 {
+		b64 = base64.StdEncoding.EncodeToString(reply)
+	}
+	return s.scripts.finishDelivery.Run(ctx, s.rdb, []string{s.keys.delivery(key)}, b64, px.Milliseconds(), fresh).Err()
 }
 
 // GetDelivery returns key's record, or store.ErrNotFound when it is unknown

@@ -30,6 +30,8 @@ type Store struct {
 // back to EVAL when the server does not have the script yet.
 type scripts struct {
 	acquireLock, releaseLock    *goredis.Script
+	lockSession, saveSession    *goredis.Script
+	finishDelivery              *goredis.Script
 	schedule, claim, ack, retry *goredis.Script
 	nextSeq, bindOfficer        *goredis.Script
 	createTicket, updateTicket  *goredis.Script
@@ -46,16 +48,19 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 		rdb:  client,
 		keys: keys{prefix: prefix},
 		scripts: scripts{
-			acquireLock:  goredis.NewScript(acquireLockScript),
-			releaseLock:  goredis.NewScript(releaseLockScript),
-			schedule:     goredis.NewScript(scheduleScript),
-			claim:        goredis.NewScript(claimScript),
-			ack:          goredis.NewScript(ackScript),
-			retry:        goredis.NewScript(retryScript),
-			nextSeq:      goredis.NewScript(nextSeqScript),
-			bindOfficer:  goredis.NewScript(bindOfficerScript),
-			createTicket: goredis.NewScript(createTicketScript),
-			updateTicket: goredis.NewScript(updateTicketScript),
+			acquireLock:    goredis.NewScript(acquireLockScript),
+			releaseLock:    goredis.NewScript(releaseLockScript),
+			lockSession:    goredis.NewScript(lockSessionScript),
+			saveSession:    goredis.NewScript(saveSessionScript),
+			finishDelivery: goredis.NewScript(finishDeliveryScript),
+			schedule:       goredis.NewScript(scheduleScript),
+			claim:          goredis.NewScript(claimScript),
+			ack:            goredis.NewScript(ackScript),
+			retry:          goredis.NewScript(retryScript),
+			nextSeq:        goredis.NewScript(nextSeqScript),
+			bindOfficer:    goredis.NewScript(bindOfficerScript),
+			createTicket:   goredis.NewScript(createTicketScript),
+			updateTicket:   goredis.NewScript(updateTicketScript),
 		},
 	}
 }

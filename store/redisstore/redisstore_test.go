@@ -179,7 +179,7 @@ func TestKeyLayout(t *testing.T) {
 		typ     string
 		expires bool
 	}{
-		{"sess:o1", "string", true},
+		{"{s:o1}:sess", "string", true},
 		{"dlv:d1", "string", true},
 		{"cache:c1", "string", true},
 		{"lock:l1", "string", true},

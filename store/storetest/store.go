@@ -21,6 +21,16 @@ type Store interface {
 	// PutSession stores s under s.OpenID; it expires ttl after this call.
 	PutSession(ctx context.Context, s store.Session, ttl time.Duration) error
 	DeleteSession(ctx context.Context, openID string) error
+	// LockSession takes openID's conversation lock for owner (for ttl; free,
+	// or already owner's) and reads the session in the same step. locked is
+	// false when another owner holds the lock (s is then zero); found is
+	// false when there is no session.
+	LockSession(ctx context.Context, openID, owner string, ttl time.Duration) (s store.Session, found, locked bool, err error)
+	// SaveSessionUnlock writes s (expiring after ttl) and frees the
+	// conversation lock if owner still holds it, in one step.
+	SaveSessionUnlock(ctx context.Context, s store.Session, ttl time.Duration, owner string) error
+	// UnlockSession frees openID's conversation lock if owner holds it.
+	UnlockSession(ctx context.Context, openID, owner string) error
 
 	// BeginDelivery records key as being handled. first is true for the one
 	// caller that created the record; every other caller gets the existing

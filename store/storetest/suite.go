@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,6 +31,7 @@ func Run(t *testing.T, h Harness) {
 		}
 	})
 	t.Run("Session", func(t *testing.T) { testSession(t, h) })
+	t.Run("SessionLock", func(t *testing.T) { testSessionLock(t, h) })
 	t.Run("Delivery", func(t *testing.T) { testDelivery(t, h) })
 	t.Run("Cache", func(t *testing.T) { testCache(t, h) })
 	t.Run("Lock", func(t *testing.T) { testLock(t, h) })
@@ -1051,4 +1053,97 @@ func race(t *testing.T, n int, fn func(ctx context.Context, i int) (bool, error)
 	close(start)
 	wg.Wait()
 	return count
+}
+
+func testSessionLock(t *testing.T, h Harness) {
+	ctx := t.Context()
+	t.Run("LockReadSaveUnlock", func(t *testing.T) {
+		s := h.New(t)
+		got, found, locked, err := s.LockSession(ctx, "o1", "a", time.Minute)
+		if err != nil || !locked || found || got.OpenID != "" {
+			t.Fatalf("LockSession on nothing = %+v, found %v, locked %v, %v; want locked, not found", got, found, locked, err)
+		}
+		if _, _, locked, err := s.LockSession(ctx, "o1", "b", time.Minute); err != nil || locked {
+			t.Fatalf("second owner: locked %v, %v; want refused", locked, err)
+		}
+		if _, _, locked, err := s.LockSession(ctx, "o2", "b", time.Minute); err != nil || !locked {
+			t.Fatalf("another person's lock: locked %v, %v; want taken", locked, err)
+		}
+		want := store.Session{OpenID: "o1", Flow: "relief", Step: "phone", Data: map[string]string{"town": "城关街道"}, HasTickets: true}
+		if err := s.SaveSessionUnlock(ctx, want, time.Hour, "a"); err != nil {
+			t.Fatalf("SaveSessionUnlock: %v", err)
+		}
+		got, found, locked, err = s.LockSession(ctx, "o1", "b", time.Minute)
+		if err != nil || !locked || !found {
+			t.Fatalf("after save and unlock: found %v, locked %v, %v; want both", found, locked, err)
+		}
+		if got.Flow != want.Flow || got.Step != want.Step || got.Data["town"] != "城关街道" || !got.HasTickets {
+			t.Errorf("session = %+v, want %+v", got, want)
+		}
+		// A stale owner's save still stores the session but frees nothing.
+		if err := s.SaveSessionUnlock(ctx, want, time.Hour, "a"); err != nil {
+			t.Fatalf("stale SaveSessionUnlock: %v", err)
+		}
+		if _, _, locked, _ := s.LockSession(ctx, "o1", "c", time.Minute); locked {
+			t.Errorf("a stale owner's save freed b's lock")
+		}
+		if err := s.UnlockSession(ctx, "o1", "c"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, locked, _ := s.LockSession(ctx, "o1", "c", time.Minute); locked {
+			t.Errorf("UnlockSession by a non-owner freed the lock")
+		}
+		if err := s.UnlockSession(ctx, "o1", "b"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, locked, _ := s.LockSession(ctx, "o1", "c", time.Minute); !locked {
+			t.Errorf("UnlockSession by the owner did not free the lock")
+		}
+	})
+	t.Run("LockExpires", func(t *testing.T) {
+		s := h.New(t)
+		if _, _, locked, err := s.LockSession(ctx, "o1", "a", time.Minute); err != nil || !locked {
+			t.Fatalf("LockSession: %v %v", locked, err)
+		}
+		h.Advance(t, s, 30*time.Second)
+		if _, _, locked, _ := s.LockSession(ctx, "o1", "b", time.Minute); locked {
+			t.Errorf("lock taken before it expired")
+		}
+		h.Advance(t, s, 31*time.Second)
+		if _, _, locked, _ := s.LockSession(ctx, "o1", "b", time.Minute); !locked {
+			t.Errorf("lock of a dead holder never expired")
+		}
+	})
+	t.Run("OneHolderAtATime", func(t *testing.T) {
+		s := h.New(t)
+		var holders, overlap atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 16 {
+			wg.Go(func() {
+				owner := fmt.Sprint("w", i)
+				for range 20 {
+					_, _, locked, err := s.LockSession(ctx, "burst", owner, time.Minute)
+					if err != nil {
+						t.Errorf("LockSession: %v", err)
+						return
+					}
+					if !locked {
+						continue
+					}
+					if holders.Add(1) > 1 {
+						overlap.Add(1)
+					}
+					holders.Add(-1)
+					if err := s.SaveSessionUnlock(ctx, store.Session{OpenID: "burst", Step: owner}, time.Hour, owner); err != nil {
+						t.Errorf("SaveSessionUnlock: %v", err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if overlap.Load() != 0 {
+			t.Errorf("%d times two owners held one session lock", overlap.Load())
+		}
+	})
 }
