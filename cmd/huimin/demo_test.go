@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// demoClient drives the demo's simulator over its JSON API, as a script
+// or a person at the chat page would.
+type demoClient struct {
+	t    *testing.T
+	base string
+	seen map[string]int64 // openid/userid → last sequence number read
+}
+
+func (c *demoClient) post(path string, body any) map[string]any {
+	c.t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(c.base+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		c.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		c.t.Fatalf("POST %s: %v", path, err)
+	}
+	if e, _ := out["error"].(string); e != "" {
+		c.t.Fatalf("POST %s %v: %s", path, body, e)
+	}
+	return out
+}
+
+// say sends a text as a citizen or officer and returns the passive reply.
+func (c *demoClient) say(openid, text string) string {
+	c.t.Helper()
+	out := c.post("/sim/api/send", map[string]any{"openid": openid, "type": "text", "content": text})
+	reply, _ := out["reply"].(map[string]any)
+	content, _ := reply["content"].(string)
+	return content
+}
+
+func (c *demoClient) send(m map[string]any) string {
+	c.t.Helper()
+	out := c.post("/sim/api/send", m)
+	reply, _ := out["reply"].(map[string]any)
+	content, _ := reply["content"].(string)
+	return content
+}
+
+// await waits until user has received a message containing want (besides
+// passive replies) and returns it.
+func (c *demoClient) await(user, channel, want string) string {
+	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		q := url.Values{"openid": {user}, "after": {fmt.Sprint(c.seen[user])}, "wait": {"2"}}
+		if channel != "" {
+			q.Set("channel", channel)
+		}
+		resp, err := http.Get(c.base + "/sim/api/messages?" + q.Encode())
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		var out struct {
+			Messages []json.RawMessage `json:"messages"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		for _, raw := range out.Messages {
+			var m struct {
+				Seq  int64  `json:"seq"`
+				Kind string `json:"kind"`
+			}
+			if err := json.Unmarshal(raw, &m); err != nil {
+				c.t.Fatal(err)
+			}
+			c.seen[user] = m.Seq
+			// Text, menu or template card: whatever the person would read.
+			if m.Kind != "reply" && strings.Contains(string(raw), want) {
+				return string(raw)
+			}
+		}
+	}
+	c.t.Fatalf("%s never received a message with %q", user, want)
+	return ""
+}
+
+var ticketNumber = regexp.MustCompile(`MZ\d{8}-\d{4}`)
+
+// TestDemoWalkthrough follows the README's walkthrough on `huimin demo`:
+// a citizen's matter to a ticket, and an officer accepting, conversing,
+// asking for more, extending (the chief approves), resolving and
+// transferring it, with the citizen seeing each step.
+func TestDemoWalkthrough(t *testing.T) {
+	addr, simAddr := freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"huimin", "demo", "--addr", addr, "--sim-addr", simAddr, "--data", filepath.Join(t.TempDir(), "demo.db")},
+			envFunc(map[string]string{"HUIMIN_LOG_LEVEL": "warn"}), io.Discard, io.Discard)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo stopped with %v", err)
+		}
+	})
+	waitReady(t, "http://"+addr+"/readyz")
+	c := &demoClient{t: t, base: "http://" + simAddr, seen: map[string]int64{}}
+
+	// The officers follow the account first, as they would on their phones.
+	for _, o := range []string{"officer-001", "officer-002"} {
+		if got := c.send(map[string]any{"openid": o, "type": "event", "event": "subscribe"}); !strings.Contains(got, "工作人员") {
+			t.Fatalf("%s follows: %q, want the officer greeting", o, got)
+		}
+	}
+	if got := c.send(map[string]any{"openid": "citizen-001", "type": "event", "event": "subscribe"}); !strings.Contains(got, "欢迎关注") {
+		t.Fatalf("follow: %q", got)
+	}
+	id := c.reliefMatter("citizen-001")
+
+	c.await("officer-001", "", id) // the assignment card
+	if got := c.say("officer-001", "接单 "+id); !strings.Contains(got, "已接单") {
+		t.Fatalf("接单: %q", got)
+	}
+	c.await("citizen-001", "", "接单办理")
+	c.say("officer-001", "回复 "+id+" 您好，请问老人住院了吗？")
+	c.await("citizen-001", "", "请问老人住院了吗")
+	if got := c.say("citizen-001", "住院三天了"); !strings.Contains(got, "已转给工作人员") {
+		t.Fatalf("citizen's answer: %q", got)
+	}
+	c.await("officer-001", "", "住院三天了")
+	c.say("officer-001", "补充 "+id+" 请发送住院证明照片")
+	c.await("citizen-001", "", "住院证明")
+	if got := c.send(map[string]any{"openid": "citizen-001", "type": "image"}); !strings.Contains(got, "已转给工作人员") {
+		t.Fatalf("citizen's picture: %q", got)
+	}
+	c.await("officer-001", "", "图片")
+	if got := c.say("officer-001", "延期 "+id+" 5 需要入户调查"); !strings.Contains(got, "审批") {
+		t.Fatalf("延期: %q", got)
+	}
+	c.await("officer-002", "", "延期申请")
+	if got := c.say("officer-002", "同意 "+id); !strings.Contains(got, "已同意延期") {
+		t.Fatalf("同意: %q", got)
+	}
+	c.await("citizen-001", "", "新的办结时限")
+	c.say("officer-001", "办结 "+id+" 已按临时救助政策发放救助金")
+	c.await("citizen-001", "", "已办结")
+	if got := c.say("citizen-001", "进度"); !strings.Contains(got, id) || !strings.Contains(got, "已办结") {
+		t.Errorf("进度: %q", got)
+	}
+
+	// A second matter goes to another section by transfer; its chief works
+	// from WeCom.
+	second := c.reliefMatter("citizen-002")
+	c.await("officer-001", "", second)
+	if got := c.say("officer-001", "转办 "+second+" 优抚安置科 申请人是退役军人"); !strings.Contains(got, "已转办") {
+		t.Fatalf("转办: %q", got)
+	}
+	c.await("zhang.wei", "wecom", second)
+	c.await("citizen-002", "", "优抚安置科")
+	c.post("/sim/api/wecom/send", map[string]any{"userid": "zhang.wei", "type": "text", "content": "接单 " + second})
+	c.await("zhang.wei", "wecom", "已接单")
+	if got := c.say("officer-001", "查看 "+second); !strings.Contains(got, "无权") {
+		t.Errorf("the first officer still acts on a transferred ticket: %q", got)
+	}
+	if got := c.say("officer-002", "我的工单"); !strings.Contains(got, "本科室") {
+		t.Errorf("chief's 我的工单: %q", got)
+	}
+}
+
+// reliefMatter walks a citizen through the 低保 flow and returns the ticket number.
+func (c *demoClient) reliefMatter(openid string) string {
+	c.t.Helper()
+	var last string
+	for _, text := range []string{"1", "2", "2", "城关街道", "家里老人生病住院，生活困难", "1", "王阿姨", "13812345678", "1"} {
+		last = c.say(openid, text)
+	}
+	id := ticketNumber.FindString(last)
+	if id == "" {
+		c.t.Fatalf("no ticket number after the flow; last reply %q", last)
+	}
+	return id
+}
+
+func waitReady(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond) // waiting for a server to start, not timing a test
+	}
+	t.Fatalf("%s never became ready", url)
+}
