@@ -54,6 +54,7 @@ type EngineOptions struct {
 // Engine is the conversation engine: it tells officers from citizens, runs
 // the citizens' flows, and turns their outcomes into tickets.
 type Engine struct {
+	arrivals *arrivals
 	sessions Sessions
 	flows    FlowSet
 	desk     Desk
@@ -74,7 +75,7 @@ func NewEngine(sessions Sessions, flows FlowSet, d Desk, opts EngineOptions) *En
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{sessions: sessions, flows: flows, desk: d, opts: opts}
+	return &Engine{arrivals: newArrivals(), sessions: sessions, flows: flows, desk: d, opts: opts}
 }
 
 // sessionKeep is how long a session record outlives the resume window, so
@@ -141,6 +142,11 @@ func (e *Engine) officer(ctx context.Context, o desk.Officer, ev Event) ([]Reply
 // conversation handles a WeChat account's message under its session lock:
 // an officer's command, a binding code, or a citizen's conversation.
 func (e *Engine) conversation(ctx context.Context, ev Event) ([]Reply, error) {
+	leave, err := e.arrivals.enter(ctx, ev.From)
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
 	owner := newOwner()
 	sess, found, err := e.lock(ctx, ev.From, owner)
 	if errors.Is(err, errBusy) {
