@@ -28,7 +28,7 @@ type Sessions interface {
 type Desk interface {
 	Open(ctx context.Context, req desk.OpenRequest) (store.Ticket, string, error)
 	Progress(ctx context.Context, openID string) (string, error)
-	HasTickets(ctx context.Context, openID string) (bool, error)
+	Facts(ctx context.Context, channel, userID string) (o desk.Officer, isOfficer, hasTickets bool, err error)
 	Relay(ctx context.Context, openID, text string, att *store.Attachment) (string, bool, error)
 	OfficerFor(ctx context.Context, channel, userID string, bindings bool) (desk.Officer, bool, error)
 	Bind(ctx context.Context, channel, userID, code string) (string, error)
@@ -165,12 +165,20 @@ func (e *Engine) conversation(ctx context.Context, ev Event) ([]Reply, error) {
 	}()
 	now := e.opts.Now()
 	sess.OpenID = ev.From
+	var (
+		o         desk.Officer
+		isOfficer bool
+	)
 	if !found {
-		// A new (or long expired) conversation: learn once whether the
-		// person has tickets an officer may talk to them about.
-		if sess.HasTickets, err = e.desk.HasTickets(ctx, ev.From); err != nil {
+		// A new (or long expired) conversation learns once whether this is
+		// an officer, and whether the person has tickets an officer may
+		// talk to them about.
+		if o, isOfficer, sess.HasTickets, err = e.desk.Facts(ctx, ev.Channel, ev.From); err != nil {
 			return nil, err
 		}
+		sess.NoBinding = !isOfficer
+	} else if o, isOfficer, err = e.desk.OfficerFor(ctx, ev.Channel, ev.From, !sess.NoBinding); err != nil {
+		return nil, err
 	}
 
 	var replies []Reply
@@ -181,18 +189,13 @@ func (e *Engine) conversation(ctx context.Context, ev Event) ([]Reply, error) {
 		}
 		sess.NoBinding = false
 		replies = textReply(text)
-	} else {
-		o, isOfficer, err := e.desk.OfficerFor(ctx, ev.Channel, ev.From, !sess.NoBinding)
-		if err != nil {
+	} else if isOfficer {
+		if replies, err = e.officer(ctx, o, ev); err != nil {
 			return nil, err
 		}
-		if isOfficer {
-			replies, err = e.officer(ctx, o, ev)
-		} else {
-			sess.NoBinding = true
-			replies, err = e.citizen(ctx, &sess, ev, now)
-		}
-		if err != nil {
+	} else {
+		sess.NoBinding = true
+		if replies, err = e.citizen(ctx, &sess, ev, now); err != nil {
 			return nil, err
 		}
 	}

@@ -36,15 +36,6 @@ func (d *Desk) Progress(ctx context.Context, openID string) (string, error) {
 	return strings.TrimRight(b.String(), "\n"), nil
 }
 
-// HasTickets reports whether the citizen has any ticket, open or not.
-func (d *Desk) HasTickets(ctx context.Context, openID string) (bool, error) {
-	ts, err := d.st.ListTickets(ctx, store.TicketFilter{Citizen: openID})
-	if err != nil {
-		return false, fmt.Errorf("list citizen tickets: %w", err)
-	}
-	return len(ts) > 0, nil
-}
-
 // relayWindow is how long after an officer's last message a citizen's
 // free text is taken as an answer to it.
 const relayWindow = 7 * 24 * time.Hour

@@ -27,6 +27,7 @@ type Store interface {
 	ListTickets(ctx context.Context, f store.TicketFilter) ([]store.Ticket, error)
 	BindOfficer(ctx context.Context, userID, officerID string) error
 	OfficerByUser(ctx context.Context, userID string) (string, error)
+	UserFacts(ctx context.Context, userID string) (officerID string, hasTickets bool, err error)
 	UserOfOfficer(ctx context.Context, officerID string) (string, error)
 	PutBindCode(ctx context.Context, code, officerID string, ttl time.Duration) error
 	TakeBindCode(ctx context.Context, code string) (string, error)
@@ -423,6 +424,20 @@ func (d *Desk) Bind(ctx context.Context, channel, userID, code string) (string, 
 	o := d.dir.officers[officerID]
 	d.log.InfoContext(ctx, "officer bound", "officer_id", officerID, "channel", channel)
 	return d.say("bound", map[string]any{"Name": o.Name, "Dept": d.dir.depts[o.Department].Name}), nil
+}
+
+// Facts tells a new conversation, in one store look-up, whether the account
+// is an officer's and whether the person has any ticket.
+func (d *Desk) Facts(ctx context.Context, channel, userID string) (o Officer, isOfficer, hasTickets bool, err error) {
+	if o, ok, _ := d.OfficerFor(ctx, channel, userID, false); ok {
+		return o, true, false, nil
+	}
+	id, hasTickets, err := d.st.UserFacts(ctx, bindingKey(channel, userID))
+	if err != nil {
+		return Officer{}, false, false, err
+	}
+	o, isOfficer = d.dir.officers[id]
+	return o, isOfficer, hasTickets, nil
 }
 
 func bindingKey(channel, userID string) string {

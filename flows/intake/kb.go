@@ -23,22 +23,23 @@ func (s *Set) kbRank(text string) []kbMatch {
 	var ms []kbMatch
 	for i, e := range s.kb {
 		m := kbMatch{entry: i}
-		covered := make([]bool, len(t))
-		for _, k := range e.Keywords {
-			parts := strings.Split(strings.ToLower(halfWidth(k)), "+")
+		var covered []bool
+		for _, parts := range e.parts {
 			length := 0
-			for j, part := range parts {
-				parts[j] = strings.TrimSpace(part)
-				if !strings.Contains(t, parts[j]) {
+			for _, part := range parts {
+				if !strings.Contains(t, part) {
 					length = 0
 					break
 				}
-				length += utf8.RuneCountInString(parts[j])
+				length += utf8.RuneCountInString(part)
 			}
 			if length == 0 {
 				continue
 			}
 			m.best = max(m.best, length)
+			if covered == nil {
+				covered = make([]bool, len(t))
+			}
 			for _, part := range parts {
 				for from := 0; ; {
 					at := strings.Index(t[from:], part)
@@ -52,8 +53,8 @@ func (s *Set) kbRank(text string) []kbMatch {
 				}
 			}
 		}
-		for b := range t {
-			if covered[b] {
+		for _, c := range covered {
+			if c {
 				m.cover++
 			}
 		}

@@ -313,6 +313,13 @@ func parse(files map[string]source) (*Set, error) {
 					l.fail(k.src.display, node(at, "featured"), "more than 9 featured questions: the list must be answerable with one digit")
 				}
 			}
+			for _, k := range e.Keywords {
+				parts := strings.Split(strings.ToLower(halfWidth(k)), "+")
+				for j := range parts {
+					parts[j] = strings.TrimSpace(parts[j])
+				}
+				e.parts = append(e.parts, parts)
+			}
 			s.kb = append(s.kb, e)
 		}
 	}

@@ -126,6 +126,10 @@ type kbEntry struct {
 	Keywords []string `yaml:"keywords"`
 	Answer   string   `yaml:"answer"`
 	Featured bool     `yaml:"featured"`
+
+	// parts are the keywords normalised and split on "+" once, at load
+	// time, rather than for every message.
+	parts [][]string
 }
 
 // texts is texts.yaml: every sentence the interpreter says on its own.

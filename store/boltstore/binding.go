@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -145,4 +146,30 @@ func (s *Store) TakeBindCode(ctx context.Context, code string) (string, error) {
 		return "", fmt.Errorf("take bind code: %w", err)
 	}
 	return officerID, nil
+}
+
+// UserFacts answers what a conversation needs to know about a user when it
+// begins: the officer bound to them ("" if none) and whether they have any
+// ticket.
+func (s *Store) UserFacts(ctx context.Context, userID string) (string, bool, error) {
+	var officer string
+	var tickets bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if b := tx.Bucket([]byte(bucketOfficerByUser)); b != nil {
+			officer = string(b.Get([]byte(userID)))
+		}
+		if b := tx.Bucket([]byte(bucketByCitizen)); b != nil {
+			prefix := append([]byte(userID), 0)
+			k, _ := b.Cursor().Seek(prefix)
+			tickets = k != nil && bytes.HasPrefix(k, prefix)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("user facts %s: %w", userID, err)
+	}
+	return officer, tickets, nil
 }

@@ -106,6 +106,9 @@ type Store interface {
 	// UserOfOfficer returns the user ID most recently bound to officerID,
 	// store.ErrNotFound if none.
 	UserOfOfficer(ctx context.Context, officerID string) (string, error)
+	// UserFacts returns, in one step, the officer bound to userID ("" if
+	// none) and whether userID is the citizen of any ticket.
+	UserFacts(ctx context.Context, userID string) (officerID string, hasTickets bool, err error)
 	// PutBindCode stores a one-time code for officerID, expiring after ttl;
 	// store.ErrExists if the code is taken.
 	PutBindCode(ctx context.Context, code, officerID string, ttl time.Duration) error

@@ -43,6 +43,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Ticket", func(t *testing.T) { testTicket(t, h) })
 	t.Run("Binding", func(t *testing.T) { testBinding(t, h) })
 	t.Run("BindCode", func(t *testing.T) { testBindCode(t, h) })
+	t.Run("UserFacts", func(t *testing.T) { testUserFacts(t, h) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, h) })
 }
 
@@ -1146,4 +1147,29 @@ func testSessionLock(t *testing.T, h Harness) {
 			t.Errorf("%d times two owners held one session lock", overlap.Load())
 		}
 	})
+}
+
+func testUserFacts(t *testing.T, h Harness) {
+	ctx := t.Context()
+	s := h.New(t)
+	check := func(user, wantOfficer string, wantTickets bool) {
+		t.Helper()
+		officer, tickets, err := s.UserFacts(ctx, user)
+		if err != nil || officer != wantOfficer || tickets != wantTickets {
+			t.Errorf("UserFacts(%s) = %q, %v, %v; want %q, %v", user, officer, tickets, err, wantOfficer, wantTickets)
+		}
+	}
+	check("oNobody", "", false)
+	if err := s.BindOfficer(ctx, "oWang", "wang"); err != nil {
+		t.Fatal(err)
+	}
+	check("oWang", "wang", false)
+	// A user ID that is a prefix of another must not see the other's tickets.
+	tk := store.Ticket{ID: "MZ1", CitizenOpenID: "oCitizen1", Department: "relief", State: store.StateReceived, CreatedAt: time.Unix(1764300000, 0)}
+	if err := s.CreateTicket(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+	check("oCitizen1", "", true)
+	check("oCitizen", "", false)
+	check("oWang", "wang", false)
 }
