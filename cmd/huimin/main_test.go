@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"huimin/bot/sim"
 )
 
@@ -257,6 +259,15 @@ func TestTwoInstancesOnOneRedis(t *testing.T) {
 	t.Cleanup(lb.Close)
 	s, simURL := newSim(t, lb.URL+"/wechat")
 	prefix := fmt.Sprintf("huimintest:%d:", time.Now().UnixNano())
+	t.Cleanup(func() {
+		rdb := goredis.NewClient(&goredis.Options{Addr: redisAddr})
+		defer rdb.Close()
+		ctx := context.Background()
+		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+	})
 	extra := map[string]string{"HUIMIN_STORE_DRIVER": "redis", "HUIMIN_REDIS_ADDR": redisAddr, "HUIMIN_REDIS_PREFIX": prefix}
 	a := startService(t, serviceEnv(addrA, simURL, extra))
 	b := startService(t, serviceEnv(addrB, simURL, extra))
