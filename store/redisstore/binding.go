@@ -115,14 +115,9 @@ func (s *Store) TakeBindCode(ctx context.Context, code string) (string, error) {
 // about a user when it begins: the officer bound to them ("" if none) and
 // whether they have any ticket.
 func (s *Store) UserFacts(ctx context.Context, userID string) (string, bool, error) {
-	var officer *goredis.StringCmd
-	var tickets *goredis.IntCmd
-	_, err := s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
-		officer = p.HGet(ctx, s.keys.bindings()[0], userID)
-		tickets = p.ZCard(ctx, s.keys.ticketIndex(indexCitizen, userID))
-		return nil
-	})
-	if err != nil && !errors.Is(err, goredis.Nil) {
+	officer := goredis.NewStringCmd(ctx, "hget", s.keys.bindings()[0], userID)
+	tickets := goredis.NewIntCmd(ctx, "zcard", s.keys.ticketIndex(indexCitizen, userID))
+	if err := s.batch.do(ctx, officer, tickets); err != nil && !errors.Is(err, goredis.Nil) {
 		return "", false, fmt.Errorf("user facts %s: %w", userID, err)
 	}
 	id, err := officer.Result()

@@ -137,7 +137,7 @@ func (s *Store) LockSession(ctx context.Context, openID, owner string, ttl time.
 	if err != nil {
 		return sess, false, false, fmt.Errorf("lock session %s: %w", openID, err)
 	}
-	res, err := s.scripts.lockSession.Run(ctx, s.rdb, []string{s.keys.sessionLock(openID), s.keys.session(openID)}, owner, px.Milliseconds()).Slice()
+	res, err := s.batch.script(ctx, s.scripts.lockSession, lockSessionScript, []string{s.keys.sessionLock(openID), s.keys.session(openID)}, owner, px.Milliseconds()).Slice()
 	if err != nil {
 		return sess, false, false, fmt.Errorf("lock session %s: %w", openID, err)
 	}
@@ -169,7 +169,7 @@ func (s *Store) SaveSessionUnlock(ctx context.Context, sess store.Session, ttl t
 		b, err = json.Marshal(sess)
 	}
 	if err == nil {
-		err = s.scripts.saveSession.Run(ctx, s.rdb, []string{s.keys.sessionLock(sess.OpenID), s.keys.session(sess.OpenID)}, owner, b, px.Milliseconds()).Err()
+		err = s.batch.script(ctx, s.scripts.saveSession, saveSessionScript, []string{s.keys.sessionLock(sess.OpenID), s.keys.session(sess.OpenID)}, owner, b, px.Milliseconds()).Err()
 	}
 	if err != nil {
 		return fmt.Errorf("save session %s: %w", sess.OpenID, err)
@@ -216,7 +216,9 @@ func (s *Store) beginDelivery(ctx context.Context, key string, ttl time.Duration
 	if err != nil {
 		return store.Delivery{}, false, err
 	}
-	old, err := s.rdb.SetArgs(ctx, s.keys.delivery(key), b, goredis.SetArgs{Mode: "NX", TTL: px, Get: true}).Result()
+	cmd := goredis.NewStringCmd(ctx, "set", s.keys.delivery(key), b, "px", px.Milliseconds(), "nx", "get")
+	err = s.batch.do(ctx, cmd)
+	old := cmd.Val()
 	if errors.Is(err, goredis.Nil) {
 		return d, true, nil // there was no record, so ours was written
 	}
@@ -257,7 +259,7 @@ func (s *Store) finishDelivery(ctx context.Context, key string, reply []byte, tt
 	if len(reply) > 0 {
 		b64 = base64.StdEncoding.EncodeToString(reply)
 	}
-	return s.scripts.finishDelivery.Run(ctx, s.rdb, []string{s.keys.delivery(key)}, b64, px.Milliseconds(), fresh).Err()
+	return s.batch.script(ctx, s.scripts.finishDelivery, finishDeliveryScript, []string{s.keys.delivery(key)}, b64, px.Milliseconds(), fresh).Err()
 }
 
 // GetDelivery returns key's record, or store.ErrNotFound when it is unknown

@@ -22,6 +22,7 @@ type Options struct {
 // Store is a Redis-backed store, safe for concurrent use.
 type Store struct {
 	rdb     goredis.UniversalClient
+	batch   *batcher
 	keys    keys
 	scripts scripts
 }
@@ -45,8 +46,9 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 		prefix = DefaultPrefix
 	}
 	return &Store{
-		rdb:  client,
-		keys: keys{prefix: prefix},
+		rdb:   client,
+		batch: newBatcher(client, batchWorkers, batchMax),
+		keys:  keys{prefix: prefix},
 		scripts: scripts{
 			acquireLock:    goredis.NewScript(acquireLockScript),
 			releaseLock:    goredis.NewScript(releaseLockScript),
@@ -66,7 +68,17 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 }
 
 // Close releases nothing: the client belongs to the caller (see New).
-func (s *Store) Close() error { return nil }
+// Batching: a few workers, each sending up to batchMax commands at once.
+const (
+	batchWorkers = 4
+	batchMax     = 128
+)
+
+// Close stops the store's batching workers. It leaves the client open.
+func (s *Store) Close() error {
+	s.batch.close()
+	return nil
+}
 
 // Ping sends PING.
 func (s *Store) Ping(ctx context.Context) error {

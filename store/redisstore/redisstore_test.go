@@ -315,3 +315,36 @@ func TestDefaultPrefix(t *testing.T) {
 		t.Errorf("GET huimin:cache:%s = %q, %v; want \"v\"", key, got, err)
 	}
 }
+
+// TestBatchedScriptsSurviveScriptFlush checks that the batched scripts fall
+// back to EVAL when Redis has forgotten them (a restart, a failover).
+func TestBatchedScriptsSurviveScriptFlush(t *testing.T) {
+	rdb := newClient(t)
+	s := redisstore.New(rdb, redisstore.Options{Prefix: newPrefix(t, rdb)})
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := t.Context()
+	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatalf("SCRIPT FLUSH: %v", err)
+	}
+	if _, _, locked, err := s.LockSession(ctx, "o1", "a", time.Minute); err != nil || !locked {
+		t.Fatalf("LockSession after SCRIPT FLUSH: locked %v, %v", locked, err)
+	}
+	if err := s.SaveSessionUnlock(ctx, store.Session{OpenID: "o1", Step: "x"}, time.Minute, "a"); err != nil {
+		t.Fatalf("SaveSessionUnlock: %v", err)
+	}
+	if got, found, _, err := s.LockSession(ctx, "o1", "b", time.Minute); err != nil || !found || got.Step != "x" {
+		t.Fatalf("LockSession = %+v, %v, %v", got, found, err)
+	}
+}
+
+// TestCloseStopsBatching checks that calls after Close fail instead of hanging.
+func TestCloseStopsBatching(t *testing.T) {
+	rdb := newClient(t)
+	s := redisstore.New(rdb, redisstore.Options{Prefix: newPrefix(t, rdb)})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.BeginDelivery(t.Context(), "k", time.Minute); err == nil {
+		t.Fatal("BeginDelivery after Close: want an error")
+	}
+}

@@ -1,0 +1,136 @@
+package redisstore
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// batcher sends the commands that concurrent callers issue at about the
+// same moment to Redis together, in one pipeline: one write and one read
+// for many commands instead of one of each per command. Under the
+// webhook's load (hundreds of messages in flight, a few commands each)
+// this takes most of the system calls and much of Redis's own work off
+// every message. No command waits for a timer: a batch goes out as soon as
+// a worker is free, holding whatever has queued meanwhile.
+//
+// It is used for the commands on every message's path (deliveries, the
+// conversation lock and session, a user's facts); the rest of the store
+// talks to Redis directly.
+type batcher struct {
+	rdb   goredis.UniversalClient
+	queue chan *batchCall
+	stop  chan struct{}
+	wg    sync.WaitGroup
+	max   int
+}
+
+type batchCall struct {
+	cmd  goredis.Cmder
+	done chan struct{}
+}
+
+// batchTimeout bounds one pipeline; callers' own contexts still end their wait.
+const batchTimeout = 5 * time.Second
+
+func newBatcher(rdb goredis.UniversalClient, workers, max int) *batcher {
+	b := &batcher{rdb: rdb, queue: make(chan *batchCall, workers*max), stop: make(chan struct{}), max: max}
+	for range workers {
+		b.wg.Go(b.run)
+	}
+	return b
+}
+
+// close stops the workers once they finish the batch in hand.
+func (b *batcher) close() {
+	close(b.stop)
+	b.wg.Wait()
+}
+
+// do runs cmds in the next batch and waits for their results, which are
+// on the commands themselves. If ctx ends first the commands may still
+// run, but the caller no longer looks at them.
+func (b *batcher) do(ctx context.Context, cmds ...goredis.Cmder) error {
+	calls := make([]*batchCall, len(cmds))
+	for i, cmd := range cmds {
+		calls[i] = &batchCall{cmd: cmd, done: make(chan struct{})}
+		select {
+		case b.queue <- calls[i]:
+		case <-b.stop:
+			return goredis.ErrClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	for _, c := range calls {
+		select {
+		case <-c.done:
+		case <-b.stop:
+			return goredis.ErrClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	for _, cmd := range cmds {
+		if err := cmd.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *batcher) run() {
+	batch := make([]*batchCall, 0, b.max)
+	for {
+		select {
+		case <-b.stop:
+			return
+		case first := <-b.queue:
+			batch = append(batch[:0], first)
+		}
+	fill:
+		for len(batch) < b.max {
+			select {
+			case c := <-b.queue:
+				batch = append(batch, c)
+			default:
+				break fill
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+		pipe := b.rdb.Pipeline()
+		for _, c := range batch {
+			_ = pipe.Process(ctx, c.cmd) // queued; the result lands on c.cmd
+		}
+		_, _ = pipe.Exec(ctx) // each command carries its own error
+		cancel()
+		for _, c := range batch {
+			close(c.done)
+		}
+	}
+}
+
+// script runs a Lua script through the batcher: EVALSHA, and EVAL when
+// the server does not know the script yet (after a restart or a failover).
+func (b *batcher) script(ctx context.Context, s *goredis.Script, src string, keys []string, args ...any) *goredis.Cmd {
+	cmd := goredis.NewCmd(ctx, evalArgs("evalsha", s.Hash(), keys, args)...)
+	err := b.do(ctx, cmd)
+	if err == nil || !strings.HasPrefix(err.Error(), "NOSCRIPT") {
+		return cmd
+	}
+	cmd = goredis.NewCmd(ctx, evalArgs("eval", src, keys, args)...)
+	_ = b.do(ctx, cmd)
+	return cmd
+}
+
+func evalArgs(verb, script string, keys []string, args []any) []any {
+	out := make([]any, 0, 3+len(keys)+len(args))
+	out = append(out, verb, script, len(keys))
+	for _, k := range keys {
+		out = append(out, k)
+	}
+	return append(out, args...)
+}
