@@ -65,6 +65,7 @@ type Webhook struct {
 	log      *slog.Logger
 	opts     WebhookOptions
 	inflight sync.WaitGroup
+	workers  *workers
 	runner   *queueRunner
 }
 
@@ -92,7 +93,8 @@ func NewWebhook(codec *wechat.Codec, disp Dispatcher, seen Deliveries, inbox Due
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	h := &Webhook{codec: codec, disp: disp, seen: seen, outbox: outbox, inbox: inbox, metrics: m, log: log.With("component", "webhook"), opts: opts}
+	h := &Webhook{codec: codec, disp: disp, seen: seen, outbox: outbox, inbox: inbox, metrics: m, log: log.With("component", "webhook"), opts: opts,
+		workers: newWorkers(dispatchWorkers)}
 	h.runner = newQueueRunner(inbox, InboxQueue, 8, opts.InboxLease, 5*time.Second, opts.Now, h.log, h.replayInbox)
 	return h
 }
@@ -106,8 +108,16 @@ func (h *Webhook) Register(mux *http.ServeMux) {
 // Run replays inbox events whose dispatch was cut short (a crash) until ctx ends.
 func (h *Webhook) Run(ctx context.Context) { h.runner.Run(ctx) }
 
-// Wait blocks until dispatches that overran the budget have finished.
-func (h *Webhook) Wait() { h.inflight.Wait() }
+// dispatchWorkers is how many dispatch goroutines wait for work: about the
+// number of webhook requests in flight at peak.
+const dispatchWorkers = 256
+
+// Wait blocks until dispatches that overran the budget have finished, then
+// stops the dispatch workers.
+func (h *Webhook) Wait() {
+	h.inflight.Wait()
+	h.workers.stop()
+}
 
 // verify answers WeChat's URL check when the URL is saved in the console.
 func (h *Webhook) verify(w http.ResponseWriter, r *http.Request) {
@@ -200,13 +210,13 @@ type dispatched struct {
 func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat.Request, ev flows.Event, key string) ([]byte, string) {
 	done := make(chan dispatched, 1)
 	h.inflight.Add(1)
-	go func() {
+	h.workers.run(func() {
 		defer h.inflight.Done()
 		// The dispatch outlives the request when it overruns the budget.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.opts.ProcessTimeout)
 		defer cancel()
 		done <- dispatched{h.dispatch(dctx, log, ev)}
-	}()
+	})
 	timer := time.NewTimer(h.opts.Budget)
 	defer timer.Stop()
 	select {

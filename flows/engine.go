@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"huimin/flows/desk"
@@ -54,11 +56,13 @@ type EngineOptions struct {
 // Engine is the conversation engine: it tells officers from citizens, runs
 // the citizens' flows, and turns their outcomes into tickets.
 type Engine struct {
-	arrivals *arrivals
-	sessions Sessions
-	flows    FlowSet
-	desk     Desk
-	opts     EngineOptions
+	ownerPrefix string
+	owners      atomic.Uint64
+	arrivals    *arrivals
+	sessions    Sessions
+	flows       FlowSet
+	desk        Desk
+	opts        EngineOptions
 }
 
 // NewEngine returns an engine.
@@ -75,7 +79,9 @@ func NewEngine(sessions Sessions, flows FlowSet, d Desk, opts EngineOptions) *En
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{arrivals: newArrivals(), sessions: sessions, flows: flows, desk: d, opts: opts}
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return &Engine{ownerPrefix: hex.EncodeToString(b[:]) + ":", arrivals: newArrivals(), sessions: sessions, flows: flows, desk: d, opts: opts}
 }
 
 // sessionKeep is how long a session record outlives the resume window, so
@@ -147,7 +153,7 @@ func (e *Engine) conversation(ctx context.Context, ev Event) ([]Reply, error) {
 		return nil, err
 	}
 	defer leave()
-	owner := newOwner()
+	owner := e.newOwner()
 	sess, found, err := e.lock(ctx, ev.From, owner)
 	if errors.Is(err, errBusy) {
 		return textReply(textBusy), nil
@@ -307,10 +313,10 @@ func (e *Engine) open(ctx context.Context, ev Event, oc *intake.Outcome) (string
 
 var errBusy = errors.New("conversation busy")
 
-func newOwner() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	return hex.EncodeToString(b[:])
+// newOwner names one message's hold on a conversation lock: unique across
+// instances (a random process prefix) and cheap (a counter).
+func (e *Engine) newOwner() string {
+	return e.ownerPrefix + strconv.FormatUint(e.owners.Add(1), 36)
 }
 
 // lock takes the person's conversation lock and reads their session,

@@ -144,18 +144,38 @@ func equal(a, b string) bool {
 }
 
 // TextReply renders the plaintext passive reply carrying text to the sender
-// of m, cut to WeChat's size limit on a rune boundary.
+// of m, cut to WeChat's size limit on a rune boundary. It is written by
+// hand rather than with encoding/xml: it is on every message's path, and
+// its shape is fixed.
+// https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
 func (c *Codec) TextReply(m *message.MixMessage, text string) ([]byte, error) {
-	t := message.NewText(Truncate(text, MaxTextBytes))
-	t.ToUserName = m.FromUserName
-	t.FromUserName = m.ToUserName
-	t.CreateTime = c.now().Unix()
-	t.MsgType = message.MsgTypeText
-	out, err := xml.Marshal(t)
-	if err != nil {
-		return nil, fmt.Errorf("render text reply: %w", err)
+	text = Truncate(text, MaxTextBytes)
+	b := make([]byte, 0, len(text)+len(m.FromUserName)+len(m.ToUserName)+200)
+	b = append(b, "<xml><ToUserName>"...)
+	b = appendCDATA(b, string(m.FromUserName))
+	b = append(b, "</ToUserName><FromUserName>"...)
+	b = appendCDATA(b, string(m.ToUserName))
+	b = append(b, "</FromUserName><CreateTime>"...)
+	b = strconv.AppendInt(b, c.now().Unix(), 10)
+	b = append(b, "</CreateTime><MsgType><![CDATA[text]]></MsgType><Content>"...)
+	b = appendCDATA(b, text)
+	b = append(b, "</Content></xml>"...)
+	return b, nil
+}
+
+// appendCDATA appends s as a CDATA section: "]]>" is split across two
+// sections, and characters XML does not allow are dropped.
+func appendCDATA(b []byte, s string) []byte {
+	b = append(b, "<![CDATA["...)
+	for i, r := range s {
+		switch {
+		case r == '>' && i >= 2 && s[i-2:i] == "]]":
+			b = append(b, "]]><![CDATA[>"...)
+		case r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || r >= 0x10000:
+			b = utf8.AppendRune(b, r)
+		}
 	}
-	return out, nil
+	return append(b, "]]>"...)
 }
 
 // Seal turns a plaintext reply into the bytes to write: unchanged in plain

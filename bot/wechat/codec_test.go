@@ -333,3 +333,28 @@ func TestClassify(t *testing.T) {
 		})
 	}
 }
+
+func TestTextReplyIsValidXML(t *testing.T) {
+	c := NewCodec(testToken, testAppID, "", fixedNow)
+	m := &message.MixMessage{CommonToken: message.CommonToken{FromUserName: "oUser]]>1", ToUserName: "gh_test"}}
+	tests := []string{"您好", "a]]>b", "]]>]]>", "ctrl\x00\x01\x1fchars", "line1\nline2\t<tag>&amp;", strings.Repeat("民", 1000)}
+	for _, text := range tests {
+		out, err := c.TextReply(m, text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got message.Text
+		if err := xml.Unmarshal(out, &got); err != nil {
+			t.Fatalf("TextReply(%q) is not XML: %v\n%s", text, err, out)
+		}
+		want := strings.Map(func(r rune) rune {
+			if r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
+				return -1
+			}
+			return r
+		}, Truncate(text, MaxTextBytes))
+		if string(got.Content) != want || got.ToUserName != "oUser]]>1" || got.FromUserName != "gh_test" || got.MsgType != "text" || got.CreateTime != fixedNow().Unix() {
+			t.Errorf("TextReply(%q) decodes to %+v, want content %q", text, got, want)
+		}
+	}
+}

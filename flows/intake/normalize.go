@@ -178,10 +178,18 @@ func matchChoice(answer string, names [][]string, lenient bool) (int, bool) {
 			func(name string) bool { return utf8.RuneCountInString(a) >= 2 && strings.Contains(name, a) },
 		)
 	}
+	cleaned := make([][]string, len(names)) // cleaned once, not once per test
+	for i, ns := range names {
+		for _, n := range ns {
+			if n = clean(n); n != "" {
+				cleaned[i] = append(cleaned[i], n)
+			}
+		}
+	}
 	for _, test := range tests {
 		found := -1
-		for i, ns := range names {
-			if slices.ContainsFunc(ns, func(n string) bool { n = clean(n); return n != "" && test(n) }) {
+		for i, ns := range cleaned {
+			if slices.ContainsFunc(ns, test) {
 				if found >= 0 {
 					found = -2 // ambiguous: try no looser test
 					break

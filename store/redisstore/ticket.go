@@ -219,22 +219,27 @@ func (s *Store) listTickets(ctx context.Context, f store.TicketFilter) ([]store.
 	if err != nil {
 		return nil, err
 	}
-	ids, err := s.rdb.ZRange(ctx, index, 0, -1).Result()
-	if err != nil || len(ids) == 0 {
+	// Through the batcher: a citizen's 进度 is on the message path.
+	zr := goredis.NewStringSliceCmd(ctx, "zrange", index, 0, -1)
+	if err := s.batch.do(ctx, zr); err != nil {
 		return nil, err
 	}
+	ids := zr.Val()
+	if len(ids) == 0 {
+		return nil, nil
+	}
 	var batches []*goredis.SliceCmd
-	_, err = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
-		for chunk := range slices.Chunk(ids, mgetBatch) {
-			keys := make([]string, len(chunk))
-			for i, id := range chunk {
-				keys[i] = s.keys.ticket(id)
-			}
-			batches = append(batches, p.MGet(ctx, keys...))
+	var cmds []goredis.Cmder
+	for chunk := range slices.Chunk(ids, mgetBatch) {
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, "mget")
+		for _, id := range chunk {
+			args = append(args, s.keys.ticket(id))
 		}
-		return nil
-	})
-	if err != nil {
+		cmd := goredis.NewSliceCmd(ctx, args...)
+		batches, cmds = append(batches, cmd), append(cmds, cmd)
+	}
+	if err := s.batch.do(ctx, cmds...); err != nil {
 		return nil, err
 	}
 	var out []store.Ticket
