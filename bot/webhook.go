@@ -222,9 +222,7 @@ func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat
 	select {
 	case res := <-done:
 		plain := h.answer(ctx, log, req, ev, key, res.replies)
-		if err := h.seen.FinishDelivery(ctx, key, plain, h.opts.DedupTTL); err != nil {
-			log.ErrorContext(ctx, "finish delivery failed", "err", err)
-		}
+		h.finishLater(ctx, log, key, plain)
 		if len(plain) == 0 {
 			return nil, "empty"
 		}
@@ -252,6 +250,22 @@ func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat
 		}
 	}()
 	return nil, "async"
+}
+
+// finishLater records the answer for WeChat's retries while the answer is
+// already on its way. WeChat retries only a delivery it got no answer to
+// within 5 seconds, and by then the record is long written; if the process
+// dies before writing it, the answer never left either, and the retry
+// finds the delivery unfinished and handles it (see awaitFirst).
+func (h *Webhook) finishLater(ctx context.Context, log *slog.Logger, key string, plain []byte) {
+	h.inflight.Add(1)
+	h.workers.run(func() {
+		defer h.inflight.Done()
+		fctx := context.WithoutCancel(ctx)
+		if err := h.seen.FinishDelivery(fctx, key, plain, h.opts.DedupTTL); err != nil {
+			log.ErrorContext(fctx, "finish delivery failed", "err", err)
+		}
+	})
 }
 
 // dispatch runs the flow; a flow's error or panic becomes a polite apology
