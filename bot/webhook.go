@@ -131,16 +131,23 @@ func (h *Webhook) verify(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Webhook) reject(w http.ResponseWriter, r *http.Request, err error) {
+	refuse(w, r, err, wechat.ErrSignature, h.metrics, h.log, "wechat")
+}
+
+// refuse answers a request refused before anything was accepted: 403 for
+// a bad signature (badSignature is the channel's sentinel), 413 for a body
+// over the limit, 400 for the rest.
+func refuse(w http.ResponseWriter, r *http.Request, err, badSignature error, m *Metrics, log *slog.Logger, channel string) {
 	code := http.StatusBadRequest
 	var tooBig *http.MaxBytesError
 	switch {
-	case errors.Is(err, wechat.ErrSignature):
+	case errors.Is(err, badSignature):
 		code = http.StatusForbidden
 	case errors.As(err, &tooBig):
 		code = http.StatusRequestEntityTooLarge
 	}
-	h.metrics.messages.WithLabelValues("unknown", "rejected").Inc()
-	h.log.WarnContext(r.Context(), "webhook request rejected", "status", code, "remote", r.RemoteAddr, "err", err)
+	m.messages.WithLabelValues(channel, "rejected").Inc()
+	log.WarnContext(r.Context(), "webhook request rejected", "channel", channel, "status", code, "remote", r.RemoteAddr, "err", err)
 	http.Error(w, http.StatusText(code), code)
 }
 

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -44,17 +43,7 @@ func (h *WeComWebhook) verify(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *WeComWebhook) reject(w http.ResponseWriter, r *http.Request, err error) {
-	code := http.StatusBadRequest
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.Is(err, wecom.ErrSignature):
-		code = http.StatusForbidden
-	case errors.As(err, &tooBig):
-		code = http.StatusRequestEntityTooLarge
-	}
-	h.wh.metrics.messages.WithLabelValues("wecom", "rejected").Inc()
-	h.log.WarnContext(r.Context(), "wecom request rejected", "status", code, "remote", r.RemoteAddr, "err", err)
-	http.Error(w, http.StatusText(code), code)
+	refuse(w, r, err, wecom.ErrSignature, h.wh.metrics, h.log, "wecom")
 }
 
 func (h *WeComWebhook) receive(w http.ResponseWriter, r *http.Request) {
