@@ -2,107 +2,19 @@ package boltstore_test
 
 import (
 	"path/filepath"
-	"strconv"
-	"sync/atomic"
 	"testing"
-	"time"
 
-	"huimin/store"
 	"huimin/store/boltstore"
+	"huimin/store/storetest"
 )
 
-// benchStore opens a store on the real clock in a temporary file.
-func benchStore(b *testing.B) *boltstore.Store {
-	b.Helper()
-	s, err := boltstore.New(filepath.Join(b.TempDir(), "bench.db"), boltstore.Options{})
-	if err != nil {
-		b.Fatalf("New: %v", err)
-	}
-	b.Cleanup(func() { _ = s.Close() })
-	return s
-}
-
-func BenchmarkSchedule(b *testing.B) {
-	s := benchStore(b)
-	ctx := b.Context()
-	due := time.Now()
-	payload := []byte(`{"ticket_id":"T-000001","kind":"return_visit"}`)
-	b.ResetTimer()
-	for i := range b.N {
-		it := store.DueItem{ID: strconv.Itoa(i), Due: due.Add(time.Duration(i%1000) * time.Second), Payload: payload}
-		if _, err := s.Schedule(ctx, "bench", it); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkClaim claims one item per operation from a queue of b.N due items.
-func BenchmarkClaim(b *testing.B) {
-	s := benchStore(b)
-	ctx := b.Context()
-	now := time.Now()
-	for i := range b.N {
-		it := store.DueItem{ID: strconv.Itoa(i), Due: now.Add(-time.Duration(i%1000) * time.Second), Payload: []byte("p")}
-		if _, err := s.Schedule(ctx, "bench", it); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ResetTimer()
-	for range b.N {
-		got, err := s.Claim(ctx, "bench", now, 1, time.Minute)
-		if err != nil || len(got) != 1 {
-			b.Fatalf("Claim = %d items, %v; want 1 item", len(got), err)
-		}
-	}
-}
-
-func BenchmarkBeginDelivery(b *testing.B) {
-	s := benchStore(b)
-	ctx := b.Context()
-	b.ResetTimer()
-	for i := range b.N {
-		if _, _, err := s.BeginDelivery(ctx, strconv.Itoa(i), time.Hour); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkBeginDeliveryParallel shows what DB.Batch buys under a burst of
-// concurrent webhook requests: many callers share one commit and fsync.
-func BenchmarkBeginDeliveryParallel(b *testing.B) {
-	s := benchStore(b)
-	ctx := b.Context()
-	b.SetParallelism(16)
-	var n atomic.Int64
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, _, err := s.BeginDelivery(ctx, strconv.FormatInt(n.Add(1), 10), time.Hour); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-}
-
-// BenchmarkSessionGetPut reads then writes a session, as one inbound
-// message does.
-func BenchmarkSessionGetPut(b *testing.B) {
-	s := benchStore(b)
-	ctx := b.Context()
-	sess := store.Session{OpenID: "o1", Flow: "intake", Step: "details", Data: map[string]string{"category": "低保", "phone": "13800000000"}, LastInbound: time.Now()}
-	if err := s.PutSession(ctx, sess, time.Hour); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for range b.N {
-		got, err := s.GetSession(ctx, "o1")
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) storetest.Store {
+		s, err := boltstore.New(filepath.Join(b.TempDir(), "bench.db"), boltstore.Options{})
 		if err != nil {
-			b.Fatal(err)
+			b.Fatalf("New: %v", err)
 		}
-		got.UpdatedAt = time.Now()
-		if err := s.PutSession(ctx, got, time.Hour); err != nil {
-			b.Fatal(err)
-		}
-	}
+		b.Cleanup(func() { _ = s.Close() })
+		return s
+	})
 }
