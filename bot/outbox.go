@@ -62,6 +62,15 @@ type apiRefusal interface {
 	Temporary() bool
 }
 
+// unsendable is a message the outbox can never send (a malformed message,
+// a channel that is not configured): final, like a refusal.
+type unsendable string
+
+func (u unsendable) Error() string { return "cannot send: " + string(u) }
+
+// Temporary is false: no retry helps.
+func (unsendable) Temporary() bool { return false }
+
 // WeComSender delivers application messages to staff on WeCom.
 type WeComSender interface {
 	SendText(ctx context.Context, userID, text string) error
@@ -257,7 +266,7 @@ func (o *Outbox) sendOne(ctx context.Context, m Outgoing) error {
 		return o.send.SendMenu(ctx, m.To, m.Text, m.Items, m.Tail)
 	case OutTemplate:
 		if m.Template == nil {
-			return &wechat.APIError{API: "outbox", Code: -2, Msg: "template message without template"}
+			return unsendable("template message without template")
 		}
 		t := *m.Template
 		t.To = m.To
@@ -268,18 +277,18 @@ func (o *Outbox) sendOne(ctx context.Context, m Outgoing) error {
 		return err
 	case OutWeComText:
 		if o.opts.WeCom == nil {
-			return &wechat.APIError{API: "outbox", Code: -2, Msg: "WeCom is not configured"}
+			return unsendable("WeCom is not configured")
 		}
 		return o.opts.WeCom.SendText(ctx, m.To, m.Text)
 	case OutNotice:
 		if m.Notice == nil {
-			return &wechat.APIError{API: "outbox", Code: -2, Msg: "notice without notice"}
+			return unsendable("notice without notice")
 		}
 		n := *m.Notice
 		n.To = m.To
 		return o.send.SendNotice(ctx, n)
 	default:
-		return &wechat.APIError{API: "outbox", Code: -2, Msg: "unknown kind " + m.Kind}
+		return unsendable("unknown kind " + m.Kind)
 	}
 }
 

@@ -2,12 +2,8 @@ package wechat
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/url"
-	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/silenceper/wechat/v2/officialaccount"
@@ -15,7 +11,8 @@ import (
 	offconfig "github.com/silenceper/wechat/v2/officialaccount/config"
 	"github.com/silenceper/wechat/v2/officialaccount/menu"
 	"github.com/silenceper/wechat/v2/officialaccount/message"
-	"github.com/silenceper/wechat/v2/util"
+
+	"huimin/bot/wxapi"
 )
 
 // WeChat errcodes the service branches on.
@@ -33,47 +30,17 @@ const (
 )
 
 // APIError is WeChat's refusal of an API call: a non-zero errcode.
-type APIError struct {
-	API  string
-	Code int
-	Msg  string
+type APIError = wxapi.Error
+
+// platform is the Official Account API's errcode rules.
+var platform = &wxapi.Platform{
+	Name:          "wechat",
+	Temporary:     []int{CodeBusy, CodeRateLimited},
+	TokenRejected: []int{CodeInvalidToken, CodeTokenExpired, CodeInvalidTokenAlt},
 }
 
-func (e *APIError) Error() string {
-	return fmt.Sprintf("wechat %s: errcode %d: %s", e.API, e.Code, e.Msg)
-}
-
-// Temporary reports whether a later retry may succeed.
-func (e *APIError) Temporary() bool {
-	return e.Code == CodeBusy || e.Code == CodeRateLimited
-}
-
-// tokenRejected reports whether the access token itself was refused.
-func (e *APIError) tokenRejected() bool {
-	return e.Code == CodeInvalidToken || e.Code == CodeTokenExpired || e.Code == CodeInvalidTokenAlt
-}
-
-var errcodeText = regexp.MustCompile(`errcode\s*[=:]\s*(-?\d+)\s*,?\s*(?:errmsg|errormsg)\s*[=:]\s*(.*)$`)
-
-// classify turns the SDK's errors into *APIError where WeChat answered with
-// an errcode. The SDK returns *util.CommonError from some calls and plain
-// fmt.Errorf strings ("errcode=45015 , errmsg=…") from others, so both are
-// read here, in one place. Transport errors pass through unchanged.
-func classify(api string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if ce, ok := errors.AsType[*util.CommonError](err); ok {
-		return &APIError{API: api, Code: int(ce.ErrCode), Msg: ce.ErrMsg}
-	}
-	if m := errcodeText.FindStringSubmatch(err.Error()); m != nil {
-		code, convErr := strconv.Atoi(m[1])
-		if convErr == nil {
-			return &APIError{API: api, Code: code, Msg: m[2]}
-		}
-	}
-	return fmt.Errorf("wechat %s: %w", api, err)
-}
+// classify reads the SDK's errors; see wxapi.Platform.Classify.
+func classify(api string, err error) error { return platform.Classify(api, err) }
 
 // Client calls the Official Account API through the SDK. Every call that
 // WeChat refuses for a stale access token refreshes it once and retries.
@@ -127,22 +94,7 @@ func NewClient(opts ClientOptions, cache TokenCache) *Client {
 // call runs one SDK call, and once more after a token refresh when WeChat
 // says the token is invalid or expired.
 func (c *Client) call(ctx context.Context, api string, f func() error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	used, err := c.tokens.GetAccessTokenContext(ctx)
-	if err != nil {
-		return err
-	}
-	err = classify(api, f())
-	apiErr, ok := errors.AsType[*APIError](err)
-	if !ok || !apiErr.tokenRejected() {
-		return err
-	}
-	if _, err := c.tokens.invalidate(ctx, used); err != nil {
-		return err
-	}
-	return classify(api, f())
+	return platform.Call(ctx, c.tokens, api, f)
 }
 
 // SendText sends a customer-service text message.

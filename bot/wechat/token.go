@@ -75,9 +75,9 @@ func (t *tokenSource) GetAccessTokenContext(ctx context.Context) (string, error)
 	return t.fetch(ctx, false)
 }
 
-// invalidate is called when WeChat rejected stale (40001/42001). It returns
+// Invalidate is called when WeChat rejected stale (40001/42001). It returns
 // a token that differs from stale, refreshing it for every instance once.
-func (t *tokenSource) invalidate(ctx context.Context, stale string) (string, error) {
+func (t *tokenSource) Invalidate(ctx context.Context, stale string) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	deadline := time.Now().Add(refreshWait)

@@ -2,19 +2,16 @@ package wecom
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"regexp"
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/silenceper/wechat/v2/util"
 	workconfig "github.com/silenceper/wechat/v2/work/config"
 	workcontext "github.com/silenceper/wechat/v2/work/context"
 	"github.com/silenceper/wechat/v2/work/message"
 
 	"huimin/bot/wechat"
+	"huimin/bot/wxapi"
 )
 
 // WeCom errcodes the service branches on.
@@ -36,48 +33,17 @@ const (
 )
 
 // APIError is WeCom's refusal of an API call: a non-zero errcode, or an invaliduser list.
-type APIError struct {
-	API  string
-	Code int
-	Msg  string
+type APIError = wxapi.Error
+
+// platform is WeCom's errcode rules: busy and rate limits are temporary.
+var platform = &wxapi.Platform{
+	Name:          "wecom",
+	Temporary:     []int{CodeBusy, CodeFrequencyLimited, CodeMemberLimited},
+	TokenRejected: []int{CodeInvalidCredential, CodeInvalidToken, CodeTokenExpired},
 }
 
-func (e *APIError) Error() string {
-	return fmt.Sprintf("wecom %s: errcode %d: %s", e.API, e.Code, e.Msg)
-}
-
-// Temporary reports whether a later retry may succeed: WeCom was busy or a rate limit hit.
-func (e *APIError) Temporary() bool {
-	return e.Code == CodeBusy || e.Code == CodeFrequencyLimited || e.Code == CodeMemberLimited
-}
-
-// tokenRejected reports whether the access token itself was refused.
-func (e *APIError) tokenRejected() bool {
-	return e.Code == CodeInvalidCredential || e.Code == CodeInvalidToken || e.Code == CodeTokenExpired
-}
-
-var errcodeText = regexp.MustCompile(`errcode\s*[=:]\s*(-?\d+)\s*,?\s*(?:errmsg|errormsg)\s*[=:]\s*(.*)$`)
-
-// classify turns the SDK's errors into *APIError where WeCom answered with an errcode: the
-// message client returns *util.CommonError, the token call a "errcode=…, errormsg=…" text.
-// Transport errors pass through unchanged. It is the one place WeCom errors are read.
-func classify(api string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := errors.AsType[*APIError](err); ok {
-		return err
-	}
-	if ce, ok := errors.AsType[*util.CommonError](err); ok {
-		return &APIError{API: api, Code: int(ce.ErrCode), Msg: ce.ErrMsg}
-	}
-	if m := errcodeText.FindStringSubmatch(err.Error()); m != nil {
-		if code, convErr := strconv.Atoi(m[1]); convErr == nil {
-			return &APIError{API: api, Code: code, Msg: m[2]}
-		}
-	}
-	return fmt.Errorf("wecom %s: %w", api, err)
-}
+// classify reads the SDK's errors; see wxapi.Platform.Classify.
+func classify(api string, err error) error { return platform.Classify(api, err) }
 
 // Limits of application messages, in bytes (the button text in characters). Longer texts
 // are cut on a rune boundary.
@@ -140,22 +106,7 @@ func NewClient(opts ClientOptions, cache TokenCache) *Client {
 // call runs one SDK call, and once more after a token refresh when WeCom says the token is
 // invalid or expired.
 func (c *Client) call(ctx context.Context, api string, f func() error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	used, err := c.tokens.GetAccessTokenContext(ctx)
-	if err != nil {
-		return err
-	}
-	err = classify(api, f())
-	apiErr, ok := errors.AsType[*APIError](err)
-	if !ok || !apiErr.tokenRejected() {
-		return err
-	}
-	if _, err := c.tokens.invalidate(ctx, used); err != nil {
-		return err
-	}
-	return classify(api, f())
+	return platform.Call(ctx, c.tokens, api, f)
 }
 
 // send runs an application-message call and reads invaliduser: WeCom answers errcode 0 when
@@ -167,7 +118,7 @@ func (c *Client) send(ctx context.Context, f func() (*message.SendResponse, erro
 			return err
 		}
 		if res.InvalidUser != "" {
-			return &APIError{API: apiSend, Code: CodeInvalidUser, Msg: "invaliduser " + res.InvalidUser}
+			return &APIError{Platform: platform, API: apiSend, Code: CodeInvalidUser, Msg: "invaliduser " + res.InvalidUser}
 		}
 		return nil
 	})

@@ -83,9 +83,9 @@ func (t *tokenSource) GetAccessTokenContext(ctx context.Context) (string, error)
 	return t.replace(ctx, "")
 }
 
-// invalidate is called when WeCom rejected stale. It returns a token other than stale,
+// Invalidate is called when WeCom rejected stale. It returns a token other than stale,
 // fetched once for every instance.
-func (t *tokenSource) invalidate(ctx context.Context, stale string) (string, error) {
+func (t *tokenSource) Invalidate(ctx context.Context, stale string) (string, error) {
 	return t.replace(ctx, stale)
 }
 
