@@ -3,7 +3,6 @@ package wechat
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 	"github.com/silenceper/wechat/v2/util"
+
+	"huimin/bot/wxapi"
 )
 
 // Errors Open returns; the webhook maps them to HTTP statuses.
@@ -89,8 +90,7 @@ func (c *Codec) Open(q url.Values, body []byte) (*Request, error) {
 		if env.EncryptedMsg == "" {
 			return nil, fmt.Errorf("%w: no Encrypt element", ErrMalformed)
 		}
-		want := util.Signature(c.token, ts, nonce, env.EncryptedMsg)
-		if !equal(q.Get("msg_signature"), want) {
+		if !wxapi.SignatureOK(c.token, q.Get("msg_signature"), ts, nonce, env.EncryptedMsg) {
 			return nil, ErrSignature
 		}
 		plain, err := c.decrypt(env.EncryptedMsg)
@@ -115,16 +115,9 @@ func (c *Codec) Open(q url.Values, body []byte) (*Request, error) {
 	return req, nil
 }
 
-// decrypt wraps util.DecryptMsg, which checks the AppID inside the
-// plaintext, and recovers from the panics its unchecked slicing can raise
-// on crafted ciphertext.
-func (c *Codec) decrypt(ciphertext string) (plain []byte, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			plain, err = nil, fmt.Errorf("%w: %v", ErrDecrypt, r)
-		}
-	}()
-	_, plain, err = util.DecryptMsg(c.appID, ciphertext, c.aesKey)
+// decrypt opens a ciphertext, whose AppID inside must be ours.
+func (c *Codec) decrypt(ciphertext string) ([]byte, error) {
+	plain, err := wxapi.Decrypt(c.appID, ciphertext, c.aesKey)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrDecrypt, err)
 	}
@@ -132,15 +125,7 @@ func (c *Codec) decrypt(ciphertext string) (plain []byte, err error) {
 }
 
 func (c *Codec) signatureOK(sig, ts, nonce string) bool {
-	if sig == "" || ts == "" || nonce == "" {
-		return false
-	}
-	return equal(sig, util.Signature(c.token, ts, nonce))
-}
-
-// equal compares in constant time: signatures are attacker-controlled.
-func equal(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+	return wxapi.SignatureOK(c.token, sig, ts, nonce)
 }
 
 // TextReply renders the plaintext passive reply carrying text to the sender

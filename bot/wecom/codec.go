@@ -2,7 +2,6 @@ package wecom
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"github.com/silenceper/wechat/v2/util"
 
 	"huimin/bot/wechat"
+	"huimin/bot/wxapi"
 )
 
 // Errors VerifyURL and Open return; the callback handler maps them to HTTP statuses.
@@ -145,26 +145,14 @@ func (c *Codec) Open(q url.Values, body []byte) (*Request, error) {
 	return &Request{Message: &m, AgentID: env.AgentID, Plain: plain, nonce: q.Get("nonce")}, nil
 }
 
-// signatureOK checks msg_signature = SHA-1 of the sorted token, timestamp, nonce and
-// ciphertext, in constant time because the signature is attacker-controlled.
+// signatureOK checks msg_signature over the token, timestamp, nonce and ciphertext.
 func (c *Codec) signatureOK(q url.Values, ciphertext string) bool {
-	sig, ts, nonce := q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce")
-	if sig == "" || ts == "" || nonce == "" {
-		return false
-	}
-	want := util.Signature(c.token, ts, nonce, ciphertext)
-	return subtle.ConstantTimeCompare([]byte(sig), []byte(want)) == 1
+	return wxapi.SignatureOK(c.token, q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), ciphertext)
 }
 
-// decrypt wraps util.DecryptMsg, which checks that the receiveid inside is the CorpID, and
-// recovers from the panics its unchecked slicing can raise on crafted ciphertext.
-func (c *Codec) decrypt(ciphertext string) (plain []byte, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			plain, err = nil, fmt.Errorf("%w: %v", ErrDecrypt, r)
-		}
-	}()
-	_, plain, err = util.DecryptMsg(c.corpID, ciphertext, c.aesKey)
+// decrypt opens a ciphertext, whose receiveid inside must be the CorpID.
+func (c *Codec) decrypt(ciphertext string) ([]byte, error) {
+	plain, err := wxapi.Decrypt(c.corpID, ciphertext, c.aesKey)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrDecrypt, err)
 	}

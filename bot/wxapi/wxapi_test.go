@@ -61,3 +61,25 @@ func TestTemporary(t *testing.T) {
 		t.Errorf("a transport error became an *Error: %v", err)
 	}
 }
+
+func TestSignatureOK(t *testing.T) {
+	sig := "a8b2c5a4b5ac2b5d0f1cf2a6a1e7a1d1e5e9a0f2" // not the signature
+	tests := []struct {
+		name           string
+		sig, ts, nonce string
+		ciphertext     []string
+		want           bool
+	}{
+		{"missing signature", "", "1", "n", nil, false},
+		{"missing timestamp", sig, "", "n", nil, false},
+		{"wrong", sig, "1", "n", nil, false},
+	}
+	for _, tt := range tests {
+		if got := SignatureOK("tok", tt.sig, tt.ts, tt.nonce, tt.ciphertext...); got != tt.want {
+			t.Errorf("%s: SignatureOK = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if _, err := Decrypt("wx1", "not base64 at all", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"); err == nil {
+		t.Error("Decrypt of garbage: want an error")
+	}
+}
