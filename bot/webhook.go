@@ -26,7 +26,7 @@ type Dispatcher interface {
 // Deliveries de-duplicates WeChat's repeated deliveries of one message.
 type Deliveries interface {
 	BeginDelivery(ctx context.Context, key string, ttl time.Duration) (store.Delivery, bool, error)
-	FinishDelivery(ctx context.Context, key string, reply []byte, ttl time.Duration) error
+	FinishDelivery(ctx context.Context, d store.Delivery, ttl time.Duration) error
 	GetDelivery(ctx context.Context, key string) (store.Delivery, error)
 }
 
@@ -189,7 +189,7 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if first || takeover {
-		plain, outcome = h.handleFirst(ctx, log, req, ev, key)
+		plain, outcome = h.handleFirst(ctx, log, req, ev, d)
 	}
 	out, err := h.codec.Seal(req, plain)
 	if err != nil {
@@ -214,7 +214,8 @@ type dispatched struct {
 // flow is not done within the budget it returns no reply ("success") and
 // the replies go out through the outbox when they are ready; the event is
 // parked in the inbox first, so that a crash meanwhile loses nothing.
-func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat.Request, ev flows.Event, key string) ([]byte, string) {
+func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat.Request, ev flows.Event, d store.Delivery) ([]byte, string) {
+	key := d.Key
 	done := make(chan dispatched, 1)
 	h.inflight.Add(1)
 	h.workers.run(func() {
@@ -229,7 +230,8 @@ func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat
 	select {
 	case res := <-done:
 		plain := h.answer(ctx, log, req, ev, key, res.replies)
-		h.finishLater(ctx, log, key, plain)
+		d.Reply = plain
+		h.finishLater(ctx, log, d)
 		if len(plain) == 0 {
 			return nil, "empty"
 		}
@@ -238,7 +240,7 @@ func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat
 	}
 	// Over budget: park the event, answer "success", send later.
 	parked := h.park(ctx, log, ev, key)
-	if err := h.seen.FinishDelivery(ctx, key, nil, h.opts.DedupTTL); err != nil {
+	if err := h.seen.FinishDelivery(ctx, d, h.opts.DedupTTL); err != nil {
 		log.ErrorContext(ctx, "finish delivery failed", "err", err)
 	}
 	h.inflight.Add(1)
@@ -264,12 +266,12 @@ func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat
 // within 5 seconds, and by then the record is long written; if the process
 // dies before writing it, the answer never left either, and the retry
 // finds the delivery unfinished and handles it (see awaitFirst).
-func (h *Webhook) finishLater(ctx context.Context, log *slog.Logger, key string, plain []byte) {
+func (h *Webhook) finishLater(ctx context.Context, log *slog.Logger, d store.Delivery) {
 	h.inflight.Add(1)
 	h.workers.run(func() {
 		defer h.inflight.Done()
 		fctx := context.WithoutCancel(ctx)
-		if err := h.seen.FinishDelivery(fctx, key, plain, h.opts.DedupTTL); err != nil {
+		if err := h.seen.FinishDelivery(fctx, d, h.opts.DedupTTL); err != nil {
 			log.ErrorContext(fctx, "finish delivery failed", "err", err)
 		}
 	})

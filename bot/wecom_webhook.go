@@ -62,7 +62,7 @@ func (h *WeComWebhook) receive(w http.ResponseWriter, r *http.Request) {
 	key := "wecom:" + wecom.DedupKey(req.Message)
 	ctx := r.Context()
 	log := h.log.With("user", ev.From, "key", key)
-	_, first, err := h.wh.seen.BeginDelivery(ctx, key, h.wh.opts.DedupTTL)
+	d, first, err := h.wh.seen.BeginDelivery(ctx, key, h.wh.opts.DedupTTL)
 	if err != nil {
 		log.ErrorContext(ctx, "record delivery failed", "err", err)
 		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
@@ -75,7 +75,7 @@ func (h *WeComWebhook) receive(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
 			return
 		}
-		if err := h.wh.seen.FinishDelivery(ctx, key, nil, h.wh.opts.DedupTTL); err != nil {
+		if err := h.wh.seen.FinishDelivery(ctx, d, h.wh.opts.DedupTTL); err != nil {
 			log.ErrorContext(ctx, "finish delivery failed", "err", err)
 		}
 		h.wh.runner.Wake()

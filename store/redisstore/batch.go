@@ -15,7 +15,8 @@ import (
 // webhook's load (hundreds of messages in flight, a few commands each)
 // this takes most of the system calls and much of Redis's own work off
 // every message. No command waits for a timer: a batch goes out as soon as
-// a worker is free, holding whatever has queued meanwhile.
+// a worker is free, holding whatever has queued meanwhile. A caller's
+// commands travel together, in order, in one pipeline.
 //
 // It is used for the commands on every message's path (deliveries, the
 // conversation lock and session, a user's facts); the rest of the store
@@ -29,7 +30,7 @@ type batcher struct {
 }
 
 type batchCall struct {
-	cmd  goredis.Cmder
+	cmds []goredis.Cmder
 	done chan struct{}
 }
 
@@ -50,29 +51,25 @@ func (b *batcher) close() {
 	b.wg.Wait()
 }
 
-// do runs cmds in the next batch and waits for their results, which are
-// on the commands themselves. If ctx ends first the commands may still
-// run, but the caller no longer looks at them.
+// do runs cmds in the next batch, in order and in the same pipeline, and
+// waits for their results, which are on the commands themselves. If ctx
+// ends first the commands may still run, but the caller no longer looks
+// at them.
 func (b *batcher) do(ctx context.Context, cmds ...goredis.Cmder) error {
-	calls := make([]*batchCall, len(cmds))
-	for i, cmd := range cmds {
-		calls[i] = &batchCall{cmd: cmd, done: make(chan struct{})}
-		select {
-		case b.queue <- calls[i]:
-		case <-b.stop:
-			return goredis.ErrClosed
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	c := &batchCall{cmds: cmds, done: make(chan struct{})}
+	select {
+	case b.queue <- c:
+	case <-b.stop:
+		return goredis.ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	for _, c := range calls {
-		select {
-		case <-c.done:
-		case <-b.stop:
-			return goredis.ErrClosed
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	select {
+	case <-c.done:
+	case <-b.stop:
+		return goredis.ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	for _, cmd := range cmds {
 		if err := cmd.Err(); err != nil {
@@ -103,7 +100,9 @@ func (b *batcher) run() {
 		ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 		pipe := b.rdb.Pipeline()
 		for _, c := range batch {
-			_ = pipe.Process(ctx, c.cmd) // queued; the result lands on c.cmd
+			for _, cmd := range c.cmds {
+				_ = pipe.Process(ctx, cmd) // queued; the result lands on cmd
+			}
 		}
 		_, _ = pipe.Exec(ctx) // each command carries its own error
 		cancel()

@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,18 +33,6 @@ end
 return 0
 `
 
-// lockSessionScript takes a conversation lock (free, or already the
-// owner's) and returns 1 and the session, or 0 when another owner holds it.
-// KEYS[1] lock, KEYS[2] session; ARGV[1] owner, ARGV[2] ttl in ms.
-const lockSessionScript = `
-local cur = redis.call('GET', KEYS[1])
-if cur ~= false and cur ~= ARGV[1] then
-	return {0, false}
-end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return {1, redis.call('GET', KEYS[2])}
-`
-
 // saveSessionScript writes a session and frees its conversation lock if
 // the owner still holds it. KEYS[1] lock, KEYS[2] session; ARGV[1] owner,
 // ARGV[2] session JSON, ARGV[3] session ttl in ms.
@@ -53,24 +40,6 @@ const saveSessionScript = `
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 if redis.call('GET', KEYS[1]) == ARGV[1] then
 	redis.call('DEL', KEYS[1])
-end
-return 1
-`
-
-// finishDeliveryScript marks a delivery done with its reply in one round
-// trip, keeping CreatedAt. KEYS[1] delivery; ARGV[1] the reply as base64
-// (how encoding/json writes []byte), ARGV[2] ttl in ms, ARGV[3] the record
-// to write when none exists (JSON, done).
-const finishDeliveryScript = `
-local cur = redis.call('GET', KEYS[1])
-local d
-if cur then
-	d = cjson.decode(cur)
-	d.done = true
-	if ARGV[1] == '' then d.reply = nil else d.reply = ARGV[1] end
-	redis.call('SET', KEYS[1], cjson.encode(d), 'PX', ARGV[2])
-else
-	redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])
 end
 return 1
 `
@@ -127,8 +96,10 @@ func (s *Store) PutSession(ctx context.Context, sess store.Session, ttl time.Dur
 }
 
 // LockSession takes openID's conversation lock for owner and reads the
-// session in the same round trip. locked is false when another owner holds
-// the lock; found is false when there is no session.
+// session in the same round trip: SET NX GET on the lock, then GET of the
+// session, in order in one pipeline, so the read follows the lock. locked
+// is false when another owner holds the lock; found is false when there is
+// no session.
 func (s *Store) LockSession(ctx context.Context, openID, owner string, ttl time.Duration) (sess store.Session, found, locked bool, err error) {
 	px, err := pxTTL(ttl)
 	if err == nil {
@@ -137,21 +108,31 @@ func (s *Store) LockSession(ctx context.Context, openID, owner string, ttl time.
 	if err != nil {
 		return sess, false, false, fmt.Errorf("lock session %s: %w", openID, err)
 	}
-	res, err := s.batch.script(ctx, s.scripts.lockSession, lockSessionScript, []string{s.keys.sessionLock(openID), s.keys.session(openID)}, owner, px.Milliseconds()).Slice()
-	if err != nil {
+	lockKey := s.keys.sessionLock(openID)
+	lock := goredis.NewStringCmd(ctx, "set", lockKey, owner, "nx", "get", "px", px.Milliseconds())
+	get := goredis.NewStringCmd(ctx, "get", s.keys.session(openID))
+	if err := s.batch.do(ctx, lock, get); err != nil && !errors.Is(err, goredis.Nil) {
 		return sess, false, false, fmt.Errorf("lock session %s: %w", openID, err)
 	}
-	if n, _ := res[0].(int64); n != 1 {
+	switch holder, err := lock.Result(); {
+	case errors.Is(err, goredis.Nil): // the lock was free and is ours
+	case err != nil:
+		return sess, false, false, fmt.Errorf("lock session %s: %w", openID, err)
+	case holder != owner:
 		return sess, false, false, nil
+	default: // already ours: renew it
+		if err := s.rdb.PExpire(ctx, lockKey, px).Err(); err != nil {
+			return sess, false, false, fmt.Errorf("lock session %s: %w", openID, err)
+		}
 	}
-	if len(res) < 2 {
+	raw, err := get.Bytes()
+	if errors.Is(err, goredis.Nil) {
 		return sess, false, true, nil
 	}
-	raw, ok := res[1].(string)
-	if !ok {
-		return sess, false, true, nil
+	if err == nil {
+		err = json.Unmarshal(raw, &sess)
 	}
-	if err := json.Unmarshal([]byte(raw), &sess); err != nil {
+	if err != nil {
 		return store.Session{}, false, true, fmt.Errorf("lock session %s: %w", openID, err)
 	}
 	return sess, true, true, nil
@@ -232,34 +213,26 @@ func (s *Store) beginDelivery(ctx context.Context, key string, ttl time.Duration
 	return existing, false, nil
 }
 
-// FinishDelivery marks key done with reply and keeps it for ttl. It
-// recreates a record that expired while the message was being handled.
-// It reads the record first to keep its CreatedAt: two round trips, and no
-// race, since only the caller that got first=true finishes a delivery.
-func (s *Store) FinishDelivery(ctx context.Context, key string, reply []byte, ttl time.Duration) error {
-	if err := s.finishDelivery(ctx, key, reply, ttl); err != nil {
-		return fmt.Errorf("finish delivery %s: %w", key, err)
+// FinishDelivery stores d as done, with its reply, for ttl: one SET, since
+// the caller holds the record BeginDelivery gave it and only the caller
+// that got first=true (or took the delivery over) finishes a delivery.
+func (s *Store) FinishDelivery(ctx context.Context, d store.Delivery, ttl time.Duration) error {
+	px, err := pxTTL(ttl)
+	if err == nil {
+		err = checkKey("delivery key", d.Key)
+	}
+	var b []byte
+	if err == nil {
+		d.Done = true
+		b, err = json.Marshal(d)
+	}
+	if err == nil {
+		err = s.batch.do(ctx, goredis.NewStatusCmd(ctx, "set", s.keys.delivery(d.Key), b, "px", px.Milliseconds()))
+	}
+	if err != nil {
+		return fmt.Errorf("finish delivery %s: %w", d.Key, err)
 	}
 	return nil
-}
-
-func (s *Store) finishDelivery(ctx context.Context, key string, reply []byte, ttl time.Duration) error {
-	if err := checkKey("delivery key", key); err != nil {
-		return err
-	}
-	px, err := pxTTL(ttl)
-	if err != nil {
-		return err
-	}
-	fresh, err := json.Marshal(store.Delivery{Key: key, Done: true, Reply: reply, CreatedAt: time.Now()})
-	if err != nil {
-		return err
-	}
-	var b64 string
-	if len(reply) > 0 {
-		b64 = base64.StdEncoding.EncodeToString(reply)
-	}
-	return s.batch.script(ctx, s.scripts.finishDelivery, finishDeliveryScript, []string{s.keys.delivery(key)}, b64, px.Milliseconds(), fresh).Err()
 }
 
 // GetDelivery returns key's record, or store.ErrNotFound when it is unknown

@@ -36,8 +36,9 @@ type Store interface {
 	// caller that created the record; every other caller gets the existing
 	// record and first=false. The record expires after ttl.
 	BeginDelivery(ctx context.Context, key string, ttl time.Duration) (d store.Delivery, first bool, err error)
-	// FinishDelivery marks key done with the given passive reply (may be empty).
-	FinishDelivery(ctx context.Context, key string, reply []byte, ttl time.Duration) error
+	// FinishDelivery stores d, as BeginDelivery returned it and with its
+	// passive reply (may be empty) set, as done, and keeps it for ttl.
+	FinishDelivery(ctx context.Context, d store.Delivery, ttl time.Duration) error
 	// GetDelivery returns store.ErrNotFound when key is unknown or expired.
 	GetDelivery(ctx context.Context, key string) (store.Delivery, error)
 

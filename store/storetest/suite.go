@@ -195,7 +195,8 @@ func testDelivery(t *testing.T, h Harness) {
 				ctx := t.Context()
 				begun, _, err := s.BeginDelivery(ctx, "msg-2", time.Hour)
 				check(t, "BeginDelivery", err)
-				check(t, "FinishDelivery", s.FinishDelivery(ctx, "msg-2", tt.reply, time.Hour))
+				begun.Reply = tt.reply
+				check(t, "FinishDelivery", s.FinishDelivery(ctx, begun, time.Hour))
 				got, err := s.GetDelivery(ctx, "msg-2")
 				check(t, "GetDelivery", err)
 				if !got.Done || !bytes.Equal(got.Reply, tt.reply) || got.Key != "msg-2" {
@@ -217,10 +218,11 @@ func testDelivery(t *testing.T, h Harness) {
 	t.Run("FinishRenewsTTL", func(t *testing.T) {
 		s := h.New(t)
 		ctx := t.Context()
-		_, _, err := s.BeginDelivery(ctx, "msg-3", time.Minute)
+		d, _, err := s.BeginDelivery(ctx, "msg-3", time.Minute)
 		check(t, "BeginDelivery", err)
 		h.Advance(t, s, 50*time.Second)
-		check(t, "FinishDelivery", s.FinishDelivery(ctx, "msg-3", []byte("ok"), 10*time.Minute))
+		d.Reply = []byte("ok")
+		check(t, "FinishDelivery", s.FinishDelivery(ctx, d, 10*time.Minute))
 		h.Advance(t, s, 5*time.Minute)
 		if _, err := s.GetDelivery(ctx, "msg-3"); err != nil {
 			t.Fatalf("GetDelivery 5m after finishing with a 10m ttl: got %v, want the record", err)
@@ -464,10 +466,12 @@ func testExpiry(t *testing.T, h Harness) {
 			}},
 		{"finished delivery",
 			func(ctx context.Context, s Store) error {
-				if _, _, err := s.BeginDelivery(ctx, "k1", time.Minute); err != nil {
+				d, _, err := s.BeginDelivery(ctx, "k1", time.Minute)
+				if err != nil {
 					return err
 				}
-				return s.FinishDelivery(ctx, "k1", []byte("r"), ttl)
+				d.Reply = []byte("r")
+				return s.FinishDelivery(ctx, d, ttl)
 			},
 			func(ctx context.Context, s Store) (bool, error) {
 				_, err := s.GetDelivery(ctx, "k1")
@@ -566,7 +570,7 @@ func testNonPositiveTTL(t *testing.T, h Harness) {
 			return err
 		}},
 		{"FinishDelivery", func(ctx context.Context, s Store, ttl time.Duration) error {
-			return s.FinishDelivery(ctx, "k1", nil, ttl)
+			return s.FinishDelivery(ctx, store.Delivery{Key: "k1", CreatedAt: time.Now()}, ttl)
 		}},
 		{"SetCache", func(ctx context.Context, s Store, ttl time.Duration) error {
 			return s.SetCache(ctx, "c1", "v", ttl)

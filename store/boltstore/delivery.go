@@ -1,0 +1,122 @@
+package boltstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"huimin/store"
+)
+
+// A delivery being handled lives in memory only; the file gets the record
+// once it is finished. Only one process can open the file, so memory is
+// where every caller of this store looks, and it spares each inbound
+// message a write (and an fsync) on its reply path. A crash loses the
+// in-flight records, which is what a retry needs: WeChat retries only a
+// delivery it got no answer to, and the retry finds no record and handles
+// the message, as it would take over a stale record.
+
+// pendingDelivery is a delivery begun and not yet finished.
+type pendingDelivery struct {
+	d       store.Delivery
+	expires time.Time
+}
+
+// pendingSweepAt is the map size above which beginning a delivery first
+// drops pending records that expired (their handler never finished them).
+const pendingSweepAt = 4096
+
+// BeginDelivery records key as being handled. The one caller that creates
+// the record gets first=true; every other caller gets the existing record.
+func (s *Store) BeginDelivery(ctx context.Context, key string, ttl time.Duration) (store.Delivery, bool, error) {
+	if err := checkTTL(ttl); err != nil {
+		return store.Delivery{}, false, fmt.Errorf("begin delivery %s: %w", key, err)
+	}
+	if key == "" {
+		return store.Delivery{}, false, fmt.Errorf("begin delivery: empty key")
+	}
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	now := s.now()
+	if p, ok := s.pending[key]; ok && now.Before(p.expires) {
+		return p.d, false, nil
+	}
+	// Under the mutex: FinishDelivery drops a pending record only after
+	// the finished one is committed, so a key is always in one or the other.
+	d, err := s.finishedDelivery(ctx, key)
+	if err == nil {
+		return d, false, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return store.Delivery{}, false, fmt.Errorf("begin delivery %s: %w", key, err)
+	}
+	if len(s.pending) >= pendingSweepAt {
+		s.sweepPendingLocked(now)
+	}
+	d = store.Delivery{Key: key, CreatedAt: now}
+	s.pending[key] = pendingDelivery{d: d, expires: now.Add(ttl)}
+	return d, true, nil
+}
+
+// FinishDelivery stores d as done, with its reply, until ttl from now.
+func (s *Store) FinishDelivery(ctx context.Context, d store.Delivery, ttl time.Duration) error {
+	if err := checkTTL(ttl); err != nil {
+		return fmt.Errorf("finish delivery %s: %w", d.Key, err)
+	}
+	d.Done = true
+	body, err := json.Marshal(d)
+	if err == nil {
+		err = s.update(ctx, true, func(tx *bolt.Tx) error {
+			return bucket(tx, bucketDeliveries).Put([]byte(d.Key), envelope(s.now().Add(ttl), body))
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("finish delivery %s: %w", d.Key, err)
+	}
+	s.pendingMu.Lock()
+	delete(s.pending, d.Key)
+	s.pendingMu.Unlock()
+	return nil
+}
+
+// GetDelivery returns key's record, or store.ErrNotFound when it is unknown
+// or expired.
+func (s *Store) GetDelivery(ctx context.Context, key string) (store.Delivery, error) {
+	// Pending first: a record leaves memory only after it is in the file.
+	s.pendingMu.Lock()
+	p, pending := s.pending[key]
+	s.pendingMu.Unlock()
+	d, err := s.finishedDelivery(ctx, key)
+	switch {
+	case err == nil:
+		return d, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return store.Delivery{}, fmt.Errorf("get delivery %s: %w", key, err)
+	case pending && s.now().Before(p.expires):
+		return p.d, nil
+	}
+	return store.Delivery{}, store.ErrNotFound
+}
+
+// finishedDelivery reads key's finished record from the file.
+func (s *Store) finishedDelivery(ctx context.Context, key string) (store.Delivery, error) {
+	var d store.Delivery
+	err := s.getJSON(ctx, bucketDeliveries, key, &d)
+	return d, err
+}
+
+// sweepPendingLocked drops pending records that expired; pendingMu is held.
+func (s *Store) sweepPendingLocked(now time.Time) int {
+	n := 0
+	for k, p := range s.pending {
+		if !now.Before(p.expires) {
+			delete(s.pending, k)
+			n++
+		}
+	}
+	return n
+}
