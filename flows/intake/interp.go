@@ -588,11 +588,7 @@ func (s *Set) idle(st State, in Input) Result {
 	if utf8.RuneCountInString(text) > maxText {
 		return Result{State: idle, Prompts: []Prompt{s.menuWith(s.texts.TooLongIdle)}}
 	}
-	names := make([][]string, len(s.menu.Items))
-	for i, it := range s.menu.Items {
-		names[i] = []string{it.Label}
-	}
-	if i, ok := matchChoice(text, names, false); ok {
+	if i, ok := matchCleaned(text, s.menuNames, false); ok {
 		it := s.menu.Items[i]
 		if it.Flow != "" {
 			return s.start(s.flows[it.Flow], carry)

@@ -19,7 +19,7 @@ type kbMatch struct {
 // entry whose matched keywords cover more of the question wins, then the
 // one with the longer keyword. A keyword "低保+材料" needs both parts.
 func (s *Set) kbRank(text string) []kbMatch {
-	t := strings.ToLower(halfWidth(text))
+	t := fold(text)
 	var ms []kbMatch
 	for i, e := range s.kb {
 		m := kbMatch{entry: i}

@@ -314,7 +314,7 @@ func parse(files map[string]source) (*Set, error) {
 				}
 			}
 			for _, k := range e.Keywords {
-				parts := strings.Split(strings.ToLower(halfWidth(k)), "+")
+				parts := strings.Split(fold(k), "+")
 				for j := range parts {
 					parts[j] = strings.TrimSpace(parts[j])
 				}
@@ -325,6 +325,12 @@ func parse(files map[string]source) (*Set, error) {
 	}
 	if menuRoot != nil {
 		s.commands = l.checkMenu(menuSrc.display, menuRoot, &s.menu, s.flows)
+	}
+	// The main menu answers most messages: its options and the words
+	// that pick them are prepared once.
+	for i, it := range s.menu.Items {
+		s.menuOptions = append(s.menuOptions, Choice{ID: strconv.Itoa(i + 1), Text: it.Label})
+		s.menuNames = append(s.menuNames, cleanNames(it.Label))
 	}
 	if len(l.errs) > 0 {
 		return nil, errors.Join(l.errs...)

@@ -13,14 +13,41 @@ import (
 // space into their ordinary forms, and drops the emoji presentation selector
 // and the keycap mark, so that 1️⃣ reads as 1.
 func halfWidth(s string) string {
+	return strings.Map(halfWidthRune, s)
+}
+
+func halfWidthRune(r rune) rune {
+	switch {
+	case r < utf8.RuneSelf:
+		return r
+	case r >= '！' && r <= '～':
+		return r - '！' + '!'
+	case r == '　':
+		return ' '
+	case r == '\uFE0F' || r == '\u20E3' || r == '\u200B':
+		return -1
+	}
+	return r
+}
+
+// fold is halfWidth and strings.ToLower in one pass, quick on the Chinese
+// text that makes up most messages (CJK characters have no case).
+func fold(s string) string {
 	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= '！' && r <= '～':
-			return r - '！' + '!'
-		case r == '　':
-			return ' '
-		case r == '\uFE0F' || r == '\u20E3' || r == '\u200B':
-			return -1
+		if r >= utf8.RuneSelf {
+			if r >= '\u3040' && r <= '\u9FFF' { // kana and CJK ideographs
+				return r
+			}
+			if r = halfWidthRune(r); r < utf8.RuneSelf {
+				if r >= 'A' && r <= 'Z' {
+					r += 'a' - 'A'
+				}
+				return r
+			}
+			return unicode.ToLower(r)
+		}
+		if r >= 'A' && r <= 'Z' {
+			r += 'a' - 'A'
 		}
 		return r
 	}, s)
@@ -32,11 +59,11 @@ const trailing = " \t\r\n。.！!？?，,~～…、；;"
 // clean is the form of an answer used for matching commands and choices:
 // half-width, trimmed, without trailing punctuation, lower-case.
 func clean(s string) string {
-	s = strings.TrimSpace(halfWidth(s))
+	s = strings.TrimSpace(fold(s))
 	if t := strings.TrimRight(s, trailing); t != "" {
-		s = t
+		s = strings.TrimSpace(t)
 	}
-	return strings.ToLower(strings.TrimSpace(s))
+	return s
 }
 
 // cnDigit is the value of a Chinese numeral digit (and of 幺, as in phone
@@ -137,20 +164,44 @@ var wechatEmoji = regexp.MustCompile(`\[[^\[\]\s]{1,8}\]|/:[^\s/]{1,6}`)
 // meaningful reports whether s says anything in words or digits, rather
 // than only emoji, symbols, punctuation or WeChat expressions.
 func meaningful(s string) bool {
-	s = wechatEmoji.ReplaceAllString(halfWidth(s), "")
+	s = halfWidth(s)
+	if strings.Contains(s, "[") || strings.Contains(s, "/:") {
+		s = wechatEmoji.ReplaceAllString(s, "")
+	}
 	return strings.ContainsFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) })
 }
 
-// ordinalRE is a number said as an answer: 2, 第2个, 选2, 2号.
-var ordinalRE = regexp.MustCompile(`^(?:第|选|选择)?([0-9]{1,2})(?:个|项|条|号|种)?$`)
-
-// ordinal reads s as an option number, or returns 0.
+// ordinal reads s as an option number, or returns 0: 2, 第2个, 选2, 2号,
+// 二 (two digits at most).
 func ordinal(s string) int {
-	g := ordinalRE.FindStringSubmatch(cnNumerals(clean(s)))
-	if g == nil {
+	return ordinalCleaned(clean(s))
+}
+
+// ordinalCleaned is ordinal of a cleaned answer.
+func ordinalCleaned(c string) int {
+	t := cnNumerals(c)
+	for _, p := range [...]string{"选择", "第", "选"} {
+		if rest, ok := strings.CutPrefix(t, p); ok {
+			t = rest
+			break
+		}
+	}
+	for _, p := range [...]string{"个", "项", "条", "号", "种"} {
+		if rest, ok := strings.CutSuffix(t, p); ok {
+			t = rest
+			break
+		}
+	}
+	if len(t) == 0 || len(t) > 2 {
 		return 0
 	}
-	n, _ := strconv.Atoi(g[1]) // at most two digits
+	n := 0
+	for i := range len(t) {
+		if t[i] < '0' || t[i] > '9' {
+			return 0
+		}
+		n = n*10 + int(t[i]-'0')
+	}
 	return n
 }
 
@@ -161,50 +212,69 @@ func ordinal(s string) int {
 // exactly one name (救助, two characters or more). It returns the option's
 // index.
 func matchChoice(answer string, names [][]string, lenient bool) (int, bool) {
-	if n := ordinal(answer); n >= 1 && n <= len(names) {
+	cleaned := make([][]string, len(names))
+	for i, ns := range names {
+		cleaned[i] = cleanNames(ns...)
+	}
+	return matchCleaned(answer, cleaned, lenient)
+}
+
+// cleanNames cleans the words that name one option, dropping empty ones.
+func cleanNames(names ...string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if n = clean(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// matchCleaned is matchChoice with the names cleaned beforehand. The tests
+// go from strict to loose; the first that picks exactly one option wins,
+// and one that picks several ends the search.
+func matchCleaned(answer string, cleaned [][]string, lenient bool) (int, bool) {
+	a := clean(answer)
+	if n := ordinalCleaned(a); n >= 1 && n <= len(cleaned) {
 		return n - 1, true
 	}
-	a := clean(answer)
 	if a == "" || utf8.RuneCountInString(a) > 100 {
 		return 0, false
 	}
-	tests := []func(name string) bool{
-		func(name string) bool { return a == name },
-		func(name string) bool { return strings.HasPrefix(name, a) },
-	}
+	tests := 2
 	if lenient {
-		tests = append(tests,
-			func(name string) bool { return utf8.RuneCountInString(name) >= 2 && strings.Contains(a, name) },
-			func(name string) bool { return utf8.RuneCountInString(a) >= 2 && strings.Contains(name, a) },
-		)
+		tests = 4
 	}
-	cleaned := make([][]string, len(names)) // cleaned once, not once per test
-	for i, ns := range names {
-		for _, n := range ns {
-			if n = clean(n); n != "" {
-				cleaned[i] = append(cleaned[i], n)
-			}
-		}
-	}
-	for _, test := range tests {
+	for test := range tests {
 		found := -1
 		for i, ns := range cleaned {
-			if slices.ContainsFunc(ns, test) {
-				if found >= 0 {
-					found = -2 // ambiguous: try no looser test
-					break
-				}
-				found = i
+			if !slices.ContainsFunc(ns, func(name string) bool { return picks(test, a, name) }) {
+				continue
 			}
+			if found >= 0 {
+				return 0, false // ambiguous: try no looser test
+			}
+			found = i
 		}
 		if found >= 0 {
 			return found, true
 		}
-		if found == -2 {
-			return 0, false
-		}
 	}
 	return 0, false
+}
+
+// picks applies matchCleaned's test number test to answer a and name.
+func picks(test int, a, name string) bool {
+	switch test {
+	case 0:
+		return a == name
+	case 1:
+		return strings.HasPrefix(name, a)
+	case 2:
+		return utf8.RuneCountInString(name) >= 2 && strings.Contains(a, name)
+	default:
+		return utf8.RuneCountInString(a) >= 2 && strings.Contains(name, a)
+	}
 }
 
 // cut shortens s to n runes, marking the cut with an ellipsis.

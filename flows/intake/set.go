@@ -1,7 +1,6 @@
 package intake
 
 import (
-	"strconv"
 	"strings"
 )
 
@@ -16,6 +15,10 @@ type Set struct {
 	kb       []kbEntry
 	featured []int             // indexes into kb, in file order
 	commands map[string]string // cleaned command word → command
+	// menuOptions are the main menu's options; menuNames the cleaned
+	// words that pick each (see matchCleaned).
+	menuOptions []Choice
+	menuNames   [][]string
 }
 
 // flow is a checked flow definition with its step index.
@@ -145,11 +148,9 @@ func (s *Set) Menu() Prompt {
 
 // menuWith is the main menu after a note such as "已取消".
 func (s *Set) menuWith(note string) Prompt {
-	p := Prompt{Text: joinLines(note, s.menu.Head), Tail: s.menu.Tail}
-	for i, it := range s.menu.Items {
-		p.Options = append(p.Options, Choice{ID: strconv.Itoa(i + 1), Text: it.Label})
-	}
-	return p
+	// Capped, so that appending to one prompt's options copies them.
+	opts := s.menuOptions[:len(s.menuOptions):len(s.menuOptions)]
+	return Prompt{Text: joinLines(note, s.menu.Head), Tail: s.menu.Tail, Options: opts}
 }
 
 // Help is the short guide to using the service.

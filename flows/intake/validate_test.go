@@ -212,6 +212,55 @@ func TestMatchChoice(t *testing.T) {
 	}
 }
 
+func TestOrdinal(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{"2", 2},
+		{"12", 12},
+		{"123", 0},
+		{"第2个", 2},
+		{"选2", 2},
+		{"选择 2", 0},
+		{"选择2", 2},
+		{"2号", 2},
+		{"第十二项", 12},
+		{"２。", 2},
+		{"第", 0},
+		{"个", 0},
+		{"第2个个", 0},
+		{"a2", 0},
+		{"", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := ordinal(tt.in); got != tt.want {
+				t.Errorf("ordinal(%q) = %d, want %d", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestClean(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{" 帮助！", "帮助"},
+		{"ＯＫ", "ok"},
+		{"Yes.", "yes"},
+		{"ÄB", "äb"},
+		{"。。。", "。。。"},
+		{"1️⃣", "1"},
+		{"　返回　", "返回"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := clean(tt.in); got != tt.want {
+				t.Errorf("clean(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestMeaningful(t *testing.T) {
 	tests := []struct {
 		in   string
