@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -39,8 +40,18 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
+	if getenv("GOGC") == "" {
+		// The live heap is small (tens of MB at full load), so the default
+		// GOGC=100 collects very often. At 400 the service spent about 10%
+		// less CPU per message under the load generator, for a peak RSS of
+		// 75 MB instead of 48 MB. GOGC in the environment still decides.
+		debug.SetGCPercent(serveGCPercent)
+	}
 	return serve(ctx, cfg, log, nil)
 }
+
+// serveGCPercent is the service's GOGC unless the environment sets one.
+const serveGCPercent = 400
 
 func checkConfigCommand(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
