@@ -222,7 +222,7 @@ func (o *Outbox) deliver(ctx context.Context, c claimed) {
 		o.finish(ctx, c, store.OutcomeSent, 0, nil)
 		return
 	}
-	log := o.log.With("id", c.msg.ID, "kind", c.msg.Kind, "attempt", c.item.Attempt)
+	log := withLazy(o.log, slog.String("id", c.msg.ID), slog.String("kind", string(c.msg.Kind)), slog.Int("attempt", c.item.Attempt))
 	if refusal, ok := errors.AsType[apiRefusal](err); ok && !refusal.Temporary() {
 		status, code := store.OutcomeRejected, 0
 		if apiErr, ok := errors.AsType[*wechat.APIError](err); ok {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -166,7 +165,7 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	ev := req.Event()
 	key := wechat.DedupKey(req.Message)
-	log := h.log.With("openid", ev.From, "msg_type", ev.RawType, "key", key)
+	log := withLazy(h.log, slog.String("openid", ev.From), slog.String("msg_type", ev.RawType), slog.String("key", key))
 	log.DebugContext(r.Context(), "message received", "text", ev.Text)
 
 	ctx := r.Context()
@@ -425,13 +424,21 @@ func RenderText(r flows.Reply) string {
 	if r.Kind != flows.ReplyMenu || len(r.Options) == 0 {
 		return r.Text
 	}
+	n := len(r.Text) + len(r.Tail) + 2
+	for _, o := range r.Options {
+		n += len(o.ID) + len(o.Text) + 3
+	}
 	var b strings.Builder
+	b.Grow(n)
 	if r.Text != "" {
 		b.WriteString(r.Text)
 		b.WriteString("\n")
 	}
 	for _, o := range r.Options {
-		fmt.Fprintf(&b, "%s. %s\n", o.ID, o.Text)
+		b.WriteString(o.ID)
+		b.WriteString(". ")
+		b.WriteString(o.Text)
+		b.WriteString("\n")
 	}
 	if r.Tail != "" {
 		b.WriteString(r.Tail)

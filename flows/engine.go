@@ -30,7 +30,7 @@ type Sessions interface {
 type Desk interface {
 	Open(ctx context.Context, req desk.OpenRequest) (store.Ticket, string, error)
 	Progress(ctx context.Context, openID string) (string, error)
-	Facts(ctx context.Context, channel, userID string) (o desk.Officer, isOfficer, hasTickets bool, err error)
+	Identify(channel, userID, boundOfficer string) (desk.Officer, bool)
 	Relay(ctx context.Context, openID, text string, att *store.Attachment) (string, bool, error)
 	OfficerFor(ctx context.Context, channel, userID string, bindings bool) (desk.Officer, bool, error)
 	Bind(ctx context.Context, channel, userID, code string) (string, error)
@@ -178,10 +178,8 @@ func (e *Engine) conversation(ctx context.Context, ev Event) ([]Reply, error) {
 	if !found {
 		// A new (or long expired) conversation learns once whether this is
 		// an officer, and whether the person has tickets an officer may
-		// talk to them about.
-		if o, isOfficer, sess.HasTickets, err = e.desk.Facts(ctx, ev.Channel, ev.From); err != nil {
-			return nil, err
-		}
+		// talk to them about; the store read both with the session.
+		o, isOfficer = e.desk.Identify(ev.Channel, ev.From, sess.BoundOfficer)
 		sess.NoBinding = !isOfficer
 	} else if o, isOfficer, err = e.desk.OfficerFor(ctx, ev.Channel, ev.From, !sess.NoBinding); err != nil {
 		return nil, err
@@ -390,9 +388,9 @@ func prompt(p intake.Prompt) Reply {
 	if len(p.Options) == 0 {
 		return Reply{Kind: ReplyText, Text: joinNonEmpty(p.Text, p.Tail)}
 	}
-	r := Reply{Kind: ReplyMenu, Text: p.Text, Tail: p.Tail}
-	for _, o := range p.Options {
-		r.Options = append(r.Options, Option{ID: o.ID, Text: o.Text})
+	r := Reply{Kind: ReplyMenu, Text: p.Text, Tail: p.Tail, Options: make([]Option, len(p.Options))}
+	for i, o := range p.Options {
+		r.Options[i] = Option{ID: o.ID, Text: o.Text}
 	}
 	return r
 }

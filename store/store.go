@@ -37,6 +37,11 @@ type Session struct {
 	// when the session began, sparing a look-up per message; binding with
 	// a code clears it.
 	NoBinding bool `json:"no_binding,omitempty"`
+	// BoundOfficer is, in a new session (LockSession found none), the ID of
+	// the officer bound to the account, "" if none. It is not stored: a
+	// new session also gets HasTickets from the person's tickets, so that
+	// beginning a conversation needs no look-up of its own.
+	BoundOfficer string `json:"-"`
 	// LastInbound is when the person last wrote to us; it bounds WeChat's
 	// 48-hour customer-service window.
 	LastInbound time.Time `json:"last_inbound"`

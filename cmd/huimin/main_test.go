@@ -242,10 +242,7 @@ func TestKillBeforeReplyIsDelivered(t *testing.T) {
 // TestTwoInstancesOnOneRedis runs two service processes on one Redis
 // prefix: every reply queued by either is sent exactly once.
 func TestTwoInstancesOnOneRedis(t *testing.T) {
-	redisAddr := os.Getenv("HUIMIN_TEST_REDIS_ADDR")
-	if redisAddr == "" {
-		redisAddr = "127.0.0.1:6379"
-	}
+	redisAddr := testRedisAddr()
 	addrA, addrB := freeAddr(t), freeAddr(t)
 	// A round-robin balancer in front of the two, as in production.
 	var next atomic.Int64
@@ -259,15 +256,7 @@ func TestTwoInstancesOnOneRedis(t *testing.T) {
 	t.Cleanup(lb.Close)
 	s, simURL := newSim(t, lb.URL+"/wechat")
 	prefix := fmt.Sprintf("huimintest:%d:", time.Now().UnixNano())
-	t.Cleanup(func() {
-		rdb := goredis.NewClient(&goredis.Options{Addr: redisAddr})
-		defer rdb.Close()
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-	})
+	t.Cleanup(func() { deleteRedisPrefix(redisAddr, prefix) })
 	extra := map[string]string{"HUIMIN_STORE_DRIVER": "redis", "HUIMIN_REDIS_ADDR": redisAddr, "HUIMIN_REDIS_PREFIX": prefix}
 	a := startService(t, serviceEnv(addrA, simURL, extra))
 	b := startService(t, serviceEnv(addrB, simURL, extra))
@@ -380,4 +369,31 @@ func TestOfficerAddAndMenuPublish(t *testing.T) {
 		t.Fatalf("bound officer's 我的工单: %+v, %v", res, err)
 	}
 	svc.stop(t)
+}
+
+// deleteRedisPrefix deletes the keys a test or benchmark wrote under prefix.
+func deleteRedisPrefix(addr, prefix string) {
+	rdb := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer rdb.Close()
+	ctx := context.Background()
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		if keys = append(keys, iter.Val()); len(keys) == 1000 {
+			rdb.Del(ctx, keys...)
+			keys = keys[:0]
+		}
+	}
+	if len(keys) > 0 {
+		rdb.Del(ctx, keys...)
+	}
+}
+
+// testRedisAddr is the Redis the tests use: HUIMIN_TEST_REDIS_ADDR, or the
+// local default.
+func testRedisAddr() string {
+	if a := os.Getenv("HUIMIN_TEST_REDIS_ADDR"); a != "" {
+		return a
+	}
+	return "127.0.0.1:6379"
 }

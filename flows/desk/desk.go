@@ -27,7 +27,6 @@ type Store interface {
 	ListTickets(ctx context.Context, f store.TicketFilter) ([]store.Ticket, error)
 	BindOfficer(ctx context.Context, userID, officerID string) error
 	OfficerByUser(ctx context.Context, userID string) (string, error)
-	UserFacts(ctx context.Context, userID string) (officerID string, hasTickets bool, err error)
 	UserOfOfficer(ctx context.Context, officerID string) (string, error)
 	PutBindCode(ctx context.Context, code, officerID string, ttl time.Duration) error
 	TakeBindCode(ctx context.Context, code string) (string, error)
@@ -426,18 +425,25 @@ func (d *Desk) Bind(ctx context.Context, channel, userID, code string) (string, 
 	return d.say("bound", map[string]any{"Name": o.Name, "Dept": d.dir.depts[o.Department].Name}), nil
 }
 
-// Facts tells a new conversation, in one store look-up, whether the account
-// is an officer's and whether the person has any ticket.
-func (d *Desk) Facts(ctx context.Context, channel, userID string) (o Officer, isOfficer, hasTickets bool, err error) {
-	if o, ok, _ := d.OfficerFor(ctx, channel, userID, false); ok {
-		return o, true, false, nil
+// Identify tells a new conversation whether the account is an officer's:
+// one named in the configuration, or the one bound to it (boundOfficer,
+// which the session store reads along with a new session).
+func (d *Desk) Identify(channel, userID, boundOfficer string) (Officer, bool) {
+	if o, ok := d.configured(channel, userID); ok {
+		return o, true
 	}
-	id, hasTickets, err := d.st.UserFacts(ctx, bindingKey(channel, userID))
-	if err != nil {
-		return Officer{}, false, false, err
+	o, ok := d.dir.officers[boundOfficer]
+	return o, ok
+}
+
+// configured returns the officer the configuration names for a chat account.
+func (d *Desk) configured(channel, userID string) (Officer, bool) {
+	for _, o := range d.dir.officers {
+		if (channel == channelWeCom && o.WeComUser == userID) || (channel != channelWeCom && o.OpenID != "" && o.OpenID == userID) {
+			return o, true
+		}
 	}
-	o, isOfficer = d.dir.officers[id]
-	return o, isOfficer, hasTickets, nil
+	return Officer{}, false
 }
 
 func bindingKey(channel, userID string) string {
@@ -450,10 +456,8 @@ func bindingKey(channel, userID string) string {
 // OfficerFor returns the officer behind a chat account, if any: one named
 // in the configuration, or, when bindings is true, one bound with a code.
 func (d *Desk) OfficerFor(ctx context.Context, channel, userID string, bindings bool) (Officer, bool, error) {
-	for _, o := range d.dir.officers {
-		if (channel == channelWeCom && o.WeComUser == userID) || (channel != channelWeCom && o.OpenID != "" && o.OpenID == userID) {
-			return o, true, nil
-		}
+	if o, ok := d.configured(channel, userID); ok {
+		return o, true, nil
 	}
 	if !bindings {
 		return Officer{}, false, nil

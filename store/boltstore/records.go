@@ -176,8 +176,9 @@ func (s *Store) ReleaseLock(ctx context.Context, name, owner string) error {
 }
 
 // LockSession takes openID's conversation lock for owner and reads the
-// session. locked is false when another owner holds the lock; found is
-// false when there is no session.
+// session, or for a new one the account's facts (UserFacts). locked is
+// false when another owner holds the lock; found is false when there is
+// no session.
 func (s *Store) LockSession(ctx context.Context, openID, owner string, ttl time.Duration) (sess store.Session, found, locked bool, err error) {
 	locked, err = s.AcquireLock(ctx, sessionLock(openID), owner, ttl)
 	if err != nil || !locked {
@@ -185,7 +186,11 @@ func (s *Store) LockSession(ctx context.Context, openID, owner string, ttl time.
 	}
 	sess, err = s.GetSession(ctx, openID)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Session{}, false, true, nil
+		sess = store.Session{}
+		sess.BoundOfficer, sess.HasTickets, err = s.UserFacts(ctx, openID)
+		if err == nil {
+			return sess, false, true, nil
+		}
 	}
 	if err != nil {
 		_ = s.ReleaseLock(ctx, sessionLock(openID), owner)

@@ -113,20 +113,34 @@ func (s *Store) TakeBindCode(ctx context.Context, code string) (string, error) {
 
 // UserFacts answers, in one round trip, what a conversation needs to know
 // about a user when it begins: the officer bound to them ("" if none) and
-// whether they have any ticket.
+// whether they have any ticket. LockSession fetches the same along.
 func (s *Store) UserFacts(ctx context.Context, userID string) (string, bool, error) {
-	officer := goredis.NewStringCmd(ctx, "hget", s.keys.bindings()[0], userID)
-	tickets := goredis.NewIntCmd(ctx, "zcard", s.keys.ticketIndex(indexCitizen, userID))
+	officer, tickets := s.userFactsCmds(ctx, userID)
 	if err := s.batch.do(ctx, officer, tickets); err != nil && !errors.Is(err, goredis.Nil) {
 		return "", false, fmt.Errorf("user facts %s: %w", userID, err)
 	}
+	id, has, err := userFacts(officer, tickets)
+	if err != nil {
+		return "", false, fmt.Errorf("user facts %s: %w", userID, err)
+	}
+	return id, has, nil
+}
+
+// userFactsCmds are the commands that read a user's facts.
+func (s *Store) userFactsCmds(ctx context.Context, userID string) (officer *goredis.StringCmd, tickets *goredis.IntCmd) {
+	return goredis.NewStringCmd(ctx, "hget", s.keys.bindings()[0], userID),
+		goredis.NewIntCmd(ctx, "zcard", s.keys.ticketIndex(indexCitizen, userID))
+}
+
+// userFacts reads the results of userFactsCmds.
+func userFacts(officer *goredis.StringCmd, tickets *goredis.IntCmd) (string, bool, error) {
 	id, err := officer.Result()
 	if err != nil && !errors.Is(err, goredis.Nil) {
-		return "", false, fmt.Errorf("user facts %s: %w", userID, err)
+		return "", false, err
 	}
 	n, err := tickets.Result()
 	if err != nil {
-		return "", false, fmt.Errorf("user facts %s: %w", userID, err)
+		return "", false, err
 	}
 	return id, n > 0, nil
 }

@@ -97,8 +97,9 @@ func (s *Store) PutSession(ctx context.Context, sess store.Session, ttl time.Dur
 
 // LockSession takes openID's conversation lock for owner and reads the
 // session in the same round trip: SET NX GET on the lock, then GET of the
-// session, in order in one pipeline, so the read follows the lock. locked
-// is false when another owner holds the lock; found is false when there is
+// session, in order in one pipeline, so the read follows the lock; the
+// account's facts (UserFacts) come along for a new session. locked is
+// false when another owner holds the lock; found is false when there is
 // no session.
 func (s *Store) LockSession(ctx context.Context, openID, owner string, ttl time.Duration) (sess store.Session, found, locked bool, err error) {
 	px, err := pxTTL(ttl)
@@ -111,7 +112,8 @@ func (s *Store) LockSession(ctx context.Context, openID, owner string, ttl time.
 	lockKey := s.keys.sessionLock(openID)
 	lock := goredis.NewStringCmd(ctx, "set", lockKey, owner, "nx", "get", "px", px.Milliseconds())
 	get := goredis.NewStringCmd(ctx, "get", s.keys.session(openID))
-	if err := s.batch.do(ctx, lock, get); err != nil && !errors.Is(err, goredis.Nil) {
+	officer, tickets := s.userFactsCmds(ctx, openID)
+	if err := s.batch.do(ctx, lock, get, officer, tickets); err != nil && !errors.Is(err, goredis.Nil) {
 		return sess, false, false, fmt.Errorf("lock session %s: %w", openID, err)
 	}
 	switch holder, err := lock.Result(); {
@@ -127,6 +129,10 @@ func (s *Store) LockSession(ctx context.Context, openID, owner string, ttl time.
 	}
 	raw, err := get.Bytes()
 	if errors.Is(err, goredis.Nil) {
+		sess.BoundOfficer, sess.HasTickets, err = userFacts(officer, tickets)
+		if err != nil {
+			return store.Session{}, false, true, fmt.Errorf("lock session %s: %w", openID, err)
+		}
 		return sess, false, true, nil
 	}
 	if err == nil {

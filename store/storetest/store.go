@@ -24,7 +24,9 @@ type Store interface {
 	// LockSession takes openID's conversation lock for owner (for ttl; free,
 	// or already owner's) and reads the session in the same step. locked is
 	// false when another owner holds the lock (s is then zero); found is
-	// false when there is no session.
+	// false when there is no session, and s then carries the account's
+	// facts: HasTickets (the person has a ticket) and BoundOfficer (the
+	// officer bound to the account, as UserFacts tells).
 	LockSession(ctx context.Context, openID, owner string, ttl time.Duration) (s store.Session, found, locked bool, err error)
 	// SaveSessionUnlock writes s (expiring after ttl) and frees the
 	// conversation lock if owner still holds it, in one step.

@@ -1162,6 +1162,15 @@ func testUserFacts(t *testing.T, h Harness) {
 		if err != nil || officer != wantOfficer || tickets != wantTickets {
 			t.Errorf("UserFacts(%s) = %q, %v, %v; want %q, %v", user, officer, tickets, err, wantOfficer, wantTickets)
 		}
+		// A new conversation gets the same facts with its lock.
+		sess, found, locked, err := s.LockSession(ctx, user, "facts-owner", time.Minute)
+		if err != nil || found || !locked || sess.BoundOfficer != wantOfficer || sess.HasTickets != wantTickets {
+			t.Errorf("LockSession(%s) = {BoundOfficer:%q HasTickets:%v}, found=%v, locked=%v, %v; want %q, %v, a new session, locked",
+				user, sess.BoundOfficer, sess.HasTickets, found, locked, err, wantOfficer, wantTickets)
+		}
+		if err := s.UnlockSession(ctx, user, "facts-owner"); err != nil {
+			t.Errorf("UnlockSession(%s): %v", user, err)
+		}
 	}
 	check("oNobody", "", false)
 	if err := s.BindOfficer(ctx, "oWang", "wang"); err != nil {

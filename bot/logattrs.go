@@ -1,0 +1,36 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+)
+
+// withLazy returns log with attrs added when a record is logged, not now:
+// slog's built-in handlers format With's attributes at once, which on
+// every message costs more than the rare line they are for.
+func withLazy(log *slog.Logger, attrs ...slog.Attr) *slog.Logger {
+	return slog.New(&lazyAttrs{inner: log.Handler(), attrs: attrs})
+}
+
+// lazyAttrs is a handler that keeps its With attributes until Handle.
+type lazyAttrs struct {
+	inner slog.Handler
+	attrs []slog.Attr
+}
+
+func (h *lazyAttrs) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.inner.Enabled(ctx, l)
+}
+
+func (h *lazyAttrs) Handle(ctx context.Context, r slog.Record) error {
+	return h.inner.WithAttrs(h.attrs).Handle(ctx, r)
+}
+
+func (h *lazyAttrs) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &lazyAttrs{inner: h.inner, attrs: append(slices.Clip(h.attrs), attrs...)}
+}
+
+func (h *lazyAttrs) WithGroup(name string) slog.Handler {
+	return h.inner.WithAttrs(h.attrs).WithGroup(name)
+}
