@@ -348,3 +348,29 @@ func TestCloseStopsBatching(t *testing.T) {
 		t.Fatal("BeginDelivery after Close: want an error")
 	}
 }
+
+// TestCloseAnswersCallsInFlight checks that Close while many callers are
+// queued leaves none of them waiting.
+func TestCloseAnswersCallsInFlight(t *testing.T) {
+	rdb := newClient(t)
+	s := redisstore.New(rdb, redisstore.Options{Prefix: newPrefix(t, rdb)})
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			for j := range 20 {
+				_, _, _ = s.BeginDelivery(ctx, fmt.Sprintf("k%d-%d", i, j), time.Minute)
+			}
+		})
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("callers still waiting 10s after Close")
+	}
+}
