@@ -8,7 +8,9 @@
 // index buckets beside their own (see ticket.go).
 //
 // Writes are fsynced before they return (bolt's default), because an
-// accepted message or follow-up must survive a crash.
+// accepted message or follow-up must survive a crash. What lives only
+// while this process does is in memory: locks, and deliveries still being
+// handled (see delivery.go).
 package boltstore
 
 import (
