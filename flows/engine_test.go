@@ -28,6 +28,7 @@ type backend interface {
 	flows.Sessions
 	desk.Store
 	GetSession(ctx context.Context, openID string) (store.Session, error)
+	DeleteSession(ctx context.Context, openID string) error
 }
 
 // stores runs f on the embedded store and on Redis.
@@ -342,7 +343,8 @@ func TestSessionExpiresPolitely(t *testing.T) {
 
 func TestOfficerBindsWithCode(t *testing.T) {
 	stores(t, func(t *testing.T, newStore func(t *testing.T) backend) {
-		r := newRig(t, newStore(t))
+		st := newStore(t)
+		r := newRig(t, st)
 		code, err := r.desk.IssueCode(t.Context(), "li", time.Hour)
 		if err != nil {
 			t.Fatal(err)
@@ -355,6 +357,14 @@ func TestOfficerBindsWithCode(t *testing.T) {
 		}
 		if got := r.say(t, "oLiPhone", "我的工单"); !strings.Contains(got, "在办工单") {
 			t.Errorf("bound officer's 我的工单: %q", got)
+		}
+		// A new conversation (the old one expired) still knows the binding:
+		// the store reads it along with the missing session.
+		if err := st.DeleteSession(t.Context(), "oLiPhone"); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.say(t, "oLiPhone", "我的工单"); !strings.Contains(got, "在办工单") {
+			t.Errorf("bound officer's 我的工单 in a new conversation: %q", got)
 		}
 		if got := r.say(t, "oOther", "绑定 "+code); !strings.Contains(got, "无效") {
 			t.Errorf("reused code: %q", got)
