@@ -87,12 +87,14 @@ type Store struct {
 	db  *bolt.DB
 	now func() time.Time
 
-	locksMu sync.Mutex
-	locks   map[string]memLock
+	locksMu      sync.Mutex
+	locks        map[string]memLock
+	locksSweepAt int
 
 	// pending holds deliveries being handled (see delivery.go).
-	pendingMu sync.Mutex
-	pending   map[string]pendingDelivery
+	pendingMu      sync.Mutex
+	pending        map[string]pendingDelivery
+	pendingSweepAt int
 }
 
 // New opens (creating if needed) the bolt file at path. It fails after about
@@ -190,7 +192,7 @@ func (s *Store) PurgeExpired(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("purge expired: %w", err)
 	}
 	s.pendingMu.Lock()
-	n += s.sweepPendingLocked(s.now())
+	n += sweepExpired(s.pending, &s.pendingSweepAt, s.now(), true)
 	s.pendingMu.Unlock()
 	return n, nil
 }

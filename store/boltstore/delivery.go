@@ -26,9 +26,7 @@ type pendingDelivery struct {
 	expires time.Time
 }
 
-// pendingSweepAt is the map size above which beginning a delivery first
-// drops pending records that expired (their handler never finished them).
-const pendingSweepAt = 4096
+func (p pendingDelivery) expiry() time.Time { return p.expires }
 
 // BeginDelivery records key as being handled. The one caller that creates
 // the record gets first=true; every other caller gets the existing record.
@@ -54,9 +52,8 @@ func (s *Store) BeginDelivery(ctx context.Context, key string, ttl time.Duration
 	if !errors.Is(err, store.ErrNotFound) {
 		return store.Delivery{}, false, fmt.Errorf("begin delivery %s: %w", key, err)
 	}
-	if len(s.pending) >= pendingSweepAt {
-		s.sweepPendingLocked(now)
-	}
+	// Records whose handler never finished them expire.
+	sweepExpired(s.pending, &s.pendingSweepAt, now, false)
 	d = store.Delivery{Key: key, CreatedAt: now}
 	s.pending[key] = pendingDelivery{d: d, expires: now.Add(ttl)}
 	return d, true, nil
@@ -107,16 +104,4 @@ func (s *Store) finishedDelivery(ctx context.Context, key string) (store.Deliver
 	var d store.Delivery
 	err := s.getJSON(ctx, bucketDeliveries, key, &d)
 	return d, err
-}
-
-// sweepPendingLocked drops pending records that expired; pendingMu is held.
-func (s *Store) sweepPendingLocked(now time.Time) int {
-	n := 0
-	for k, p := range s.pending {
-		if !now.Before(p.expires) {
-			delete(s.pending, k)
-			n++
-		}
-	}
-	return n
 }

@@ -153,13 +153,7 @@ func (s *Store) AcquireLock(ctx context.Context, name, owner string, ttl time.Du
 	if l, ok := s.locks[name]; ok && now.Before(l.expires) && l.owner != owner {
 		return false, nil
 	}
-	if len(s.locks) > 4096 { // drop expired locks now and then
-		for n, l := range s.locks {
-			if !now.Before(l.expires) {
-				delete(s.locks, n)
-			}
-		}
-	}
+	sweepExpired(s.locks, &s.locksSweepAt, now, false)
 	s.locks[name] = memLock{owner: owner, expires: now.Add(ttl)}
 	return true, nil
 }
@@ -218,4 +212,28 @@ func sessionLock(openID string) string { return "session\x00" + openID }
 type memLock struct {
 	owner   string
 	expires time.Time
+}
+
+func (l memLock) expiry() time.Time { return l.expires }
+
+// minSweep is the size below which an in-memory map is never swept.
+const minSweep = 4096
+
+// sweepExpired drops m's expired entries once m has grown to *at entries
+// (or at once with force), and sets *at to twice what is left, at least
+// minSweep: the sweep's cost is spread over the insertions that made it
+// needed, however many entries are live.
+func sweepExpired[V interface{ expiry() time.Time }](m map[string]V, at *int, now time.Time, force bool) int {
+	if !force && len(m) < max(*at, minSweep) {
+		return 0
+	}
+	n := 0
+	for k, v := range m {
+		if !now.Before(v.expiry()) {
+			delete(m, k)
+			n++
+		}
+	}
+	*at = max(2*len(m), minSweep)
+	return n
 }
