@@ -321,8 +321,7 @@ func (e *Engine) newOwner() string {
 // waiting a little for a message of theirs that is still being handled;
 // errBusy when the wait runs out.
 func (e *Engine) lock(ctx context.Context, openID, owner string) (store.Session, bool, error) {
-	wait := time.NewTicker(15 * time.Millisecond)
-	defer wait.Stop()
+	var wait *time.Ticker // only when the lock is taken: most messages find it free
 	deadline := time.Now().Add(2 * time.Second)
 	for {
 		sess, found, locked, err := e.sessions.LockSession(ctx, openID, owner, 10*time.Second)
@@ -334,6 +333,10 @@ func (e *Engine) lock(ctx context.Context, openID, owner string) (store.Session,
 		}
 		if time.Now().After(deadline) {
 			return sess, false, errBusy
+		}
+		if wait == nil {
+			wait = time.NewTicker(15 * time.Millisecond)
+			defer wait.Stop()
 		}
 		select {
 		case <-ctx.Done():
