@@ -27,6 +27,7 @@ type Deliveries interface {
 	BeginDelivery(ctx context.Context, key string, ttl time.Duration) (store.Delivery, bool, error)
 	FinishDelivery(ctx context.Context, d store.Delivery, ttl time.Duration) error
 	GetDelivery(ctx context.Context, key string) (store.Delivery, error)
+	ForgetDelivery(ctx context.Context, key string) error
 }
 
 // followUpDelay holds back the replies after the passive one.

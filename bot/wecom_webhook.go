@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -71,7 +72,11 @@ func (h *WeComWebhook) receive(w http.ResponseWriter, r *http.Request) {
 	outcome := "duplicate"
 	if first {
 		if !h.wh.parkAt(ctx, log, ev, key, h.wh.opts.Now()) {
-			// Not accepted: WeCom retries, and the retry may succeed.
+			// Not accepted: WeCom retries, and the retry must find the
+			// delivery new, or it would be taken for a duplicate and lost.
+			if err := h.wh.seen.ForgetDelivery(context.WithoutCancel(ctx), key); err != nil {
+				log.ErrorContext(ctx, "forget refused delivery failed; WeCom's retry will be taken for a duplicate", "err", err)
+			}
 			http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
 			return
 		}

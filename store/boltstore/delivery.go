@@ -80,6 +80,18 @@ func (s *Store) FinishDelivery(ctx context.Context, d store.Delivery, ttl time.D
 	return nil
 }
 
+// ForgetDelivery removes key's record, begun or finished; a missing one is
+// no error.
+func (s *Store) ForgetDelivery(ctx context.Context, key string) error {
+	s.pendingMu.Lock()
+	delete(s.pending, key)
+	s.pendingMu.Unlock()
+	if err := s.remove(ctx, false, bucketDeliveries, key); err != nil {
+		return fmt.Errorf("forget delivery %s: %w", key, err)
+	}
+	return nil
+}
+
 // GetDelivery returns key's record, or store.ErrNotFound when it is unknown
 // or expired.
 func (s *Store) GetDelivery(ctx context.Context, key string) (store.Delivery, error) {

@@ -241,6 +241,18 @@ func (s *Store) FinishDelivery(ctx context.Context, d store.Delivery, ttl time.D
 	return nil
 }
 
+// ForgetDelivery removes key's record; a missing one is no error.
+func (s *Store) ForgetDelivery(ctx context.Context, key string) error {
+	err := checkKey("delivery key", key)
+	if err == nil {
+		err = s.rdb.Del(ctx, s.keys.delivery(key)).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("forget delivery %s: %w", key, err)
+	}
+	return nil
+}
+
 // GetDelivery returns key's record, or store.ErrNotFound when it is unknown
 // or expired.
 func (s *Store) GetDelivery(ctx context.Context, key string) (store.Delivery, error) {

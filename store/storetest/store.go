@@ -41,6 +41,9 @@ type Store interface {
 	// FinishDelivery stores d, as BeginDelivery returned it and with its
 	// passive reply (may be empty) set, as done, and keeps it for ttl.
 	FinishDelivery(ctx context.Context, d store.Delivery, ttl time.Duration) error
+	// ForgetDelivery removes key's record, so that the next BeginDelivery
+	// is first again: for a delivery that was refused after it began.
+	ForgetDelivery(ctx context.Context, key string) error
 	// GetDelivery returns store.ErrNotFound when key is unknown or expired.
 	GetDelivery(ctx context.Context, key string) (store.Delivery, error)
 

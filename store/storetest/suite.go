@@ -235,6 +235,21 @@ func testDelivery(t *testing.T, h Harness) {
 		wantErr(t, "GetDelivery", err, store.ErrNotFound)
 	})
 
+	t.Run("Forget", func(t *testing.T) {
+		s := h.New(t)
+		ctx := t.Context()
+		check(t, "ForgetDelivery of an unknown key", s.ForgetDelivery(ctx, "msg-4"))
+		if _, _, err := s.BeginDelivery(ctx, "msg-4", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		check(t, "ForgetDelivery", s.ForgetDelivery(ctx, "msg-4"))
+		_, err := s.GetDelivery(ctx, "msg-4")
+		wantErr(t, "GetDelivery after ForgetDelivery", err, store.ErrNotFound)
+		if _, first, err := s.BeginDelivery(ctx, "msg-4", time.Hour); err != nil || !first {
+			t.Errorf("BeginDelivery after ForgetDelivery: first=%v, %v; want first=true", first, err)
+		}
+	})
+
 	t.Run("BeginAfterExpiry", func(t *testing.T) {
 		s := h.New(t)
 		ctx := t.Context()
