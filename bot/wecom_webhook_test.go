@@ -18,8 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/silenceper/wechat/v2/util"
 
-	"huimin/bot/wecom"
 	"huimin/bot/wechat"
+	"huimin/bot/wecom"
 	"huimin/flows"
 	"huimin/store"
 	"huimin/store/boltstore"
