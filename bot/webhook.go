@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"huimin/bot/wechat"
+	"huimin/bot/wxapi"
 	"huimin/flows"
 	"huimin/store"
 )
@@ -131,17 +132,16 @@ func (h *Webhook) verify(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Webhook) reject(w http.ResponseWriter, r *http.Request, err error) {
-	refuse(w, r, err, wechat.ErrSignature, h.metrics, h.log, "wechat")
+	refuse(w, r, err, h.metrics, h.log, "wechat")
 }
 
 // refuse answers a request refused before anything was accepted: 403 for
-// a bad signature (badSignature is the channel's sentinel), 413 for a body
-// over the limit, 400 for the rest.
-func refuse(w http.ResponseWriter, r *http.Request, err, badSignature error, m *Metrics, log *slog.Logger, channel string) {
+// a bad signature, 413 for a body over the limit, 400 for the rest.
+func refuse(w http.ResponseWriter, r *http.Request, err error, m *Metrics, log *slog.Logger, channel string) {
 	code := http.StatusBadRequest
 	var tooBig *http.MaxBytesError
 	switch {
-	case errors.Is(err, badSignature):
+	case errors.Is(err, wxapi.ErrSignature):
 		code = http.StatusForbidden
 	case errors.As(err, &tooBig):
 		code = http.StatusRequestEntityTooLarge

@@ -44,7 +44,7 @@ func (h *WeComWebhook) verify(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *WeComWebhook) reject(w http.ResponseWriter, r *http.Request, err error) {
-	refuse(w, r, err, wecom.ErrSignature, h.wh.metrics, h.log, "wecom")
+	refuse(w, r, err, h.wh.metrics, h.log, "wecom")
 }
 
 func (h *WeComWebhook) receive(w http.ResponseWriter, r *http.Request) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -17,14 +16,15 @@ import (
 	"huimin/bot/wxapi"
 )
 
-// Errors Open returns; the webhook maps them to HTTP statuses.
+// Errors Open returns, the same for both channels (see wxapi); the webhook
+// maps them to HTTP statuses.
 var (
 	// ErrSignature means signature or msg_signature is missing or wrong (403).
-	ErrSignature = errors.New("bad signature")
+	ErrSignature = wxapi.ErrSignature
 	// ErrMalformed means the body or query cannot be understood (400).
-	ErrMalformed = errors.New("malformed request")
+	ErrMalformed = wxapi.ErrMalformed
 	// ErrDecrypt means the ciphertext does not decrypt or carries another AppID (400).
-	ErrDecrypt = errors.New("cannot decrypt message")
+	ErrDecrypt = wxapi.ErrDecrypt
 )
 
 // MaxTextBytes is WeChat's limit for a passive text reply's content.

@@ -3,7 +3,6 @@ package wecom
 import (
 	"crypto/rand"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -15,20 +14,21 @@ import (
 	"huimin/bot/wxapi"
 )
 
-// Errors VerifyURL and Open return; the callback handler maps them to HTTP statuses.
+// Errors VerifyURL and Open return, the same for both channels (see wxapi); the callback
+// handler maps them to HTTP statuses.
 var (
 	// ErrSignature means msg_signature, timestamp or nonce is missing, or the signature is
 	// wrong (403).
-	ErrSignature = errors.New("bad signature")
+	ErrSignature = wxapi.ErrSignature
 	// ErrMalformed means the body or query cannot be understood (400).
-	ErrMalformed = errors.New("malformed request")
+	ErrMalformed = wxapi.ErrMalformed
 	// ErrDecrypt means the ciphertext does not decrypt or carries another CorpID (400).
-	ErrDecrypt = errors.New("cannot decrypt message")
+	ErrDecrypt = wxapi.ErrDecrypt
 )
 
 // MaxReplyBytes is the limit this package keeps for a passive text reply's content, as on
 // the Official Account.
-const MaxReplyBytes = 2048
+const MaxReplyBytes = wechat.MaxTextBytes
 
 // Codec verifies, opens and answers the callback requests of one WeCom application.
 type Codec struct {

@@ -8,6 +8,18 @@ import (
 	"github.com/silenceper/wechat/v2/util"
 )
 
+// Errors the webhook codecs of both channels return (bot/wechat and
+// bot/wecom re-export them); the handlers map them to HTTP statuses.
+var (
+	// ErrSignature means a signature is missing or wrong (403).
+	ErrSignature = errors.New("bad signature")
+	// ErrMalformed means the body or query cannot be understood (400).
+	ErrMalformed = errors.New("malformed request")
+	// ErrDecrypt means the ciphertext does not decrypt or carries another
+	// AppID or CorpID (400).
+	ErrDecrypt = errors.New("cannot decrypt message")
+)
+
 // SignatureOK reports whether sig is the SHA-1 signature of token,
 // timestamp, nonce and, for encrypted messages, the ciphertext. It compares
 // in constant time because the signature is attacker-controlled; a missing
