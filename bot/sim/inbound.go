@@ -143,13 +143,7 @@ func (s *Simulator) Send(ctx context.Context, m Message) (Result, error) {
 
 	status, body, n, err := s.deliver(ctx, m.OpenID, s.officialRequest(m.OpenID, plain))
 	res.Status, res.Deliveries = status, n
-	if err == nil && status != http.StatusOK {
-		err = fmt.Errorf("%w: HTTP %d", ErrWebhookStatus, status)
-	}
-	var reply *Reply
-	if err == nil {
-		reply, err = s.decodeReply(m.OpenID, body)
-	}
+	reply, err := answerOf(status, body, err, func(b []byte) (*Reply, error) { return s.decodeReply(m.OpenID, b) })
 	silent := m.Type == TypeEvent && m.Event == "unsubscribe" // the user is gone: WeChat drops the answer
 	if err != nil {
 		res.Error = err.Error()
@@ -161,12 +155,30 @@ func (s *Simulator) Send(ctx context.Context, m Message) (Result, error) {
 	}
 	res.Reply = reply
 	if reply != nil && !silent && reply.MsgType != "transfer_customer_service" {
-		s.record(Received{
-			OpenID: m.OpenID, Kind: KindReply, MsgType: reply.MsgType, Text: reply.Content,
-			MediaID: reply.MediaID, Title: reply.Title, Articles: reply.Articles, Raw: reply.XML,
-		})
+		s.record(replyEntry(m.OpenID, "", reply))
 	}
 	return res, nil
+}
+
+// answerOf reads how a delivery went: an error when it failed or the
+// answer was not 200, else the passive reply that decode finds in the
+// body (nil for none).
+func answerOf(status int, body []byte, err error, decode func([]byte) (*Reply, error)) (*Reply, error) {
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("%w: HTTP %d", ErrWebhookStatus, status)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decode(body)
+}
+
+// replyEntry is a passive reply's line in the user's timeline on channel.
+func replyEntry(user, channel string, r *Reply) Received {
+	return Received{
+		OpenID: user, Kind: KindReply, Channel: channel, MsgType: r.MsgType, Text: r.Content,
+		MediaID: r.MediaID, Title: r.Title, Articles: r.Articles, Raw: r.XML,
+	}
 }
 
 // normalize validates m and fills WeChat's defaults for fields a test need not care about.

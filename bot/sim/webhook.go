@@ -244,6 +244,12 @@ func (s *Simulator) VerifyURL(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.verifyEcho(ctx, target, echo)
+}
+
+// verifyEcho sends the URL check to target and wants echo back as the
+// whole answer: the echostr itself, or in WeCom's case its plaintext.
+func (s *Simulator) verifyEcho(ctx context.Context, target, echo string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		return fmt.Errorf("build verify request: %w", err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -78,13 +77,7 @@ func (s *Simulator) SendWeCom(ctx context.Context, m WeComMessage) (Result, erro
 		return s.weComRequest(ctx, plain)
 	})
 	res.Status, res.Deliveries = status, n
-	if err == nil && status != http.StatusOK {
-		err = fmt.Errorf("%w: HTTP %d", ErrWebhookStatus, status)
-	}
-	var reply *Reply
-	if err == nil {
-		reply, err = s.decodeWeComReply(m.UserID, body)
-	}
+	reply, err := answerOf(status, body, err, func(b []byte) (*Reply, error) { return s.decodeWeComReply(m.UserID, b) })
 	if err != nil {
 		res.Error = err.Error()
 		s.record(Received{OpenID: m.UserID, Kind: KindNotice, Channel: ChannelWeCom, MsgType: "notice", Text: weComFailed, Raw: err.Error()})
@@ -93,10 +86,7 @@ func (s *Simulator) SendWeCom(ctx context.Context, m WeComMessage) (Result, erro
 	}
 	res.Reply = reply
 	if reply != nil {
-		s.record(Received{
-			OpenID: m.UserID, Kind: KindReply, Channel: ChannelWeCom, MsgType: reply.MsgType, Text: reply.Content,
-			MediaID: reply.MediaID, Title: reply.Title, Articles: reply.Articles, Raw: reply.XML,
-		})
+		s.record(replyEntry(m.UserID, ChannelWeCom, reply))
 	}
 	return res, nil
 }
@@ -277,24 +267,5 @@ func (s *Simulator) VerifyWeComURL(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return fmt.Errorf("build wecom verify request: %w", err)
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrVerify, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1024))
-	if err != nil {
-		return fmt.Errorf("%w: read answer: %w", ErrVerify, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%w: HTTP %d", ErrVerify, resp.StatusCode)
-	}
-	if string(body) != echo {
-		return fmt.Errorf("%w: answer %q is not the decrypted echostr %q", ErrVerify, truncate(string(body), 64), echo)
-	}
-	return nil
+	return s.verifyEcho(ctx, target, echo)
 }
