@@ -226,15 +226,7 @@ func (s *Simulator) handleTemplateSend(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if req.ToUser == "" {
-		writeErr(w, wxErr(CodeInvalidOpenID))
-		return
-	}
-	if req.TemplateID == "" {
-		writeErr(w, wxErr(CodeInvalidTemplateID))
-		return
-	}
-	fields, apiErr := orderedFields(req.Data)
+	fields, apiErr := templateFields(req.ToUser, req.TemplateID, req.Data)
 	if apiErr != nil {
 		writeErr(w, apiErr)
 		return
@@ -299,15 +291,7 @@ func (s *Simulator) handleBizSend(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if req.ToUser == "" {
-		writeErr(w, wxErr(CodeInvalidOpenID))
-		return
-	}
-	if req.TemplateID == "" {
-		writeErr(w, wxErr(CodeInvalidTemplateID))
-		return
-	}
-	fields, apiErr := orderedFields(req.Data)
+	fields, apiErr := templateFields(req.ToUser, req.TemplateID, req.Data)
 	if apiErr != nil {
 		writeErr(w, apiErr)
 		return
@@ -348,6 +332,18 @@ func (s *Simulator) handleBizSend(w http.ResponseWriter, r *http.Request) {
 		x.close("List")
 		x.close("SubscribeMsgSentEvent")
 	})
+}
+
+// templateFields checks what template messages and subscribe notices both
+// need, an openid and a template, and returns the data's fields in order.
+func templateFields(toUser, templateID string, data json.RawMessage) ([]Field, *apiError) {
+	if toUser == "" {
+		return nil, wxErr(CodeInvalidOpenID)
+	}
+	if templateID == "" {
+		return nil, wxErr(CodeInvalidTemplateID)
+	}
+	return orderedFields(data)
 }
 
 // orderedFields decodes a template's data object keeping the keys in the order sent, since
