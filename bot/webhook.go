@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -122,9 +123,15 @@ func (h *Webhook) Wait() {
 
 // verify answers WeChat's URL check when the URL is saved in the console.
 func (h *Webhook) verify(w http.ResponseWriter, r *http.Request) {
-	echo, err := h.codec.VerifyURL(r.URL.Query())
+	answerURLCheck(w, r, h.codec.VerifyURL, h.reject)
+}
+
+// answerURLCheck answers a platform's URL check with the echostr that
+// verify returns, or refuses it.
+func answerURLCheck(w http.ResponseWriter, r *http.Request, verify func(url.Values) (string, error), reject func(http.ResponseWriter, *http.Request, error)) {
+	echo, err := verify(r.URL.Query())
 	if err != nil {
-		h.reject(w, r, err)
+		reject(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

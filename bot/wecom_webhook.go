@@ -34,13 +34,7 @@ func (h *WeComWebhook) Register(mux *http.ServeMux) {
 }
 
 func (h *WeComWebhook) verify(w http.ResponseWriter, r *http.Request) {
-	echo, err := h.codec.VerifyURL(r.URL.Query())
-	if err != nil {
-		h.reject(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = io.WriteString(w, echo)
+	answerURLCheck(w, r, h.codec.VerifyURL, h.reject)
 }
 
 func (h *WeComWebhook) reject(w http.ResponseWriter, r *http.Request, err error) {
