@@ -5,7 +5,8 @@ import (
 	"fmt"
 
 	"huimin/bot/wechat"
-	"huimin/flows/desk"
+	"huimin/chat"
+	"huimin/desk"
 )
 
 // TemplateSpec maps a kind of notice to a WeChat template message: its ID
@@ -36,7 +37,7 @@ func (n *Notifier) Notify(ctx context.Context, msgs ...desk.Message) error {
 	for _, m := range msgs {
 		o := Outgoing{ID: "n:" + m.ID, To: m.To, Text: m.Text, Ref: m.ID}
 		switch m.Channel {
-		case "wecom":
+		case chat.ChannelWeCom:
 			o.Kind = OutWeComText
 		default:
 			o.Kind = OutText

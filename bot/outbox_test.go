@@ -10,8 +10,8 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"huimin/bot/sim"
 	"huimin/bot/wechat"
+	"huimin/sim"
 	"huimin/store"
 	"huimin/store/redisstore"
 )

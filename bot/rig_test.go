@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"huimin/chat"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,12 +15,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"huimin/bot/sim"
 	"huimin/bot/wechat"
+	"huimin/desk"
+	"huimin/desk/calendar"
 	"huimin/flows"
-	"huimin/flows/calendar"
-	"huimin/flows/desk"
 	"huimin/flows/intake"
+	"huimin/sim"
 	"huimin/store"
 	"huimin/store/boltstore"
 )
@@ -87,7 +88,7 @@ type countingDispatcher struct {
 	panic bool
 }
 
-func (d *countingDispatcher) Dispatch(ctx context.Context, ev flows.Event) ([]flows.Reply, error) {
+func (d *countingDispatcher) Dispatch(ctx context.Context, ev chat.Event) ([]chat.Reply, error) {
 	d.calls.Add(1)
 	if d.gate != nil {
 		select {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"huimin/chat"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,13 +16,12 @@ import (
 
 	"huimin/bot/wechat"
 	"huimin/bot/wxapi"
-	"huimin/flows"
 	"huimin/store"
 )
 
 // Dispatcher turns an event into replies; the flows engine satisfies it.
 type Dispatcher interface {
-	Dispatch(ctx context.Context, ev flows.Event) ([]flows.Reply, error)
+	Dispatch(ctx context.Context, ev chat.Event) ([]chat.Reply, error)
 }
 
 // Deliveries de-duplicates WeChat's repeated deliveries of one message.
@@ -214,14 +214,14 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 }
 
 type dispatched struct {
-	replies []flows.Reply
+	replies []chat.Reply
 }
 
 // handleFirst dispatches the event and returns the passive reply. When the
 // flow is not done within the budget it returns no reply ("success") and
 // the replies go out through the outbox when they are ready; the event is
 // parked in the inbox first, so that a crash meanwhile loses nothing.
-func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat.Request, ev flows.Event, d store.Delivery) ([]byte, string) {
+func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat.Request, ev chat.Event, d store.Delivery) ([]byte, string) {
 	key := d.Key
 	done := make(chan dispatched, 1)
 	h.inflight.Add(1)
@@ -286,24 +286,24 @@ func (h *Webhook) finishLater(ctx context.Context, log *slog.Logger, d store.Del
 
 // dispatch runs the flow; a flow's error or panic becomes a polite apology
 // (it runs on its own goroutine, where a panic would end the process).
-func (h *Webhook) dispatch(ctx context.Context, log *slog.Logger, ev flows.Event) (replies []flows.Reply) {
+func (h *Webhook) dispatch(ctx context.Context, log *slog.Logger, ev chat.Event) (replies []chat.Reply) {
 	defer func() {
 		if v := recover(); v != nil {
 			log.ErrorContext(ctx, "flow panicked", "panic", v)
-			replies = []flows.Reply{{Kind: flows.ReplyText, Text: h.opts.Sorry}}
+			replies = []chat.Reply{{Kind: chat.ReplyText, Text: h.opts.Sorry}}
 		}
 	}()
 	replies, err := h.disp.Dispatch(ctx, ev)
 	if err != nil {
 		log.ErrorContext(ctx, "flow failed", "err", err)
-		return []flows.Reply{{Kind: flows.ReplyText, Text: h.opts.Sorry}}
+		return []chat.Reply{{Kind: chat.ReplyText, Text: h.opts.Sorry}}
 	}
 	return replies
 }
 
 // answer renders the first reply to the sender as the passive reply and
 // puts the others in the outbox.
-func (h *Webhook) answer(ctx context.Context, log *slog.Logger, req *wechat.Request, ev flows.Event, key string, replies []flows.Reply) []byte {
+func (h *Webhook) answer(ctx context.Context, log *slog.Logger, req *wechat.Request, ev chat.Event, key string, replies []chat.Reply) []byte {
 	var plain []byte
 	rest := replies
 	if len(replies) > 0 && (replies[0].To == "" || replies[0].To == ev.From) {
@@ -327,11 +327,11 @@ func (h *Webhook) answer(ctx context.Context, log *slog.Logger, req *wechat.Requ
 
 // park stores the event in the inbox, due when an overrunning dispatch
 // should long have finished; Cancel removes it once the replies are queued.
-func (h *Webhook) park(ctx context.Context, log *slog.Logger, ev flows.Event, key string) bool {
+func (h *Webhook) park(ctx context.Context, log *slog.Logger, ev chat.Event, key string) bool {
 	return h.parkAt(ctx, log, ev, key, h.opts.Now().Add(h.opts.InboxLease))
 }
 
-func (h *Webhook) parkAt(ctx context.Context, log *slog.Logger, ev flows.Event, key string, due time.Time) bool {
+func (h *Webhook) parkAt(ctx context.Context, log *slog.Logger, ev chat.Event, key string, due time.Time) bool {
 	payload, err := json.Marshal(parkedEvent{Key: key, Event: ev})
 	if err == nil {
 		_, err = h.inbox.Schedule(ctx, InboxQueue, store.DueItem{ID: key, Due: due, Payload: payload})
@@ -344,8 +344,8 @@ func (h *Webhook) parkAt(ctx context.Context, log *slog.Logger, ev flows.Event, 
 }
 
 type parkedEvent struct {
-	Key   string      `json:"key"`
-	Event flows.Event `json:"event"`
+	Key   string     `json:"key"`
+	Event chat.Event `json:"event"`
 }
 
 // replayInbox dispatches events whose first dispatch never queued its
@@ -403,7 +403,7 @@ func (h *Webhook) awaitFirst(ctx context.Context, d store.Delivery, start time.T
 
 // outgoing turns replies to ev into outbox messages with IDs derived from
 // the delivery key, so queuing them twice sends them once.
-func outgoing(ev flows.Event, key string, replies []flows.Reply, offset int) []Outgoing {
+func outgoing(ev chat.Event, key string, replies []chat.Reply, offset int) []Outgoing {
 	out := make([]Outgoing, 0, len(replies))
 	for i, r := range replies {
 		to := r.To
@@ -411,9 +411,9 @@ func outgoing(ev flows.Event, key string, replies []flows.Reply, offset int) []O
 			to = ev.From
 		}
 		m := Outgoing{ID: "r:" + key + ":" + strconv.Itoa(offset+i), To: to, Ref: key}
-		if ev.Channel == flows.ChannelWeCom {
+		if ev.Channel == chat.ChannelWeCom {
 			m.Kind, m.Text = OutWeComText, RenderText(r)
-		} else if r.Kind == flows.ReplyMenu && len(r.Options) > 0 {
+		} else if r.Kind == chat.ReplyMenu && len(r.Options) > 0 {
 			m.Kind, m.Text, m.Tail = OutMenu, r.Text, r.Tail
 			for _, o := range r.Options {
 				m.Items = append(m.Items, wechat.MenuItem{ID: o.ID, Text: o.Text})
@@ -428,8 +428,8 @@ func outgoing(ev flows.Event, key string, replies []flows.Reply, offset int) []O
 
 // RenderText renders a reply as plain text: a menu's options become
 // numbered lines that an elderly person can answer with one digit.
-func RenderText(r flows.Reply) string {
-	if r.Kind != flows.ReplyMenu || len(r.Options) == 0 {
+func RenderText(r chat.Reply) string {
+	if r.Kind != chat.ReplyMenu || len(r.Options) == 0 {
 		return r.Text
 	}
 	n := len(r.Text) + len(r.Tail) + 2

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"huimin/chat"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,8 +16,7 @@ import (
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 	"github.com/silenceper/wechat/v2/util"
 
-	"huimin/bot/sim"
-	"huimin/flows"
+	"huimin/sim"
 )
 
 func TestConversationInEveryMode(t *testing.T) {
@@ -305,7 +305,7 @@ func TestReplayParkedEvent(t *testing.T) {
 	}
 	// Queuing the same replies again sends nothing new: their outcome is
 	// recorded under the same IDs.
-	if err := r.outbox.Enqueue(ctx, outgoing(ev, "m:77", []flows.Reply{{Text: "again"}}, 0)...); err != nil {
+	if err := r.outbox.Enqueue(ctx, outgoing(ev, "m:77", []chat.Reply{{Text: "again"}}, 0)...); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := r.store.QueueStats(ctx, OutboxQueue, time.Now().Add(time.Hour)); st.Total != 0 {
@@ -313,6 +313,6 @@ func TestReplayParkedEvent(t *testing.T) {
 	}
 }
 
-func eventFor(openid, text string) flows.Event {
-	return flows.Event{Kind: flows.KindText, From: openid, To: "gh_huimin_sim", Text: text, At: time.Now()}
+func eventFor(openid, text string) chat.Event {
+	return chat.Event{Kind: chat.KindText, From: openid, To: "gh_huimin_sim", Text: text, At: time.Now()}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"huimin/chat"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -20,7 +21,6 @@ import (
 
 	"huimin/bot/wechat"
 	"huimin/bot/wecom"
-	"huimin/flows"
 	"huimin/store"
 	"huimin/store/boltstore"
 )
@@ -42,7 +42,7 @@ func (r *refusingInbox) Schedule(ctx context.Context, queue string, it store.Due
 // silent is a dispatcher with nothing to say; this test never runs the inbox.
 type silent struct{}
 
-func (silent) Dispatch(context.Context, flows.Event) ([]flows.Reply, error) { return nil, nil }
+func (silent) Dispatch(context.Context, chat.Event) ([]chat.Reply, error) { return nil, nil }
 
 // TestWeComRefusedMessageIsHandledOnRetry checks that a WeCom message the
 // service could not park (503) is taken as new when WeCom retries it,

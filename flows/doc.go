@@ -1,4 +1,6 @@
-// Package flows is the conversation side of Huimin: the events people cause,
-// the replies they get, and the flows that turn one into the other. It knows
-// nothing of WeChat's wire format; bot translates for it.
+// Package flows is the conversation side of Huimin: it tells officers from
+// citizens, keeps each person's conversation under a lock, runs the
+// citizens' flows (flows/intake) and hands their outcomes and the officers'
+// commands to the desk. It speaks the chat vocabulary and knows nothing of
+// WeChat's wire format; bot translates for it.
 package flows

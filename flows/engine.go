@@ -6,13 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"huimin/chat"
 	"log/slog"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
-	"huimin/flows/desk"
+	"huimin/desk"
 	"huimin/flows/intake"
 	"huimin/store"
 )
@@ -30,10 +31,10 @@ type Sessions interface {
 type Desk interface {
 	Open(ctx context.Context, req desk.OpenRequest) (store.Ticket, string, error)
 	Progress(ctx context.Context, openID string) (string, error)
-	Identify(channel, userID, boundOfficer string) (desk.Officer, bool)
+	Identify(channel chat.Channel, userID, boundOfficer string) (desk.Officer, bool)
 	Relay(ctx context.Context, openID, text string, att *store.Attachment) (string, bool, error)
-	OfficerFor(ctx context.Context, channel, userID string, bindings bool) (desk.Officer, bool, error)
-	Bind(ctx context.Context, channel, userID, code string) (string, error)
+	OfficerFor(ctx context.Context, channel chat.Channel, userID string, bindings bool) (desk.Officer, bool, error)
+	Bind(ctx context.Context, channel chat.Channel, userID, code string) (string, error)
 	Command(ctx context.Context, o desk.Officer, text string) (string, error)
 }
 
@@ -99,12 +100,12 @@ const (
 )
 
 // Dispatch answers one event.
-func (e *Engine) Dispatch(ctx context.Context, ev Event) ([]Reply, error) {
+func (e *Engine) Dispatch(ctx context.Context, ev chat.Event) ([]chat.Reply, error) {
 	switch ev.Kind {
-	case KindUnsubscribe, KindTemplateSent, KindSubscribeNotice, KindView, KindReportLocation, KindOther:
+	case chat.KindUnsubscribe, chat.KindTemplateSent, chat.KindSubscribeNotice, chat.KindView, chat.KindReportLocation, chat.KindOther:
 		return nil, nil // nothing to say
 	}
-	if ev.Channel == ChannelWeCom {
+	if ev.Channel == chat.ChannelWeCom {
 		// Only officers use WeCom, and they have no conversation state.
 		o, ok, err := e.desk.OfficerFor(ctx, ev.Channel, ev.From, true)
 		if err != nil {
@@ -120,12 +121,12 @@ func (e *Engine) Dispatch(ctx context.Context, ev Event) ([]Reply, error) {
 
 // bindCode finds an officer's one-time code: “绑定 123456”, or a QR code
 // with scene bind_123456.
-func bindCode(ev Event) (string, bool) {
-	if ev.Kind == KindSubscribe || ev.Kind == KindScan {
+func bindCode(ev chat.Event) (string, bool) {
+	if ev.Kind == chat.KindSubscribe || ev.Kind == chat.KindScan {
 		code, ok := strings.CutPrefix(ev.Scene, "bind_")
 		return code, ok && code != ""
 	}
-	if ev.Kind != KindText {
+	if ev.Kind != chat.KindText {
 		return "", false
 	}
 	code, ok := strings.CutPrefix(strings.TrimSpace(ev.Text), "绑定")
@@ -133,12 +134,12 @@ func bindCode(ev Event) (string, bool) {
 	return code, ok && code != "" && strings.Trim(code, "0123456789") == ""
 }
 
-func (e *Engine) officer(ctx context.Context, o desk.Officer, ev Event) ([]Reply, error) {
+func (e *Engine) officer(ctx context.Context, o desk.Officer, ev chat.Event) ([]chat.Reply, error) {
 	switch ev.Kind {
-	case KindText, KindVoice:
+	case chat.KindText, chat.KindVoice:
 		text, err := e.desk.Command(ctx, o, ev.Text)
 		return textReply(text), err
-	case KindSubscribe, KindScan, KindClick:
+	case chat.KindSubscribe, chat.KindScan, chat.KindClick:
 		return textReply(fmt.Sprintf(textOfficerHello, o.Name)), nil
 	default:
 		return textReply(textOfficerMedia), nil
@@ -147,7 +148,7 @@ func (e *Engine) officer(ctx context.Context, o desk.Officer, ev Event) ([]Reply
 
 // conversation handles a WeChat account's message under its session lock:
 // an officer's command, a binding code, or a citizen's conversation.
-func (e *Engine) conversation(ctx context.Context, ev Event) ([]Reply, error) {
+func (e *Engine) conversation(ctx context.Context, ev chat.Event) ([]chat.Reply, error) {
 	leave, err := e.arrivals.enter(ctx, ev.From)
 	if err != nil {
 		return nil, err
@@ -185,7 +186,7 @@ func (e *Engine) conversation(ctx context.Context, ev Event) ([]Reply, error) {
 		return nil, err
 	}
 
-	var replies []Reply
+	var replies []chat.Reply
 	if code, ok := bindCode(ev); ok {
 		text, err := e.desk.Bind(ctx, ev.Channel, ev.From, code)
 		if err != nil {
@@ -212,8 +213,8 @@ func (e *Engine) conversation(ctx context.Context, ev Event) ([]Reply, error) {
 }
 
 // citizen runs a citizen's message through their conversation.
-func (e *Engine) citizen(ctx context.Context, sess *store.Session, ev Event, now time.Time) ([]Reply, error) {
-	var prefix []Reply
+func (e *Engine) citizen(ctx context.Context, sess *store.Session, ev chat.Event, now time.Time) ([]chat.Reply, error) {
+	var prefix []chat.Reply
 	if sess.Flow != "" && now.Sub(sess.UpdatedAt) > e.opts.ResumeWindow {
 		sess.Flow, sess.Step, sess.Data, sess.Back = "", "", nil, nil
 		prefix = textReply(textExpired)
@@ -229,12 +230,12 @@ func (e *Engine) citizen(ctx context.Context, sess *store.Session, ev Event, now
 }
 
 // converse runs one event through the flows; opened reports a new ticket.
-func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State, ev Event, hasTickets bool) (replies []Reply, next intake.State, opened bool, err error) {
+func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State, ev chat.Event, hasTickets bool) (replies []chat.Reply, next intake.State, opened bool, err error) {
 	in := input(ev)
-	if ev.Kind == KindSubscribe || ev.Kind == KindScan {
+	if ev.Kind == chat.KindSubscribe || ev.Kind == chat.KindScan {
 		return prompts(set.Greeting(), set.Menu()), intake.State{}, false, nil
 	}
-	if st.Flow == "" && ev.Kind != KindClick && hasTickets && set.Command(ev.Text) == "" {
+	if st.Flow == "" && ev.Kind != chat.KindClick && hasTickets && set.Command(ev.Text) == "" {
 		// Between flows, what a citizen with tickets sends may answer an officer.
 		if text, ok, err := e.desk.Relay(ctx, ev.From, in.Text, attachment(ev)); err != nil {
 			return nil, st, false, err
@@ -244,7 +245,7 @@ func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State,
 	}
 	var res intake.Result
 	switch {
-	case ev.Kind == KindClick:
+	case ev.Kind == chat.KindClick:
 		r, ok := set.StartByKey(ev.Key)
 		if !ok {
 			r = intake.Result{State: st, Prompts: []intake.Prompt{set.Menu()}}
@@ -255,7 +256,7 @@ func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State,
 	default:
 		res = set.Step(st, in)
 	}
-	var out []Reply
+	var out []chat.Reply
 	if res.Command == intake.CmdStatus {
 		text, err := e.desk.Progress(ctx, ev.From)
 		if err != nil {
@@ -278,7 +279,7 @@ func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State,
 }
 
 // open turns a flow's outcome into a ticket and returns what to tell the citizen.
-func (e *Engine) open(ctx context.Context, ev Event, oc *intake.Outcome) (string, error) {
+func (e *Engine) open(ctx context.Context, ev chat.Event, oc *intake.Outcome) (string, error) {
 	req := desk.OpenRequest{
 		Citizen: ev.From, Line: oc.Line, Inquiry: oc.Inquiry, Summary: oc.Summary, Fields: oc.Fields,
 		Name: oc.Name, Phone: oc.Phone, IDNumber: oc.IDNumber,
@@ -346,20 +347,20 @@ func (e *Engine) lock(ctx context.Context, openID, owner string) (store.Session,
 	}
 }
 
-func input(ev Event) intake.Input {
+func input(ev chat.Event) intake.Input {
 	in := intake.Input{Text: ev.Text, Key: ev.Key, MediaID: ev.MediaID, URL: ev.PicURL, Label: ev.Label, Lat: ev.Lat, Lng: ev.Lng, At: ev.At}
 	switch ev.Kind {
-	case KindVoice:
+	case chat.KindVoice:
 		in.Kind = intake.KindVoice
-	case KindImage:
+	case chat.KindImage:
 		in.Kind = intake.KindImage
-	case KindVideo, KindShortVideo:
+	case chat.KindVideo, chat.KindShortVideo:
 		in.Kind = intake.KindVideo
-	case KindLocation:
+	case chat.KindLocation:
 		in.Kind = intake.KindLocation
-	case KindLink:
+	case chat.KindLink:
 		in.Kind, in.URL, in.Text = intake.KindLink, ev.URL, ev.Title
-	case KindClick:
+	case chat.KindClick:
 		in.Kind = intake.KindClick
 	default:
 		in.Kind = intake.KindText
@@ -367,39 +368,39 @@ func input(ev Event) intake.Input {
 	return in
 }
 
-func attachment(ev Event) *store.Attachment {
+func attachment(ev chat.Event) *store.Attachment {
 	switch ev.Kind {
-	case KindImage, KindVideo, KindShortVideo, KindVoice:
-		if ev.Kind == KindVoice && ev.Text != "" {
+	case chat.KindImage, chat.KindVideo, chat.KindShortVideo, chat.KindVoice:
+		if ev.Kind == chat.KindVoice && ev.Text != "" {
 			return nil // the recognised text is relayed instead
 		}
 		return &store.Attachment{Kind: string(ev.Kind), MediaID: ev.MediaID, URL: ev.PicURL, At: ev.At}
-	case KindLocation:
+	case chat.KindLocation:
 		return &store.Attachment{Kind: "location", Lat: ev.Lat, Lng: ev.Lng, Label: ev.Label, At: ev.At}
 	}
 	return nil
 }
 
-func textReply(text string) []Reply {
+func textReply(text string) []chat.Reply {
 	if text == "" {
 		return nil
 	}
-	return []Reply{{Kind: ReplyText, Text: text}}
+	return []chat.Reply{{Kind: chat.ReplyText, Text: text}}
 }
 
-func prompt(p intake.Prompt) Reply {
+func prompt(p intake.Prompt) chat.Reply {
 	if len(p.Options) == 0 {
-		return Reply{Kind: ReplyText, Text: joinNonEmpty(p.Text, p.Tail)}
+		return chat.Reply{Kind: chat.ReplyText, Text: joinNonEmpty(p.Text, p.Tail)}
 	}
-	r := Reply{Kind: ReplyMenu, Text: p.Text, Tail: p.Tail, Options: make([]Option, len(p.Options))}
+	r := chat.Reply{Kind: chat.ReplyMenu, Text: p.Text, Tail: p.Tail, Options: make([]chat.Option, len(p.Options))}
 	for i, o := range p.Options {
-		r.Options[i] = Option{ID: o.ID, Text: o.Text}
+		r.Options[i] = chat.Option{ID: o.ID, Text: o.Text}
 	}
 	return r
 }
 
-func prompts(ps ...intake.Prompt) []Reply {
-	out := make([]Reply, 0, len(ps))
+func prompts(ps ...intake.Prompt) []chat.Reply {
+	out := make([]chat.Reply, 0, len(ps))
 	for _, p := range ps {
 		if p.Text == "" && len(p.Options) == 0 {
 			continue

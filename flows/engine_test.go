@@ -3,6 +3,7 @@ package flows_test
 import (
 	"context"
 	"fmt"
+	"huimin/chat"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,9 +15,9 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"huimin/desk"
+	"huimin/desk/calendar"
 	"huimin/flows"
-	"huimin/flows/calendar"
-	"huimin/flows/desk"
 	"huimin/flows/intake"
 	"huimin/store"
 	"huimin/store/boltstore"
@@ -178,13 +179,13 @@ func newRig(t *testing.T, st backend) *engineRig {
 // say sends a text from openid and returns the replies as text.
 func (r *engineRig) say(t *testing.T, openid, text string) string {
 	t.Helper()
-	return r.send(t, flows.Event{Kind: flows.KindText, Channel: flows.ChannelWeChat, From: openid, Text: text})
+	return r.send(t, chat.Event{Kind: chat.KindText, Channel: chat.ChannelWeChat, From: openid, Text: text})
 }
 
-func (r *engineRig) send(t *testing.T, ev flows.Event) string {
+func (r *engineRig) send(t *testing.T, ev chat.Event) string {
 	t.Helper()
 	if ev.Channel == "" {
-		ev.Channel = flows.ChannelWeChat
+		ev.Channel = chat.ChannelWeChat
 	}
 	ev.At = r.clock.Now()
 	replies, err := r.engine.Dispatch(t.Context(), ev)
@@ -267,7 +268,7 @@ func TestCitizenToOfficerAndBack(t *testing.T) {
 		if got := r.note.take("oCitizen"); len(got) != 2 || !strings.Contains(got[1], "住院证明") {
 			t.Fatalf("citizen told %q, want 接单 and the request for more", got)
 		}
-		got := r.send(t, flows.Event{Kind: flows.KindImage, From: "oCitizen", MediaID: "m1", PicURL: "http://p/1.jpg"})
+		got := r.send(t, chat.Event{Kind: chat.KindImage, From: "oCitizen", MediaID: "m1", PicURL: "http://p/1.jpg"})
 		if !strings.Contains(got, "已转给工作人员") {
 			t.Fatalf("citizen's picture answer: %q, want it relayed", got)
 		}
@@ -352,7 +353,7 @@ func TestOfficerBindsWithCode(t *testing.T) {
 		if got := r.say(t, "oLiPhone", "我的工单"); strings.Contains(got, "在办工单") {
 			t.Fatalf("unbound account treated as an officer: %q", got)
 		}
-		if got := r.send(t, flows.Event{Kind: flows.KindScan, From: "oLiPhone", Scene: "bind_" + code}); !strings.Contains(got, "绑定成功") {
+		if got := r.send(t, chat.Event{Kind: chat.KindScan, From: "oLiPhone", Scene: "bind_" + code}); !strings.Contains(got, "绑定成功") {
 			t.Fatalf("scan with the code: %q", got)
 		}
 		if got := r.say(t, "oLiPhone", "我的工单"); !strings.Contains(got, "在办工单") {
@@ -369,7 +370,7 @@ func TestOfficerBindsWithCode(t *testing.T) {
 		if got := r.say(t, "oOther", "绑定 "+code); !strings.Contains(got, "无效") {
 			t.Errorf("reused code: %q", got)
 		}
-		if got := r.send(t, flows.Event{Kind: flows.KindText, Channel: flows.ChannelWeCom, From: "stranger", Text: "帮助"}); !strings.Contains(got, "没有登记") {
+		if got := r.send(t, chat.Event{Kind: chat.KindText, Channel: chat.ChannelWeCom, From: "stranger", Text: "帮助"}); !strings.Contains(got, "没有登记") {
 			t.Errorf("unknown WeCom user: %q", got)
 		}
 	})
@@ -426,7 +427,7 @@ func TestEveryLineStartsFromTheAccountMenu(t *testing.T) {
 	}())
 	for _, f := range mustWatcher(t).Current().Flows() {
 		t.Run(f.ID, func(t *testing.T) {
-			got := r.send(t, flows.Event{Kind: flows.KindClick, From: "oClick" + f.ID, Key: "flow:" + f.ID})
+			got := r.send(t, chat.Event{Kind: chat.KindClick, From: "oClick" + f.ID, Key: "flow:" + f.ID})
 			if !strings.Contains(got, "登记") {
 				t.Errorf("CLICK flow:%s → %q, want the flow's first question", f.ID, got)
 			}

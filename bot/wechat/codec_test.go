@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"huimin/chat"
 	"net/url"
 	"strings"
 	"testing"
@@ -12,8 +13,6 @@ import (
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 	"github.com/silenceper/wechat/v2/util"
-
-	"huimin/flows"
 )
 
 const (
@@ -224,55 +223,55 @@ func TestEvent(t *testing.T) {
 	tests := []struct {
 		name string
 		xml  string
-		want flows.Event
+		want chat.Event
 	}{
 		{"text", ev(`<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[低保]]></Content><MsgId>1</MsgId>`),
-			flows.Event{Kind: flows.KindText, Text: "低保", MsgID: "1"}},
+			chat.Event{Kind: chat.KindText, Text: "低保", MsgID: "1"}},
 		{"menu tap", ev(`<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[满意]]></Content><MsgId>2</MsgId><bizmsgmenuid>3</bizmsgmenuid>`),
-			flows.Event{Kind: flows.KindText, Text: "满意", MsgID: "2", Key: "3"}},
+			chat.Event{Kind: chat.KindText, Text: "满意", MsgID: "2", Key: "3"}},
 		{"voice", ev(`<MsgType><![CDATA[voice]]></MsgType><MediaId><![CDATA[m1]]></MediaId><Format><![CDATA[amr]]></Format><Recognition><![CDATA[我要申请低保]]></Recognition><MsgId>3</MsgId>`),
-			flows.Event{Kind: flows.KindVoice, Text: "我要申请低保", MediaID: "m1", MsgID: "3"}},
+			chat.Event{Kind: chat.KindVoice, Text: "我要申请低保", MediaID: "m1", MsgID: "3"}},
 		{"image", ev(`<MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://p/1.jpg]]></PicUrl><MediaId><![CDATA[m2]]></MediaId><MsgId>4</MsgId>`),
-			flows.Event{Kind: flows.KindImage, PicURL: "http://p/1.jpg", MediaID: "m2", MsgID: "4"}},
+			chat.Event{Kind: chat.KindImage, PicURL: "http://p/1.jpg", MediaID: "m2", MsgID: "4"}},
 		{"video", ev(`<MsgType><![CDATA[video]]></MsgType><MediaId><![CDATA[m3]]></MediaId><MsgId>5</MsgId>`),
-			flows.Event{Kind: flows.KindVideo, MediaID: "m3", MsgID: "5"}},
+			chat.Event{Kind: chat.KindVideo, MediaID: "m3", MsgID: "5"}},
 		{"shortvideo", ev(`<MsgType><![CDATA[shortvideo]]></MsgType><MediaId><![CDATA[m4]]></MediaId><MsgId>6</MsgId>`),
-			flows.Event{Kind: flows.KindShortVideo, MediaID: "m4", MsgID: "6"}},
+			chat.Event{Kind: chat.KindShortVideo, MediaID: "m4", MsgID: "6"}},
 		{"location", ev(`<MsgType><![CDATA[location]]></MsgType><Location_X>22.54</Location_X><Location_Y>114.05</Location_Y><Scale>15</Scale><Label><![CDATA[福田区]]></Label><MsgId>7</MsgId>`),
-			flows.Event{Kind: flows.KindLocation, Lat: 22.54, Lng: 114.05, Label: "福田区", MsgID: "7"}},
+			chat.Event{Kind: chat.KindLocation, Lat: 22.54, Lng: 114.05, Label: "福田区", MsgID: "7"}},
 		{"link", ev(`<MsgType><![CDATA[link]]></MsgType><Title><![CDATA[t]]></Title><Description><![CDATA[d]]></Description><Url><![CDATA[http://x]]></Url><MsgId>8</MsgId>`),
-			flows.Event{Kind: flows.KindLink, Title: "t", Description: "d", URL: "http://x", MsgID: "8"}},
+			chat.Event{Kind: chat.KindLink, Title: "t", Description: "d", URL: "http://x", MsgID: "8"}},
 		{"subscribe", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event>`),
-			flows.Event{Kind: flows.KindSubscribe}},
+			chat.Event{Kind: chat.KindSubscribe}},
 		{"subscribe by qr", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event><EventKey><![CDATA[qrscene_officer:42]]></EventKey><Ticket><![CDATA[tk]]></Ticket>`),
-			flows.Event{Kind: flows.KindSubscribe, Key: "qrscene_officer:42", Scene: "officer:42"}},
+			chat.Event{Kind: chat.KindSubscribe, Key: "qrscene_officer:42", Scene: "officer:42"}},
 		{"unsubscribe", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[unsubscribe]]></Event>`),
-			flows.Event{Kind: flows.KindUnsubscribe}},
+			chat.Event{Kind: chat.KindUnsubscribe}},
 		{"scan", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[officer:42]]></EventKey>`),
-			flows.Event{Kind: flows.KindScan, Key: "officer:42", Scene: "officer:42"}},
+			chat.Event{Kind: chat.KindScan, Key: "officer:42", Scene: "officer:42"}},
 		{"report location", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[LOCATION]]></Event><Latitude>22.5</Latitude><Longitude>114.1</Longitude><Precision>30</Precision>`),
-			flows.Event{Kind: flows.KindReportLocation, Lat: 22.5, Lng: 114.1}},
+			chat.Event{Kind: chat.KindReportLocation, Lat: 22.5, Lng: 114.1}},
 		{"click", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[CLICK]]></Event><EventKey><![CDATA[line_1]]></EventKey>`),
-			flows.Event{Kind: flows.KindClick, Key: "line_1"}},
+			chat.Event{Kind: chat.KindClick, Key: "line_1"}},
 		{"view", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[VIEW]]></Event><EventKey><![CDATA[https://mz.example/]]></EventKey>`),
-			flows.Event{Kind: flows.KindView, Key: "https://mz.example/", URL: "https://mz.example/"}},
+			chat.Event{Kind: chat.KindView, Key: "https://mz.example/", URL: "https://mz.example/"}},
 		{"template finished", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[TEMPLATESENDJOBFINISH]]></Event><MsgID>24938173591234568</MsgID><Status><![CDATA[success]]></Status>`),
-			flows.Event{Kind: flows.KindTemplateSent, Status: "success", MsgID: "24938173591234568"}},
+			chat.Event{Kind: chat.KindTemplateSent, Status: "success", MsgID: "24938173591234568"}},
 		{"notice popup", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe_msg_popup_event]]></Event><SubscribeMsgPopupEvent>` +
 			`<List><TemplateId><![CDATA[T1]]></TemplateId><SubscribeStatusString><![CDATA[accept]]></SubscribeStatusString><PopupScene>2</PopupScene></List>` +
 			`<List><TemplateId><![CDATA[T2]]></TemplateId><SubscribeStatusString><![CDATA[reject]]></SubscribeStatusString><PopupScene>2</PopupScene></List></SubscribeMsgPopupEvent>`),
-			flows.Event{Kind: flows.KindSubscribeNotice, Status: "subscribe_msg_popup_event",
-				Notices: []flows.Notice{{TemplateID: "T1", Status: "accept"}, {TemplateID: "T2", Status: "reject"}}}},
+			chat.Event{Kind: chat.KindSubscribeNotice, Status: "subscribe_msg_popup_event",
+				Notices: []chat.Notice{{TemplateID: "T1", Status: "accept"}, {TemplateID: "T2", Status: "reject"}}}},
 		{"notice change", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe_msg_change_event]]></Event><SubscribeMsgChangeEvent>` +
 			`<List><TemplateId><![CDATA[T1]]></TemplateId><SubscribeStatusString><![CDATA[reject]]></SubscribeStatusString></List></SubscribeMsgChangeEvent>`),
-			flows.Event{Kind: flows.KindSubscribeNotice, Status: "subscribe_msg_change_event", Notices: []flows.Notice{{TemplateID: "T1", Status: "reject"}}}},
+			chat.Event{Kind: chat.KindSubscribeNotice, Status: "subscribe_msg_change_event", Notices: []chat.Notice{{TemplateID: "T1", Status: "reject"}}}},
 		{"notice sent", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe_msg_sent_event]]></Event><SubscribeMsgSentEvent>` +
 			`<List><TemplateId><![CDATA[T1]]></TemplateId><MsgID>1</MsgID><ErrorCode>0</ErrorCode><ErrorStatus><![CDATA[success]]></ErrorStatus></List></SubscribeMsgSentEvent>`),
-			flows.Event{Kind: flows.KindSubscribeNotice, Status: "subscribe_msg_sent_event", Notices: []flows.Notice{{TemplateID: "T1", Status: "success"}}}},
+			chat.Event{Kind: chat.KindSubscribeNotice, Status: "subscribe_msg_sent_event", Notices: []chat.Notice{{TemplateID: "T1", Status: "success"}}}},
 		{"unknown event", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[MASSSENDJOBFINISH]]></Event>`),
-			flows.Event{Kind: flows.KindOther}},
+			chat.Event{Kind: chat.KindOther}},
 		{"unknown type", ev(`<MsgType><![CDATA[miniprogrampage]]></MsgType><MsgId>9</MsgId>`),
-			flows.Event{Kind: flows.KindOther, MsgID: "9"}},
+			chat.Event{Kind: chat.KindOther, MsgID: "9"}},
 	}
 	c := NewCodec(testToken, testAppID, "", fixedNow)
 	for _, tt := range tests {
@@ -283,7 +282,7 @@ func TestEvent(t *testing.T) {
 			}
 			got := req.Event()
 			want := tt.want
-			want.Channel, want.From, want.To, want.At = flows.ChannelWeChat, "oUser1", "gh_test", time.Unix(1764300000, 0)
+			want.Channel, want.From, want.To, want.At = chat.ChannelWeChat, "oUser1", "gh_test", time.Unix(1764300000, 0)
 			got.RawType = ""
 			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 				t.Errorf("Event =\n %+v\nwant\n %+v", got, want)

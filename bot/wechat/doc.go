@@ -1,6 +1,6 @@
 // Package wechat speaks the Official Account protocol for Huimin, on top of
 // github.com/silenceper/wechat/v2: it verifies and opens webhook requests
-// (plain, compatible and safe mode), turns WeChat's XML into flows.Event,
+// (plain, compatible and safe mode), turns WeChat's XML into chat.Event,
 // renders passive replies, and sends customer-service, template and
 // subscribe messages with a shared access token.
 //

@@ -2,21 +2,20 @@ package wechat
 
 import (
 	"encoding/xml"
+	"huimin/chat"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
-
-	"huimin/flows"
 )
 
 // Event turns the opened request's message into the project's event.
 // https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
-func (r *Request) Event() flows.Event {
+func (r *Request) Event() chat.Event {
 	m := r.Message
-	ev := flows.Event{
-		Channel: flows.ChannelWeChat,
+	ev := chat.Event{
+		Channel: chat.ChannelWeChat,
 		From:    string(m.FromUserName),
 		To:      string(m.ToUserName),
 		At:      time.Unix(m.CreateTime, 0),
@@ -27,64 +26,64 @@ func (r *Request) Event() flows.Event {
 	}
 	switch m.MsgType {
 	case message.MsgTypeText:
-		ev.Kind, ev.Text = flows.KindText, m.Content
+		ev.Kind, ev.Text = chat.KindText, m.Content
 		if m.BizMsgMenuID != 0 {
 			// A tap on a msgmenu option: the option's ID is what was chosen.
 			ev.Key = strconv.FormatInt(m.BizMsgMenuID, 10)
 		}
 	case message.MsgTypeVoice:
-		ev.Kind, ev.Text, ev.MediaID = flows.KindVoice, m.Recognition, m.MediaID
+		ev.Kind, ev.Text, ev.MediaID = chat.KindVoice, m.Recognition, m.MediaID
 	case message.MsgTypeImage:
-		ev.Kind, ev.MediaID, ev.PicURL = flows.KindImage, m.MediaID, m.PicURL
+		ev.Kind, ev.MediaID, ev.PicURL = chat.KindImage, m.MediaID, m.PicURL
 	case message.MsgTypeVideo:
-		ev.Kind, ev.MediaID = flows.KindVideo, m.MediaID
+		ev.Kind, ev.MediaID = chat.KindVideo, m.MediaID
 	case message.MsgTypeShortVideo:
-		ev.Kind, ev.MediaID = flows.KindShortVideo, m.MediaID
+		ev.Kind, ev.MediaID = chat.KindShortVideo, m.MediaID
 	case message.MsgTypeLocation:
-		ev.Kind, ev.Lat, ev.Lng, ev.Label = flows.KindLocation, m.LocationX, m.LocationY, m.Label
+		ev.Kind, ev.Lat, ev.Lng, ev.Label = chat.KindLocation, m.LocationX, m.LocationY, m.Label
 	case message.MsgTypeLink:
-		ev.Kind, ev.Title, ev.Description, ev.URL = flows.KindLink, m.Title, m.Description, m.URL
+		ev.Kind, ev.Title, ev.Description, ev.URL = chat.KindLink, m.Title, m.Description, m.URL
 	case message.MsgTypeEvent:
 		ev.RawType += "/" + string(m.Event)
 		decodeEvent(m, r.Plain, &ev)
 	default:
-		ev.Kind = flows.KindOther
+		ev.Kind = chat.KindOther
 	}
 	return ev
 }
 
-func decodeEvent(m *message.MixMessage, plain []byte, ev *flows.Event) {
+func decodeEvent(m *message.MixMessage, plain []byte, ev *chat.Event) {
 	ev.Key = m.EventKey
 	switch m.Event {
 	case message.EventSubscribe:
-		ev.Kind = flows.KindSubscribe
+		ev.Kind = chat.KindSubscribe
 		// A follow from a QR code carries EventKey "qrscene_<scene>".
 		ev.Scene = strings.TrimPrefix(m.EventKey, "qrscene_")
 		if ev.Scene == m.EventKey {
 			ev.Scene = ""
 		}
 	case message.EventUnsubscribe:
-		ev.Kind = flows.KindUnsubscribe
+		ev.Kind = chat.KindUnsubscribe
 	case message.EventScan:
-		ev.Kind, ev.Scene = flows.KindScan, m.EventKey
+		ev.Kind, ev.Scene = chat.KindScan, m.EventKey
 	case message.EventLocation:
-		ev.Kind = flows.KindReportLocation
+		ev.Kind = chat.KindReportLocation
 		ev.Lat, _ = strconv.ParseFloat(m.Latitude, 64)
 		ev.Lng, _ = strconv.ParseFloat(m.Longitude, 64)
 	case message.EventClick:
-		ev.Kind = flows.KindClick
+		ev.Kind = chat.KindClick
 	case message.EventView:
-		ev.Kind, ev.URL = flows.KindView, m.EventKey
+		ev.Kind, ev.URL = chat.KindView, m.EventKey
 	case message.EventTemplateSendJobFinish:
-		ev.Kind, ev.Status = flows.KindTemplateSent, m.Status
+		ev.Kind, ev.Status = chat.KindTemplateSent, m.Status
 		// TEMPLATESENDJOBFINISH names the message MsgID, capital D.
 		ev.MsgID = strconv.FormatInt(m.TemplateMsgID, 10)
 	case message.EventSubscribeMsgPopupEvent, "subscribe_msg_change_event", "subscribe_msg_sent_event":
-		ev.Kind = flows.KindSubscribeNotice
+		ev.Kind = chat.KindSubscribeNotice
 		ev.Status = string(m.Event)
 		ev.Notices = notices(plain)
 	default:
-		ev.Kind = flows.KindOther
+		ev.Kind = chat.KindOther
 	}
 }
 
@@ -104,19 +103,19 @@ type noticeXML struct {
 	ErrorStatus string `xml:"ErrorStatus"`
 }
 
-func notices(plain []byte) []flows.Notice {
+func notices(plain []byte) []chat.Notice {
 	var ne noticeEvents
 	if err := xml.Unmarshal(plain, &ne); err != nil {
 		return nil
 	}
-	var out []flows.Notice
+	var out []chat.Notice
 	for _, list := range [][]noticeXML{ne.Popup, ne.Change, ne.Sent} {
 		for _, n := range list {
 			st := n.Status
 			if st == "" {
 				st = n.ErrorStatus
 			}
-			out = append(out, flows.Notice{TemplateID: n.TemplateID, Status: st})
+			out = append(out, chat.Notice{TemplateID: n.TemplateID, Status: st})
 		}
 	}
 	return out

@@ -3,6 +3,7 @@ package wecom
 import (
 	"context"
 	"errors"
+	"huimin/chat"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,8 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"huimin/bot/sim"
-	"huimin/flows"
+	"huimin/sim"
 )
 
 func TestClientSends(t *testing.T) {
@@ -241,7 +241,7 @@ type callback struct {
 	codec  *Codec
 	client *Client
 	mu     sync.Mutex
-	events []flows.Event
+	events []chat.Event
 }
 
 func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -272,7 +272,7 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cb.mu.Lock()
 	cb.events = append(cb.events, ev)
 	cb.mu.Unlock()
-	if ev.Kind == flows.KindText {
+	if ev.Kind == chat.KindText {
 		out, err := cb.codec.TextReply(req, "收到："+ev.Text)
 		if err != nil {
 			cb.t.Errorf("TextReply: %v", err)
@@ -323,10 +323,10 @@ func TestCallbackWithSimulator(t *testing.T) {
 		t.Fatalf("callback saw %d events, want 2", len(cb.events))
 	}
 	text, click := cb.events[0], cb.events[1]
-	if text.Channel != flows.ChannelWeCom || text.From != "wang.ming" || text.To != testCorpID || text.Kind != flows.KindText || text.MsgID != strconv.FormatInt(res.MsgID, 10) {
+	if text.Channel != chat.ChannelWeCom || text.From != "wang.ming" || text.To != testCorpID || text.Kind != chat.KindText || text.MsgID != strconv.FormatInt(res.MsgID, 10) {
 		t.Errorf("text event = %+v, want wecom text from wang.ming with MsgID %s", text, strconv.FormatInt(res.MsgID, 10))
 	}
-	if click.Kind != flows.KindClick || click.Key != "MY_TICKETS" || click.MsgID != "" {
+	if click.Kind != chat.KindClick || click.Key != "MY_TICKETS" || click.MsgID != "" {
 		t.Errorf("click event = %+v, want click MY_TICKETS without MsgID", click)
 	}
 }

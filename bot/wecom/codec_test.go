@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"huimin/chat"
 	"net/url"
 	"strconv"
 	"strings"
@@ -11,8 +12,6 @@ import (
 	"time"
 
 	"github.com/silenceper/wechat/v2/util"
-
-	"huimin/flows"
 )
 
 const (
@@ -183,27 +182,27 @@ func TestEvent(t *testing.T) {
 	tests := []struct {
 		name    string
 		xml     string
-		want    flows.Event
+		want    chat.Event
 		rawType string
 	}{
 		{"text", ev(`<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[办结 HM1]]></Content><MsgId>1</MsgId>`),
-			flows.Event{Kind: flows.KindText, Text: "办结 HM1", MsgID: "1"}, "text"},
+			chat.Event{Kind: chat.KindText, Text: "办结 HM1", MsgID: "1"}, "text"},
 		{"image", ev(`<MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[https://p/1.jpg]]></PicUrl><MediaId><![CDATA[m1]]></MediaId><MsgId>2</MsgId>`),
-			flows.Event{Kind: flows.KindImage, PicURL: "https://p/1.jpg", MediaID: "m1", MsgID: "2"}, "image"},
+			chat.Event{Kind: chat.KindImage, PicURL: "https://p/1.jpg", MediaID: "m1", MsgID: "2"}, "image"},
 		{"voice", ev(`<MsgType><![CDATA[voice]]></MsgType><MediaId><![CDATA[m2]]></MediaId><Format><![CDATA[amr]]></Format><MsgId>3</MsgId>`),
-			flows.Event{Kind: flows.KindOther, MediaID: "m2", MsgID: "3"}, "voice"},
+			chat.Event{Kind: chat.KindOther, MediaID: "m2", MsgID: "3"}, "voice"},
 		{"location", ev(`<MsgType><![CDATA[location]]></MsgType><Location_X>23.129110</Location_X><Location_Y>113.264385</Location_Y><Scale>15</Scale><Label><![CDATA[区民政局]]></Label><MsgId>4</MsgId>`),
-			flows.Event{Kind: flows.KindLocation, Lat: 23.12911, Lng: 113.264385, Label: "区民政局", MsgID: "4"}, "location"},
+			chat.Event{Kind: chat.KindLocation, Lat: 23.12911, Lng: 113.264385, Label: "区民政局", MsgID: "4"}, "location"},
 		{"enter_agent", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[enter_agent]]></Event><EventKey><![CDATA[]]></EventKey>`),
-			flows.Event{Kind: flows.KindOther}, "event/enter_agent"},
+			chat.Event{Kind: chat.KindOther}, "event/enter_agent"},
 		{"click", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[click]]></Event><EventKey><![CDATA[MY_TICKETS]]></EventKey>`),
-			flows.Event{Kind: flows.KindClick, Key: "MY_TICKETS"}, "event/click"},
+			chat.Event{Kind: chat.KindClick, Key: "MY_TICKETS"}, "event/click"},
 		{"view", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[view]]></Event><EventKey><![CDATA[https://mz.example/]]></EventKey>`),
-			flows.Event{Kind: flows.KindOther, Key: "https://mz.example/", URL: "https://mz.example/"}, "event/view"},
+			chat.Event{Kind: chat.KindOther, Key: "https://mz.example/", URL: "https://mz.example/"}, "event/view"},
 		{"report location", ev(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[LOCATION]]></Event><Latitude>23.1</Latitude><Longitude>113.2</Longitude><Precision>30</Precision>`),
-			flows.Event{Kind: flows.KindOther, Lat: 23.1, Lng: 113.2}, "event/LOCATION"},
+			chat.Event{Kind: chat.KindOther, Lat: 23.1, Lng: 113.2}, "event/LOCATION"},
 		{"unknown type", ev(`<MsgType><![CDATA[file]]></MsgType><MsgId>9</MsgId>`),
-			flows.Event{Kind: flows.KindOther, MsgID: "9"}, "file"},
+			chat.Event{Kind: chat.KindOther, MsgID: "9"}, "file"},
 	}
 	c := NewCodec(testToken, testCorpID, testAESKey, fixedNow)
 	for _, tt := range tests {
@@ -214,7 +213,7 @@ func TestEvent(t *testing.T) {
 			}
 			got := req.Event()
 			want := tt.want
-			want.Channel, want.From, want.To, want.At, want.RawType = flows.ChannelWeCom, "wang.ming", testCorpID, time.Unix(1764300000, 0), tt.rawType
+			want.Channel, want.From, want.To, want.At, want.RawType = chat.ChannelWeCom, "wang.ming", testCorpID, time.Unix(1764300000, 0), tt.rawType
 			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 				t.Errorf("Event =\n %+v\nwant\n %+v", got, want)
 			}

@@ -3,7 +3,7 @@
 // with the same one-line commands.
 //
 // Codec verifies and opens the application's callback requests (the GET URL check and the
-// encrypted POSTs), and turns WeCom's XML into flows.Event with Channel flows.ChannelWeCom.
+// encrypted POSTs), and turns WeCom's XML into chat.Event with Channel chat.ChannelWeCom.
 // Client sends application messages (text, textcard, markdown) through
 // github.com/silenceper/wechat/v2/work/message with an access token shared by every
 // instance through the store's cache.

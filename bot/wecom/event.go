@@ -1,23 +1,22 @@
 package wecom
 
 import (
+	"huimin/chat"
 	"strconv"
 	"time"
-
-	"huimin/flows"
 )
 
 // Event turns the opened request's message into the project's event. An officer's commands
 // are text; a click on the application's menu is a click; image and location are kept for
 // attaching to a ticket; everything else (voice, enter_agent, view, LOCATION …) is
-// flows.KindOther, with RawType saying what it was.
+// chat.KindOther, with RawType saying what it was.
 // https://developer.work.weixin.qq.com/document/path/90239
 // https://developer.work.weixin.qq.com/document/path/90240
-func (r *Request) Event() flows.Event {
+func (r *Request) Event() chat.Event {
 	m := r.Message
-	ev := flows.Event{
-		Kind:    flows.KindOther,
-		Channel: flows.ChannelWeCom,
+	ev := chat.Event{
+		Kind:    chat.KindOther,
+		Channel: chat.ChannelWeCom,
 		From:    m.FromUserName,
 		To:      m.ToUserName,
 		At:      time.Unix(m.CreateTime, 0),
@@ -28,11 +27,11 @@ func (r *Request) Event() flows.Event {
 	}
 	switch m.MsgType {
 	case "text":
-		ev.Kind, ev.Text = flows.KindText, m.Content
+		ev.Kind, ev.Text = chat.KindText, m.Content
 	case "image":
-		ev.Kind, ev.MediaID, ev.PicURL = flows.KindImage, m.MediaID, m.PicURL
+		ev.Kind, ev.MediaID, ev.PicURL = chat.KindImage, m.MediaID, m.PicURL
 	case "location":
-		ev.Kind, ev.Lat, ev.Lng, ev.Label = flows.KindLocation, m.LocationX, m.LocationY, m.Label
+		ev.Kind, ev.Lat, ev.Lng, ev.Label = chat.KindLocation, m.LocationX, m.LocationY, m.Label
 	case "voice", "video":
 		ev.MediaID = m.MediaID
 	case "link":
@@ -42,7 +41,7 @@ func (r *Request) Event() flows.Event {
 		ev.Key = m.EventKey
 		switch m.Event {
 		case "click":
-			ev.Kind = flows.KindClick
+			ev.Kind = chat.KindClick
 		case "view":
 			ev.URL = m.EventKey
 		case "LOCATION":

@@ -14,8 +14,8 @@ import (
 
 	"github.com/silenceper/wechat/v2/util"
 
-	"huimin/bot/sim"
 	"huimin/bot/wechat"
+	"huimin/sim"
 	"huimin/store"
 )
 

@@ -11,9 +11,9 @@ import (
 	"huimin/bot/wechat"
 	"huimin/bot/wecom"
 	"huimin/config"
+	"huimin/desk"
+	"huimin/desk/calendar"
 	"huimin/flows"
-	"huimin/flows/calendar"
-	"huimin/flows/desk"
 	"huimin/flows/intake"
 )
 

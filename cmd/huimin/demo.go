@@ -12,8 +12,8 @@ import (
 	"net/http"
 	"time"
 
-	"huimin/bot/sim"
 	"huimin/config"
+	"huimin/sim"
 )
 
 // Demo credentials: the simulator and the service share them. They are

@@ -22,7 +22,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"huimin/bot/sim"
+	"huimin/sim"
 )
 
 // TestMain lets the test binary stand in for the huimin binary: with

@@ -22,8 +22,8 @@ import (
 	"huimin/bot"
 	"huimin/bot/wechat"
 	"huimin/config"
+	"huimin/desk"
 	"huimin/flows"
-	"huimin/flows/desk"
 	"huimin/store/boltstore"
 	"huimin/store/redisstore"
 )

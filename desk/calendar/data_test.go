@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"huimin/flows/calendar"
+	"huimin/desk/calendar"
 )
 
 // writeFiles writes name → content into a fresh directory and returns it.

@@ -1,4 +1,8 @@
-package flows
+// Package chat is the vocabulary every layer shares: an inbound Event, an
+// outbound Reply, and the Channel a person is reached on. It is a leaf: it
+// imports nothing of the project, so the WeChat edge (bot), the
+// conversations (flows) and the service desk (desk) all speak it.
+package chat
 
 import "time"
 
@@ -31,10 +35,13 @@ const (
 	KindOther EventKind = "other"
 )
 
-// Channels an event can come from.
+// Channel is where a person is reached: the Official Account or WeCom.
+type Channel string
+
+// Channels an event can come from and a message can go to.
 const (
-	ChannelWeChat = "wechat"
-	ChannelWeCom  = "wecom"
+	ChannelWeChat Channel = "wechat"
+	ChannelWeCom  Channel = "wecom"
 )
 
 // Event is one inbound message or event, decoded from the channel's wire
@@ -43,7 +50,7 @@ type Event struct {
 	Kind EventKind
 	// Channel is where the event came from: ChannelWeChat (the Official
 	// Account) or ChannelWeCom (企业微信, officers only).
-	Channel string
+	Channel Channel
 	// From is the sender's openid; To is the account's original ID.
 	From, To string
 	At       time.Time

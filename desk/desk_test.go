@@ -12,7 +12,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"huimin/flows/calendar"
+	"huimin/desk/calendar"
 	"huimin/store"
 	"huimin/store/boltstore"
 	"huimin/store/redisstore"

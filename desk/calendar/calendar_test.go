@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"huimin/flows/calendar"
+	"huimin/desk/calendar"
 )
 
 // newCalendar returns a calendar on the embedded data with the default options.

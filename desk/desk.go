@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"huimin/chat"
 	"log/slog"
 	"math/big"
 	"strings"
@@ -44,9 +45,10 @@ type Store interface {
 type Message struct {
 	// ID makes sending idempotent: the same ID is sent once.
 	ID string
-	// Channel is "wechat" or "wecom"; To is the user ID there.
-	Channel, To string
-	Text        string
+	// Channel is where To, a user ID there, is reached.
+	Channel chat.Channel
+	To      string
+	Text    string
 	// Template names the template message to send instead when WeChat
 	// refuses the chat message (outside the 48-hour window), with its fields.
 	Template string
@@ -60,12 +62,6 @@ type Notifier interface {
 
 // Queue is the due-queue the desk's timed work runs on.
 const Queue = "desk"
-
-// Channels, as in flows.Event.Channel.
-const (
-	channelWeChat = "wechat"
-	channelWeCom  = "wecom"
-)
 
 //go:embed texts.yaml
 var textsYAML []byte
@@ -348,19 +344,19 @@ func (d *Desk) update(ctx context.Context, id string, change func(t *store.Ticke
 }
 
 // address is where an officer receives chat messages.
-func (d *Desk) address(ctx context.Context, officerID string) (channel, user string, ok bool) {
+func (d *Desk) address(ctx context.Context, officerID string) (channel chat.Channel, user string, ok bool) {
 	o := d.dir.officers[officerID]
 	if o.WeComUser != "" {
-		return channelWeCom, o.WeComUser, true
+		return chat.ChannelWeCom, o.WeComUser, true
 	}
 	if o.OpenID != "" {
-		return channelWeChat, o.OpenID, true
+		return chat.ChannelWeChat, o.OpenID, true
 	}
 	u, err := d.st.UserOfOfficer(ctx, officerID)
 	if err != nil {
 		return "", "", false
 	}
-	return channelWeChat, u, true
+	return chat.ChannelWeChat, u, true
 }
 
 func (d *Desk) tellOfficer(ctx context.Context, officerID, id, text, tpl string, fields map[string]string) error {
@@ -376,7 +372,7 @@ func (d *Desk) tellOfficer(ctx context.Context, officerID, id, text, tpl string,
 }
 
 func (d *Desk) tellCitizen(ctx context.Context, t store.Ticket, id, text string) error {
-	err := d.note.Notify(ctx, Message{ID: id, Channel: channelWeChat, To: t.CitizenOpenID, Text: text, Template: "ticket_update",
+	err := d.note.Notify(ctx, Message{ID: id, Channel: chat.ChannelWeChat, To: t.CitizenOpenID, Text: text, Template: "ticket_update",
 		Fields: map[string]string{"ticket": t.ID, "state": stateNames[t.State], "text": cut(text, 100)}})
 	if err != nil {
 		return fmt.Errorf("notify citizen of %s: %w", t.ID, err)
@@ -409,7 +405,7 @@ func (d *Desk) IssueCode(ctx context.Context, officerID string, ttl time.Duratio
 }
 
 // Bind binds the chat account userID on channel to the officer whose code it is.
-func (d *Desk) Bind(ctx context.Context, channel, userID, code string) (string, error) {
+func (d *Desk) Bind(ctx context.Context, channel chat.Channel, userID, code string) (string, error) {
 	officerID, err := d.st.TakeBindCode(ctx, strings.TrimSpace(code))
 	if errors.Is(err, store.ErrNotFound) {
 		return d.say("bad_code", nil), nil
@@ -428,7 +424,7 @@ func (d *Desk) Bind(ctx context.Context, channel, userID, code string) (string, 
 // Identify tells a new conversation whether the account is an officer's:
 // one named in the configuration, or the one bound to it (boundOfficer,
 // which the session store reads along with a new session).
-func (d *Desk) Identify(channel, userID, boundOfficer string) (Officer, bool) {
+func (d *Desk) Identify(channel chat.Channel, userID, boundOfficer string) (Officer, bool) {
 	if o, ok := d.configured(channel, userID); ok {
 		return o, true
 	}
@@ -437,17 +433,17 @@ func (d *Desk) Identify(channel, userID, boundOfficer string) (Officer, bool) {
 }
 
 // configured returns the officer the configuration names for a chat account.
-func (d *Desk) configured(channel, userID string) (Officer, bool) {
+func (d *Desk) configured(channel chat.Channel, userID string) (Officer, bool) {
 	for _, o := range d.dir.officers {
-		if (channel == channelWeCom && o.WeComUser == userID) || (channel != channelWeCom && o.OpenID != "" && o.OpenID == userID) {
+		if (channel == chat.ChannelWeCom && o.WeComUser == userID) || (channel != chat.ChannelWeCom && o.OpenID != "" && o.OpenID == userID) {
 			return o, true
 		}
 	}
 	return Officer{}, false
 }
 
-func bindingKey(channel, userID string) string {
-	if channel == channelWeCom {
+func bindingKey(channel chat.Channel, userID string) string {
+	if channel == chat.ChannelWeCom {
 		return "wecom:" + userID
 	}
 	return userID
@@ -455,7 +451,7 @@ func bindingKey(channel, userID string) string {
 
 // OfficerFor returns the officer behind a chat account, if any: one named
 // in the configuration, or, when bindings is true, one bound with a code.
-func (d *Desk) OfficerFor(ctx context.Context, channel, userID string, bindings bool) (Officer, bool, error) {
+func (d *Desk) OfficerFor(ctx context.Context, channel chat.Channel, userID string, bindings bool) (Officer, bool, error) {
 	if o, ok := d.configured(channel, userID); ok {
 		return o, true, nil
 	}
