@@ -50,6 +50,8 @@ type Desk struct {
 	Deadlines   map[string]map[string]string `mapstructure:"deadlines"`
 	Departments []Department                 `mapstructure:"departments"`
 	Officers    []Officer                    `mapstructure:"officers"`
+	// Agencies are outside agencies tickets can be transferred to.
+	Agencies []Agency `mapstructure:"agencies"`
 	// Templates are the WeChat template messages sent when a chat message
 	// cannot be (outside the 48-hour window), by notice kind.
 	Templates map[string]Template `mapstructure:"templates"`
@@ -69,6 +71,26 @@ type Department struct {
 	Name       string   `mapstructure:"name"`
 	Lines      []string `mapstructure:"lines"`
 	Supervisor string   `mapstructure:"supervisor"`
+	Contact    `mapstructure:",squash"`
+}
+
+// Contact is how citizens reach an office (一次性告知: every answer that
+// sends them somewhere says where, when and how). Empty fields are left out
+// of what citizens read; nothing is invented.
+type Contact struct {
+	Address string `mapstructure:"address"`
+	Hours   string `mapstructure:"hours"`
+	Phone   string `mapstructure:"phone"`
+}
+
+// Agency is an outside agency that some matters belong to (退役军人事务局,
+// 司法调解, …): an officer transfers a ticket to it, and the citizen is told
+// where it went and how to reach it.
+type Agency struct {
+	ID      string   `mapstructure:"id"`
+	Name    string   `mapstructure:"name"`
+	Lines   []string `mapstructure:"lines"`
+	Contact `mapstructure:",squash"`
 }
 
 // Officer is a member of staff.
@@ -428,6 +450,14 @@ func (d Desk) validate(bad func(key, format string, args ...any)) {
 	for i, dp := range d.Departments {
 		if dp.Supervisor != "" && !officers[dp.Supervisor] {
 			bad(fmt.Sprintf("desk.departments[%d].supervisor", i), "unknown officer %q", dp.Supervisor)
+		}
+	}
+	for i, a := range d.Agencies {
+		if a.ID == "" || a.Name == "" {
+			bad(fmt.Sprintf("desk.agencies[%d]", i), "needs id and name")
+		}
+		if depts[a.ID] {
+			bad(fmt.Sprintf("desk.agencies[%d].id", i), "%q is also a department", a.ID)
 		}
 	}
 }

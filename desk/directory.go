@@ -27,6 +27,19 @@ type Department struct {
 	ID, Name   string
 	Lines      []string
 	Supervisor string // officer ID
+	Contact
+}
+
+// Contact is how citizens reach an office; empty fields are left out.
+type Contact struct {
+	Address, Hours, Phone string
+}
+
+// Agency is an outside agency a ticket can be transferred to (转外单位).
+type Agency struct {
+	ID, Name string
+	Lines    []string
+	Contact
 }
 
 // Limit is a deadline: working days, or working hours for urgent matters.
@@ -65,6 +78,7 @@ type Rules struct {
 type Directory struct {
 	Departments []Department
 	Officers    []Officer
+	Agencies    []Agency
 }
 
 // directory indexes a Directory.

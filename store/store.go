@@ -66,7 +66,10 @@ type Delivery struct {
 // Claim hands a due item to exactly one claimer and hides it for a lease;
 // Attempt counts the claims and fences Ack and Retry against stale workers.
 type DueItem struct {
-	ID      string    `json:"id"`
+	ID string `json:"id"`
+	// Kind says what the item is (an outgoing message, a desk timer, …);
+	// the runner hands it to the handler registered for its kind.
+	Kind    string    `json:"kind,omitempty"`
 	Due     time.Time `json:"due"`
 	Payload []byte    `json:"payload"`
 	// Attempt is 0 for an item never claimed; Claim returns it incremented.

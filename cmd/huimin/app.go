@@ -106,11 +106,15 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 func deskConfig(c config.Desk, lines []string, log *slog.Logger) (desk.Directory, desk.Rules, error) {
 	var dir desk.Directory
 	for _, dp := range c.Departments {
-		dir.Departments = append(dir.Departments, desk.Department{ID: dp.ID, Name: dp.Name, Lines: dp.Lines, Supervisor: dp.Supervisor})
+		dir.Departments = append(dir.Departments, desk.Department{ID: dp.ID, Name: dp.Name, Lines: dp.Lines, Supervisor: dp.Supervisor,
+			Contact: desk.Contact(dp.Contact)})
 	}
 	for _, o := range c.Officers {
 		dir.Officers = append(dir.Officers, desk.Officer{ID: o.ID, Name: o.Name, Department: o.Department, OpenID: o.OpenID,
 			WeComUser: o.WeComUser, MaxOpen: o.MaxOpen, Supervisor: o.Supervisor, Leader: o.Leader})
+	}
+	for _, a := range c.Agencies {
+		dir.Agencies = append(dir.Agencies, desk.Agency{ID: a.ID, Name: a.Name, Lines: a.Lines, Contact: desk.Contact(a.Contact)})
 	}
 	covered := map[string]bool{}
 	for _, dp := range dir.Departments {
