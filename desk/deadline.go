@@ -60,7 +60,7 @@ func (d *Desk) Sweep(ctx context.Context) error {
 			return fmt.Errorf("claim desk timers: %w", err)
 		}
 		for _, it := range items {
-			if err := d.fire(ctx, it); err != nil {
+			if err := d.HandleTimer(ctx, it); err != nil {
 				// Left claimed: the lease runs out and it is tried again.
 				d.log.ErrorContext(ctx, "desk timer failed", "item", it.ID, "err", err)
 				continue
@@ -75,7 +75,10 @@ func (d *Desk) Sweep(ctx context.Context) error {
 	}
 }
 
-func (d *Desk) fire(ctx context.Context, it store.DueItem) error {
+// HandleTimer does one due desk timer: an assignment held until the
+// working day starts, a reminder, an escalation. Doing it twice sends
+// nothing twice: its messages carry the item's ID.
+func (d *Desk) HandleTimer(ctx context.Context, it store.DueItem) error {
 	if id, ok := strings.CutPrefix(it.ID, "assign:"); ok {
 		t, err := d.st.GetTicket(ctx, id)
 		if err != nil {
