@@ -225,6 +225,12 @@ func (d *Desk) Open(ctx context.Context, req OpenRequest) (store.Ticket, string,
 	return t, d.say("ack", data), nil
 }
 
+// Deadline is when a matter of this service line and inquiry type,
+// received at from, must be resolved.
+func (d *Desk) Deadline(line, inquiry string, from time.Time) time.Time {
+	return d.deadline(from, d.rules.limit(line, inquiry))
+}
+
 // deadline counts the limit from the moment a ticket is received.
 func (d *Desk) deadline(from time.Time, l Limit) time.Time {
 	if l.Hours > 0 {
