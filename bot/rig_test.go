@@ -65,7 +65,7 @@ func newEngine(t *testing.T, st *boltstore.Store, outbox *Outbox, log *slog.Logg
 		t.Fatal(err)
 	}
 	var lines []string
-	for _, f := range set.Current().Flows() {
+	for _, f := range set.Current().Lines() {
 		lines = append(lines, f.Line)
 	}
 	dir := desk.Directory{

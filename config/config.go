@@ -47,9 +47,12 @@ type Desk struct {
 	SweepInterval time.Duration `mapstructure:"sweep_interval"`
 	// Deadlines by service line then inquiry type ("*" for any): "3d" is
 	// three working days, "2h" two working hours.
-	Deadlines   map[string]map[string]string `mapstructure:"deadlines"`
-	Departments []Department                 `mapstructure:"departments"`
-	Officers    []Officer                    `mapstructure:"officers"`
+	Deadlines map[string]map[string]string `mapstructure:"deadlines"`
+	// UrgentDeadlines are the limits of urgent matters by service line
+	// ("*" for any); default one working day.
+	UrgentDeadlines map[string]string `mapstructure:"urgent_deadlines"`
+	Departments     []Department      `mapstructure:"departments"`
+	Officers        []Officer         `mapstructure:"officers"`
 	// Agencies are outside agencies tickets can be transferred to.
 	Agencies []Agency `mapstructure:"agencies"`
 	// Templates are the WeChat template messages sent when a chat message
@@ -422,6 +425,11 @@ func (d Desk) validate(bad func(key, format string, args ...any)) {
 	}
 	if d.SweepInterval < time.Second {
 		bad("desk.sweep_interval", "must be at least 1s")
+	}
+	for line, v := range d.UrgentDeadlines {
+		if _, _, err := ParseLimit(v); err != nil {
+			bad(fmt.Sprintf("desk.urgent_deadlines.%s", line), "%v", err)
+		}
 	}
 	for line, m := range d.Deadlines {
 		for q, v := range m {

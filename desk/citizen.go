@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"huimin/chat"
 	"huimin/store"
 )
 
@@ -17,36 +18,47 @@ func (d *Desk) Progress(ctx context.Context, openID string) (string, error) {
 		return "", fmt.Errorf("list citizen tickets: %w", err)
 	}
 	if len(ts) == 0 {
-		return "您还没有办理中的事项。回复“菜单”开始办理。", nil
+		return d.citizen.Say("progress_none", nil), nil
 	}
 	slices.Reverse(ts) // newest first
-	var b strings.Builder
-	b.WriteString("您的事项：\n")
+	var lines []string
 	for i, t := range ts {
 		if i == 5 {
-			fmt.Fprintf(&b, "……共%d件", len(ts))
+			lines = append(lines, d.citizen.Say("progress_more", map[string]any{"N": len(ts)}))
 			break
 		}
-		fmt.Fprintf(&b, "%s %s：%s", t.ID, d.lineName(t.Line), stateNames[t.State])
-		if t.State.Open() {
-			fmt.Fprintf(&b, "，%s前办结", d.when(t.Deadline))
-		}
-		b.WriteString("\n")
+		data := d.ticketData(t)
+		data["Open"] = t.State.Open()
+		lines = append(lines, d.citizen.Say("progress_line", data))
 	}
-	return strings.TrimRight(b.String(), "\n"), nil
+	return d.citizen.Say("progress_head", nil) + "\n" + strings.Join(lines, "\n"), nil
 }
 
 // relayWindow is how long after an officer's last message a citizen's
-// free text is taken as an answer to it.
+// words are taken as an answer to it.
 const relayWindow = 7 * 24 * time.Hour
 
-// Relay adds what a citizen sent to the open ticket an officer is talking
-// to them about, and tells the officer. ok is false when no such ticket
-// exists (the message is then a new conversation).
-func (d *Desk) Relay(ctx context.Context, openID, text string, att *store.Attachment) (string, bool, error) {
+// CitizenMessage is what a citizen sent: words, or an attachment (a
+// picture, a location …), or both.
+type CitizenMessage struct {
+	Text       string
+	Attachment *store.Attachment
+}
+
+// TalkingTo finds the ticket whose officer a citizen's words answer: the
+// ticket named by the conversation (sticky, once a message went to it) while
+// its conversation lasts, else an open ticket waiting for the citizen or
+// whose officer wrote to them last, within a week. "" when none.
+func (d *Desk) TalkingTo(ctx context.Context, openID, sticky string) (string, error) {
+	if sticky != "" {
+		t, err := d.st.GetTicket(ctx, sticky)
+		if err == nil && t.CitizenOpenID == openID && conversing(t) {
+			return t.ID, nil
+		}
+	}
 	ts, err := d.st.ListTickets(ctx, store.TicketFilter{Citizen: openID, OpenOnly: true})
 	if err != nil {
-		return "", false, fmt.Errorf("list citizen tickets: %w", err)
+		return "", fmt.Errorf("list citizen tickets: %w", err)
 	}
 	now := d.now()
 	var target *store.Ticket
@@ -57,58 +69,124 @@ func (d *Desk) Relay(ctx context.Context, openID, text string, att *store.Attach
 		}
 		last := t.Transcript[len(t.Transcript)-1]
 		asked := t.State == store.StateWaiting
-		talking := last.From != "citizen" && last.From != "bot" && now.Sub(last.At) < relayWindow
+		talking := last.From != actorCitizen && last.From != "bot" && now.Sub(last.At) < relayWindow
 		if (asked || talking) && (target == nil || last.At.After(target.Transcript[len(target.Transcript)-1].At)) {
 			target = t
 		}
 	}
 	if target == nil {
-		return "", false, nil
+		return "", nil
 	}
-	if text == "" && att != nil {
-		text = "［" + attachmentName(att.Kind) + "］"
+	return target.ID, nil
+}
+
+// conversing reports whether a ticket's conversation with its citizen is
+// still on: the ticket is open, or the citizen asked for a person about it
+// after it was finished.
+func conversing(t store.Ticket) bool {
+	if t.State.Open() {
+		return true
 	}
-	text = cut(text, 1000)
-	t, err := d.update(ctx, target.ID, func(t *store.Ticket) error {
-		t.Transcript = append(t.Transcript, store.Utterance{At: now, From: "citizen", Text: text})
-		if att != nil {
-			t.Attachments = append(t.Attachments, *att)
+	h, ok := lastEvent(t, EventHandover)
+	return ok && !h.At.Before(t.ResolvedAt) && !h.At.Before(t.ClosedAt)
+}
+
+// Relay adds what a citizen sent to a ticket and passes it to its officer:
+// text as text, a picture as a picture. It returns the acknowledgement
+// for the citizen.
+func (d *Desk) Relay(ctx context.Context, openID, ticketID string, msg CitizenMessage) (string, error) {
+	text := chat.Cut(strings.TrimSpace(msg.Text), 1000)
+	if text == "" && msg.Attachment != nil {
+		text = d.officer.Say("attachment_"+msg.Attachment.Kind, nil)
+	}
+	now := d.now()
+	t, err := d.apply(ctx, ticketID, OpCitizenReply, actorCitizen, nil, func(t *store.Ticket, ev *store.TicketEvent) error {
+		if t.CitizenOpenID != openID {
+			return refusal("", ErrNotYours, "not_yours", "", "", nil)
 		}
-		if t.State == store.StateWaiting {
-			t.State = store.StateInProgress
+		t.Transcript = append(t.Transcript, store.Utterance{At: now, From: actorCitizen, Text: text})
+		if msg.Attachment != nil {
+			t.Attachments = append(t.Attachments, *msg.Attachment)
 		}
-		t.History = append(t.History, store.TicketEvent{At: now, Actor: "citizen", Action: "citizen_replied", Detail: cut(text, 60)})
+		ev.Detail = chat.Cut(text, 60)
 		return nil
 	})
 	if err != nil {
-		return "", false, err
+		return "", err
 	}
-	if err := d.tellOfficer(ctx, t.Owner, fmt.Sprintf("citizen:%s:%d", t.ID, t.Version), d.say("officer_citizen_said", map[string]any{"ID": t.ID, "Text": text}),
-		"ticket_update", map[string]string{"ticket": t.ID, "text": cut(text, 100)}); err != nil {
-		return "", false, err
+	to := t.Owner
+	if to == "" || !d.reachable(ctx, to) {
+		to = d.chiefOf(ctx, t.Department)
 	}
-	return d.say("relayed", map[string]any{"ID": t.ID}), true, nil
+	id := fmt.Sprintf("citizen:%s:%d", t.ID, t.Version)
+	data := map[string]any{"ID": t.ID, "Text": text, "Name": t.Name}
+	err = d.tellOfficer(ctx, to, id, d.officer.Say("citizen_said", data), "ticket_update", map[string]string{"ticket": t.ID, "text": chat.Cut(text, 100)})
+	if err == nil && msg.Attachment != nil && msg.Attachment.Kind == "image" {
+		err = d.forwardImage(ctx, to, id+":image", *msg.Attachment)
+	}
+	if err != nil {
+		return "", err
+	}
+	return d.citizen.Say("relayed", d.ticketData(t)), nil
 }
 
-func attachmentName(kind string) string {
-	switch kind {
-	case "image":
-		return "图片"
-	case "location":
-		return "位置"
-	case "voice":
-		return "语音"
-	case "video", "shortvideo":
-		return "视频"
+// forwardImage passes a citizen's picture on to an officer as a picture.
+func (d *Desk) forwardImage(ctx context.Context, officerID, id string, a store.Attachment) error {
+	ch, user, ok := d.address(ctx, officerID)
+	if !ok {
+		return nil
 	}
-	return "附件"
+	if err := d.note.Notify(ctx, Message{ID: id, Channel: ch, To: user, Image: &Image{MediaID: a.MediaID, URL: a.URL}}); err != nil {
+		return fmt.Errorf("forward picture to %s: %w", officerID, err)
+	}
+	return nil
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// Handover hands a citizen who asks for a person (人工) to the officer of
+// their open ticket, or of their most recent one, and tells that officer.
+// ok is false when the citizen has no ticket: the conversation then asks
+// what it is about and for a phone number, and opens one.
+func (d *Desk) Handover(ctx context.Context, openID, said string) (t store.Ticket, ok bool, err error) {
+	ts, err := d.st.ListTickets(ctx, store.TicketFilter{Citizen: openID})
+	if err != nil {
+		return t, false, fmt.Errorf("list citizen tickets: %w", err)
 	}
-	slices.Sort(keys)
-	return keys
+	if len(ts) == 0 {
+		return t, false, nil
+	}
+	pick := ts[len(ts)-1] // the most recent …
+	for i := len(ts) - 1; i >= 0; i-- {
+		if ts[i].State.Open() { // … unless one is still open
+			pick = ts[i]
+			break
+		}
+	}
+	t, err = d.apply(ctx, pick.ID, OpHandover, actorCitizen, nil, func(_ *store.Ticket, ev *store.TicketEvent) error {
+		ev.Detail = chat.Cut(strings.TrimSpace(said), 200)
+		return nil
+	})
+	if err != nil {
+		return t, false, err
+	}
+	to := t.Owner
+	if to == "" || !d.reachable(ctx, to) {
+		to = d.chiefOf(ctx, t.Department)
+	}
+	data := d.ticketData(t)
+	data["Said"] = t.History[len(t.History)-1].Detail
+	if err := d.tellOfficer(ctx, to, fmt.Sprintf("handover:%s:%d", t.ID, t.Version), d.officer.Say("handover", data), "ticket_update", d.templateFields(t)); err != nil {
+		return t, false, err
+	}
+	return t, true, nil
+}
+
+// HandoverText tells the citizen what happens now that a person has their
+// matter: who, and when they will answer here.
+func (d *Desk) HandoverText(t store.Ticket) string {
+	data := d.ticketData(t)
+	now := d.now()
+	if !d.cal.InWorkingHours(now) {
+		data["Start"] = d.when(d.cal.NextWorkingStart(now))
+	}
+	return d.citizen.Say("handover", data)
 }

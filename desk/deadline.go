@@ -5,54 +5,107 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
+	"strconv"
 	"time"
 
 	"huimin/store"
+)
+
+// TimerKind is a kind of the desk's timed work in the due-queue.
+type TimerKind string
+
+// The desk's timers.
+const (
+	// TimerAssign routes a received ticket: at once, or when the working
+	// day starts. Scheduled with the ticket, so a crash cannot leave a
+	// ticket nobody is told of.
+	TimerAssign TimerKind = "desk.assign"
+	// TimerRemind reminds the owner at a fraction of the working time.
+	TimerRemind TimerKind = "desk.remind"
+	// TimerLastDay reminds the owner when the deadline's working day starts.
+	TimerLastDay TimerKind = "desk.last_day"
+	// TimerOverdue tells the owner and the chief at the deadline.
+	TimerOverdue TimerKind = "desk.overdue"
+	// TimerLeader tells the bureau leader some working days later.
+	TimerLeader TimerKind = "desk.leader"
 )
 
 // timer is one timed step of a ticket, kept in the due-queue. Deadline is
 // the deadline it was set for: after an extension the old timers find the
 // ticket's deadline moved and do nothing.
 type timer struct {
-	Kind     string    `json:"kind"` // remind, last_day, overdue, leader
+	Kind     TimerKind `json:"kind"`
 	Ticket   string    `json:"ticket"`
-	Deadline time.Time `json:"deadline"`
+	Deadline time.Time `json:"deadline,omitzero"`
 	Fraction float64   `json:"fraction,omitempty"`
+}
+
+// id names the timer's due item; the same timer always has the same ID, so
+// scheduling it twice keeps one.
+func (tm timer) id() string {
+	id := string(tm.Kind) + ":" + tm.Ticket
+	if !tm.Deadline.IsZero() {
+		id += ":" + strconv.FormatInt(tm.Deadline.Unix(), 10)
+	}
+	if tm.Fraction != 0 {
+		id += ":" + strconv.FormatFloat(tm.Fraction, 'g', -1, 64)
+	}
+	return id
+}
+
+func (d *Desk) schedule(ctx context.Context, tm timer, at time.Time) error {
+	p, err := json.Marshal(tm)
+	if err != nil {
+		return fmt.Errorf("encode timer: %w", err)
+	}
+	if _, err := d.st.Schedule(ctx, Queue, store.DueItem{ID: tm.id(), Kind: string(tm.Kind), Due: at, Payload: p}); err != nil {
+		return fmt.Errorf("schedule %s: %w", tm.id(), err)
+	}
+	return nil
+}
+
+// deadlineTimers are a ticket's reminders and escalations with their times.
+func (d *Desk) deadlineTimers(t store.Ticket) map[timer]time.Time {
+	out := map[timer]time.Time{}
+	for _, f := range d.rules.RemindAt {
+		out[timer{Kind: TimerRemind, Ticket: t.ID, Deadline: t.Deadline, Fraction: f}] = d.cal.Fraction(t.CreatedAt, t.Deadline, f)
+	}
+	if d.rules.RemindLastDay {
+		out[timer{Kind: TimerLastDay, Ticket: t.ID, Deadline: t.Deadline}] = d.cal.LastWorkingDayStart(t.Deadline)
+	}
+	out[timer{Kind: TimerOverdue, Ticket: t.ID, Deadline: t.Deadline}] = t.Deadline
+	if d.rules.LeaderAfter > 0 {
+		out[timer{Kind: TimerLeader, Ticket: t.ID, Deadline: t.Deadline}] = d.cal.AddWorkingDays(t.Deadline, d.rules.LeaderAfter)
+	}
+	return out
 }
 
 func (d *Desk) scheduleDeadline(ctx context.Context, t store.Ticket) error {
 	now := d.now()
-	var timers []store.DueItem
-	add := func(kind string, at time.Time, f float64) {
+	for tm, at := range d.deadlineTimers(t) {
 		if !at.After(now) {
-			return
+			continue
 		}
-		p, _ := json.Marshal(timer{Kind: kind, Ticket: t.ID, Deadline: t.Deadline, Fraction: f})
-		timers = append(timers, store.DueItem{ID: fmt.Sprintf("%s:%s:%d:%g", kind, t.ID, t.Deadline.Unix(), f), Due: at, Payload: p})
-	}
-	for _, f := range d.rules.RemindAt {
-		add("remind", d.cal.Fraction(t.CreatedAt, t.Deadline, f), f)
-	}
-	if d.rules.RemindLastDay {
-		add("last_day", d.cal.LastWorkingDayStart(t.Deadline), 0)
-	}
-	add("overdue", t.Deadline, 0)
-	if d.rules.LeaderAfter > 0 {
-		add("leader", d.cal.AddWorkingDays(t.Deadline, d.rules.LeaderAfter), 0)
-	}
-	for _, it := range timers {
-		if _, err := d.st.Schedule(ctx, Queue, it); err != nil {
-			return fmt.Errorf("schedule %s: %w", it.ID, err)
+		if err := d.schedule(ctx, tm, at); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// Sweep does the desk's timed work that is due: assignments held until the
-// working day starts, reminders, escalations. Each item is claimed by one
-// instance; its messages carry the item's ID, so a retry after a crash
-// sends nothing twice. cron calls it.
+// cancelTimers removes a ticket's pending timers for its current deadline.
+func (d *Desk) cancelTimers(ctx context.Context, t store.Ticket) {
+	for tm := range d.deadlineTimers(t) {
+		if err := d.st.Cancel(ctx, Queue, tm.id()); err != nil {
+			d.log.WarnContext(ctx, "cancel desk timer failed", "item", tm.id(), "err", err)
+		}
+	}
+}
+
+// Sweep does the desk's timed work that is due. Each item is claimed by
+// one instance; its messages carry the item's ID and its history event
+// the item's ID, so a retry after a crash does nothing twice.
 func (d *Desk) Sweep(ctx context.Context) error {
 	for {
 		items, err := d.st.Claim(ctx, Queue, d.now(), 32, 2*time.Minute)
@@ -75,88 +128,72 @@ func (d *Desk) Sweep(ctx context.Context) error {
 	}
 }
 
-// HandleTimer does one due desk timer: an assignment held until the
-// working day starts, a reminder, an escalation. Doing it twice sends
-// nothing twice: its messages carry the item's ID.
+// HandleTimer does one due desk timer: an assignment, a reminder, an
+// escalation. Doing it twice sends nothing twice: its messages carry the
+// item's ID, and its history event is recorded once by that ID.
 func (d *Desk) HandleTimer(ctx context.Context, it store.DueItem) error {
-	if id, ok := strings.CutPrefix(it.ID, "assign:"); ok {
-		t, err := d.st.GetTicket(ctx, id)
-		if err != nil {
-			return fmt.Errorf("get ticket %s: %w", id, err)
-		}
-		if t.State != store.StateReceived {
-			return nil
-		}
-		_, err = d.assign(ctx, t, "", "")
-		return err
-	}
 	var tm timer
-	if err := json.Unmarshal(it.Payload, &tm); err != nil {
+	if err := json.Unmarshal(it.Payload, &tm); err != nil || tm.Kind == "" {
 		d.log.ErrorContext(ctx, "undecodable desk timer dropped", "item", it.ID, "err", err)
 		return nil
+	}
+	if tm.Kind == TimerAssign {
+		_, err := d.assign(ctx, tm.Ticket, "")
+		return err
 	}
 	t, err := d.st.GetTicket(ctx, tm.Ticket)
 	if err != nil {
 		return fmt.Errorf("get ticket %s: %w", tm.Ticket, err)
 	}
 	if !t.State.Open() || !t.Deadline.Equal(tm.Deadline) {
-		return nil // resolved, or the deadline moved
+		return nil // finished, or the deadline moved
 	}
-	data := d.cardData(t)
-	now := d.now()
-	var event store.TicketEvent
+	if slices.ContainsFunc(t.History, func(h store.TicketEvent) bool { return h.Ref == it.ID }) {
+		return nil // done by an earlier try
+	}
+	data := d.ticketData(t)
+	reminder := map[string]string{"ticket": t.ID, "deadline": d.when(t.Deadline)}
+	op, told := OpRemind, t.Owner
 	switch tm.Kind {
-	case "remind":
-		err = d.tellOfficer(ctx, t.Owner, it.ID, d.say("reminder", data), "reminder", map[string]string{"ticket": t.ID, "deadline": d.when(t.Deadline)})
-		event = store.TicketEvent{At: now, Actor: "system", Action: "reminded", Detail: fmt.Sprintf("提醒%s（时限%s，已过%.0f%%）", d.dir.name(t.Owner), d.when(t.Deadline), tm.Fraction*100)}
-	case "last_day":
+	case TimerRemind:
+		err = d.tellOfficer(ctx, t.Owner, it.ID, d.officer.Say("reminder", data), "reminder", reminder)
+	case TimerLastDay:
 		data["Time"] = t.Deadline.In(d.loc).Format("15:04")
-		err = d.tellOfficer(ctx, t.Owner, it.ID, d.say("last_day", data), "reminder", map[string]string{"ticket": t.ID, "deadline": d.when(t.Deadline)})
-		event = store.TicketEvent{At: now, Actor: "system", Action: "reminded", Detail: "到期当日提醒" + d.dir.name(t.Owner) + "（时限" + d.when(t.Deadline) + "）"}
-	case "overdue":
-		sup := d.dir.depts[t.Department].Supervisor
+		err = d.tellOfficer(ctx, t.Owner, it.ID, d.officer.Say("last_day", data), "reminder", reminder)
+	case TimerOverdue:
+		op, told = OpEscalate, d.chiefOf(ctx, t.Department)
 		err = errors.Join(
-			d.tellOfficer(ctx, t.Owner, it.ID+":owner", d.say("overdue_owner", data), "reminder", map[string]string{"ticket": t.ID, "deadline": d.when(t.Deadline)}),
-			d.tellOfficer(ctx, sup, it.ID+":sup", d.say("overdue_supervisor", data), "escalation", map[string]string{"ticket": t.ID, "deadline": d.when(t.Deadline)}))
-		event = store.TicketEvent{At: now, Actor: "system", Action: "escalated", Detail: "超过时限" + d.when(t.Deadline) + "，报告科室负责人" + d.dir.name(sup)}
-	case "leader":
+			d.tellOfficer(ctx, t.Owner, it.ID+":owner", d.officer.Say("overdue_owner", data), "reminder", reminder),
+			d.tellOfficer(ctx, told, it.ID+":chief", d.officer.Say("overdue_supervisor", data), "escalation", reminder))
+	case TimerLeader:
 		if d.dir.leader == "" {
 			return nil
 		}
+		op, told = OpEscalate, d.dir.leader
 		data["Days"] = d.rules.LeaderAfter
-		err = d.tellOfficer(ctx, d.dir.leader, it.ID, d.say("overdue_leader", data), "escalation", map[string]string{"ticket": t.ID, "deadline": d.when(t.Deadline)})
-		event = store.TicketEvent{At: now, Actor: "system", Action: "escalated", Detail: "超过时限" + d.when(t.Deadline) + "仍未办结，报告局领导" + d.dir.name(d.dir.leader)}
+		err = d.tellOfficer(ctx, told, it.ID, d.officer.Say("overdue_leader", data), "escalation", reminder)
 	default:
+		d.log.ErrorContext(ctx, "unknown desk timer dropped", "item", it.ID, "kind", tm.Kind)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	_, err = d.update(ctx, t.ID, func(t *store.Ticket) error {
-		for _, h := range t.History {
-			if h.Action == event.Action && h.Detail == event.Detail {
-				return nil // recorded by an earlier try of this timer
-			}
+	_, err = d.apply(ctx, t.ID, op, actorSystem, nil, func(t *store.Ticket, ev *store.TicketEvent) error {
+		if slices.ContainsFunc(t.History, func(h store.TicketEvent) bool { return h.Ref == it.ID }) {
+			return errRecorded
 		}
-		if event.Action == "escalated" {
+		ev.Officer, ev.Deadline, ev.Ref = told, t.Deadline, it.ID
+		if op == OpEscalate {
 			t.Escalation++
 		}
-		t.History = append(t.History, event)
 		return nil
 	})
+	if errors.Is(err, errRecorded) {
+		return nil
+	}
 	return err
 }
 
-// cancelTimers removes a ticket's pending timers for its current deadline.
-func (d *Desk) cancelTimers(ctx context.Context, t store.Ticket) {
-	ids := []string{fmt.Sprintf("overdue:%s:%d:0", t.ID, t.Deadline.Unix()), fmt.Sprintf("last_day:%s:%d:0", t.ID, t.Deadline.Unix()),
-		fmt.Sprintf("leader:%s:%d:0", t.ID, t.Deadline.Unix())}
-	for _, f := range d.rules.RemindAt {
-		ids = append(ids, fmt.Sprintf("remind:%s:%d:%g", t.ID, t.Deadline.Unix(), f))
-	}
-	for _, id := range ids {
-		if err := d.st.Cancel(ctx, Queue, id); err != nil {
-			d.log.WarnContext(ctx, "cancel desk timer failed", "item", id, "err", err)
-		}
-	}
-}
+// errRecorded stops an update whose event an earlier try already recorded.
+var errRecorded = errors.New("already recorded")

@@ -1,20 +1,17 @@
 package desk
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	_ "embed"
 	"errors"
 	"fmt"
 	"huimin/chat"
+	"huimin/chat/texts"
 	"log/slog"
 	"math/big"
 	"strings"
-	"text/template"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"huimin/store"
 )
@@ -53,6 +50,14 @@ type Message struct {
 	// refuses the chat message (outside the 48-hour window), with its fields.
 	Template string
 	Fields   map[string]string
+	// Image, when set, is a picture to pass on instead of Text.
+	Image *Image
+}
+
+// Image is a picture a citizen sent: WeChat's media ID (valid for three
+// days) and its link.
+type Image struct {
+	MediaID, URL string
 }
 
 // Notifier sends messages; bot's outbox satisfies it.
@@ -63,21 +68,19 @@ type Notifier interface {
 // Queue is the due-queue the desk's timed work runs on.
 const Queue = "desk"
 
-//go:embed texts.yaml
-var textsYAML []byte
-
 // Desk applies the service-desk rules.
 type Desk struct {
-	st    Store
-	cal   workingDay
-	note  Notifier
-	dir   *directory
-	rules Rules
-	lines map[string]string // line key → display name
-	texts map[string]*template.Template
-	now   func() time.Time
-	loc   *time.Location
-	log   *slog.Logger
+	st      Store
+	cal     workingDay
+	note    Notifier
+	dir     *directory
+	rules   Rules
+	lines   map[string]string // line key → display name
+	citizen *texts.Book
+	officer *texts.Book
+	now     func() time.Time
+	loc     *time.Location
+	log     *slog.Logger
 }
 
 // Options are the desk's optional knobs.
@@ -96,17 +99,13 @@ func New(st Store, cal workingDay, note Notifier, dir Directory, rules Rules, op
 	if err != nil {
 		return nil, fmt.Errorf("desk directory: %w", err)
 	}
-	var raw map[string]string
-	if err := yaml.Unmarshal(textsYAML, &raw); err != nil {
-		return nil, fmt.Errorf("desk texts: %w", err)
+	citizen, err := texts.Load(texts.Citizen)
+	if err != nil {
+		return nil, err
 	}
-	texts := make(map[string]*template.Template, len(raw))
-	for k, v := range raw {
-		t, err := template.New(k).Option("missingkey=error").Parse(v)
-		if err != nil {
-			return nil, fmt.Errorf("desk text %s: %w", k, err)
-		}
-		texts[k] = t
+	officer, err := texts.Load(texts.Officer)
+	if err != nil {
+		return nil, err
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -123,22 +122,8 @@ func New(st Store, cal workingDay, note Notifier, dir Directory, rules Rules, op
 	if rules.MaxExtensionDays <= 0 {
 		rules.MaxExtensionDays = 15
 	}
-	return &Desk{st: st, cal: cal, note: note, dir: d, rules: rules, lines: opts.LineNames, texts: texts,
+	return &Desk{st: st, cal: cal, note: note, dir: d, rules: rules, lines: opts.LineNames, citizen: citizen, officer: officer,
 		now: opts.Now, loc: opts.Location, log: opts.Log}, nil
-}
-
-// say renders a text by name.
-func (d *Desk) say(name string, data map[string]any) string {
-	t, ok := d.texts[name]
-	if !ok {
-		return name
-	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, data); err != nil {
-		d.log.Error("render desk text failed", "text", name, "err", err)
-		return name
-	}
-	return b.String()
 }
 
 func (d *Desk) when(t time.Time) string {
@@ -152,77 +137,87 @@ func (d *Desk) lineName(line string) string {
 	return line
 }
 
-var inquiryNames = map[string]string{"consult": "咨询", "help": "求助", "complaint": "投诉", "report": "举报", "suggestion": "建议"}
-
-func inquiryName(q string) string {
-	if n, ok := inquiryNames[q]; ok {
-		return n
-	}
-	return q
-}
-
-var stateNames = map[store.TicketState]string{
-	store.StateReceived: "已受理，待分派", store.StateAssigned: "已分派，待接单", store.StateInProgress: "办理中",
-	store.StateWaiting: "待您补充材料", store.StateResolved: "已办结", store.StateClosed: "已归档", store.StateReopened: "整改中",
-}
-
 // OpenRequest is a citizen's matter, as the intake flow collected it.
 type OpenRequest struct {
-	Citizen     string
-	Line        string
-	Inquiry     string
-	Summary     string
-	Fields      map[string]string
+	Citizen string
+	Line    string
+	Inquiry string
+	Summary string
+	Fields  map[string]string
+	// Labels names each field as the flow asked for it.
+	Labels      map[string]string
 	Name        string
 	Phone       string
 	IDNumber    string
+	Urgent      bool
 	Attachments []store.Attachment
 	Transcript  []store.Utterance
 }
 
-// Open creates a ticket, routes it, and returns it with the citizen's acknowledgement.
-func (d *Desk) Open(ctx context.Context, req OpenRequest) (store.Ticket, string, error) {
+// Open creates a ticket and routes it: at once in working hours, else at
+// the start of the next working period. An urgent matter gets the urgent
+// deadline and its department's chief is told at once, at any hour.
+func (d *Desk) Open(ctx context.Context, req OpenRequest) (store.Ticket, error) {
 	now := d.now()
-	dept, ok := d.dir.depts[d.dir.byLine[req.Line]]
+	deptID, ok := d.dir.byLine[req.Line]
 	if !ok {
-		return store.Ticket{}, "", fmt.Errorf("open ticket: no department for service line %q", req.Line)
+		return store.Ticket{}, refusal(OpOpen, ErrInvalid, "unknown_line", "", "", map[string]any{"Line": req.Line})
 	}
 	day := now.In(d.loc).Format("20060102")
 	seq, err := d.st.NextSeq(ctx, "ticket:"+day, 72*time.Hour)
 	if err != nil {
-		return store.Ticket{}, "", fmt.Errorf("number ticket: %w", err)
+		return store.Ticket{}, fmt.Errorf("number ticket: %w", err)
+	}
+	limit := d.rules.limit(req.Line, req.Inquiry)
+	if req.Urgent {
+		limit = d.rules.urgentLimit(req.Line)
 	}
 	t := store.Ticket{
 		ID:            fmt.Sprintf("%s%s-%04d", d.rules.TicketPrefix, day, seq),
 		CitizenOpenID: req.Citizen, Line: req.Line, Inquiry: req.Inquiry, Summary: req.Summary,
-		Fields: req.Fields, Name: req.Name, Phone: req.Phone, IDNumber: req.IDNumber,
+		Fields: req.Fields, Labels: req.Labels, Name: req.Name, Phone: req.Phone, IDNumber: req.IDNumber, Urgent: req.Urgent,
 		Attachments: req.Attachments, Transcript: req.Transcript,
-		State: store.StateReceived, Department: dept.ID, CreatedAt: now,
-		Deadline: d.deadline(now, d.rules.limit(req.Line, req.Inquiry)),
-		History:  []store.TicketEvent{{At: now, Actor: "citizen", Action: "created", Detail: d.lineName(req.Line) + "／" + inquiryName(req.Inquiry)}},
+		State: next(OpOpen, ""), Department: deptID, CreatedAt: now,
+		Deadline: d.deadline(now, limit),
+		History:  []store.TicketEvent{{At: now, Actor: actorCitizen, Kind: eventOf[OpOpen], Deadline: d.deadline(now, limit)}},
 	}
 	if err := d.st.CreateTicket(ctx, t); err != nil {
-		return store.Ticket{}, "", fmt.Errorf("create ticket: %w", err)
+		return store.Ticket{}, fmt.Errorf("create ticket: %w", err)
 	}
 	t.Version = 1
-	d.log.InfoContext(ctx, "ticket created", "ticket_id", t.ID, "line", t.Line, "department", t.Department)
-	if err := d.scheduleDeadline(ctx, t); err != nil {
-		return t, "", err
-	}
-	data := map[string]any{"ID": t.ID, "Dept": dept.Name, "Deadline": d.when(t.Deadline)}
+	d.log.InfoContext(ctx, "ticket created", "ticket_id", t.ID, "line", t.Line, "department", t.Department, "urgent", t.Urgent)
+	// The assignment is scheduled before anything else can fail: a crash
+	// now leaves a due item that routes the ticket, never a ticket nobody
+	// was told of. In working hours it is done at once as well; the timer
+	// then finds the ticket assigned and does nothing.
+	at := now
 	if !d.cal.InWorkingHours(now) {
-		start := d.cal.NextWorkingStart(now)
-		if _, err := d.st.Schedule(ctx, Queue, store.DueItem{ID: "assign:" + t.ID, Due: start, Payload: []byte(t.ID)}); err != nil {
-			return t, "", fmt.Errorf("schedule assignment: %w", err)
+		at = d.cal.NextWorkingStart(now)
+	}
+	if err := d.schedule(ctx, timer{Kind: TimerAssign, Ticket: t.ID}, at); err != nil {
+		return t, err
+	}
+	if err := d.scheduleDeadline(ctx, t); err != nil {
+		return t, err
+	}
+	if t.Urgent {
+		if err := d.alertUrgent(ctx, t); err != nil {
+			return t, err
 		}
-		data["Start"] = d.when(start)
-		return t, d.say("ack_after_hours", data), nil
 	}
-	t, err = d.assign(ctx, t, "", "")
-	if err != nil {
-		return t, "", err
+	if !d.cal.InWorkingHours(now) {
+		return t, nil
 	}
-	return t, d.say("ack", data), nil
+	return d.assign(ctx, t.ID, "")
+}
+
+// Acknowledgement is what the citizen is told when their matter is received.
+func (d *Desk) Acknowledgement(t store.Ticket) string {
+	data := d.ticketData(t)
+	if !d.cal.InWorkingHours(t.CreatedAt) {
+		data["Start"] = d.when(d.cal.NextWorkingStart(t.CreatedAt))
+	}
+	return d.citizen.Say("ack", data)
 }
 
 // Deadline is when a matter of this service line and inquiry type,
@@ -237,153 +232,6 @@ func (d *Desk) deadline(from time.Time, l Limit) time.Time {
 		return d.cal.AddWorkingDuration(from, time.Duration(l.Hours)*time.Hour)
 	}
 	return d.cal.AddWorkingDays(from, l.Days)
-}
-
-// assign routes t inside its department: to the on-duty officer with the
-// fewest open tickets under their cap (ties in turn), else the supervisor.
-// from and reason are set for a transfer.
-func (d *Desk) assign(ctx context.Context, t store.Ticket, from, reason string) (store.Ticket, error) {
-	dept := d.dir.depts[t.Department]
-	owner, err := d.pick(ctx, dept)
-	if err != nil {
-		return t, err
-	}
-	if owner == "" {
-		d.log.WarnContext(ctx, "ticket waits: its department has no officer and no supervisor", "ticket_id", t.ID, "department", dept.ID)
-		return t, nil
-	}
-	now := d.now()
-	t, err = d.update(ctx, t.ID, func(t *store.Ticket) error {
-		t.Owner, t.State, t.AssignedAt = owner, store.StateAssigned, now
-		detail := "分派给" + d.dir.name(owner)
-		if from != "" {
-			detail = from + "转办给" + d.dir.name(owner) + "：" + reason
-		}
-		t.History = append(t.History, store.TicketEvent{At: now, Actor: "system", Action: "assigned", Detail: detail})
-		return nil
-	})
-	if err != nil {
-		return t, err
-	}
-	d.log.InfoContext(ctx, "ticket assigned", "ticket_id", t.ID, "officer_id", owner)
-	text := "assignment"
-	data := d.cardData(t)
-	if from != "" {
-		text, data["From"], data["Reason"] = "transferred_in", from, reason
-	}
-	return t, d.tellOfficer(ctx, owner, "assign:"+t.ID+":"+owner+":"+fmt.Sprint(t.Version), d.say(text, data), "assignment", map[string]string{
-		"ticket": t.ID, "line": d.lineName(t.Line), "deadline": d.when(t.Deadline),
-	})
-}
-
-func (d *Desk) cardData(t store.Ticket) map[string]any {
-	return map[string]any{
-		"ID": t.ID, "Line": d.lineName(t.Line), "Inquiry": inquiryName(t.Inquiry), "Summary": cut(t.Summary, 300),
-		"Phone": MaskPhone(t.Phone), "Deadline": d.when(t.Deadline), "Dept": d.dir.depts[t.Department].Name,
-		"Owner": d.dir.name(t.Owner),
-	}
-}
-
-func (d *Desk) pick(ctx context.Context, dept Department) (string, error) {
-	type cand struct {
-		id   string
-		open int
-	}
-	var best []cand
-	for _, id := range d.dir.members[dept.ID] {
-		o := d.dir.officers[id]
-		if o.Supervisor || o.Leader || o.ID == dept.Supervisor || !d.onDuty(ctx, id) {
-			continue
-		}
-		open, err := d.st.ListTickets(ctx, store.TicketFilter{Owner: id, OpenOnly: true})
-		if err != nil {
-			return "", fmt.Errorf("count open tickets of %s: %w", id, err)
-		}
-		if o.MaxOpen > 0 && len(open) >= o.MaxOpen {
-			continue
-		}
-		switch {
-		case len(best) == 0 || len(open) < best[0].open:
-			best = []cand{{id, len(open)}}
-		case len(open) == best[0].open:
-			best = append(best, cand{id, len(open)})
-		}
-	}
-	if len(best) == 0 {
-		return dept.Supervisor, nil
-	}
-	if len(best) == 1 {
-		return best[0].id, nil
-	}
-	n, err := d.st.NextSeq(ctx, "round_robin:"+dept.ID, 0)
-	if err != nil {
-		return "", fmt.Errorf("round robin: %w", err)
-	}
-	return best[int(n%int64(len(best)))].id, nil
-}
-
-func (d *Desk) onDuty(ctx context.Context, officerID string) bool {
-	_, err := d.st.GetCache(ctx, "off_duty:"+officerID)
-	return errors.Is(err, store.ErrNotFound)
-}
-
-// update re-reads and changes a ticket until no concurrent change intervenes.
-func (d *Desk) update(ctx context.Context, id string, change func(t *store.Ticket) error) (store.Ticket, error) {
-	for range 8 {
-		t, err := d.st.GetTicket(ctx, id)
-		if err != nil {
-			return store.Ticket{}, fmt.Errorf("get ticket %s: %w", id, err)
-		}
-		if err := change(&t); err != nil {
-			return t, err
-		}
-		t, err = d.st.UpdateTicket(ctx, t)
-		if errors.Is(err, store.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return store.Ticket{}, fmt.Errorf("update ticket %s: %w", id, err)
-		}
-		return t, nil
-	}
-	return store.Ticket{}, fmt.Errorf("update ticket %s: %w", id, store.ErrConflict)
-}
-
-// address is where an officer receives chat messages.
-func (d *Desk) address(ctx context.Context, officerID string) (channel chat.Channel, user string, ok bool) {
-	o := d.dir.officers[officerID]
-	if o.WeComUser != "" {
-		return chat.ChannelWeCom, o.WeComUser, true
-	}
-	if o.OpenID != "" {
-		return chat.ChannelWeChat, o.OpenID, true
-	}
-	u, err := d.st.UserOfOfficer(ctx, officerID)
-	if err != nil {
-		return "", "", false
-	}
-	return chat.ChannelWeChat, u, true
-}
-
-func (d *Desk) tellOfficer(ctx context.Context, officerID, id, text, tpl string, fields map[string]string) error {
-	ch, user, ok := d.address(ctx, officerID)
-	if !ok {
-		d.log.WarnContext(ctx, "officer has no chat account bound", "officer_id", officerID)
-		return nil
-	}
-	if err := d.note.Notify(ctx, Message{ID: id, Channel: ch, To: user, Text: text, Template: tpl, Fields: fields}); err != nil {
-		return fmt.Errorf("notify officer %s: %w", officerID, err)
-	}
-	return nil
-}
-
-func (d *Desk) tellCitizen(ctx context.Context, t store.Ticket, id, text string) error {
-	err := d.note.Notify(ctx, Message{ID: id, Channel: chat.ChannelWeChat, To: t.CitizenOpenID, Text: text, Template: "ticket_update",
-		Fields: map[string]string{"ticket": t.ID, "state": stateNames[t.State], "text": cut(text, 100)}})
-	if err != nil {
-		return fmt.Errorf("notify citizen of %s: %w", t.ID, err)
-	}
-	return nil
 }
 
 // IssueCode creates a one-time code with which an officer binds a chat
@@ -414,7 +262,7 @@ func (d *Desk) IssueCode(ctx context.Context, officerID string, ttl time.Duratio
 func (d *Desk) Bind(ctx context.Context, channel chat.Channel, userID, code string) (string, error) {
 	officerID, err := d.st.TakeBindCode(ctx, strings.TrimSpace(code))
 	if errors.Is(err, store.ErrNotFound) {
-		return d.say("bad_code", nil), nil
+		return d.officer.Say("bad_code", nil), nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("take bind code: %w", err)
@@ -424,7 +272,7 @@ func (d *Desk) Bind(ctx context.Context, channel chat.Channel, userID, code stri
 	}
 	o := d.dir.officers[officerID]
 	d.log.InfoContext(ctx, "officer bound", "officer_id", officerID, "channel", channel)
-	return d.say("bound", map[string]any{"Name": o.Name, "Dept": d.dir.depts[o.Department].Name}), nil
+	return d.officer.Say("bound", map[string]any{"Name": o.Name, "Dept": d.dir.depts[o.Department].Name}), nil
 }
 
 // Identify tells a new conversation whether the account is an officer's:
@@ -473,28 +321,4 @@ func (d *Desk) OfficerFor(ctx context.Context, channel chat.Channel, userID stri
 	}
 	o, ok := d.dir.officers[id]
 	return o, ok, nil
-}
-
-func cut(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
-}
-
-// MaskPhone shows a phone number as 3+4 (138****5678).
-func MaskPhone(p string) string {
-	if len(p) < 7 {
-		return strings.Repeat("*", len(p))
-	}
-	return p[:3] + strings.Repeat("*", len(p)-7) + p[len(p)-4:]
-}
-
-// MaskID shows a resident ID as 6+4 (440308********1234).
-func MaskID(id string) string {
-	if len(id) < 10 {
-		return strings.Repeat("*", len(id))
-	}
-	return id[:6] + strings.Repeat("*", len(id)-10) + id[len(id)-4:]
 }

@@ -72,6 +72,9 @@ type Rules struct {
 	LeaderAfter int
 	// MaxExtensionDays caps one extension request.
 	MaxExtensionDays int
+	// Urgent is the deadline of urgent matters by service line ("*" for
+	// any); default one working day.
+	Urgent map[string]Limit
 }
 
 // Directory is who works where, from configuration.
@@ -89,6 +92,8 @@ type directory struct {
 	byName   map[string]string // officer name → ID
 	members  map[string][]string
 	leader   string
+	order    []string
+	agencies []Agency
 }
 
 func newDirectory(d Directory) (*directory, error) {
@@ -101,6 +106,7 @@ func newDirectory(d Directory) (*directory, error) {
 			return nil, fmt.Errorf("department %s listed twice", dp.ID)
 		}
 		dir.depts[dp.ID] = dp
+		dir.order = append(dir.order, dp.ID)
 		for _, l := range dp.Lines {
 			if other, dup := dir.byLine[l]; dup {
 				return nil, fmt.Errorf("service line %s belongs to both %s and %s", l, other, dp.ID)
@@ -122,6 +128,12 @@ func newDirectory(d Directory) (*directory, error) {
 			dir.leader = o.ID
 		}
 	}
+	for _, a := range d.Agencies {
+		if _, dup := dir.depts[a.ID]; dup {
+			return nil, fmt.Errorf("agency %s is also a department", a.ID)
+		}
+		dir.agencies = append(dir.agencies, a)
+	}
 	for _, dp := range d.Departments {
 		if dp.Supervisor == "" {
 			continue // tickets nobody can take wait unassigned (and are logged)
@@ -131,6 +143,25 @@ func newDirectory(d Directory) (*directory, error) {
 		}
 	}
 	return dir, nil
+}
+
+// sorted lists the departments in configuration order.
+func (d *directory) sorted() []Department {
+	out := make([]Department, 0, len(d.order))
+	for _, id := range d.order {
+		out = append(out, d.depts[id])
+	}
+	return out
+}
+
+// agency finds an outside agency by ID or name.
+func (d *directory) agency(s string) (Agency, bool) {
+	for _, a := range d.agencies {
+		if a.ID == s || a.Name == s {
+			return a, true
+		}
+	}
+	return Agency{}, false
 }
 
 // department finds a department by ID or name.
@@ -179,10 +210,20 @@ func (r Rules) limit(line, inquiry string) Limit {
 	return Limit{Days: 7} // the published general rule
 }
 
+func (r Rules) urgentLimit(line string) Limit {
+	for _, l := range []string{line, "*"} {
+		if lim, ok := r.Urgent[l]; ok {
+			return lim
+		}
+	}
+	return Limit{Days: 1}
+}
+
 // workingDay is the calendar the desk counts deadlines on.
 type workingDay interface {
 	InWorkingHours(t time.Time) bool
 	NextWorkingStart(t time.Time) time.Time
+	NextWorkdayStart(t time.Time) time.Time
 	AddWorkingDays(t time.Time, n int) time.Time
 	AddWorkingDuration(t time.Time, d time.Duration) time.Time
 	Fraction(start, deadline time.Time, f float64) time.Time

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"huimin/chat/texts"
 	"huimin/desk"
 	"huimin/flows/intake"
 	"huimin/store"
@@ -29,10 +30,14 @@ type Sessions interface {
 
 // Desk is the service desk the engine hands matters and officer commands to.
 type Desk interface {
-	Open(ctx context.Context, req desk.OpenRequest) (store.Ticket, string, error)
+	Open(ctx context.Context, req desk.OpenRequest) (store.Ticket, error)
+	Acknowledgement(t store.Ticket) string
 	Progress(ctx context.Context, openID string) (string, error)
 	Identify(channel chat.Channel, userID, boundOfficer string) (desk.Officer, bool)
-	Relay(ctx context.Context, openID, text string, att *store.Attachment) (string, bool, error)
+	TalkingTo(ctx context.Context, openID, sticky string) (string, error)
+	Relay(ctx context.Context, openID, ticketID string, msg desk.CitizenMessage) (string, error)
+	Handover(ctx context.Context, openID, said string) (store.Ticket, bool, error)
+	HandoverText(t store.Ticket) string
 	OfficerFor(ctx context.Context, channel chat.Channel, userID string, bindings bool) (desk.Officer, bool, error)
 	Bind(ctx context.Context, channel chat.Channel, userID, code string) (string, error)
 	Command(ctx context.Context, o desk.Officer, text string) (string, error)
@@ -57,13 +62,15 @@ type EngineOptions struct {
 // Engine is the conversation engine: it tells officers from citizens, runs
 // the citizens' flows, and turns their outcomes into tickets.
 type Engine struct {
-	ownerPrefix string
-	owners      atomic.Uint64
-	arrivals    *arrivals
-	sessions    Sessions
-	flows       FlowSet
-	desk        Desk
-	opts        EngineOptions
+	citizenTexts *texts.Book
+	officerTexts *texts.Book
+	ownerPrefix  string
+	owners       atomic.Uint64
+	arrivals     *arrivals
+	sessions     Sessions
+	flows        FlowSet
+	desk         Desk
+	opts         EngineOptions
 }
 
 // NewEngine returns an engine.
@@ -82,22 +89,13 @@ func NewEngine(sessions Sessions, flows FlowSet, d Desk, opts EngineOptions) *En
 	}
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	return &Engine{ownerPrefix: hex.EncodeToString(b[:]) + ":", arrivals: newArrivals(), sessions: sessions, flows: flows, desk: d, opts: opts}
+	return &Engine{citizenTexts: texts.MustLoad(texts.Citizen), officerTexts: texts.MustLoad(texts.Officer),
+		ownerPrefix: hex.EncodeToString(b[:]) + ":", arrivals: newArrivals(), sessions: sessions, flows: flows, desk: d, opts: opts}
 }
 
 // sessionKeep is how long a session record outlives the resume window, so
 // that a person coming back late is told the old conversation ended.
 const sessionKeep = 24 * time.Hour
-
-// Texts of the engine itself; the flows' texts live with the flows.
-const (
-	textExpired      = "您上次的办理已超过时间，已为您重新开始。"
-	textWeComUnknown = "您的企业微信账号还没有登记为工作人员，请联系管理员。"
-	textOfficerHello = "您好，%s。本账号已绑定为工作人员，回复“帮助”查看命令。"
-	textOfficerMedia = "工作人员通道只接受文字命令，回复“帮助”查看命令。"
-	textBusy         = "您的上一条消息还在处理中，请稍候再发。"
-	textRelayHint    = "如需办理新事项，回复“菜单”。"
-)
 
 // Dispatch answers one event.
 func (e *Engine) Dispatch(ctx context.Context, ev chat.Event) ([]chat.Reply, error) {
@@ -112,7 +110,7 @@ func (e *Engine) Dispatch(ctx context.Context, ev chat.Event) ([]chat.Reply, err
 			return nil, err
 		}
 		if !ok {
-			return textReply(textWeComUnknown), nil
+			return textReply(e.officerTexts.Say("wecom_unknown", nil)), nil
 		}
 		return e.officer(ctx, o, ev)
 	}
@@ -140,9 +138,9 @@ func (e *Engine) officer(ctx context.Context, o desk.Officer, ev chat.Event) ([]
 		text, err := e.desk.Command(ctx, o, ev.Text)
 		return textReply(text), err
 	case chat.KindSubscribe, chat.KindScan, chat.KindClick:
-		return textReply(fmt.Sprintf(textOfficerHello, o.Name)), nil
+		return textReply(e.officerTexts.Say("officer_hello", o)), nil
 	default:
-		return textReply(textOfficerMedia), nil
+		return textReply(e.officerTexts.Say("officer_media", nil)), nil
 	}
 }
 
@@ -157,7 +155,7 @@ func (e *Engine) conversation(ctx context.Context, ev chat.Event) ([]chat.Reply,
 	owner := e.newOwner()
 	sess, found, err := e.lock(ctx, ev.From, owner)
 	if errors.Is(err, errBusy) {
-		return textReply(textBusy), nil
+		return textReply(e.citizenTexts.Say("busy", nil)), nil
 	}
 	if err != nil {
 		return nil, err
@@ -217,10 +215,10 @@ func (e *Engine) citizen(ctx context.Context, sess *store.Session, ev chat.Event
 	var prefix []chat.Reply
 	if sess.Flow != "" && now.Sub(sess.UpdatedAt) > e.opts.ResumeWindow {
 		sess.Flow, sess.Step, sess.Data, sess.Back = "", "", nil, nil
-		prefix = textReply(textExpired)
+		prefix = textReply(e.citizenTexts.Say("expired", nil))
 	}
 	st := intake.State{Flow: sess.Flow, Step: sess.Step, Data: sess.Data, Back: sess.Back}
-	replies, st, opened, err := e.converse(ctx, e.flows.Current(), st, ev, sess.HasTickets)
+	replies, st, opened, err := e.converse(ctx, e.flows.Current(), st, ev, sess)
 	if err != nil {
 		return nil, err
 	}
@@ -230,18 +228,33 @@ func (e *Engine) citizen(ctx context.Context, sess *store.Session, ev chat.Event
 }
 
 // converse runs one event through the flows; opened reports a new ticket.
-func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State, ev chat.Event, hasTickets bool) (replies []chat.Reply, next intake.State, opened bool, err error) {
+// Between flows, what a citizen with tickets sends goes to the officer
+// talking with them (sess.Talking names that ticket once a message went
+// there), until the ticket is finished or the citizen picks something from
+// the menu.
+func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State, ev chat.Event, sess *store.Session) (replies []chat.Reply, next intake.State, opened bool, err error) {
 	in := input(ev)
 	if ev.Kind == chat.KindSubscribe || ev.Kind == chat.KindScan {
 		return prompts(set.Greeting(), set.Menu()), intake.State{}, false, nil
 	}
-	if st.Flow == "" && ev.Kind != chat.KindClick && hasTickets && set.Command(ev.Text) == "" {
-		// Between flows, what a citizen with tickets sends may answer an officer.
-		if text, ok, err := e.desk.Relay(ctx, ev.From, in.Text, attachment(ev)); err != nil {
+	command := set.Command(ev.Text)
+	if ev.Kind == chat.KindClick || command != "" && command != intake.CmdHuman && command != intake.CmdStatus {
+		sess.Talking = "" // the citizen turns to something else
+	}
+	if st.Flow == "" && ev.Kind != chat.KindClick && sess.HasTickets && command == "" {
+		id, err := e.desk.TalkingTo(ctx, ev.From, sess.Talking)
+		if err != nil {
 			return nil, st, false, err
-		} else if ok {
-			return textReply(text + "\n" + textRelayHint), st, false, nil
 		}
+		if id != "" {
+			text, err := e.desk.Relay(ctx, ev.From, id, desk.CitizenMessage{Text: in.Text, Attachment: attachment(ev)})
+			if err != nil {
+				return nil, st, false, err
+			}
+			sess.Talking = id
+			return textReply(text + "\n" + e.citizenTexts.Say("relay_hint", nil)), st, false, nil
+		}
+		sess.Talking = ""
 	}
 	var res intake.Result
 	switch {
@@ -264,7 +277,10 @@ func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State,
 		}
 		out = append(out, textReply(text)...)
 	}
-	if res.Outcome != nil && (res.Outcome.Kind == intake.OutcomeTicket || res.Outcome.Kind == intake.OutcomeHandover) {
+	if oc := res.Outcome; oc != nil && oc.Kind == intake.OutcomeHandover {
+		return e.handover(ctx, set, ev, oc, sess)
+	}
+	if res.Outcome != nil && res.Outcome.Kind == intake.OutcomeTicket {
 		text, err := e.open(ctx, ev, res.Outcome)
 		if err != nil {
 			return nil, st, false, err
@@ -278,32 +294,51 @@ func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State,
 	return out, res.State, opened, nil
 }
 
+// handover gives a citizen who asks for a person (人工) to the officer of
+// their open or most recent ticket; a citizen with none is asked what it is
+// about and for a phone number (the handover flow), and a ticket is opened.
+func (e *Engine) handover(ctx context.Context, set *intake.Set, ev chat.Event, oc *intake.Outcome, sess *store.Session) ([]chat.Reply, intake.State, bool, error) {
+	if sess.HasTickets {
+		t, ok, err := e.desk.Handover(ctx, ev.From, oc.Summary)
+		if err != nil {
+			return nil, intake.State{}, false, err
+		}
+		if ok {
+			sess.Talking = t.ID
+			return textReply(e.desk.HandoverText(t)), intake.State{}, false, nil
+		}
+	}
+	res, err := set.Start(handoverFlow)
+	if err != nil {
+		return nil, intake.State{}, false, fmt.Errorf("start %s flow: %w", handoverFlow, err)
+	}
+	var out []chat.Reply
+	for _, p := range res.Prompts {
+		out = append(out, prompt(p))
+	}
+	return out, res.State, false, nil
+}
+
+// handoverFlow asks a citizen with no matter on file what it is about and
+// for a phone number before a person takes it (flows/intake/defaults).
+const handoverFlow = "handover"
+
 // open turns a flow's outcome into a ticket and returns what to tell the citizen.
 func (e *Engine) open(ctx context.Context, ev chat.Event, oc *intake.Outcome) (string, error) {
 	req := desk.OpenRequest{
-		Citizen: ev.From, Line: oc.Line, Inquiry: oc.Inquiry, Summary: oc.Summary, Fields: oc.Fields,
-		Name: oc.Name, Phone: oc.Phone, IDNumber: oc.IDNumber,
-	}
-	if oc.Kind == intake.OutcomeHandover {
-		if req.Line == "" {
-			req.Line = e.opts.HandoverLine
-		}
-		if req.Inquiry == "" {
-			req.Inquiry = "help"
-		}
-		if req.Summary == "" {
-			req.Summary = "群众申请人工服务"
-		}
+		Citizen: ev.From, Line: oc.Line, Inquiry: oc.Inquiry, Summary: oc.Summary, Fields: oc.Fields, Labels: oc.Labels,
+		Name: oc.Name, Phone: oc.Phone, IDNumber: oc.IDNumber, Urgent: oc.Urgent,
 	}
 	for _, a := range oc.Attachments {
 		req.Attachments = append(req.Attachments, store.Attachment{Kind: a.Kind, MediaID: a.MediaID, URL: a.URL, Lat: a.Lat, Lng: a.Lng, Label: a.Label, At: a.At})
 	}
 	req.Transcript = []store.Utterance{{At: e.opts.Now(), From: "citizen", Text: oc.Summary}}
-	t, ack, err := e.desk.Open(ctx, req)
+	t, err := e.desk.Open(ctx, req)
 	if err != nil {
 		return "", err
 	}
 	e.opts.Log.InfoContext(ctx, "matter submitted", "ticket_id", t.ID, "flow", oc.Flow, "kind", oc.Kind)
+	ack := e.desk.Acknowledgement(t)
 	if oc.Text != "" {
 		return oc.Text + "\n" + ack, nil
 	}

@@ -79,7 +79,11 @@ func (r *recorder) Notify(_ context.Context, msgs ...desk.Message) error {
 		r.msgs = map[string][]string{}
 	}
 	for _, m := range msgs {
-		r.msgs[m.To] = append(r.msgs[m.To], m.Text)
+		text := m.Text
+		if m.Image != nil {
+			text = "image:" + m.Image.MediaID // a picture passed on as a picture
+		}
+		r.msgs[m.To] = append(r.msgs[m.To], text)
 	}
 	return nil
 }
@@ -154,7 +158,7 @@ func newRig(t *testing.T, st backend) *engineRig {
 		t.Fatal(err)
 	}
 	var lines []string
-	for _, f := range set.Current().Flows() {
+	for _, f := range set.Current().Lines() {
 		lines = append(lines, f.Line)
 	}
 	dir := desk.Directory{
@@ -269,11 +273,20 @@ func TestCitizenToOfficerAndBack(t *testing.T) {
 			t.Fatalf("citizen told %q, want 接单 and the request for more", got)
 		}
 		got := r.send(t, chat.Event{Kind: chat.KindImage, From: "oCitizen", MediaID: "m1", PicURL: "http://p/1.jpg"})
-		if !strings.Contains(got, "已转给工作人员") {
+		if !strings.Contains(got, "已转给工单") {
 			t.Fatalf("citizen's picture answer: %q, want it relayed", got)
 		}
-		if m := r.note.take(owner); len(m) != 1 || !strings.Contains(m[0], "图片") {
-			t.Errorf("officer told %q, want the citizen's picture", m)
+		if m := r.note.take(owner); len(m) != 2 || !strings.Contains(m[0], "图片") || m[1] != "image:m1" {
+			t.Errorf("officer told %q, want a note and the citizen's picture itself (defect 11)", m)
+		}
+		// Everything the citizen sends reaches the officer until the ticket
+		// is finished (defect 8): a second picture and a text as well.
+		r.send(t, chat.Event{Kind: chat.KindImage, From: "oCitizen", MediaID: "m2", PicURL: "http://p/2.jpg"})
+		if got := r.say(t, "oCitizen", "还有一张出院小结"); !strings.Contains(got, "已转给工单") {
+			t.Errorf("citizen's second message: %q, want it relayed", got)
+		}
+		if m := r.note.take(owner); len(m) != 3 || m[1] != "image:m2" || !strings.Contains(m[2], "出院小结") {
+			t.Errorf("officer told %q, want the second picture and the text", m)
 		}
 		if got := r.say(t, "oCitizen", "进度"); !strings.Contains(got, id) || !strings.Contains(got, "办理中") {
 			t.Errorf("进度 = %q", got)
@@ -310,8 +323,18 @@ func TestCommandsAndBadInput(t *testing.T) {
 				t.Errorf("%s: reply of %d bytes", tt.name, len(got))
 			}
 		}
-		if got := r.say(t, "oCmd", "人工"); !strings.Contains(got, "工单号") {
-			t.Errorf("人工 → %q, want a ticket for a person", got)
+		// 人工 with no matter on file asks what it is about and for a phone
+		// number before a person takes it (defect 12).
+		if got := r.say(t, "oCmd", "人工"); !strings.Contains(got, "哪方面") || strings.Contains(got, "工单号") {
+			t.Errorf("人工 → %q, want to be asked what it is about, no ticket yet", got)
+		}
+		r.say(t, "oCmd", "4")
+		r.say(t, "oCmd", "想问问养老院怎么申请")
+		if got := r.say(t, "oCmd", "13800001111"); !strings.Contains(got, "13800001111") {
+			t.Errorf("confirmation = %q, want the citizen's own number in full", got)
+		}
+		if got := r.say(t, "oCmd", "1"); !strings.Contains(got, "工单号") {
+			t.Errorf("confirm 人工 → %q, want a ticket for a person", got)
 		}
 		if got := r.say(t, "oCmd", "进度"); !strings.Contains(got, "MZ20261130-") {
 			t.Errorf("进度 after 人工 = %q, want the handover ticket listed", got)

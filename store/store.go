@@ -33,6 +33,10 @@ type Session struct {
 	// HasTickets is set once the person has a ticket, so that the engine
 	// looks for a ticket to relay their words to only then.
 	HasTickets bool `json:"has_tickets,omitempty"`
+	// Talking is the ticket whose officer the person is talking with: what
+	// they send goes there until the ticket is finished or they turn to
+	// the menu.
+	Talking string `json:"talking,omitempty"`
 	// NoBinding records that no officer binding existed for this account
 	// when the session began, sparing a look-up per message; binding with
 	// a code clears it.

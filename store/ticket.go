@@ -26,6 +26,9 @@ const (
 	StateResolved   TicketState = "resolved"        // 办结
 	StateClosed     TicketState = "closed"          // 归档
 	StateReopened   TicketState = "reopened"        // 整改: reopened after a bad review
+	// StateTransferredOut is final: the matter went to an outside agency
+	// (转外单位); it still counts in the results.
+	StateTransferredOut TicketState = "transferred_out"
 )
 
 // Open reports whether the ticket still needs work.
@@ -48,8 +51,12 @@ type Ticket struct {
 	Inquiry string `json:"inquiry"`
 	// Summary is the citizen's description of the matter.
 	Summary string `json:"summary"`
-	// Fields are the other answers the flow collected, by field name.
+	// Fields are the other answers the flow collected, by field name;
+	// Labels names each field as the flow asked for it (街道（镇）, 称呼 …).
 	Fields map[string]string `json:"fields,omitempty"`
+	Labels map[string]string `json:"labels,omitempty"`
+	// Urgent matters get the shorter urgent deadline and tell the chief at once.
+	Urgent bool `json:"urgent,omitempty"`
 	// Phone and IDNumber are stored in full and shown masked.
 	Phone    string `json:"phone,omitempty"`
 	IDNumber string `json:"id_number,omitempty"`
@@ -64,11 +71,14 @@ type Ticket struct {
 	// first officer who accepted it (首问负责), kept across transfers.
 	Owner            string `json:"owner,omitempty"`
 	FirstResponsible string `json:"first_responsible,omitempty"`
+	// Agency is the outside agency the ticket was transferred to.
+	Agency string `json:"agency,omitempty"`
 
 	CreatedAt  time.Time `json:"created_at"`
 	AssignedAt time.Time `json:"assigned_at,omitzero"`
 	AcceptedAt time.Time `json:"accepted_at,omitzero"`
 	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	ClosedAt   time.Time `json:"closed_at,omitzero"`
 	// Deadline is when the ticket must be resolved, in working time.
 	Deadline time.Time `json:"deadline,omitzero"`
 	// Escalation counts the escalations sent after the deadline passed.
@@ -100,13 +110,29 @@ type Utterance struct {
 	Text string `json:"text"`
 }
 
+// EventKind says what happened in a ticket's history, machine-readable;
+// the words people read are rendered from it.
+type EventKind string
+
 // TicketEvent is one entry of a ticket's append-only history.
 type TicketEvent struct {
 	At time.Time `json:"at"`
 	// Actor is an officer ID, "citizen" or "system".
-	Actor  string `json:"actor"`
-	Action string `json:"action"` // created, assigned, accepted, replied, transferred, …
+	Actor string    `json:"actor"`
+	Kind  EventKind `json:"action"`
+	// Detail is the words that came with it: a reply, a reason, a result.
 	Detail string `json:"detail,omitempty"`
+	// Officer is the officer it concerns (assigned to, reminded, told).
+	Officer string `json:"officer,omitempty"`
+	// Department and Agency are where a transfer went.
+	Department string `json:"department,omitempty"`
+	Agency     string `json:"agency,omitempty"`
+	// Days is an extension's length; Deadline the deadline set or passed.
+	Days     int       `json:"days,omitempty"`
+	Deadline time.Time `json:"deadline,omitzero"`
+	// Ref is the due item that caused the event: a retried timer finds its
+	// event already recorded by this ID.
+	Ref string `json:"ref,omitempty"`
 }
 
 // Extension is a request to move a ticket's deadline (延期).

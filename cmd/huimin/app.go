@@ -74,7 +74,7 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	}
 	lineNames := map[string]string{}
 	var lines []string
-	for _, f := range watcher.Current().Flows() {
+	for _, f := range watcher.Current().Lines() {
 		if f.Line != "" {
 			lineNames[f.Line] = f.Title
 			lines = append(lines, f.Line)
@@ -87,6 +87,10 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	d, err := desk.New(st, cal, bot.NewNotifier(outbox, templates), dir, rules, desk.Options{Log: log, LineNames: lineNames, Location: loc})
 	if err != nil {
 		return nil, err
+	}
+	for _, dp := range d.Unreachable() {
+		log.Warn("nobody can receive this department's tickets: give an officer, its chief or the leader an openid or wecom_user in desk.officers, or bind one with `huimin officer add`",
+			"department", dp.ID, "name", dp.Name)
 	}
 	engine := flows.NewEngine(st, watcher, d, flows.EngineOptions{ResumeWindow: cfg.Bot.SessionTTL, Log: log})
 	codec := wechat.NewCodec(cfg.WeChat.Token, cfg.WeChat.AppID, cfg.WeChat.AESKey, time.Now)
@@ -146,6 +150,14 @@ func deskConfig(c config.Desk, lines []string, log *slog.Logger) (desk.Directory
 			}
 			rules.Deadlines[line][q] = desk.Limit{Days: days, Hours: hours}
 		}
+	}
+	rules.Urgent = map[string]desk.Limit{}
+	for line, v := range c.UrgentDeadlines {
+		days, hours, err := config.ParseLimit(v)
+		if err != nil {
+			return dir, rules, fmt.Errorf("desk.urgent_deadlines.%s: %w", line, err)
+		}
+		rules.Urgent[line] = desk.Limit{Days: days, Hours: hours}
 	}
 	return dir, rules, nil
 }

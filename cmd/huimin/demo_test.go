@@ -140,13 +140,13 @@ func TestDemoWalkthrough(t *testing.T) {
 	c.await("citizen-001", "", "接单办理")
 	c.say("officer-001", "回复 "+id+" 您好，请问老人住院了吗？")
 	c.await("citizen-001", "", "请问老人住院了吗")
-	if got := c.say("citizen-001", "住院三天了"); !strings.Contains(got, "已转给工作人员") {
+	if got := c.say("citizen-001", "住院三天了"); !strings.Contains(got, "已转给工单") {
 		t.Fatalf("citizen's answer: %q", got)
 	}
 	c.await("officer-001", "", "住院三天了")
 	c.say("officer-001", "补充 "+id+" 请发送住院证明照片")
 	c.await("citizen-001", "", "住院证明")
-	if got := c.send(map[string]any{"openid": "citizen-001", "type": "image"}); !strings.Contains(got, "已转给工作人员") {
+	if got := c.send(map[string]any{"openid": "citizen-001", "type": "image"}); !strings.Contains(got, "已转给工单") {
 		t.Fatalf("citizen's picture: %q", got)
 	}
 	c.await("officer-001", "", "图片")
@@ -175,8 +175,12 @@ func TestDemoWalkthrough(t *testing.T) {
 	c.await("citizen-002", "", "优抚安置科")
 	c.post("/sim/api/wecom/send", map[string]any{"userid": "zhang.wei", "type": "text", "content": "接单 " + second})
 	c.await("zhang.wei", "wecom", "已接单")
-	if got := c.say("officer-001", "查看 "+second); !strings.Contains(got, "无权") {
+	if got := c.say("officer-001", "回复 "+second+" 您好"); !strings.Contains(got, "无权") {
 		t.Errorf("the first officer still acts on a transferred ticket: %q", got)
+	}
+	// 首问负责: the first officer keeps read access and stays on record.
+	if got := c.say("officer-001", "查看 "+second); !strings.Contains(got, "首问负责：王明") {
+		t.Errorf("the first officer cannot follow the transferred ticket: %q", got)
 	}
 	if got := c.say("officer-002", "我的工单"); !strings.Contains(got, "本科室") {
 		t.Errorf("chief's 我的工单: %q", got)

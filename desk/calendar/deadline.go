@@ -146,3 +146,14 @@ func earlier(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// NextWorkdayStart returns the start of office hours on the first working
+// day after the day of t: what "off duty until the next working day" means.
+func (c *Calendar) NextWorkdayStart(t time.Time) time.Time {
+	t = t.In(c.loc)
+	for d := dateOf(t).addDays(1); ; d = d.addDays(1) {
+		if c.isWorkday(d) {
+			return c.dayStart(d)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"cmp"
 	"maps"
 	"strings"
 	"testing"
@@ -76,7 +77,18 @@ func TestDefaultFlowsHappyPath(t *testing.T) {
 		idNumber string
 		attached int
 		summary  string // a part of the summary
+		line     string // the service line, when not the flow's ID
+		urgent   bool
 	}{
+		{
+			flow:    "handover",
+			ins:     answers("4", "想问问养老院怎么申请", "13700002222", "1"),
+			line:    "elderly",
+			inquiry: "help",
+			fields:  map[string]string{"detail": "想问问养老院怎么申请"},
+			phone:   "13700002222",
+			summary: "问题：想问问养老院怎么申请",
+		},
 		{
 			flow:    "relief",
 			ins:     answers("3", "1", "2", "城关街道", "家里失火，生活有困难", "1", "王阿姨", "13812345678", "1"),
@@ -84,6 +96,7 @@ func TestDefaultFlowsHappyPath(t *testing.T) {
 			fields:  map[string]string{"matter": "临时救助", "urgency": "很急", "town": "城关街道", "detail": "家里失火，生活有困难"},
 			name:    "王阿姨", phone: "13812345678",
 			summary: "事项：临时救助；紧急程度：很急，生活马上有困难",
+			urgent:  true,
 		},
 		{
 			flow:    "veterans",
@@ -140,9 +153,18 @@ func TestDefaultFlowsHappyPath(t *testing.T) {
 			if o == nil || !r.Done {
 				t.Fatalf("last result = %+v, want a finished flow with an outcome; said %q", r, said(r))
 			}
-			if o.Kind != OutcomeTicket || o.Flow != tt.flow || o.Line != tt.flow || o.Inquiry != tt.inquiry {
+			line := cmp.Or(tt.line, tt.flow)
+			if o.Kind != OutcomeTicket || o.Flow != tt.flow || o.Line != line || o.Inquiry != tt.inquiry {
 				t.Errorf("outcome = %s %s line %s inquiry %s, want ticket %s line %s inquiry %s",
-					o.Kind, o.Flow, o.Line, o.Inquiry, tt.flow, tt.flow, tt.inquiry)
+					o.Kind, o.Flow, o.Line, o.Inquiry, tt.flow, line, tt.inquiry)
+			}
+			if o.Urgent != tt.urgent {
+				t.Errorf("urgent = %v, want %v", o.Urgent, tt.urgent)
+			}
+			for k := range o.Fields {
+				if o.Labels[k] == "" {
+					t.Errorf("field %s has no label", k)
+				}
 			}
 			if !maps.Equal(o.Fields, tt.fields) {
 				t.Errorf("fields = %v, want %v", o.Fields, tt.fields)
@@ -188,13 +210,15 @@ func TestConfirmationMasksAndSummarises(t *testing.T) {
 	s := defaultSet(t)
 	r := converse(t, s, "elderly", answers("1", "11010519491231002X", "1", "城关街道", "父亲的津贴这个月没到账", "1", "13812345678")...)
 	got := said(r)
-	for _, want := range []string{"请核对", "老人身份证：110105********002X", "联系电话：138****5678", "类型：咨询政策", "1. 确认提交", "2. 修改", "3. 取消"} {
+	// The citizen's own phone is shown in full so that a typo can be seen
+	// (defect 15); the ID number, checked by its check digit, stays masked.
+	for _, want := range []string{"请核对", "老人身份证：110105********002X", "联系电话：13812345678", "类型：咨询政策", "1. 确认提交", "2. 修改", "3. 取消"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("confirmation %q lacks %q", got, want)
 		}
 	}
-	if strings.Contains(got, "13812345678") || strings.Contains(got, "19491231") {
-		t.Errorf("confirmation %q shows a number in full", got)
+	if strings.Contains(got, "19491231") {
+		t.Errorf("confirmation %q shows the ID number in full", got)
 	}
 }
 
@@ -310,7 +334,7 @@ func TestConfirmEdit(t *testing.T) {
 func TestConfirmEditReturnsToConfirmation(t *testing.T) {
 	s := defaultSet(t)
 	r := converse(t, s, "relief", append(toConfirm(), answers("2", "联系电话", "13900001111")...)...)
-	if r.State.Step != "confirm" || !strings.Contains(said(r), "139****1111") {
+	if r.State.Step != "confirm" || !strings.Contains(said(r), "13900001111") {
 		t.Errorf("step %q said %q, want the confirmation again with the new phone", r.State.Step, said(r))
 	}
 }

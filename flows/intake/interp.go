@@ -341,7 +341,7 @@ func cmpOr(a, b string) string {
 // outcome gathers the answers on the path taken.
 func (s *Set) outcome(f *flow, st State, kind string) *Outcome {
 	o := &Outcome{Kind: kind, Flow: f.ID, Line: f.Line, Inquiry: f.Inquiry, Fields: make(map[string]string),
-		Attachments: attachments(st.Data)}
+		Labels: make(map[string]string), Attachments: attachments(st.Data)}
 	var parts []string
 	for _, id := range st.Back {
 		step, ok := f.step(id)
@@ -355,6 +355,9 @@ func (s *Set) outcome(f *flow, st State, kind string) *Outcome {
 		case step.Field == "inquiry":
 			o.Inquiry = v
 			continue
+		case step.Field == fieldLine && v != "":
+			o.Line = v // a flow that asks which service line the matter is
+			continue
 		case step.Type == typePhone && o.Phone == "":
 			o.Phone = v
 			continue
@@ -367,12 +370,20 @@ func (s *Set) outcome(f *flow, st State, kind string) *Outcome {
 		case v == "":
 			continue
 		}
+		if step.Type == typeChoice && slices.ContainsFunc(step.Options, func(opt optionDef) bool { return opt.Urgent && opt.value() == v }) {
+			o.Urgent = true
+		}
 		o.Fields[step.Field] = v
+		o.Labels[step.Field] = step.Label
 		parts = append(parts, step.Label+"："+display(step, v, 0))
 	}
 	o.Summary = strings.Join(parts, "；")
 	return o
 }
+
+// fieldLine is the field of a step that asks for the service line (the
+// handover flow's first question); its value replaces the flow's line.
+const fieldLine = "line"
 
 // display shows an answer: a choice by its label, a phone or ID number
 // masked, a text cut to n characters (0: in full).
@@ -435,7 +446,14 @@ func (s *Set) summary(f *flow, st State) string {
 		if !ok || step.Field == "" || st.Data[step.Field] == "" {
 			continue
 		}
-		lines = append(lines, step.Label+"："+display(step, st.Data[step.Field], summaryWidth))
+		v := st.Data[step.Field]
+		if step.Type == typePhone {
+			// The citizen checks their own number: in full, so that a typo
+			// shows (only in their private chat).
+			lines = append(lines, step.Label+"："+v)
+			continue
+		}
+		lines = append(lines, step.Label+"："+display(step, v, summaryWidth))
 	}
 	if as := attachments(st.Data); len(as) > 0 {
 		lines = append(lines, s.texts.AttachLabel+"："+s.describe(as))

@@ -51,6 +51,9 @@ type optionDef struct {
 	Label string `yaml:"label"`
 	Value string `yaml:"value"`
 	Next  string `yaml:"next"`
+	// Urgent marks the matter urgent when this option is chosen: the desk
+	// gives it the urgent deadline and tells the chief at once.
+	Urgent bool `yaml:"urgent"`
 }
 
 // outcomeDef is how a flow ends.

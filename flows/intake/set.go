@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -131,6 +132,23 @@ func (s *Set) Flows() []FlowInfo {
 	out := make([]FlowInfo, 0, len(s.order))
 	for _, id := range s.order {
 		f := s.flows[id]
+		out = append(out, FlowInfo{ID: f.ID, Title: f.Title, Line: f.Line})
+	}
+	return out
+}
+
+// Lines lists the service lines, each with the title of its flow, in flow
+// order. A flow that asks which line the matter is (the handover flow)
+// names no line of its own.
+func (s *Set) Lines() []FlowInfo {
+	var out []FlowInfo
+	seen := map[string]bool{}
+	for _, id := range s.order {
+		f := s.flows[id]
+		if seen[f.Line] || slices.ContainsFunc(f.Steps, func(st stepDef) bool { return st.Field == fieldLine }) {
+			continue
+		}
+		seen[f.Line] = true
 		out = append(out, FlowInfo{ID: f.ID, Title: f.Title, Line: f.Line})
 	}
 	return out

@@ -130,8 +130,12 @@ type Outcome struct {
 	// no phone or ID number in it.
 	Summary string
 	// Fields are the answers by field name, in full, except the ones
-	// given as Name, Phone and IDNumber.
+	// given as Name, Phone and IDNumber; Labels names each field as the
+	// flow asked for it (街道（镇）, 情况 …).
 	Fields map[string]string
+	Labels map[string]string
+	// Urgent is set when an answer chosen was marked urgent.
+	Urgent bool
 	// Name, Phone and IDNumber are the answers to the steps saving "name"
 	// and to the first phone and idcard steps, in full.
 	Name, Phone, IDNumber string

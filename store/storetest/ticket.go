@@ -120,9 +120,9 @@ func fullTicket(t0 time.Time) store.Ticket {
 		},
 		Resolution: "已告知所需材料",
 		History: []store.TicketEvent{
-			{At: t0, Actor: "citizen", Action: "created"},
-			{At: t0.Add(10 * time.Minute), Actor: "system", Action: "assigned", Detail: "officer-3"},
-			{At: t0.Add(30 * time.Minute), Actor: "officer-3", Action: "transferred", Detail: "to officer-7: 分管"},
+			{At: t0, Actor: "citizen", Kind: "created"},
+			{At: t0.Add(10 * time.Minute), Actor: "system", Kind: "assigned", Detail: "officer-3"},
+			{At: t0.Add(30 * time.Minute), Actor: "officer-3", Kind: "transferred", Detail: "to officer-7: 分管"},
 		},
 		Version: 7, // ignored by CreateTicket
 	}
@@ -232,7 +232,7 @@ func testTicket(t *testing.T, h Harness) {
 				change := v2
 				change.ID, change.Version = tt.id, tt.version
 				change.Resolution = "changed"
-				change.History = append(slices.Clone(v2.History), store.TicketEvent{At: t0.Add(time.Hour), Actor: "officer-7", Action: "resolved"})
+				change.History = append(slices.Clone(v2.History), store.TicketEvent{At: t0.Add(time.Hour), Actor: "officer-7", Kind: "resolved"})
 				got, err := s.UpdateTicket(ctx, change)
 				stored, gerr := s.GetTicket(ctx, "T-1")
 				check(t, "GetTicket after", gerr)
@@ -328,7 +328,7 @@ func listFixture(t0 time.Time) []store.Ticket {
 		return store.Ticket{
 			ID: id, CitizenOpenID: citizen, Department: dept, Owner: owner, State: state,
 			Line: "relief", Inquiry: "help", Summary: "matter " + id, CreatedAt: t0.Add(created),
-			History: []store.TicketEvent{{At: t0.Add(created), Actor: "citizen", Action: "created"}},
+			History: []store.TicketEvent{{At: t0.Add(created), Actor: "citizen", Kind: "created"}},
 		}
 	}
 	return []store.Ticket{
@@ -535,7 +535,7 @@ func testUpdateTicketRetry(t *testing.T, h Harness) {
 	ctx := t.Context()
 	tk := store.Ticket{
 		ID: "T-busy", CitizenOpenID: "c1", Department: "relief", Owner: "o-start", State: store.StateAssigned, CreatedAt: t0,
-		History: []store.TicketEvent{{At: t0, Actor: "citizen", Action: "created"}},
+		History: []store.TicketEvent{{At: t0, Actor: "citizen", Kind: "created"}},
 	}
 	check(t, "CreateTicket", s.CreateTicket(ctx, tk))
 	var (
@@ -561,7 +561,7 @@ func testUpdateTicketRetry(t *testing.T, h Harness) {
 					return
 				}
 				cur.Owner = officer
-				cur.History = append(cur.History, store.TicketEvent{At: t0.Add(time.Minute), Actor: officer, Action: "replied"})
+				cur.History = append(cur.History, store.TicketEvent{At: t0.Add(time.Minute), Actor: officer, Kind: "replied"})
 				got, err := s.UpdateTicket(ctx, cur)
 				if errors.Is(err, store.ErrConflict) {
 					mu.Lock()

@@ -1,0 +1,248 @@
+package desk
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"huimin/chat"
+	"huimin/store"
+)
+
+// verbs are the officers' chat commands, longest first where one is the
+// start of another (不同意 before 同意).
+var verbs = []string{"不同意", "我的工单", "接单", "回复", "补充", "转办", "延期", "同意", "办结", "查看", "电话", "整改", "归档"}
+
+// Command handles one chat message from an officer: it parses the words,
+// calls the operation and renders the answer. A refused command changes
+// nothing and says why.
+func (d *Desk) Command(ctx context.Context, o Officer, text string) (string, error) {
+	verb, rest := splitWord(strings.TrimSpace(text))
+	id, args := ticketArg(rest)
+	var (
+		t   store.Ticket
+		err error
+	)
+	switch verb {
+	case "帮助", "help", "?", "？", "菜单":
+		return d.officer.Say("help", map[string]any{"Chief": len(d.chiefDepartments(o)) > 0}), nil
+	case "我的工单", "工单":
+		return d.mine(ctx, o)
+	case "上班":
+		_, err := d.SetDuty(ctx, o, true)
+		return d.officer.Say("on_duty", nil), err
+	case "下班":
+		until, err := d.SetDuty(ctx, o, false)
+		return d.officer.Say("off_duty", map[string]any{"Until": d.when(until)}), err
+	}
+	if !slices.Contains(verbs, verb) {
+		return d.officer.Say("unknown_command", nil), nil
+	}
+	if id == "" {
+		return d.officer.Say("need_ticket", map[string]any{"Verb": verb}), nil
+	}
+	key := ""
+	switch verb {
+	case "查看":
+		if t, err = d.Ticket(ctx, o, id); err == nil {
+			return d.view(t, false), nil
+		}
+	case "电话":
+		if t, err = d.RevealPhone(ctx, o, id); err == nil {
+			return d.officer.Say("phone", map[string]any{"ID": t.ID, "Phone": t.Phone, "Name": t.Name}), nil
+		}
+	case "接单":
+		t, err = d.Accept(ctx, o, id)
+		key = "accepted"
+	case "回复":
+		t, err = d.Reply(ctx, o, id, args)
+		key = "replied"
+	case "补充":
+		t, err = d.AskMore(ctx, o, id, args)
+		key = "asked_more"
+	case "转办":
+		target, reason := splitWord(args)
+		t, err = d.Transfer(ctx, o, TransferRequest{Ticket: id, To: target, Reason: reason})
+		key = "transferred"
+		if t.State == store.StateTransferredOut {
+			key = "transferred_out"
+		}
+	case "延期":
+		daysText, reason := splitWord(args)
+		days, convErr := strconv.Atoi(daysText)
+		if convErr != nil {
+			days = 0
+		}
+		t, err = d.RequestExtension(ctx, o, ExtensionRequest{Ticket: id, Days: days, Reason: reason})
+		key = "extension_requested"
+	case "同意", "不同意":
+		t, err = d.DecideExtension(ctx, o, Decision{Ticket: id, Approve: verb == "同意", Reason: args})
+		key = "extension_approved"
+		if verb == "不同意" {
+			key = "extension_refused"
+		}
+	case "办结":
+		t, err = d.Resolve(ctx, o, id, args)
+		key = "resolved"
+	case "整改":
+		t, err = d.Reopen(ctx, o, id, args)
+		key = "reopened_ok"
+	case "归档":
+		t, err = d.Close(ctx, o, id)
+		key = "closed"
+	}
+	if r, ok := errors.AsType[*Refusal](err); ok {
+		return d.refusalText(r, id), nil
+	}
+	if err != nil && t.ID == "" {
+		return "", err
+	}
+	data := d.ticketData(t)
+	data["Late"] = !t.ResolvedAt.IsZero() && t.ResolvedAt.After(t.Deadline)
+	data["Chief"] = d.dir.name(d.chiefOf(ctx, t.Department))
+	if t.Agency != "" {
+		if a, ok := d.dir.agency(t.Agency); ok {
+			data["Agency"] = a.Name
+		}
+	}
+	// The change is made; a notice that could not be queued is an error
+	// for the log, and the officer still learns what was done.
+	return d.officer.Say("done_"+key, data), err
+}
+
+// refusalText says why an operation was refused, from the officer texts:
+// refuse_<reason>, or for a state refusal refuse_state_<op>.
+func (d *Desk) refusalText(r *Refusal, id string) string {
+	data := map[string]any{"ID": cmpOr(r.Ticket, id), "State": d.stateName(r.State), "Max": d.rules.MaxExtensionDays, "Op": string(r.Op),
+		"NotAccepted": r.State == store.StateAssigned || r.State == store.StateReceived}
+	for k, v := range r.Facts {
+		data[k] = v
+	}
+	key := "refuse_" + r.Reason
+	if r.Reason == "state" {
+		key = "refuse_state_" + string(r.Op)
+		if !d.officer.Has(key) {
+			key = "refuse_state"
+		}
+	}
+	return d.officer.Say(key, data)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// splitWord splits off the first word (up to a space, or a known verb glued
+// to its argument as in “接单MZ…”).
+func splitWord(s string) (string, string) {
+	i := strings.IndexFunc(s, unicode.IsSpace)
+	if i < 0 {
+		for _, v := range verbs {
+			if rest, ok := strings.CutPrefix(s, v); ok {
+				return v, rest
+			}
+		}
+		return s, ""
+	}
+	return s[:i], strings.TrimSpace(s[i:])
+}
+
+// ticketArg reads the ticket number at the start of s (case-insensitive).
+func ticketArg(s string) (string, string) {
+	id, rest := splitWord(s)
+	return strings.ToUpper(id), rest
+}
+
+// mine lists the officer's open tickets, or a chief's departments'.
+func (d *Desk) mine(ctx context.Context, o Officer) (string, error) {
+	ts, chief, err := d.OpenTickets(ctx, o)
+	if err != nil {
+		return "", err
+	}
+	head := map[string]any{"Chief": chief, "N": len(ts)}
+	if len(ts) == 0 {
+		return d.officer.Say("mine_none", head), nil
+	}
+	lines := []string{d.officer.Say("mine_head", head)}
+	now := d.now()
+	for i, t := range ts {
+		if i == 20 {
+			lines = append(lines, d.officer.Say("mine_more", map[string]any{"N": len(ts) - 20}))
+			break
+		}
+		data := d.ticketData(t)
+		data["Overdue"], data["Chief"] = now.After(t.Deadline), chief
+		lines = append(lines, d.officer.Say("mine_line", data))
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
+// view shows a ticket to an officer: fields with the labels the flow asked
+// them under, personal numbers masked, the latest history.
+func (d *Desk) view(t store.Ticket, _ bool) string {
+	head := d.ticketData(t)
+	if len(t.Fields) > 0 {
+		head["Summary"] = "" // the fields below say it, each under its label
+	}
+	lines := []string{d.officer.Say("view_head", head)}
+	for _, k := range sortedKeys(t.Fields) {
+		label := t.Labels[k]
+		if label == "" {
+			label = d.officer.Say("field_other", nil)
+		}
+		lines = append(lines, d.officer.Say("view_field", map[string]any{"Label": label, "Value": chat.Cut(t.Fields[k], 50)}))
+	}
+	data := d.ticketData(t)
+	data["IDNumber"] = ""
+	if t.IDNumber != "" {
+		data["IDNumber"] = chat.MaskID(t.IDNumber)
+	}
+	data["HasPhone"] = t.Phone != ""
+	data["Attachments"] = len(t.Attachments)
+	lines = append(lines, d.officer.Say("view_body", data))
+	from := max(0, len(t.History)-5)
+	for _, h := range t.History[from:] {
+		lines = append(lines, d.officer.Say("view_history", map[string]any{"At": d.when(h.At), "Text": d.History(h)}))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// History renders one history event for people.
+func (d *Desk) History(h store.TicketEvent) string {
+	data := map[string]any{
+		"Actor": d.actor(h.Actor), "Officer": d.dir.name(h.Officer), "Detail": chat.Cut(h.Detail, 60), "Days": h.Days,
+		"Deadline": "", "Dept": d.dir.depts[h.Department].Name, "Agency": h.Agency,
+	}
+	if !h.Deadline.IsZero() {
+		data["Deadline"] = d.when(h.Deadline)
+	}
+	if a, ok := d.dir.agency(h.Agency); ok {
+		data["Agency"] = a.Name
+	}
+	return d.officer.Say("history_"+string(h.Kind), data)
+}
+
+func (d *Desk) actor(a string) string {
+	switch a {
+	case actorCitizen:
+		return d.officer.Say("actor_citizen", nil)
+	case actorSystem:
+		return d.officer.Say("actor_system", nil)
+	}
+	return d.dir.name(a)
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,128 @@
+package desk
+
+import (
+	"slices"
+
+	"huimin/store"
+)
+
+// Op names one operation on a ticket. Every change of a ticket is one Op,
+// checked against the transition table and recorded as one history event.
+type Op string
+
+// The operations.
+const (
+	OpOpen             Op = "open"              // the citizen's matter is received
+	OpAssign           Op = "assign"            // routing gives it an owner
+	OpAccept           Op = "accept"            // an officer takes it (接单)
+	OpReply            Op = "reply"             // the officer writes to the citizen (回复)
+	OpAskMore          Op = "ask_more"          // the officer asks for more (补充)
+	OpCitizenReply     Op = "citizen_reply"     // the citizen answers
+	OpHandover         Op = "handover"          // the citizen asks for a person (人工)
+	OpTransfer         Op = "transfer"          // to another department or officer (转办)
+	OpTransferOut      Op = "transfer_out"      // to an outside agency (转外单位)
+	OpRequestExtension Op = "request_extension" // 延期 asked
+	OpApproveExtension Op = "approve_extension" // 延期 approved by a chief
+	OpRefuseExtension  Op = "refuse_extension"  // 延期 refused by a chief
+	OpResolve          Op = "resolve"           // 办结
+	OpReopen           Op = "reopen"            // 整改 after a bad review
+	OpClose            Op = "close"             // 归档
+	OpRemind           Op = "remind"            // a timer reminds the owner
+	OpEscalate         Op = "escalate"          // a timer tells the chief or the leader
+	OpUrgentAlert      Op = "urgent_alert"      // an urgent matter is told to the chief
+	OpRevealPhone      Op = "reveal_phone"      // the citizen's number shown in full (recorded)
+	OpUndeliverable    Op = "undeliverable"     // nobody reachable could be told
+)
+
+// transition is what an operation may start from and where it leads; an
+// empty To keeps the state.
+type transition struct {
+	From []store.TicketState
+	To   store.TicketState
+}
+
+// working are the states in which an accepted ticket is being worked.
+var working = []store.TicketState{store.StateInProgress, store.StateWaiting, store.StateReopened}
+
+// open are the states of a ticket that still needs work.
+var open = []store.TicketState{store.StateReceived, store.StateAssigned, store.StateInProgress, store.StateWaiting, store.StateReopened}
+
+// finished are the states after the work: what may still be looked at.
+var finished = []store.TicketState{store.StateResolved, store.StateClosed, store.StateTransferredOut}
+
+// Transitions is the one table of ticket states: which operation may run in
+// which state, and the state it leaves. Every operation goes through it.
+var Transitions = map[Op]transition{
+	OpOpen:             {From: nil, To: store.StateReceived},
+	OpAssign:           {From: []store.TicketState{store.StateReceived}, To: store.StateAssigned},
+	OpAccept:           {From: []store.TicketState{store.StateReceived, store.StateAssigned}, To: store.StateInProgress},
+	OpReply:            {From: working},
+	OpAskMore:          {From: working, To: store.StateWaiting},
+	OpCitizenReply:     {From: slices.Concat(open, finished)}, // the state is kept; see citizenReplyState
+	OpHandover:         {From: slices.Concat(open, finished)},
+	OpTransfer:         {From: open, To: store.StateReceived}, // then OpAssign routes it
+	OpTransferOut:      {From: open, To: store.StateTransferredOut},
+	OpRequestExtension: {From: working},
+	OpApproveExtension: {From: open},
+	OpRefuseExtension:  {From: open},
+	OpResolve:          {From: working, To: store.StateResolved},
+	OpReopen:           {From: []store.TicketState{store.StateResolved}, To: store.StateReopened},
+	OpClose:            {From: []store.TicketState{store.StateResolved}, To: store.StateClosed},
+	OpRemind:           {From: open},
+	OpEscalate:         {From: open},
+	OpUrgentAlert:      {From: open},
+	OpRevealPhone:      {From: slices.Concat(open, finished)},
+	OpUndeliverable:    {From: open},
+}
+
+// allowed reports whether op may run on a ticket in state s.
+func allowed(op Op, s store.TicketState) bool {
+	tr, ok := Transitions[op]
+	return ok && slices.Contains(tr.From, s)
+}
+
+// next is the state op leaves a ticket in.
+func next(op Op, s store.TicketState) store.TicketState {
+	if op == OpCitizenReply && s == store.StateWaiting {
+		return store.StateInProgress // the citizen sent what was asked for
+	}
+	if to := Transitions[op].To; to != "" {
+		return to
+	}
+	return s
+}
+
+// History event kinds, one per operation.
+const (
+	EventCreated            store.EventKind = "created"
+	EventAssigned           store.EventKind = "assigned"
+	EventAccepted           store.EventKind = "accepted"
+	EventReplied            store.EventKind = "replied"
+	EventAskedMore          store.EventKind = "asked_more"
+	EventCitizenReplied     store.EventKind = "citizen_replied"
+	EventHandover           store.EventKind = "handover"
+	EventTransferred        store.EventKind = "transferred"
+	EventTransferredOut     store.EventKind = "transferred_out"
+	EventExtensionRequested store.EventKind = "extension_requested"
+	EventExtensionApproved  store.EventKind = "extension_approved"
+	EventExtensionRefused   store.EventKind = "extension_rejected"
+	EventResolved           store.EventKind = "resolved"
+	EventReopened           store.EventKind = "reopened"
+	EventClosed             store.EventKind = "closed"
+	EventReminded           store.EventKind = "reminded"
+	EventEscalated          store.EventKind = "escalated"
+	EventUrgentAlert        store.EventKind = "urgent_alert"
+	EventPhoneRevealed      store.EventKind = "phone_revealed"
+	EventUndeliverable      store.EventKind = "undeliverable"
+)
+
+// eventOf is the history kind each operation records.
+var eventOf = map[Op]store.EventKind{
+	OpOpen: EventCreated, OpAssign: EventAssigned, OpAccept: EventAccepted, OpReply: EventReplied,
+	OpAskMore: EventAskedMore, OpCitizenReply: EventCitizenReplied, OpHandover: EventHandover,
+	OpTransfer: EventTransferred, OpTransferOut: EventTransferredOut,
+	OpRequestExtension: EventExtensionRequested, OpApproveExtension: EventExtensionApproved,
+	OpRefuseExtension: EventExtensionRefused, OpResolve: EventResolved, OpReopen: EventReopened,
+	OpClose: EventClosed, OpRemind: EventReminded, OpEscalate: EventEscalated,
+	OpUrgentAlert: EventUrgentAlert, OpRevealPhone: EventPhoneRevealed, OpUndeliverable: EventUndeliverable,
+}
