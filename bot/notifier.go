@@ -36,8 +36,13 @@ func (n *Notifier) Notify(ctx context.Context, msgs ...desk.Message) error {
 	out := make([]Outgoing, 0, len(msgs))
 	for _, m := range msgs {
 		o := Outgoing{ID: "n:" + m.ID, To: m.To, Text: m.Text, Ref: m.ID}
-		switch m.Channel {
-		case chat.ChannelWeCom:
+		switch {
+		case m.Image != nil && m.Channel == chat.ChannelWeCom:
+			// WeCom cannot show a WeChat media ID: a card opens the picture.
+			o.Kind, o.URL = OutWeComCard, m.Image.URL
+		case m.Image != nil:
+			o.Kind, o.MediaID = OutImage, m.Image.MediaID
+		case m.Channel == chat.ChannelWeCom:
 			o.Kind = OutWeComText
 		default:
 			o.Kind = OutText

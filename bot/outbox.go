@@ -22,8 +22,13 @@ const (
 	OutMenu     = "menu"
 	OutTemplate = "template"
 	OutNotice   = "notice"
+	// OutImage is a customer-service image message (MediaID).
+	OutImage = "image"
 	// OutWeComText is a WeCom application text message to a staff member.
 	OutWeComText = "wecom_text"
+	// OutWeComCard is a WeCom text card: Text as its title and
+	// description, a button opening URL (a picture a citizen sent).
+	OutWeComCard = "wecom_card"
 )
 
 // Outgoing is one message waiting in the outbox.
@@ -35,6 +40,9 @@ type Outgoing struct {
 	Text  string            `json:"text,omitempty"`
 	Items []wechat.MenuItem `json:"items,omitempty"`
 	Tail  string            `json:"tail,omitempty"`
+	// MediaID is an image message's picture; URL a card's link.
+	MediaID string `json:"media_id,omitempty"`
+	URL     string `json:"url,omitempty"`
 	// Template and Notice carry template messages and subscribe notices.
 	Template *wechat.Template `json:"template,omitempty"`
 	Notice   *wechat.Notice   `json:"notice,omitempty"`
@@ -50,6 +58,7 @@ type Outgoing struct {
 // Sender delivers messages to WeChat; *wechat.Client satisfies it.
 type Sender interface {
 	SendText(ctx context.Context, to, text string) error
+	SendImage(ctx context.Context, to, mediaID string) error
 	SendMenu(ctx context.Context, to, head string, items []wechat.MenuItem, tail string) error
 	SendTemplate(ctx context.Context, t wechat.Template) (int64, error)
 	SendNotice(ctx context.Context, n wechat.Notice) error
@@ -74,6 +83,7 @@ func (unsendable) Temporary() bool { return false }
 // WeComSender delivers application messages to staff on WeCom.
 type WeComSender interface {
 	SendText(ctx context.Context, userID, text string) error
+	SendTextCard(ctx context.Context, userID, title, description, url, btnText string) error
 }
 
 // OutcomeStore records how each outbound message ended.
@@ -264,6 +274,11 @@ func (o *Outbox) sendOne(ctx context.Context, m Outgoing) error {
 		return o.send.SendText(ctx, m.To, m.Text)
 	case OutMenu:
 		return o.send.SendMenu(ctx, m.To, m.Text, m.Items, m.Tail)
+	case OutImage:
+		if m.MediaID == "" {
+			return unsendable("image message without media")
+		}
+		return o.send.SendImage(ctx, m.To, m.MediaID)
 	case OutTemplate:
 		if m.Template == nil {
 			return unsendable("template message without template")
@@ -280,6 +295,11 @@ func (o *Outbox) sendOne(ctx context.Context, m Outgoing) error {
 			return unsendable("WeCom is not configured")
 		}
 		return o.opts.WeCom.SendText(ctx, m.To, m.Text)
+	case OutWeComCard:
+		if o.opts.WeCom == nil {
+			return unsendable("WeCom is not configured")
+		}
+		return o.opts.WeCom.SendTextCard(ctx, m.To, m.Text, m.Text, m.URL, "")
 	case OutNotice:
 		if m.Notice == nil {
 			return unsendable("notice without notice")

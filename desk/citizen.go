@@ -136,7 +136,8 @@ func (d *Desk) forwardImage(ctx context.Context, officerID, id string, a store.A
 	if !ok {
 		return nil
 	}
-	if err := d.note.Notify(ctx, Message{ID: id, Channel: ch, To: user, Image: &Image{MediaID: a.MediaID, URL: a.URL}}); err != nil {
+	text := d.officer.Say("picture_card", nil)
+	if err := d.note.Notify(ctx, Message{ID: id, Channel: ch, To: user, Text: text, Image: &Image{MediaID: a.MediaID, URL: a.URL}}); err != nil {
 		return fmt.Errorf("forward picture to %s: %w", officerID, err)
 	}
 	return nil

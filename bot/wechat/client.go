@@ -104,6 +104,14 @@ func (c *Client) SendText(ctx context.Context, to, text string) error {
 	return c.call(ctx, "message/custom/send", func() error { return c.cs.Send(msg) })
 }
 
+// SendImage sends a customer-service image message: a picture by its media
+// ID (a picture a person sent the account can be passed on by its ID while
+// WeChat keeps it, three days).
+func (c *Client) SendImage(ctx context.Context, to, mediaID string) error {
+	msg := message.NewCustomerImgMessage(to, mediaID)
+	return c.call(ctx, "message/custom/send", func() error { return c.cs.Send(msg) })
+}
+
 // MenuItem is one tappable choice of a msgmenu.
 type MenuItem struct{ ID, Text string }
 

@@ -150,6 +150,10 @@ func TestDemoWalkthrough(t *testing.T) {
 		t.Fatalf("citizen's picture: %q", got)
 	}
 	c.await("officer-001", "", "图片")
+	// The picture itself reaches the officer, as a customer-service image.
+	if got := c.await("officer-001", "", `"media_id"`); !strings.Contains(got, `"msg_type":"image"`) {
+		t.Errorf("officer got %s, want the citizen's picture as an image message", got)
+	}
 	if got := c.say("officer-001", "延期 "+id+" 5 需要入户调查"); !strings.Contains(got, "审批") {
 		t.Fatalf("延期: %q", got)
 	}
