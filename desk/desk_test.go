@@ -99,9 +99,12 @@ type deskRig struct {
 
 var testDirectory = Directory{
 	Departments: []Department{
-		{ID: "relief", Name: "社会救助科", Lines: []string{"relief"}, Supervisor: "zhao"},
+		{ID: "relief", Name: "社会救助科", Lines: []string{"relief"}, Supervisor: "zhao", Contact: Contact{Phone: "0755-0000"}},
 		{ID: "veterans", Name: "优抚安置科", Lines: []string{"veterans"}, Supervisor: "qian"},
+		{ID: "community", Name: "基层政权和社区建设科", Lines: []string{"community"}, Supervisor: "zhao"},
+		{ID: "orphans", Name: "无人科", Lines: []string{"socialorg"}},
 	},
+	Agencies: []Agency{{ID: "veterans-bureau", Name: "退役军人事务局", Contact: Contact{Phone: "0755-1111"}}},
 	Officers: []Officer{
 		{ID: "wang", Name: "王明", Department: "relief", OpenID: "oWang"},
 		{ID: "li", Name: "李华", Department: "relief", OpenID: "oLi", MaxOpen: 2},
@@ -109,6 +112,7 @@ var testDirectory = Directory{
 		{ID: "sun", Name: "孙丽", Department: "veterans", WeComUser: "sun.li"},
 		{ID: "qian", Name: "钱科长", Department: "veterans", OpenID: "oQian", Supervisor: true},
 		{ID: "zhou", Name: "周局长", Department: "relief", OpenID: "oZhou", Leader: true},
+		{ID: "chen", Name: "陈静", Department: "community"},
 	},
 }
 

@@ -155,14 +155,15 @@ func (d *Desk) undeliverable(ctx context.Context, t store.Ticket, officerID stri
 	})
 }
 
-// Unreachable lists the departments that no officer, chief or leader with
-// a configured chat account serves: their tickets could reach nobody until
-// someone binds an account with a code. Start-up warns about them.
+// Unreachable lists the departments that no officer or chief with a
+// configured chat account serves: their tickets go to the bureau leader,
+// or reach nobody, until someone binds an account with a code. Start-up
+// warns about them.
 func (d *Desk) Unreachable() []Department {
 	var out []Department
 	for _, dp := range d.dir.sorted() {
 		ok := false
-		ids := append(append([]string{}, d.dir.members[dp.ID]...), dp.Supervisor, d.dir.leader)
+		ids := append(append([]string{}, d.dir.members[dp.ID]...), dp.Supervisor)
 		for _, id := range ids {
 			if o, found := d.dir.officers[id]; found && (o.OpenID != "" || o.WeComUser != "") {
 				ok = true
