@@ -574,4 +574,3 @@ func TestProgress(t *testing.T) {
 		}
 	})
 }
-

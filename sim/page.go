@@ -54,11 +54,13 @@ func weComName(userid string) string {
 }
 
 // weComPresets labels the corp's members for the chat page's WeCom mode.
-func weComPresets(userids []string) []Preset {
+func weComPresets(userids []string, labels map[string]string) []Preset {
 	out := make([]Preset, 0, len(userids))
 	for _, id := range userids {
 		label := "工作人员 " + id
-		if name := weComName(id); name != "" {
+		if l, ok := labels[id]; ok {
+			label = l
+		} else if name := weComName(id); name != "" {
 			label = name + " " + id
 		}
 		out = append(out, Preset{OpenID: id, Label: label})

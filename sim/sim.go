@@ -124,6 +124,10 @@ type Options struct {
 	// WeComMembers are the userids of the corp's members; default wang.ming, li.na and
 	// zhang.wei. A userid that sends a message (SendWeCom) becomes a member too.
 	WeComMembers []string
+	// WeComPresets, when set, are the corp's members with the labels the
+	// chat page shows them under (from the service's configuration); they
+	// replace WeComMembers and the default names.
+	WeComPresets []Preset
 	// Presets are the ready-made users the chat page offers (citizens and
 	// officers); default citizen-001..003 and officer-001..002.
 	Presets []Preset
@@ -132,6 +136,8 @@ type Options struct {
 // Simulator is a fake WeChat platform. Create it with New, serve Handler on loopback, and
 // call Close when done. All methods are safe for concurrent use.
 type Simulator struct {
+	// weComLabels are the configured members' labels on the chat page.
+	weComLabels                     map[string]string
 	appID, appSecret, token, aesKey string
 	mode                            string
 	webhookURL                      string
@@ -272,6 +278,11 @@ func (s *Simulator) configureWeCom(opts Options) {
 		s.weComCfgErr = fmt.Errorf("%w: wecom needs a 43-character WeComAESKey", ErrConfig)
 	}
 	members := opts.WeComMembers
+	s.weComLabels = map[string]string{}
+	for _, p := range opts.WeComPresets {
+		members = append(members, p.OpenID)
+		s.weComLabels[p.OpenID] = p.Label
+	}
 	if len(members) == 0 {
 		members = defaultWeComMembers()
 	}

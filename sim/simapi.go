@@ -179,7 +179,7 @@ func (s *Simulator) weComState() weComState {
 	if s.weComCfgErr != nil {
 		st.ConfigError = s.weComCfgErr.Error()
 	}
-	st.Members = weComPresets(s.WeComMembers())
+	st.Members = weComPresets(s.WeComMembers(), s.weComLabels)
 	return st
 }
 

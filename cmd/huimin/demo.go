@@ -84,6 +84,7 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 	}
 	log := newLogger(cfg.Log, stderr)
 
+	presets, wecomPresets := demoPresets(cfg.Desk)
 	simulator := sim.New(sim.Options{
 		AppID: demoAppID, AppSecret: demoAppSecret, Token: demoToken, AESKey: aesKey, Mode: *mode,
 		WebhookURL: "http://" + *addr + "/wechat",
@@ -91,15 +92,8 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 		CorpID:     demoCorpID, CorpSecret: demoCorpSec, AgentID: demoAgentID,
 		WeComToken: demoWeComTok, WeComAESKey: demoWeComKey,
 		WeComWebhookURL: "http://" + *addr + "/wecom",
-		WeComMembers:    []string{"li.na", "zhang.wei"},
-		Presets: []sim.Preset{
-			{OpenID: "citizen-001", Label: "居民 citizen-001"},
-			{OpenID: "citizen-002", Label: "居民 citizen-002"},
-			{OpenID: "citizen-003", Label: "居民 citizen-003"},
-			{OpenID: "officer-001", Label: "王明（社会救助科）officer-001"},
-			{OpenID: "officer-002", Label: "赵敏（社会救助科科长）officer-002"},
-			{OpenID: "officer-003", Label: "孙局长 officer-003"},
-		},
+		WeComPresets:    wecomPresets,
+		Presets:         presets,
 	})
 	defer simulator.Close()
 	simSrv := &http.Server{Handler: simulator.Handler(), ReadHeaderTimeout: 5 * time.Second}
@@ -126,6 +120,33 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 		}
 	}()
 	return serve(ctx, cfg, log, ready)
+}
+
+// demoPresets are the simulator's ready-made users: three citizens, then
+// every officer of the configuration under their name and department
+// (WeChat officers by openid, WeCom officers by their WeCom user).
+func demoPresets(c config.Desk) (wechat, wecom []sim.Preset) {
+	for i := 1; i <= 3; i++ {
+		id := fmt.Sprintf("citizen-%03d", i)
+		wechat = append(wechat, sim.Preset{OpenID: id, Label: "居民 " + id})
+	}
+	depts := map[string]string{}
+	for _, dp := range c.Departments {
+		depts[dp.ID] = dp.Name
+	}
+	for _, o := range c.Officers {
+		label := o.Name
+		if name := depts[o.Department]; name != "" && !o.Leader {
+			label += "（" + name + "）"
+		}
+		switch {
+		case o.WeComUser != "":
+			wecom = append(wecom, sim.Preset{OpenID: o.WeComUser, Label: label + " " + o.WeComUser})
+		case o.OpenID != "":
+			wechat = append(wechat, sim.Preset{OpenID: o.OpenID, Label: label + " " + o.OpenID})
+		}
+	}
+	return wechat, wecom
 }
 
 func simCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

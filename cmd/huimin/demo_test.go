@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"huimin/config"
 	"io"
 	"net/http"
 	"net/url"
@@ -218,4 +219,39 @@ func waitReady(t *testing.T, url string) {
 		time.Sleep(50 * time.Millisecond) // waiting for a server to start, not timing a test
 	}
 	t.Fatalf("%s never became ready", url)
+}
+
+// TestDemoPresetsComeFromTheConfiguration checks that the simulator lists
+// the demo bureau's people as configured (defect 7: 李娜 was labelled
+// 社会救助科), and that every department has someone who can receive its
+// tickets, so that every service line of the demo can be played (defect 2).
+func TestDemoPresetsComeFromTheConfiguration(t *testing.T) {
+	cfg, err := config.LoadYAML(demoYAML, func(k string) string {
+		return map[string]string{"HUIMIN_WECHAT_APP_ID": "wx1", "HUIMIN_WECHAT_APP_SECRET": "s", "HUIMIN_WECHAT_TOKEN": "token"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wechat, wecom := demoPresets(cfg.Desk)
+	labels := map[string]string{}
+	for _, p := range append(wechat, wecom...) {
+		labels[p.OpenID] = p.Label
+	}
+	if got := labels["li.na"]; !strings.Contains(got, "李娜（养老服务和儿童福利科）") {
+		t.Errorf("li.na is labelled %q, want her department 养老服务和儿童福利科", got)
+	}
+	if got := labels["officer-002"]; !strings.Contains(got, "赵敏") {
+		t.Errorf("officer-002 is labelled %q, want 赵敏", got)
+	}
+	for _, dp := range cfg.Desk.Departments {
+		reachable := false
+		for _, o := range cfg.Desk.Officers {
+			if (o.Department == dp.ID || o.ID == dp.Supervisor) && !o.Leader && (o.OpenID != "" || o.WeComUser != "") {
+				reachable = true
+			}
+		}
+		if !reachable {
+			t.Errorf("department %s (%s): nobody in the demo can receive its tickets", dp.ID, dp.Name)
+		}
+	}
 }
