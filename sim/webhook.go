@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"huimin/chat"
 	"io"
 	"net/http"
 	"net/url"
@@ -267,15 +268,7 @@ func (s *Simulator) verifyEcho(ctx context.Context, target, echo string) error {
 		return fmt.Errorf("%w: HTTP %d", ErrVerify, resp.StatusCode)
 	}
 	if string(body) != echo {
-		return fmt.Errorf("%w: answer %q is not the echostr %q", ErrVerify, truncate(string(body), 64), echo)
+		return fmt.Errorf("%w: answer %q is not the echostr %q", ErrVerify, chat.CutBytes(string(body), 64), echo)
 	}
 	return nil
-}
-
-// truncate shortens s to at most n bytes for error messages.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 
 	"huimin/bot/wxapi"
+	"huimin/chat"
 )
 
 // WeChat errcodes the service branches on.
@@ -100,7 +101,7 @@ func (c *Client) call(ctx context.Context, api string, f func() error) error {
 // SendText sends a customer-service text message.
 // https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Service_Center_messages.html
 func (c *Client) SendText(ctx context.Context, to, text string) error {
-	msg := message.NewCustomerTextMessage(to, Truncate(text, MaxTextBytes))
+	msg := message.NewCustomerTextMessage(to, chat.CutBytes(text, MaxTextBytes))
 	return c.call(ctx, "message/custom/send", func() error { return c.cs.Send(msg) })
 }
 

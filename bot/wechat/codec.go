@@ -1,7 +1,6 @@
 package wechat
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/xml"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"github.com/silenceper/wechat/v2/util"
 
 	"huimin/bot/wxapi"
+	"huimin/chat"
 )
 
 // Errors Open returns, the same for both channels (see wxapi); the webhook
@@ -134,7 +134,7 @@ func (c *Codec) signatureOK(sig, ts, nonce string) bool {
 // its shape is fixed.
 // https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
 func (c *Codec) TextReply(m *message.MixMessage, text string) ([]byte, error) {
-	text = Truncate(text, MaxTextBytes)
+	text = chat.CutBytes(text, MaxTextBytes)
 	b := make([]byte, 0, len(text)+len(m.FromUserName)+len(m.ToUserName)+200)
 	b = append(b, "<xml><ToUserName>"...)
 	b = appendCDATA(b, string(m.FromUserName))
@@ -199,20 +199,3 @@ func (c *Codec) Seal(req *Request, plain []byte) ([]byte, error) {
 }
 
 const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-
-// Truncate cuts s to at most max bytes without splitting a UTF-8 sequence,
-// ending with "…" when it had to cut.
-func Truncate(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	const ellipsis = "…"
-	cut := max - len(ellipsis)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	var b bytes.Buffer
-	b.WriteString(s[:cut])
-	b.WriteString(ellipsis)
-	return b.String()
-}

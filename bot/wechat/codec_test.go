@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 	"github.com/silenceper/wechat/v2/util"
@@ -189,34 +188,6 @@ func TestSealRoundTrip(t *testing.T) {
 	}
 }
 
-func TestTruncate(t *testing.T) {
-	long := strings.Repeat("民", 1000) // 3000 bytes
-	tests := []struct {
-		name string
-		in   string
-		max  int
-	}{
-		{"short", "你好", 2048},
-		{"chinese", long, 2048},
-		{"mixed", "a" + long, 2048},
-		{"emoji", strings.Repeat("😀", 600), 2048},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := Truncate(tt.in, tt.max)
-			if len(got) > tt.max {
-				t.Errorf("len = %d, want <= %d", len(got), tt.max)
-			}
-			if !utf8.ValidString(got) {
-				t.Errorf("result is not valid UTF-8")
-			}
-			if len(tt.in) <= tt.max && got != tt.in {
-				t.Errorf("short text changed: %q", got)
-			}
-		})
-	}
-}
-
 func TestEvent(t *testing.T) {
 	head := `<ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[oUser1]]></FromUserName><CreateTime>1764300000</CreateTime>`
 	ev := func(inner string) string { return "<xml>" + head + inner + "</xml>" }
@@ -351,7 +322,7 @@ func TestTextReplyIsValidXML(t *testing.T) {
 				return -1
 			}
 			return r
-		}, Truncate(text, MaxTextBytes))
+		}, chat.CutBytes(text, MaxTextBytes))
 		if string(got.Content) != want || got.ToUserName != "oUser]]>1" || got.FromUserName != "gh_test" || got.MsgType != "text" || got.CreateTime != fixedNow().Unix() {
 			t.Errorf("TextReply(%q) decodes to %+v, want content %q", text, got, want)
 		}

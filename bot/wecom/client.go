@@ -10,8 +10,8 @@ import (
 	workcontext "github.com/silenceper/wechat/v2/work/context"
 	"github.com/silenceper/wechat/v2/work/message"
 
-	"huimin/bot/wechat"
 	"huimin/bot/wxapi"
+	"huimin/chat"
 )
 
 // WeCom errcodes the service branches on.
@@ -135,7 +135,7 @@ func (c *Client) common(userID, msgType string) *message.SendRequestCommon {
 func (c *Client) SendText(ctx context.Context, userID, text string) error {
 	req := message.SendTextRequest{
 		SendRequestCommon: c.common(userID, "text"),
-		Text:              message.TextField{Content: wechat.Truncate(text, MaxContentBytes)},
+		Text:              message.TextField{Content: chat.CutBytes(text, MaxContentBytes)},
 	}
 	return c.send(ctx, func() (*message.SendResponse, error) { return c.msg.SendText(req) })
 }
@@ -167,8 +167,8 @@ func (c *Client) SendTextCard(ctx context.Context, userID, title, description, u
 	req := textCardRequest{
 		SendRequestCommon: c.common(userID, "textcard"),
 		TextCard: textCard{
-			Title:       wechat.Truncate(title, MaxCardTitleBytes),
-			Description: wechat.Truncate(description, MaxCardDescBytes),
+			Title:       chat.CutBytes(title, MaxCardTitleBytes),
+			Description: chat.CutBytes(description, MaxCardDescBytes),
 			URL:         url,
 			BtnText:     btnText,
 		},
@@ -188,7 +188,7 @@ type markdownRequest struct {
 func (c *Client) SendMarkdown(ctx context.Context, userID, content string) error {
 	req := markdownRequest{
 		SendRequestCommon: c.common(userID, "markdown"),
-		Markdown:          message.TextField{Content: wechat.Truncate(content, MaxContentBytes)},
+		Markdown:          message.TextField{Content: chat.CutBytes(content, MaxContentBytes)},
 	}
 	return c.send(ctx, func() (*message.SendResponse, error) { return c.msg.Send(sdkNameSendMarkdown, req) })
 }

@@ -12,6 +12,7 @@ import (
 
 	"huimin/bot/wechat"
 	"huimin/bot/wxapi"
+	"huimin/chat"
 )
 
 // Errors VerifyURL and Open return, the same for both channels (see wxapi); the callback
@@ -197,7 +198,7 @@ func (c *Codec) TextReply(req *Request, text string) ([]byte, error) {
 		FromUserName: cdata{c.corpID},
 		CreateTime:   now,
 		MsgType:      cdata{"text"},
-		Content:      cdata{wechat.Truncate(text, MaxReplyBytes)},
+		Content:      cdata{chat.CutBytes(text, MaxReplyBytes)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("render text reply: %w", err)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"huimin/chat"
 	"slices"
 	"strconv"
 	"strings"
@@ -396,12 +397,12 @@ func display(step *stepDef, v string, n int) string {
 			}
 		}
 	case typePhone:
-		return MaskPhone(v)
+		return chat.MaskPhone(v)
 	case typeIDCard:
-		return MaskID(v)
+		return chat.MaskID(v)
 	}
 	if n > 0 {
-		return cut(v, n)
+		return chat.Cut(v, n)
 	}
 	return v
 }

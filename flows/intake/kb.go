@@ -2,6 +2,7 @@ package intake
 
 import (
 	"cmp"
+	"huimin/chat"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,7 +77,7 @@ func (s *Set) kbSearch(text string, carry map[string]string) (Result, bool) {
 	if len(ms) == 0 {
 		return Result{}, false
 	}
-	asked := cut(strings.TrimSpace(text), maxAsked)
+	asked := chat.Cut(strings.TrimSpace(text), maxAsked)
 	if len(ms) == 1 || ms[0].cover > ms[1].cover || ms[0].best > ms[1].best {
 		return s.kbAnswer(ms[0].entry, asked, carry), true
 	}
@@ -129,7 +130,7 @@ func (s *Set) kbStep(st State, in Input) Result {
 					return r
 				}
 				p := Prompt{Text: s.texts.KBNone, Options: numbered(s.texts.KBNoneOptions)}
-				asked := cut(strings.TrimSpace(text), maxAsked)
+				asked := chat.Cut(strings.TrimSpace(text), maxAsked)
 				return Result{State: State{Flow: kbFlow, Step: kbNone, Data: withData(carry, dataAsked, asked)}, Prompts: []Prompt{p}}
 			case kbPick:
 				ids := strings.Split(st.Data[dataCandidates], ",")

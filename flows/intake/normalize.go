@@ -276,12 +276,3 @@ func picks(test int, a, name string) bool {
 		return utf8.RuneCountInString(a) >= 2 && strings.Contains(name, a)
 	}
 }
-
-// cut shortens s to n runes, marking the cut with an ellipsis.
-func cut(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n]) + "…"
-}

@@ -151,31 +151,3 @@ func ParseDate(s string, now time.Time) (time.Time, error) {
 	}
 	return t, nil
 }
-
-// MaskPhone shows a phone number as its first 3 and last 4 digits
-// (138****5678), the way it may appear in summaries and logs.
-func MaskPhone(p string) string {
-	if v, ok := ValidPhone(p); ok {
-		p = v
-	}
-	return maskMiddle(p, 3, 4)
-}
-
-// MaskID shows a resident ID number as its first 6 and last 4 characters
-// (440308********1234).
-func MaskID(id string) string {
-	if v, ok := ValidIDCard(id); ok {
-		id = v
-	}
-	return maskMiddle(id, 6, 4)
-}
-
-// maskMiddle keeps head and tail runes and stars the rest; a value too short
-// to keep anything is starred whole.
-func maskMiddle(s string, head, tail int) string {
-	r := []rune(s)
-	if len(r) <= head+tail {
-		return strings.Repeat("*", len(r))
-	}
-	return string(r[:head]) + strings.Repeat("*", len(r)-head-tail) + string(r[len(r)-tail:])
-}

@@ -124,38 +124,6 @@ func TestParseDate(t *testing.T) {
 	}
 }
 
-func TestMaskPhone(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"13812345678", "138****5678"},
-		{"+86 138 1234 5678", "138****5678"},
-		{"1234567", "*******"},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			if got := MaskPhone(tt.in); got != tt.want {
-				t.Errorf("MaskPhone(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
-func TestMaskID(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"440308199001011239", "440308********1239"},
-		{"11010519491231002x", "110105********002X"},
-		{"1234567890", "**********"},
-		{"12345678901", "123456*8901"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			if got := MaskID(tt.in); got != tt.want {
-				t.Errorf("MaskID(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestCNNumerals(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"一", "1"},
