@@ -328,11 +328,17 @@ func (h *Webhook) answer(ctx context.Context, log *slog.Logger, req *wechat.Requ
 // park stores the event in the inbox, due when an overrunning dispatch
 // should long have finished; Cancel removes it once the replies are queued.
 func (h *Webhook) park(ctx context.Context, log *slog.Logger, ev chat.Event, key string) bool {
-	return h.parkAt(ctx, log, ev, key, h.opts.Now().Add(h.opts.InboxLease))
+	return h.parkAt(ctx, log, parkedEvent{Key: key, Event: ev}, h.opts.Now().Add(h.opts.InboxLease))
 }
 
-func (h *Webhook) parkAt(ctx context.Context, log *slog.Logger, ev chat.Event, key string, due time.Time) bool {
-	payload, err := json.Marshal(parkedEvent{Key: key, Event: ev})
+// queue puts an event in the inbox to be handled there at once.
+func (h *Webhook) queue(ctx context.Context, log *slog.Logger, ev chat.Event, key string) bool {
+	return h.parkAt(ctx, log, parkedEvent{Key: key, Event: ev, Queued: true}, h.opts.Now())
+}
+
+func (h *Webhook) parkAt(ctx context.Context, log *slog.Logger, p parkedEvent, due time.Time) bool {
+	key := p.Key
+	payload, err := json.Marshal(p)
 	if err == nil {
 		_, err = h.inbox.Schedule(ctx, InboxQueue, store.DueItem{ID: key, Due: due, Payload: payload})
 	}
@@ -346,6 +352,9 @@ func (h *Webhook) parkAt(ctx context.Context, log *slog.Logger, ev chat.Event, k
 type parkedEvent struct {
 	Key   string     `json:"key"`
 	Event chat.Event `json:"event"`
+	// Queued marks an event handled from the inbox by design (WeCom has no
+	// passive reply to wait for), not one left behind by an overrun.
+	Queued bool `json:"queued,omitempty"`
 }
 
 // replayInbox dispatches events whose first dispatch never queued its
@@ -359,7 +368,13 @@ func (h *Webhook) replayInbox(ctx context.Context, items []store.DueItem) {
 			continue
 		}
 		log := h.log.With("openid", p.Event.From, "key", p.Key)
-		log.WarnContext(ctx, "replaying event whose replies were never queued")
+		if p.Queued && it.Attempt <= 1 {
+			log.DebugContext(ctx, "handling queued event")
+		} else {
+			// An overrunning dispatch's process died, or a claimer did:
+			// worth a look, though nothing is lost.
+			log.WarnContext(ctx, "replaying event whose replies were never queued", "attempt", it.Attempt)
+		}
 		dctx, cancel := context.WithTimeout(ctx, h.opts.ProcessTimeout)
 		replies := h.dispatch(dctx, log, p.Event)
 		cancel()

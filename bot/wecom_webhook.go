@@ -65,7 +65,7 @@ func (h *WeComWebhook) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	outcome := "duplicate"
 	if first {
-		if !h.wh.parkAt(ctx, log, ev, key, h.wh.opts.Now()) {
+		if !h.wh.queue(ctx, log, ev, key) {
 			// Not accepted: WeCom retries, and the retry must find the
 			// delivery new, or it would be taken for a duplicate and lost.
 			if err := h.wh.seen.ForgetDelivery(context.WithoutCancel(ctx), key); err != nil {

@@ -96,3 +96,44 @@ func TestWeComRefusedMessageIsHandledOnRetry(t *testing.T) {
 		t.Errorf("inbox holds %d items after the retry, want the message parked once (0: the retry was taken for a duplicate)", stats.Total)
 	}
 }
+
+// TestQueuedWeComMessageLogsNoWarning checks that handling a WeCom message
+// from the inbox, as every WeCom message is, logs no warning (defect 6),
+// while an event left behind by a dead process still does.
+func TestQueuedWeComMessageLogsNoWarning(t *testing.T) {
+	st, err := boltstore.New(filepath.Join(t.TempDir(), "huimin.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	metrics := NewMetrics(prometheus.NewRegistry())
+	outbox := NewOutbox(st, st, nil, metrics, log, OutboxOptions{})
+	wh := NewWebhook(wechat.NewCodec(rigToken, rigAppID, "", time.Now), silent{}, st, st, outbox, metrics, log, WebhookOptions{})
+	ctx := t.Context()
+	ev := chat.Event{Kind: chat.KindText, Channel: chat.ChannelWeCom, From: "li.na", Text: "我的工单"}
+	if !wh.queue(ctx, log, ev, "wecom:1") {
+		t.Fatal("queue failed")
+	}
+	items, err := st.Claim(ctx, InboxQueue, time.Now().Add(time.Second), 10, time.Minute)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("claim = %v, %v", items, err)
+	}
+	wh.replayInbox(ctx, items)
+	if strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("a queued WeCom message logged a warning:\n%s", logs.String())
+	}
+	logs.Reset()
+	if !wh.park(ctx, log, ev, "wechat:2") {
+		t.Fatal("park failed")
+	}
+	items, err = st.Claim(ctx, InboxQueue, time.Now().Add(time.Hour), 10, time.Minute)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("claim = %v, %v", items, err)
+	}
+	wh.replayInbox(ctx, items)
+	if !strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("an event left behind by an overrun logged no warning:\n%s", logs.String())
+	}
+}
