@@ -347,7 +347,7 @@ func (wh *testWebhook) decode(q url.Values, body []byte) ([]byte, error) {
 		Encrypt    string `xml:"Encrypt"`
 	}
 	if err := xml.Unmarshal(body, &env); err != nil {
-		return nil, fmt.Errorf("parse envelope: %v", err)
+		return nil, fmt.Errorf("parse envelope: %w", err)
 	}
 	if env.ToUserName != testOriginal {
 		return nil, fmt.Errorf("envelope ToUserName = %q, want %q", env.ToUserName, testOriginal)
@@ -363,7 +363,7 @@ func (wh *testWebhook) decode(q url.Values, body []byte) ([]byte, error) {
 	}
 	_, raw, err := util.DecryptMsg(wh.appID, env.Encrypt, wh.aesKey)
 	if err != nil {
-		return nil, fmt.Errorf("decrypt: %v", err)
+		return nil, fmt.Errorf("decrypt: %w", err)
 	}
 	return raw, nil
 }

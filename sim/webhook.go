@@ -259,7 +259,7 @@ func (s *Simulator) verifyEcho(ctx context.Context, target, echo string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrVerify, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1024))
 	if err != nil {
 		return fmt.Errorf("%w: read answer: %w", ErrVerify, err)

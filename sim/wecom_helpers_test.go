@@ -194,7 +194,7 @@ func (cb *testWeComCallback) open(q url.Values, body []byte) (weComDelivery, err
 		MsgType    string `xml:"MsgType"`
 	}
 	if err := xml.Unmarshal(body, &env); err != nil {
-		return weComDelivery{}, fmt.Errorf("parse envelope: %v", err)
+		return weComDelivery{}, fmt.Errorf("parse envelope: %w", err)
 	}
 	if env.ToUserName != testCorpID || env.AgentID != strconv.Itoa(testAgentID) || env.MsgType != "" {
 		return weComDelivery{}, fmt.Errorf("envelope ToUserName %q AgentID %q MsgType %q, want the corp, the agent and no plaintext", env.ToUserName, env.AgentID, env.MsgType)
@@ -204,11 +204,11 @@ func (cb *testWeComCallback) open(q url.Values, body []byte) (weComDelivery, err
 	}
 	_, plain, err := util.DecryptMsg(testCorpID, env.Encrypt, testWeComAESKey)
 	if err != nil {
-		return weComDelivery{}, fmt.Errorf("decrypt with the corp id: %v", err)
+		return weComDelivery{}, fmt.Errorf("decrypt with the corp id: %w", err)
 	}
 	d := weComDelivery{query: q, body: string(body), plain: string(plain)}
 	if err := xml.Unmarshal(plain, &d.msg); err != nil {
-		return weComDelivery{}, fmt.Errorf("parse message: %v", err)
+		return weComDelivery{}, fmt.Errorf("parse message: %w", err)
 	}
 	return d, nil
 }

@@ -85,7 +85,7 @@ func (c *Codec) Open(q url.Values, body []byte) (*Request, error) {
 		}
 		var env message.EncryptedXMLMsg
 		if err := xml.Unmarshal(body, &env); err != nil {
-			return nil, fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
+			return nil, fmt.Errorf("%w: envelope: %w", ErrMalformed, err)
 		}
 		if env.EncryptedMsg == "" {
 			return nil, fmt.Errorf("%w: no Encrypt element", ErrMalformed)
@@ -106,7 +106,7 @@ func (c *Codec) Open(q url.Values, body []byte) (*Request, error) {
 	}
 	var m message.MixMessage
 	if err := xml.Unmarshal(req.Plain, &m); err != nil {
-		return nil, fmt.Errorf("%w: message: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: message: %w", ErrMalformed, err)
 	}
 	if m.FromUserName == "" || m.MsgType == "" {
 		return nil, fmt.Errorf("%w: no FromUserName or MsgType", ErrMalformed)
@@ -119,7 +119,7 @@ func (c *Codec) Open(q url.Values, body []byte) (*Request, error) {
 func (c *Codec) decrypt(ciphertext string) ([]byte, error) {
 	plain, err := wxapi.Decrypt(c.appID, ciphertext, c.aesKey)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrDecrypt, err)
+		return nil, fmt.Errorf("%w: %w", ErrDecrypt, err)
 	}
 	return plain, nil
 }

@@ -124,7 +124,7 @@ func (c *Codec) Open(q url.Values, body []byte) (*Request, error) {
 	}
 	var env envelope
 	if err := xml.Unmarshal(body, &env); err != nil {
-		return nil, fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: envelope: %w", ErrMalformed, err)
 	}
 	if env.Encrypt == "" {
 		return nil, fmt.Errorf("%w: no Encrypt element", ErrMalformed)
@@ -138,7 +138,7 @@ func (c *Codec) Open(q url.Values, body []byte) (*Request, error) {
 	}
 	var m Message
 	if err := xml.Unmarshal(plain, &m); err != nil {
-		return nil, fmt.Errorf("%w: message: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: message: %w", ErrMalformed, err)
 	}
 	if m.FromUserName == "" || m.MsgType == "" {
 		return nil, fmt.Errorf("%w: no FromUserName or MsgType", ErrMalformed)
@@ -155,7 +155,7 @@ func (c *Codec) signatureOK(q url.Values, ciphertext string) bool {
 func (c *Codec) decrypt(ciphertext string) ([]byte, error) {
 	plain, err := wxapi.Decrypt(c.corpID, ciphertext, c.aesKey)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrDecrypt, err)
+		return nil, fmt.Errorf("%w: %w", ErrDecrypt, err)
 	}
 	return plain, nil
 }

@@ -78,7 +78,7 @@ func startSim(t *testing.T, callback string) (*sim.Simulator, *clock) {
 		WeComToken: testToken, WeComAESKey: testAESKey, WeComWebhookURL: callback,
 		Now: clk.Now, Log: testLogger(t),
 	})
-	var h http.Handler = s.Handler()
+	h := s.Handler()
 	sdkTarget.Store(&h)
 	t.Cleanup(func() {
 		sdkTarget.Store(nil)

@@ -219,7 +219,7 @@ func (c *client) send(ctx context.Context, p prepared) (string, error) {
 	if err != nil {
 		return "", &failure{kind: transportKind(ctx, err), err: err}
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read in full below: nothing is lost if closing fails
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
 		return "", &failure{kind: transportKind(ctx, err), err: fmt.Errorf("read reply: %w", err)}

@@ -53,7 +53,7 @@ func (h Hours) spans() ([]clockSpan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !(start < ls && ls < le && le < end) {
+	if start >= ls || ls >= le || le >= end {
 		return nil, fmt.Errorf("working hours: lunch %s–%s must lie strictly within %s–%s",
 			h.LunchStart, h.LunchEnd, h.Start, h.End)
 	}
