@@ -308,7 +308,7 @@ func (h *Webhook) answer(ctx context.Context, log *slog.Logger, req *wechat.Requ
 	rest := replies
 	if len(replies) > 0 && (replies[0].To == "" || replies[0].To == ev.From) {
 		var err error
-		plain, err = h.codec.TextReply(req.Message, RenderText(replies[0]))
+		plain, err = h.codec.TextReply(req.Message, RenderWeChat(replies[0]))
 		if err != nil {
 			log.ErrorContext(ctx, "render reply failed", "err", err)
 		} else {
@@ -428,17 +428,28 @@ func outgoing(ev chat.Event, key string, replies []chat.Reply, offset int) []Out
 		m := Outgoing{ID: "r:" + key + ":" + strconv.Itoa(offset+i), To: to, Ref: key}
 		if ev.Channel == chat.ChannelWeCom {
 			m.Kind, m.Text = OutWeComText, RenderText(r)
-		} else if r.Kind == chat.ReplyMenu && len(r.Options) > 0 {
-			m.Kind, m.Text, m.Tail = OutMenu, r.Text, r.Tail
-			for _, o := range r.Options {
-				m.Items = append(m.Items, wechat.MenuItem{ID: o.ID, Text: o.Text})
-			}
 		} else {
-			m.Kind, m.Text = OutText, RenderText(r)
+			m.Kind, m.Text = OutText, RenderWeChat(r)
 		}
 		out = append(out, m)
 	}
 	return out
+}
+
+// RenderWeChat renders a reply for WeChat: a menu's options become
+// numbered lines that can be answered with one digit or tapped, each line a
+// WeChat menu link (weixin://bizmsgmenu) that sends its number when tapped.
+// The same menu reads the same in a passive reply and a customer-service
+// message. A menu whose links would pass WeChat's text limit is sent as
+// plain numbered lines, never cut inside a link.
+func RenderWeChat(r chat.Reply) string {
+	if r.Kind != chat.ReplyMenu || len(r.Options) == 0 {
+		return r.Text
+	}
+	if s := renderMenu(r, true); len(s) <= wechat.MaxTextBytes {
+		return s
+	}
+	return RenderText(r)
 }
 
 // RenderText renders a reply as plain text: a menu's options become
@@ -447,9 +458,20 @@ func RenderText(r chat.Reply) string {
 	if r.Kind != chat.ReplyMenu || len(r.Options) == 0 {
 		return r.Text
 	}
+	return renderMenu(r, false)
+}
+
+// menuLink starts a tappable menu line; its content and ID are the option's
+// number.
+const menuLink = `<a href="weixin://bizmsgmenu?msgmenucontent=`
+
+func renderMenu(r chat.Reply, links bool) string {
 	n := len(r.Text) + len(r.Tail) + 2
 	for _, o := range r.Options {
 		n += len(o.ID) + len(o.Text) + 3
+		if links {
+			n += len(menuLink) + 2*len(o.ID) + 18
+		}
 	}
 	var b strings.Builder
 	b.Grow(n)
@@ -458,9 +480,20 @@ func RenderText(r chat.Reply) string {
 		b.WriteString("\n")
 	}
 	for _, o := range r.Options {
+		if links {
+			id := url.QueryEscape(o.ID)
+			b.WriteString(menuLink)
+			b.WriteString(id)
+			b.WriteString("&msgmenuid=")
+			b.WriteString(id)
+			b.WriteString(`">`)
+		}
 		b.WriteString(o.ID)
 		b.WriteString(". ")
 		b.WriteString(o.Text)
+		if links {
+			b.WriteString("</a>")
+		}
 		b.WriteString("\n")
 	}
 	if r.Tail != "" {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"huimin/bot/wechat"
 	"huimin/chat"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -32,13 +34,16 @@ func TestConversationInEveryMode(t *testing.T) {
 			if res.Status != http.StatusOK || res.Reply == nil || !strings.Contains(res.Reply.Content, "欢迎关注") {
 				t.Fatalf("subscribe answer = %+v, want a greeting", res)
 			}
-			// The menu follows as a customer-service msgmenu.
+			// The menu follows as a customer-service text: numbered lines,
+			// each a tappable menu link that sends its number (defect 13).
 			got, err := r.sim.WaitReceived(ctx, "oCitizen1", 2)
 			if err != nil {
 				t.Fatalf("wait for the menu: %v", err)
 			}
-			if got[1].Kind != sim.KindCustom || got[1].Menu == nil || len(got[1].Menu.List) != 9 || got[1].Menu.List[0].Content != "低保、特困、临时救助" {
-				t.Fatalf("second message = %+v, want a msgmenu with the 7 service lines, FAQ and progress", got[1])
+			if got[1].Kind != sim.KindCustom || !strings.Contains(got[1].Text, "请回复数字") ||
+				strings.Count(got[1].Text, `<a href="weixin://bizmsgmenu?`) != 9 ||
+				!strings.Contains(got[1].Text, `<a href="weixin://bizmsgmenu?msgmenucontent=1&msgmenuid=1">1. 低保、特困、临时救助</a>`) {
+				t.Fatalf("second message = %+v, want the 7 service lines, FAQ and progress, numbered and tappable", got[1])
 			}
 
 			res, err = r.sim.Send(ctx, sim.Message{OpenID: "oCitizen1", Type: "text", Content: "你好"})
@@ -255,7 +260,7 @@ func TestSlowFlowAnswersSuccessThenSends(t *testing.T) {
 			if err != nil {
 				t.Fatalf("wait for the late reply: %v", err)
 			}
-			if got[0].Kind != sim.KindCustom || got[0].Menu == nil || !strings.Contains(got[0].Menu.HeadContent, "请回复数字") {
+			if got[0].Kind != sim.KindCustom || !strings.Contains(got[0].Text, "请回复数字") || !strings.Contains(got[0].Text, "msgmenucontent=1") {
 				t.Fatalf("late reply = %+v, want the menu as a customer-service message", got[0])
 			}
 			r.webhook.Wait()
@@ -297,7 +302,7 @@ func TestReplayParkedEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got[1].Menu == nil || len(got[1].Menu.List) == 0 || got[1].Menu.List[0].Content != "抚恤补助" {
+	if !strings.Contains(got[1].Text, "msgmenucontent=1&msgmenuid=1\">1. 抚恤补助</a>") {
 		t.Errorf("replayed reply = %+v, want the first question of the veterans flow (the answer to 2)", got[1])
 	}
 	if st, _ := r.store.QueueStats(ctx, InboxQueue, time.Now().Add(time.Hour)); st.Total != 0 {
@@ -315,4 +320,33 @@ func TestReplayParkedEvent(t *testing.T) {
 
 func eventFor(openid, text string) chat.Event {
 	return chat.Event{Kind: chat.KindText, From: openid, To: "gh_huimin_sim", Text: text, At: time.Now()}
+}
+
+// TestMenuRenderedNumberedAndTappable checks the one rendering of menus for
+// WeChat: numbered lines that are menu links sending their number, and, when
+// the links would pass WeChat's text limit, plain numbered lines rather
+// than a link cut in half.
+func TestMenuRenderedNumberedAndTappable(t *testing.T) {
+	r := chat.Reply{Kind: chat.ReplyMenu, Text: "请回复数字：", Tail: "回复“人工”找工作人员。",
+		Options: []chat.Option{{ID: "1", Text: "低保"}, {ID: "2", Text: "优抚"}}}
+	got := RenderWeChat(r)
+	want := "请回复数字：\n" +
+		`<a href="weixin://bizmsgmenu?msgmenucontent=1&msgmenuid=1">1. 低保</a>` + "\n" +
+		`<a href="weixin://bizmsgmenu?msgmenucontent=2&msgmenuid=2">2. 优抚</a>` + "\n" +
+		"回复“人工”找工作人员。"
+	if got != want {
+		t.Errorf("RenderWeChat = %q\nwant %q", got, want)
+	}
+	if got := RenderText(r); got != "请回复数字：\n1. 低保\n2. 优抚\n回复“人工”找工作人员。" {
+		t.Errorf("RenderText = %q", got)
+	}
+	long := chat.Reply{Kind: chat.ReplyMenu, Text: "请选择："}
+	for i := range 40 {
+		long.Options = append(long.Options, chat.Option{ID: strconv.Itoa(i + 1), Text: strings.Repeat("长", 12)})
+	}
+	got = RenderWeChat(long)
+	if len(got) > wechat.MaxTextBytes || strings.Contains(got, "<a ") || !strings.Contains(got, "40. ") {
+		t.Errorf("a menu too long for links rendered %d bytes, links %v, last option present %v",
+			len(got), strings.Contains(got, "<a "), strings.Contains(got, "40. "))
+	}
 }

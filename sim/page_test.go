@@ -195,9 +195,31 @@ func TestChatPage(t *testing.T) {
 		t.Errorf("tapping a choice sent %s %q, want text 基本满意 with bizmsgmenuid", tap.msg.MsgType, tap.msg.Content)
 	}
 
+	// A text with menu links (how Huimin sends every menu): each numbered
+	// line is tappable and sends its number, as WeChat does.
+	if code := errcode(t, apiCall(t, http.MethodPost, base+"/cgi-bin/message/custom/send?access_token="+tok, map[string]any{
+		"touser": openid, "msgtype": "text",
+		"text": map[string]string{"content": "请回复数字：\n" +
+			`<a href="weixin://bizmsgmenu?msgmenucontent=1&msgmenuid=1">1. 低保、特困、临时救助</a>` + "\n" +
+			`<a href="weixin://bizmsgmenu?msgmenucontent=2&msgmenuid=2">2. 优抚安置</a>`},
+	})); code != 0 {
+		t.Fatalf("custom send: errcode %d", code)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.CSS(`.entry[data-kind="custom"] .choice.inline[data-id="2"]`)),
+		chromedp.Click(chromedp.CSS(`.entry[data-kind="custom"] .choice.inline[data-id="2"]`)),
+	)
+	if err != nil {
+		t.Fatalf("tap a menu line: %v", err)
+	}
+	line := wh.waitFor(func(d delivery) bool { return d.msg.BizMsgMenuID == 2 })
+	if line.msg.Content != "2" || line.msg.MsgType != message.MsgTypeText {
+		t.Errorf("tapping menu line 2 sent %s %q, want the text 2", line.msg.MsgType, line.msg.Content)
+	}
+
 	// The account menu: open a sub-menu and click an item.
 	err = chromedp.Do(ctx,
-		chromedp.WaitVisible(`//div[contains(@class,"bubble") and text()="收到：基本满意"]`),
+		chromedp.WaitVisible(`//div[contains(@class,"bubble") and text()="收到：2"]`),
 		chromedp.Click(chromedp.CSS(`#menu-bar .menu-item:nth-child(2) > button`)),
 		chromedp.WaitVisible(chromedp.CSS(`.submenu button[data-key="MENU_PROGRESS"]`)),
 		chromedp.Click(chromedp.CSS(`.submenu button[data-key="MENU_PROGRESS"]`)),
@@ -212,8 +234,8 @@ func TestChatPage(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(`//div[contains(@class,"sys")]/span[contains(., "进度查询")]`)); err != nil {
 		t.Errorf("menu click not shown: %v", err)
 	}
-	if got := len(s.Received(openid)); got != 4 {
-		t.Errorf("Received = %d, want 4 (two replies, msgmenu, template)", got)
+	if got := len(s.Received(openid)); got != 6 {
+		t.Errorf("Received = %d, want 6 (three replies, msgmenu, template, menu text)", got)
 	}
 
 	dir := t.ArtifactDir()

@@ -59,7 +59,18 @@
     var last = 0, m;
     while ((m = re.exec(text)) !== null) {
       parent.appendChild(document.createTextNode(text.slice(last, m.index)));
-      if (/^https?:\/\//i.test(m[1])) {
+      if (/^weixin:\/\/bizmsgmenu\?/i.test(m[1])) {
+        // A tappable menu line, as WeChat shows it: tapping sends its
+        // msgmenucontent as the person's message, with its msgmenuid.
+        var q = new URLSearchParams(m[1].slice(m[1].indexOf('?') + 1).replace(/&amp;/g, '&'));
+        var btn = el('button', 'choice inline', m[2]);
+        btn.type = 'button';
+        btn.dataset.id = q.get('msgmenuid') || '';
+        (function (content, id) {
+          btn.addEventListener('click', function () { send({ type: 'text', content: content, bizmsgmenuid: id }); });
+        })(q.get('msgmenucontent') || '', q.get('msgmenuid') || '');
+        parent.appendChild(btn);
+      } else if (/^https?:\/\//i.test(m[1])) {
         var a = el('a', '', m[2]);
         a.href = m[1]; a.target = '_blank'; a.rel = 'noopener noreferrer';
         parent.appendChild(a);
