@@ -227,7 +227,7 @@ func TestKillBeforeReplyIsDelivered(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the menu never arrived after the restart: %v", err)
 	}
-	if got[1].Kind != sim.KindCustom || got[1].Menu == nil {
+	if got[1].Kind != sim.KindCustom || !strings.Contains(got[1].Text, "weixin://bizmsgmenu") {
 		t.Fatalf("second message = %+v, want the menu", got[1])
 	}
 	svc.stop(t)
