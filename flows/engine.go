@@ -257,16 +257,12 @@ func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State,
 		sess.Talking = ""
 	}
 	var res intake.Result
-	switch {
-	case ev.Kind == chat.KindClick:
-		r, ok := set.StartByKey(ev.Key)
-		if !ok {
-			r = intake.Result{State: st, Prompts: []intake.Prompt{set.Menu()}}
-		}
-		res = r
-	case st.Flow == "":
-		res = set.Idle(in)
-	default:
+	if ev.Kind == chat.KindClick {
+		// A menu click starts afresh, keeping what was attached before.
+		res = set.Step(intake.State{Data: st.Data}, in)
+	} else {
+		// With no flow running, st still carries the pictures sent before
+		// a line was chosen: they go with the matter (defect 16).
 		res = set.Step(st, in)
 	}
 	var out []chat.Reply

@@ -461,3 +461,25 @@ func TestEveryLineStartsFromTheAccountMenu(t *testing.T) {
 		})
 	}
 }
+
+// TestPictureBeforeTheLineGoesWithTheMatter checks that a picture sent
+// before choosing a service line ("会一起提交") is submitted with the matter
+// (defect 16), whether the line is picked by number or by the menu.
+func TestPictureBeforeTheLineGoesWithTheMatter(t *testing.T) {
+	stores(t, func(t *testing.T, newStore func(t *testing.T) backend) {
+		r := newRig(t, newStore(t))
+		if got := r.send(t, chat.Event{Kind: chat.KindImage, From: "oPic", MediaID: "m-before", PicURL: "http://p/0.jpg"}); !strings.Contains(got, "图片") {
+			t.Fatalf("picture before a line: %q", got)
+		}
+		for _, say := range []string{"1", "3", "1", "2", "城关街道", "家里失火，生活有困难", "1", "王阿姨", "13812345678", "1"} {
+			r.say(t, "oPic", say)
+		}
+		ts, err := r.st.ListTickets(t.Context(), store.TicketFilter{Citizen: "oPic"})
+		if err != nil || len(ts) != 1 {
+			t.Fatalf("tickets = %v, %v; want one", ts, err)
+		}
+		if len(ts[0].Attachments) != 1 || ts[0].Attachments[0].MediaID != "m-before" {
+			t.Errorf("ticket attachments = %+v, want the picture sent before the line was chosen", ts[0].Attachments)
+		}
+	})
+}
