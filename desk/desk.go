@@ -220,6 +220,11 @@ func (d *Desk) Acknowledgement(t store.Ticket) string {
 	return d.citizen.Say("ack", data)
 }
 
+// IsWorkday reports whether t falls on a working day of the bureau's calendar.
+func (d *Desk) IsWorkday(t time.Time) bool {
+	return d.cal.IsWorkday(t)
+}
+
 // Deadline is when a matter of this service line and inquiry type,
 // received at from, must be resolved.
 func (d *Desk) Deadline(line, inquiry string, from time.Time) time.Time {

@@ -199,7 +199,7 @@ func (s *Set) Step(st State, in Input) Result {
 		st.Data[step.Field] = ""
 		return s.advance(f, st, step, f.following(step))
 	}
-	value, note := s.check(step, text, in)
+	value, note := s.check(f, st, step, text, in)
 	if note != "" {
 		return s.reask(f, st, step, note)
 	}
@@ -209,7 +209,7 @@ func (s *Set) Step(st State, in Input) Result {
 
 // check validates a text, phone, ID or date answer and returns the value
 // to save, or the reason to re-ask.
-func (s *Set) check(step *stepDef, text string, in Input) (string, string) {
+func (s *Set) check(f *flow, st State, step *stepDef, text string, in Input) (string, string) {
 	t := s.texts
 	switch step.Type {
 	case typePhone:
@@ -236,11 +236,16 @@ func (s *Set) check(step *stepDef, text string, in Input) (string, string) {
 		if !in.At.IsZero() {
 			y, m, day := in.At.Date()
 			today := time.Date(y, m, day, 0, 0, 0, 0, d.Location())
-			if step.When == "future" && d.Before(today) {
+			if (step.When == "future" || step.When == whenWorkday) && d.Before(today) {
 				return "", t.DatePast
 			}
 			if step.When == "past" && d.After(today) {
 				return "", t.DateFuture
+			}
+		}
+		if step.When == whenWorkday {
+			if note := s.checkWorkday(f, st, d, in.At); note != "" {
+				return "", note
 			}
 		}
 		return d.Format("2006-01-02"), ""
@@ -410,9 +415,55 @@ func display(step *stepDef, v string, n int) string {
 // summaryWidth is how much of a text answer the confirmation shows.
 const summaryWidth = 20
 
+// whenWorkday is a date step's rule for appointments: a working day from
+// today up to the matter's deadline, checked on the bureau's calendar.
+const whenWorkday = "workday"
+
+// checkWorkday refuses an appointment on a day off or after the deadline
+// the matter would have, saying which days to send instead.
+func (s *Set) checkWorkday(f *flow, st State, d, now time.Time) string {
+	if s.days == nil {
+		return ""
+	}
+	if now.IsZero() {
+		now = s.now()
+	}
+	examples := s.workdays(now, 2)
+	if !s.days.IsWorkday(d) {
+		return fill(s.texts.DateNotWorkday, "{date}", dateText(d), "{examples}", strings.Join(examples, "、"))
+	}
+	deadline := s.days.Deadline(f.Line, cmpOr(st.Data["inquiry"], f.Inquiry), now)
+	dy, dm, dd := deadline.Date()
+	if d.After(time.Date(dy, dm, dd, 23, 59, 59, 0, d.Location())) {
+		return fill(s.texts.DateTooLate, "{deadline}", dateText(deadline), "{examples}", strings.Join(examples, "、"))
+	}
+	return ""
+}
+
+// workdays are the first n working days after the day of now, as citizens
+// write them; without a calendar, the days after it.
+func (s *Set) workdays(now time.Time, n int) []string {
+	var out []string
+	for d := now.AddDate(0, 0, 1); len(out) < n; d = d.AddDate(0, 0, 1) {
+		if s.days == nil || s.days.IsWorkday(d) {
+			out = append(out, dateText(d))
+		}
+	}
+	return out
+}
+
+// dateText writes a date as citizens do: 2026年12月7日.
+func dateText(t time.Time) string {
+	return t.Format("2006年1月2日")
+}
+
 // ask is the question of step, with its options.
 func (s *Set) ask(f *flow, st State, step *stepDef) Prompt {
 	p := Prompt{Text: step.Ask, Tail: s.texts.StepTail}
+	if step.Type == typeDate {
+		// The example is a date the step accepts: computed, never stale.
+		p.Text = fill(p.Text, "{example}", s.workdays(s.now(), 1)[0])
+	}
 	switch step.Type {
 	case typeChoice:
 		for i, o := range step.Options {

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -225,7 +226,7 @@ var idRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 // parse checks and compiles the files into a Set.
 func parse(files map[string]source) (*Set, error) {
 	l := &loader{}
-	s := &Set{flows: make(map[string]*flow)}
+	s := &Set{flows: make(map[string]*flow), now: time.Now}
 	// Defaults first, so that a clash is blamed on the bureau's file.
 	names := make([]string, 0, len(files))
 	for name := range files {
@@ -537,8 +538,8 @@ func (l *loader) checkStep(file string, at *yaml.Node, st stepDef) {
 	if st.Min < 0 || st.Max < 0 || st.Max > maxText || (st.Max > 0 && st.Min > st.Max) {
 		l.fail(file, node(at, "max"), "step %q: want 0 <= min <= max <= %d", name, maxText)
 	}
-	if st.When != "" && (st.Type != typeDate || st.When != "past" && st.When != "future") {
-		l.fail(file, node(at, "when"), "step %q: when is past or future, on date steps only", name)
+	if st.When != "" && (st.Type != typeDate || st.When != "past" && st.When != "future" && st.When != whenWorkday) {
+		l.fail(file, node(at, "when"), "step %q: when is past, future or workday, on date steps only", name)
 	}
 }
 

@@ -156,6 +156,8 @@ type texts struct {
 	InvalidDate     string            `yaml:"invalid_date"`
 	DatePast        string            `yaml:"date_past"`
 	DateFuture      string            `yaml:"date_future"`
+	DateNotWorkday  string            `yaml:"date_not_workday"`
+	DateTooLate     string            `yaml:"date_too_late"`
 	SkipLabel       string            `yaml:"skip_label"`
 	SkipWords       []string          `yaml:"skip_words"`
 	AttachDone      string            `yaml:"attach_done"`

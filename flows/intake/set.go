@@ -3,6 +3,7 @@ package intake
 import (
 	"slices"
 	"strings"
+	"time"
 )
 
 // Set is one loaded, checked set of definitions: the menu, the texts, the
@@ -20,6 +21,28 @@ type Set struct {
 	// words that pick each (see matchCleaned).
 	menuOptions []Choice
 	menuNames   [][]string
+	// days are the bureau's working days and deadlines, for appointment
+	// dates; now is the clock the examples are computed from.
+	days Days
+	now  func() time.Time
+}
+
+// Days is what the desk knows of days: which are working days on the
+// bureau's calendar, and the deadline a matter received at from would have.
+type Days interface {
+	IsWorkday(t time.Time) bool
+	Deadline(line, inquiry string, from time.Time) time.Time
+}
+
+// WithDays returns a copy of the Set that checks appointment dates against
+// days and computes its examples from now (nil: time.Now).
+func (s *Set) WithDays(days Days, now func() time.Time) *Set {
+	c := *s
+	c.days, c.now = days, now
+	if c.now == nil {
+		c.now = time.Now
+	}
+	return &c
 }
 
 // flow is a checked flow definition with its step index.

@@ -22,8 +22,11 @@ type Watcher struct {
 	log      *slog.Logger
 
 	cur atomic.Pointer[Set]
-	mu  sync.Mutex // serialises reloads
-	sig string     // the directory's state at the last reload attempt
+	mu  sync.Mutex // serialises reloads and UseDays
+	// days and now are given to every Set loaded (UseDays).
+	days Days
+	now  func() time.Time
+	sig  string // the directory's state at the last reload attempt
 }
 
 // NewWatcher loads the defaults overridden by dir (empty for none) and
@@ -46,6 +49,15 @@ func (w *Watcher) Current() *Set {
 	return w.cur.Load()
 }
 
+// UseDays makes every Set, now and after reloads, check appointment dates
+// against the bureau's working days and deadlines. Call it before serving.
+func (w *Watcher) UseDays(days Days, now func() time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.days, w.now = days, now
+	w.cur.Store(w.cur.Load().WithDays(days, now))
+}
+
 // Reload loads the files again. On error the current Set stays in force and
 // the error, naming file, line and reason, is returned.
 func (w *Watcher) Reload() error {
@@ -56,7 +68,7 @@ func (w *Watcher) Reload() error {
 	if err != nil {
 		return fmt.Errorf("reload flows: %w", err)
 	}
-	w.cur.Store(set)
+	w.cur.Store(set.WithDays(w.days, w.now))
 	return nil
 }
 
