@@ -88,7 +88,7 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	watcher.UseDays(d, nil) // appointment dates: working days before the deadline
+	watcher.UseBureau(d, nil) // appointment dates on working days, answers naming their office
 	for _, dp := range d.Unreachable() {
 		log.Warn("nobody can receive this department's tickets: give an officer, its chief or the leader an openid or wecom_user in desk.officers, or bind one with `huimin officer add`",
 			"department", dp.ID, "name", dp.Name)

@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"huimin/chat"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,48 @@ type bureauDays struct{ cal *calendar.Calendar }
 func (b bureauDays) IsWorkday(t time.Time) bool { return b.cal.IsWorkday(t) }
 func (b bureauDays) Deadline(_, _ string, from time.Time) time.Time {
 	return b.cal.AddWorkingDays(from, 3)
+}
+func (bureauDays) Office(string) (chat.Office, bool) { return chat.Office{}, false }
+
+// offices is a bureau that knows only offices.
+type offices map[string]chat.Office
+
+func (offices) IsWorkday(time.Time) bool                       { return true }
+func (offices) Deadline(_, _ string, from time.Time) time.Time { return from.AddDate(0, 0, 7) }
+func (o offices) Office(line string) (chat.Office, bool)       { v, ok := o[line]; return v, ok }
+
+// TestAnswersNameTheirOffice checks 一次性告知: an answer that sends the
+// citizen somewhere names the office and how to reach it, with only what
+// the configuration gives.
+func TestAnswersNameTheirOffice(t *testing.T) {
+	tests := []struct {
+		name      string
+		office    chat.Office
+		want, not []string
+	}{
+		{"full contact", chat.Office{Name: "社会救助科", Address: "人民路1号", Hours: "工作日8:30-17:30", Phone: "0000-0000000"},
+			[]string{"办理部门：社会救助科", "地址：人民路1号", "办公时间：工作日8:30-17:30", "电话：0000-0000000"}, nil},
+		{"only a phone", chat.Office{Name: "社会救助科", Phone: "0000-0000000"},
+			[]string{"办理部门：社会救助科", "电话：0000-0000000"}, []string{"地址：", "办公时间："}},
+		{"nothing configured", chat.Office{Name: "社会救助科"},
+			[]string{"办理部门：社会救助科"}, []string{"地址：", "办公时间：", "电话："}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := defaultSet(t).WithBureau(offices{"relief": tt.office}, nil)
+			got := said(s.Idle(text("低保怎么申请")))
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("answer %q lacks %q", got, w)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(got, n) {
+					t.Errorf("answer %q has %q although nothing was configured", got, n)
+				}
+			}
+		})
+	}
 }
 
 // TestAppointmentDatesAreWorkingDaysBeforeTheDeadline checks the marriage
@@ -31,7 +74,7 @@ func TestAppointmentDatesAreWorkingDaysBeforeTheDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	friday := time.Date(2026, 9, 18, 10, 0, 0, 0, shanghai) // before 中秋 (25–27 Sep) and 国庆 (1–7 Oct)
-	s := defaultSet(t).WithDays(bureauDays{cal}, func() time.Time { return friday })
+	s := defaultSet(t).WithBureau(bureauDays{cal}, func() time.Time { return friday })
 	at := func(text string) Input { return Input{Text: text, At: friday} }
 
 	r, err := s.Start("marriage")

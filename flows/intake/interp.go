@@ -324,11 +324,11 @@ func (s *Set) finish(f *flow, st State, target string, o outcomeDef) Result {
 	out := s.outcome(f, st, o.Kind)
 	switch o.Kind {
 	case OutcomeAnswer:
-		out.Text = o.Text
+		out.Text = s.withOffice(o.Text, f.Line)
 		st.Step = stepFeedback
 		st.Data[dataAnswer] = target
 		delete(st.Data, dataEdit)
-		return Result{State: st, Outcome: out, Prompts: []Prompt{s.feedbackPrompt(o.Text)}}
+		return Result{State: st, Outcome: out, Prompts: []Prompt{s.feedbackPrompt(out.Text)}}
 	case OutcomeHandover:
 		out.Text = cmpOr(o.Text, s.texts.Handover)
 	default:
@@ -415,6 +415,28 @@ func display(step *stepDef, v string, n int) string {
 // summaryWidth is how much of a text answer the confirmation shows.
 const summaryWidth = 20
 
+// withOffice ends an answer with the office that answers for the line and
+// how to reach it, as configured (一次性告知: who, where, when, which
+// number); fields not configured are left out, never guessed.
+func (s *Set) withOffice(answer, line string) string {
+	if s.bureau == nil {
+		return answer
+	}
+	o, ok := s.bureau.Office(line)
+	if !ok {
+		return answer
+	}
+	lines := []string{answer, fill(s.texts.OfficeName, "{name}", o.Name)}
+	for _, f := range []struct{ v, text, key string }{
+		{o.Address, s.texts.OfficeAddress, "{address}"}, {o.Hours, s.texts.OfficeHours, "{hours}"}, {o.Phone, s.texts.OfficePhone, "{phone}"},
+	} {
+		if f.v != "" {
+			lines = append(lines, fill(f.text, f.key, f.v))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
 // whenWorkday is a date step's rule for appointments: a working day from
 // today up to the matter's deadline, checked on the bureau's calendar.
 const whenWorkday = "workday"
@@ -422,17 +444,17 @@ const whenWorkday = "workday"
 // checkWorkday refuses an appointment on a day off or after the deadline
 // the matter would have, saying which days to send instead.
 func (s *Set) checkWorkday(f *flow, st State, d, now time.Time) string {
-	if s.days == nil {
+	if s.bureau == nil {
 		return ""
 	}
 	if now.IsZero() {
 		now = s.now()
 	}
 	examples := s.workdays(now, 2)
-	if !s.days.IsWorkday(d) {
+	if !s.bureau.IsWorkday(d) {
 		return fill(s.texts.DateNotWorkday, "{date}", dateText(d), "{examples}", strings.Join(examples, "、"))
 	}
-	deadline := s.days.Deadline(f.Line, cmpOr(st.Data["inquiry"], f.Inquiry), now)
+	deadline := s.bureau.Deadline(f.Line, cmpOr(st.Data["inquiry"], f.Inquiry), now)
 	dy, dm, dd := deadline.Date()
 	if d.After(time.Date(dy, dm, dd, 23, 59, 59, 0, d.Location())) {
 		return fill(s.texts.DateTooLate, "{deadline}", dateText(deadline), "{examples}", strings.Join(examples, "、"))
@@ -445,7 +467,7 @@ func (s *Set) checkWorkday(f *flow, st State, d, now time.Time) string {
 func (s *Set) workdays(now time.Time, n int) []string {
 	var out []string
 	for d := now.AddDate(0, 0, 1); len(out) < n; d = d.AddDate(0, 0, 1) {
-		if s.days == nil || s.days.IsWorkday(d) {
+		if s.bureau == nil || s.bureau.IsWorkday(d) {
 			out = append(out, dateText(d))
 		}
 	}

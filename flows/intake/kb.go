@@ -102,8 +102,8 @@ func (s *Set) kbAnswer(i int, asked string, carry map[string]string) Result {
 	st.Data = withData(st.Data, dataAnswer, "kb:"+e.ID, dataAsked, asked)
 	return Result{
 		State:   st,
-		Prompts: []Prompt{s.feedbackPrompt(e.Answer)},
-		Outcome: &Outcome{Kind: OutcomeAnswer, Line: e.Line, Summary: e.Question, Text: e.Answer},
+		Prompts: []Prompt{s.feedbackPrompt(s.withOffice(e.Answer, e.Line))},
+		Outcome: &Outcome{Kind: OutcomeAnswer, Line: e.Line, Summary: e.Question, Text: s.withOffice(e.Answer, e.Line)},
 	}
 }
 

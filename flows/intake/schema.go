@@ -157,6 +157,10 @@ type texts struct {
 	DatePast        string            `yaml:"date_past"`
 	DateFuture      string            `yaml:"date_future"`
 	DateNotWorkday  string            `yaml:"date_not_workday"`
+	OfficeName      string            `yaml:"office_name"`
+	OfficeAddress   string            `yaml:"office_address"`
+	OfficeHours     string            `yaml:"office_hours"`
+	OfficePhone     string            `yaml:"office_phone"`
 	DateTooLate     string            `yaml:"date_too_late"`
 	SkipLabel       string            `yaml:"skip_label"`
 	SkipWords       []string          `yaml:"skip_words"`

@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"huimin/chat"
 	"slices"
 	"strings"
 	"time"
@@ -21,24 +22,28 @@ type Set struct {
 	// words that pick each (see matchCleaned).
 	menuOptions []Choice
 	menuNames   [][]string
-	// days are the bureau's working days and deadlines, for appointment
-	// dates; now is the clock the examples are computed from.
-	days Days
-	now  func() time.Time
+	// bureau is what the bureau's configuration says of days and offices:
+	// appointment dates and the offices answers send people to; now is the
+	// clock date examples are computed from.
+	bureau Bureau
+	now    func() time.Time
 }
 
-// Days is what the desk knows of days: which are working days on the
-// bureau's calendar, and the deadline a matter received at from would have.
-type Days interface {
+// Bureau is what the desk knows that the flows need: which days are
+// working days on the bureau's calendar, the deadline a matter received at
+// from would have, and the office that answers for a service line, with
+// its contact as configured.
+type Bureau interface {
 	IsWorkday(t time.Time) bool
 	Deadline(line, inquiry string, from time.Time) time.Time
+	Office(line string) (chat.Office, bool)
 }
 
-// WithDays returns a copy of the Set that checks appointment dates against
-// days and computes its examples from now (nil: time.Now).
-func (s *Set) WithDays(days Days, now func() time.Time) *Set {
+// WithBureau returns a copy of the Set that checks appointment dates and
+// names offices from b, and computes date examples from now (nil: time.Now).
+func (s *Set) WithBureau(b Bureau, now func() time.Time) *Set {
 	c := *s
-	c.days, c.now = days, now
+	c.bureau, c.now = b, now
 	if c.now == nil {
 		c.now = time.Now
 	}

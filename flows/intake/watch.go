@@ -22,11 +22,11 @@ type Watcher struct {
 	log      *slog.Logger
 
 	cur atomic.Pointer[Set]
-	mu  sync.Mutex // serialises reloads and UseDays
-	// days and now are given to every Set loaded (UseDays).
-	days Days
-	now  func() time.Time
-	sig  string // the directory's state at the last reload attempt
+	mu  sync.Mutex // serialises reloads and UseBureau
+	// bureau and now are given to every Set loaded (UseBureau).
+	bureau Bureau
+	now    func() time.Time
+	sig    string // the directory's state at the last reload attempt
 }
 
 // NewWatcher loads the defaults overridden by dir (empty for none) and
@@ -49,13 +49,14 @@ func (w *Watcher) Current() *Set {
 	return w.cur.Load()
 }
 
-// UseDays makes every Set, now and after reloads, check appointment dates
-// against the bureau's working days and deadlines. Call it before serving.
-func (w *Watcher) UseDays(days Days, now func() time.Time) {
+// UseBureau makes every Set, now and after reloads, check appointment
+// dates against the bureau's working days and deadlines and name its
+// offices. Call it before serving.
+func (w *Watcher) UseBureau(b Bureau, now func() time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.days, w.now = days, now
-	w.cur.Store(w.cur.Load().WithDays(days, now))
+	w.bureau, w.now = b, now
+	w.cur.Store(w.cur.Load().WithBureau(b, now))
 }
 
 // Reload loads the files again. On error the current Set stays in force and
@@ -68,7 +69,7 @@ func (w *Watcher) Reload() error {
 	if err != nil {
 		return fmt.Errorf("reload flows: %w", err)
 	}
-	w.cur.Store(set.WithDays(w.days, w.now))
+	w.cur.Store(set.WithBureau(w.bureau, w.now))
 	return nil
 }
 
