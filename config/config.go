@@ -24,6 +24,13 @@ type Config struct {
 	Log    Log    `mapstructure:"log"`
 	Desk   Desk   `mapstructure:"desk"`
 	WeCom  WeCom  `mapstructure:"wecom"`
+	Web    Web    `mapstructure:"web"`
+}
+
+// Web configures the service's web pages.
+type Web struct {
+	// Bureau is the bureau's name in every page's header (城关区民政局).
+	Bureau string `mapstructure:"bureau"`
 }
 
 // Desk configures the service desk: who works where, deadlines, hours.
@@ -222,6 +229,7 @@ var defaults = map[string]any{
 	"outbox.max_backoff":      10 * time.Minute,
 	"log.level":               "info",
 	"log.format":              "json",
+	"web.bureau":              "",
 	"desk.ticket_prefix":      "MZ",
 	"desk.timezone":           "Asia/Shanghai",
 	"desk.hours.start":        "08:30",

@@ -2,97 +2,23 @@ package sim
 
 import (
 	"context"
-	"fmt"
+	"huimin/web/webtest"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 )
-
-// chromiumPath finds Chromium, or skips the test (fails it on CI, which installs Chromium).
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	const msg = "chromium not found at /usr/bin/chromium or on PATH (apt-get install chromium)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg + "; CI must install it")
-	}
-	t.Skip(msg + "; skipping the chat page test")
-	return ""
-}
-
-// pageErrors collects uncaught exceptions of the page.
-type pageErrors struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-// listen records exceptions; it runs on chromedp's reader goroutine, so it only appends.
-func (p *pageErrors) listen(ev any) {
-	if e, ok := ev.(*runtime.EventExceptionThrown); ok {
-		p.mu.Lock()
-		d := e.ExceptionDetails
-		msg := fmt.Sprintf("%s at %s:%d:%d", d.Text, d.URL, d.LineNumber+1, d.ColumnNumber+1)
-		if d.Exception != nil {
-			msg += ": " + d.Exception.Description
-		}
-		p.msgs = append(p.msgs, msg)
-		p.mu.Unlock()
-	}
-}
-
-// check fails the test for every exception seen.
-func (p *pageErrors) check(t *testing.T) {
-	t.Helper()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, m := range p.msgs {
-		t.Errorf("page exception: %s", m)
-	}
-}
-
-// newBrowser starts headless Chromium with a fresh profile and returns a tab context that
-// records the page's uncaught exceptions in errs.
-func newBrowser(t *testing.T, exe string, errs *pageErrors) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox, // the test may run as root
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(390, 844),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(errs.listen))
-	t.Cleanup(cancelTab)
-	return ctx
-}
 
 // TestChatPage drives the chat page in headless Chromium: pick a user, type, send, see the
 // passive reply; then see a customer-service msgmenu and a template card the service sends
 // later, tap a choice, and click the account menu.
 func TestChatPage(t *testing.T) {
-	exe := chromiumPath(t)
+	exe := webtest.ChromiumPath(t)
 	wh := startWebhook(t, ModeSafe)
 	wh.reply = func(m *message.MixMessage) string {
 		if m.MsgType == message.MsgTypeText {
@@ -114,9 +40,9 @@ func TestChatPage(t *testing.T) {
 	}
 
 	const openid = "citizen-042"
-	var errs pageErrors
-	defer errs.check(t)
-	tab := newBrowser(t, exe, &errs)
+	var errs webtest.PageErrors
+	defer errs.Check(t)
+	tab := webtest.NewBrowser(t, exe, &errs, 390, 844)
 	// The first Run starts the browser and must not carry a timeout (it would stop the
 	// browser); later steps run under one.
 	if err := chromedp.Do(tab, chromedp.Navigate(base+"/")); err != nil {
@@ -269,7 +195,7 @@ func TestChatPage(t *testing.T) {
 // passive reply; see a textcard, a markdown and a text the service sends through the API;
 // enter the application; and switch back to the citizen's view, which shows none of it.
 func TestChatPageWeCom(t *testing.T) {
-	exe := chromiumPath(t)
+	exe := webtest.ChromiumPath(t)
 	wh := startWebhook(t, ModePlain)
 	cb := startWeComCallback(t)
 	cb.reply = func(m weComXML) string {
@@ -283,9 +209,9 @@ func TestChatPageWeCom(t *testing.T) {
 	s, base, _ := startSim(t, opts)
 	const userid = "wang.ming"
 
-	var errs pageErrors
-	defer errs.check(t)
-	tab := newBrowser(t, exe, &errs)
+	var errs webtest.PageErrors
+	defer errs.Check(t)
+	tab := webtest.NewBrowser(t, exe, &errs, 390, 844)
 	if err := chromedp.Do(tab, chromedp.Navigate(base+"/")); err != nil {
 		t.Fatalf("open the page: %v", err)
 	}

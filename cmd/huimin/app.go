@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"huimin/desk/calendar"
 	"huimin/flows"
 	"huimin/flows/intake"
+	"huimin/web"
 )
 
 // app is the service's parts, wired.
@@ -25,6 +27,7 @@ type app struct {
 	flows   *intake.Watcher
 	webhook *bot.Webhook
 	wecom   *bot.WeComWebhook // nil without WeCom
+	pages   *web.Pages
 	metrics *bot.Metrics
 }
 
@@ -98,7 +101,11 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	wh := bot.NewWebhook(codec, engine, st, st, outbox, metrics, log, bot.WebhookOptions{
 		MaxBody: cfg.HTTP.MaxBodyBytes, Budget: cfg.WeChat.ReplyBudget, DedupTTL: cfg.WeChat.DedupTTL,
 	})
-	a := &app{client: client, outbox: outbox, desk: d, flows: watcher, webhook: wh, metrics: metrics}
+	pages, err := web.New(web.Options{Bureau: cfg.Web.Bureau, Offices: offices(cfg.Desk, lineNames), Log: log})
+	if err != nil {
+		return nil, err
+	}
+	a := &app{client: client, outbox: outbox, desk: d, flows: watcher, webhook: wh, metrics: metrics, pages: pages}
 	if wecomCodec != nil {
 		a.wecom = bot.NewWeComWebhook(wecomCodec, wh, log)
 	}
@@ -161,6 +168,26 @@ func deskConfig(c config.Desk, lines []string, log *slog.Logger) (desk.Directory
 		rules.Urgent[line] = desk.Limit{Days: days, Hours: hours}
 	}
 	return dir, rules, nil
+}
+
+// offices lists the departments and outside agencies for the pages, with
+// the service lines each handles as people read them.
+func offices(c config.Desk, lineNames map[string]string) []web.Office {
+	names := func(lines []string) []string {
+		out := make([]string, 0, len(lines))
+		for _, l := range lines {
+			out = append(out, cmp.Or(lineNames[l], l))
+		}
+		return out
+	}
+	var out []web.Office
+	for _, dp := range c.Departments {
+		out = append(out, web.Office{Name: dp.Name, Lines: names(dp.Lines), Address: dp.Address, Hours: dp.Hours, Phone: dp.Phone})
+	}
+	for _, a := range c.Agencies {
+		out = append(out, web.Office{Name: a.Name, Lines: names(a.Lines), Address: a.Address, Hours: a.Hours, Phone: a.Phone, Agency: true})
+	}
+	return out
 }
 
 // run does the app's background work; it returns when ctx ends and the

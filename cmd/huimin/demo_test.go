@@ -190,6 +190,16 @@ func TestDemoWalkthrough(t *testing.T) {
 	if got := c.say("officer-002", "我的工单"); !strings.Contains(got, "本科室") {
 		t.Errorf("chief's 我的工单: %q", got)
 	}
+	// The service serves its pages on the same server as the webhook.
+	resp, err := http.Get("http://" + addr + "/offices")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "养老服务和儿童福利科") {
+		t.Errorf("GET /offices = %d, want the demo bureau's departments", resp.StatusCode)
+	}
 }
 
 // reliefMatter walks a citizen through the 低保 flow and returns the ticket number.

@@ -153,7 +153,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	if err != nil {
 		return err
 	}
-	routes := []bot.Routes{a.webhook}
+	routes := []bot.Routes{a.webhook, a.pages}
 	if a.wecom != nil {
 		routes = append(routes, a.wecom)
 	}
