@@ -108,6 +108,9 @@ type OutboxOptions struct {
 	OnOutcome func(ctx context.Context, m Outgoing, o store.Outcome)
 	// WeCom sends OutWeComText messages; without it they are refused.
 	WeCom WeComSender
+	// Runner is the process's runner for timed work; the outbox adds its
+	// job there. Without one the outbox has a runner of its own (Run).
+	Runner *Runner
 }
 
 // Outbox stores outbound messages durably and sends them with retries.
@@ -121,7 +124,7 @@ type Outbox struct {
 	send    Sender
 	log     *slog.Logger
 	opts    OutboxOptions
-	runner  *queueRunner
+	runner  *Runner
 	metrics *Metrics
 }
 
@@ -149,7 +152,11 @@ func NewOutbox(q DueQueue, out OutcomeStore, send Sender, m *Metrics, log *slog.
 		opts.Now = time.Now
 	}
 	o := &Outbox{q: q, out: out, send: send, log: log.With("component", "outbox"), opts: opts, metrics: m}
-	o.runner = newQueueRunner(q, OutboxQueue, 4*opts.Workers, opts.Lease, opts.Poll, opts.Now, o.log, o.handle)
+	o.runner = opts.Runner
+	if o.runner == nil {
+		o.runner = NewRunner(q, opts.Poll, opts.Now, log)
+	}
+	o.runner.Add(Job{Queue: OutboxQueue, Batch: 4 * opts.Workers, Lease: opts.Lease, Poll: opts.Poll, Handle: o.handle})
 	return o
 }
 
@@ -187,7 +194,8 @@ func (o *Outbox) EnqueueAfter(ctx context.Context, delay time.Duration, msgs ...
 	return nil
 }
 
-// Run sends due messages until ctx ends.
+// Run sends due messages until ctx ends, on the outbox's own runner (with
+// OutboxOptions.Runner, run that runner instead).
 func (o *Outbox) Run(ctx context.Context) { o.runner.Run(ctx) }
 
 type claimed struct {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"huimin/chat"
+	"huimin/chat/texts"
 	"io"
 	"log/slog"
 	"net/http"
@@ -51,9 +52,13 @@ type WebhookOptions struct {
 	// InboxLease is how long an overrunning dispatch may take before the
 	// inbox worker of any instance takes the event over (default 2m).
 	InboxLease time.Duration
-	// Sorry is what a person is told when a flow fails.
+	// Sorry is what a person is told when a flow fails (default: the
+	// citizen texts' "sorry").
 	Sorry string
 	Now   func() time.Time
+	// Runner is the process's runner for timed work; the inbox adds its
+	// job there. Without one the webhook has a runner of its own (Run).
+	Runner *Runner
 }
 
 // Webhook serves GET and POST /wechat.
@@ -68,7 +73,7 @@ type Webhook struct {
 	opts     WebhookOptions
 	inflight sync.WaitGroup
 	workers  *workers
-	runner   *queueRunner
+	runner   *Runner
 }
 
 // NewWebhook returns the webhook handler. Call Run to start the inbox
@@ -90,14 +95,18 @@ func NewWebhook(codec *wechat.Codec, disp Dispatcher, seen Deliveries, inbox Due
 		opts.InboxLease = 2 * time.Minute
 	}
 	if opts.Sorry == "" {
-		opts.Sorry = "抱歉，系统暂时忙，请稍后再试。"
+		opts.Sorry = texts.MustLoad(texts.Citizen).Say("sorry", nil)
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	h := &Webhook{codec: codec, disp: disp, seen: seen, outbox: outbox, inbox: inbox, metrics: m, log: log.With("component", "webhook"), opts: opts,
 		workers: newWorkers(dispatchWorkers)}
-	h.runner = newQueueRunner(inbox, InboxQueue, 8, opts.InboxLease, 5*time.Second, opts.Now, h.log, h.replayInbox)
+	h.runner = opts.Runner
+	if h.runner == nil {
+		h.runner = NewRunner(inbox, time.Second, opts.Now, log)
+	}
+	h.runner.Add(Job{Queue: InboxQueue, Batch: 8, Lease: opts.InboxLease, Poll: 5 * time.Second, Handle: h.replayInbox})
 	return h
 }
 
@@ -107,7 +116,9 @@ func (h *Webhook) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /wechat", h.receive)
 }
 
-// Run replays inbox events whose dispatch was cut short (a crash) until ctx ends.
+// Run replays inbox events whose dispatch was cut short (a crash) until
+// ctx ends, on the webhook's own runner (with WebhookOptions.Runner, run
+// that runner instead).
 func (h *Webhook) Run(ctx context.Context) { h.runner.Run(ctx) }
 
 // dispatchWorkers is how many dispatch goroutines wait for work: about the

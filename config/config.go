@@ -50,8 +50,6 @@ type Desk struct {
 	RemindLastDay    bool      `mapstructure:"remind_last_day"`
 	LeaderAfterDays  int       `mapstructure:"leader_after_days"`
 	MaxExtensionDays int       `mapstructure:"max_extension_days"`
-	// SweepInterval is how often reminders and escalations are looked for.
-	SweepInterval time.Duration `mapstructure:"sweep_interval"`
 	// Deadlines by service line then inquiry type ("*" for any): "3d" is
 	// three working days, "2h" two working hours.
 	Deadlines map[string]map[string]string `mapstructure:"deadlines"`
@@ -243,7 +241,6 @@ var defaults = map[string]any{
 	"desk.remind_last_day":    true,
 	"desk.leader_after_days":  2,
 	"desk.max_extension_days": 15,
-	"desk.sweep_interval":     30 * time.Second,
 	"wecom.corp_id":           "",
 	"wecom.secret":            "",
 	"wecom.agent_id":          0,
@@ -430,9 +427,6 @@ func (d Desk) validate(bad func(key, format string, args ...any)) {
 		if f <= 0 || f >= 1 {
 			bad("desk.remind_at", "fractions must be between 0 and 1, not %g", f)
 		}
-	}
-	if d.SweepInterval < time.Second {
-		bad("desk.sweep_interval", "must be at least 1s")
 	}
 	for line, v := range d.UrgentDeadlines {
 		if _, _, err := ParseLimit(v); err != nil {

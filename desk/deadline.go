@@ -31,6 +31,11 @@ const (
 	TimerLeader TimerKind = "desk.leader"
 )
 
+// TimerKinds lists the desk's timer kinds, for the runner.
+func TimerKinds() []TimerKind {
+	return []TimerKind{TimerAssign, TimerRemind, TimerLastDay, TimerOverdue, TimerLeader}
+}
+
 // timer is one timed step of a ticket, kept in the due-queue. Deadline is
 // the deadline it was set for: after an extension the old timers find the
 // ticket's deadline moved and do nothing.
@@ -99,31 +104,6 @@ func (d *Desk) cancelTimers(ctx context.Context, t store.Ticket) {
 	for tm := range d.deadlineTimers(t) {
 		if err := d.st.Cancel(ctx, Queue, tm.id()); err != nil {
 			d.log.WarnContext(ctx, "cancel desk timer failed", "item", tm.id(), "err", err)
-		}
-	}
-}
-
-// Sweep does the desk's timed work that is due. Each item is claimed by
-// one instance; its messages carry the item's ID and its history event
-// the item's ID, so a retry after a crash does nothing twice.
-func (d *Desk) Sweep(ctx context.Context) error {
-	for {
-		items, err := d.st.Claim(ctx, Queue, d.now(), 32, 2*time.Minute)
-		if err != nil {
-			return fmt.Errorf("claim desk timers: %w", err)
-		}
-		for _, it := range items {
-			if err := d.HandleTimer(ctx, it); err != nil {
-				// Left claimed: the lease runs out and it is tried again.
-				d.log.ErrorContext(ctx, "desk timer failed", "item", it.ID, "err", err)
-				continue
-			}
-			if err := d.st.Ack(ctx, Queue, it.ID, it.Attempt); err != nil && !errors.Is(err, store.ErrLeaseLost) {
-				d.log.WarnContext(ctx, "ack desk timer failed", "item", it.ID, "err", err)
-			}
-		}
-		if len(items) < 32 {
-			return nil
 		}
 	}
 }

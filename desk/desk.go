@@ -33,8 +33,6 @@ type Store interface {
 	SetCache(ctx context.Context, key, value string, ttl time.Duration) error
 	DeleteCache(ctx context.Context, key string) error
 	Schedule(ctx context.Context, queue string, it store.DueItem) (bool, error)
-	Claim(ctx context.Context, queue string, now time.Time, limit int, lease time.Duration) ([]store.DueItem, error)
-	Ack(ctx context.Context, queue, id string, attempt int) error
 	Cancel(ctx context.Context, queue, id string) error
 }
 
@@ -66,7 +64,8 @@ type Notifier interface {
 	Notify(ctx context.Context, msgs ...Message) error
 }
 
-// Queue is the due-queue the desk's timed work runs on.
+// Queue is the due-queue the desk's timers live in; the service's runner
+// claims them and calls HandleTimer.
 const Queue = "desk"
 
 // Desk applies the service-desk rules.

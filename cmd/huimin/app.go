@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"huimin/bot"
@@ -28,6 +29,7 @@ type app struct {
 	webhook *bot.Webhook
 	wecom   *bot.WeComWebhook // nil without WeCom
 	pages   *web.Pages
+	runner  *bot.Runner
 	metrics *bot.Metrics
 }
 
@@ -69,6 +71,8 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 		}, st)
 		wecomCodec = wecom.NewCodec(cfg.WeCom.Token, cfg.WeCom.CorpID, cfg.WeCom.AESKey, time.Now)
 	}
+	runner := bot.NewRunner(st, cfg.Outbox.PollInterval, nil, log)
+	outOpts.Runner = runner
 	outbox := bot.NewOutbox(st, st, client, metrics, log, outOpts)
 
 	templates := map[string]bot.TemplateSpec{}
@@ -99,13 +103,22 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	engine := flows.NewEngine(st, watcher, d, flows.EngineOptions{ResumeWindow: cfg.Bot.SessionTTL, Log: log})
 	codec := wechat.NewCodec(cfg.WeChat.Token, cfg.WeChat.AppID, cfg.WeChat.AESKey, time.Now)
 	wh := bot.NewWebhook(codec, engine, st, st, outbox, metrics, log, bot.WebhookOptions{
-		MaxBody: cfg.HTTP.MaxBodyBytes, Budget: cfg.WeChat.ReplyBudget, DedupTTL: cfg.WeChat.DedupTTL,
+		MaxBody: cfg.HTTP.MaxBodyBytes, Budget: cfg.WeChat.ReplyBudget, DedupTTL: cfg.WeChat.DedupTTL, Runner: runner,
 	})
+	// The desk's timers: one handler for its kinds (and for items scheduled
+	// before kinds were stored); the desk makes a retried timer do nothing
+	// twice.
+	deskTimers := map[string]bot.ItemHandler{"": d.HandleTimer}
+	for _, k := range desk.TimerKinds() {
+		deskTimers[string(k)] = d.HandleTimer
+	}
+	runner.Add(bot.Job{Queue: desk.Queue, Batch: 32, Lease: 2 * time.Minute, Poll: 5 * time.Second,
+		Handle: bot.Kinds(st, desk.Queue, deskTimers, time.Now, log)})
 	pages, err := web.New(web.Options{Bureau: cfg.Web.Bureau, Offices: offices(cfg.Desk, lineNames), Log: log})
 	if err != nil {
 		return nil, err
 	}
-	a := &app{client: client, outbox: outbox, desk: d, flows: watcher, webhook: wh, metrics: metrics, pages: pages}
+	a := &app{client: client, outbox: outbox, desk: d, flows: watcher, webhook: wh, metrics: metrics, pages: pages, runner: runner}
 	if wecomCodec != nil {
 		a.wecom = bot.NewWeComWebhook(wecomCodec, wh, log)
 	}
@@ -190,14 +203,12 @@ func offices(c config.Desk, lineNames map[string]string) []web.Office {
 	return out
 }
 
-// run does the app's background work; it returns when ctx ends and the
-// work in hand is done.
+// run does the app's background work — the runner's timed work (outbox,
+// inbox, desk timers) and the flows' reloads — until ctx ends and the work
+// in hand is done.
 func (a *app) run(ctx context.Context) {
-	done := make(chan struct{}, 3)
-	go func() { a.outbox.Run(ctx); done <- struct{}{} }()
-	go func() { a.webhook.Run(ctx); done <- struct{}{} }()
-	go func() { a.flows.Run(ctx, 5*time.Second); done <- struct{}{} }()
-	for range 3 {
-		<-done
-	}
+	var wg sync.WaitGroup
+	wg.Go(func() { a.runner.Run(ctx) })
+	wg.Go(func() { a.flows.Run(ctx, 5*time.Second) })
+	wg.Wait()
 }

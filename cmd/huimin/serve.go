@@ -176,13 +176,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	var workers sync.WaitGroup
 	workers.Go(func() { a.run(workCtx) })
 
+	// cron triggers periodic sweeps only; work due at a time runs on the
+	// app's runner.
 	sched := cron.New(cron.WithLocation(time.Local))
-	jobs["desk_sweep"] = a.desk.Sweep
 	for name, job := range jobs {
 		spec := "@every 10m"
-		if name == "desk_sweep" {
-			spec = "@every " + cfg.Desk.SweepInterval.String()
-		}
 		if _, err := sched.AddFunc(spec, func() {
 			if err := job(workCtx); err != nil {
 				log.Error("scheduled job failed", "job", name, "err", err)

@@ -33,6 +33,7 @@ const (
 type queueItem struct {
 	// Due is the unix nanos of the item's index entry.
 	Due     int64  `json:"due"`
+	Kind    string `json:"kind,omitempty"`
 	Payload []byte `json:"payload"`
 	Attempt int    `json:"attempt"`
 }
@@ -173,7 +174,7 @@ func (s *Store) Schedule(ctx context.Context, queue string, it store.DueItem) (b
 			return nil
 		}
 		added = true
-		if err := q.put(id, queueItem{Due: due, Payload: it.Payload}, 0, false); err != nil {
+		if err := q.put(id, queueItem{Due: due, Kind: it.Kind, Payload: it.Payload}, 0, false); err != nil {
 			return err
 		}
 		return q.addCount(1)
@@ -252,6 +253,7 @@ func (s *Store) Claim(ctx context.Context, queue string, now time.Time, limit in
 			out = append(out, store.DueItem{
 				ID:      string(id),
 				Due:     time.Unix(0, was).UTC(),
+				Kind:    it.Kind,
 				Payload: it.Payload, // decoded into fresh memory, safe after the transaction
 				Attempt: it.Attempt,
 			})

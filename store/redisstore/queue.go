@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -65,6 +66,29 @@ redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
 return 1
 `
 
+// kindMark starts a stored item value that carries a kind: mark, kind, NUL,
+// payload. A value without the mark is a payload alone (an item stored
+// before kinds were), so old items still claim.
+const kindMark = "\x01"
+
+// itemValue is what the items hash keeps for an item.
+func itemValue(kind string, payload []byte) string {
+	if kind == "" && (len(payload) == 0 || payload[0] != kindMark[0]) {
+		return string(payload)
+	}
+	return kindMark + kind + "\x00" + string(payload)
+}
+
+// splitItemValue reads a stored item value back into kind and payload.
+func splitItemValue(v string) (kind, payload string) {
+	rest, ok := strings.CutPrefix(v, kindMark)
+	if !ok {
+		return "", v
+	}
+	kind, payload, _ = strings.Cut(rest, "\x00")
+	return kind, payload
+}
+
 // checkNames refuses an empty queue name or item ID.
 func checkNames(queue, id string) error {
 	if err := checkKey("queue name", queue); err != nil {
@@ -84,7 +108,7 @@ func (s *Store) Schedule(ctx context.Context, queue string, it store.DueItem) (b
 	if err != nil {
 		return false, fmt.Errorf("schedule %s/%s: due: %w", queue, it.ID, err)
 	}
-	added, err := s.scripts.schedule.Run(ctx, s.rdb, s.keys.queue(queue), it.ID, due, it.Payload).Int()
+	added, err := s.scripts.schedule.Run(ctx, s.rdb, s.keys.queue(queue), it.ID, due, itemValue(it.Kind, it.Payload)).Int()
 	if err != nil {
 		return false, fmt.Errorf("schedule %s/%s: %w", queue, it.ID, err)
 	}
@@ -135,7 +159,8 @@ func (s *Store) claim(ctx context.Context, queue string, now time.Time, limit in
 		if !ok1 || !ok2 || !ok3 || !ok4 {
 			return nil, fmt.Errorf("claim script returned %T %T %T %T, want string int string int", res[i], res[i+1], res[i+2], res[i+3])
 		}
-		out = append(out, store.DueItem{ID: id, Due: scoreTime(due), Payload: []byte(payload), Attempt: int(attempt)})
+		kind, body := splitItemValue(payload)
+		out = append(out, store.DueItem{ID: id, Kind: kind, Due: scoreTime(due), Payload: []byte(body), Attempt: int(attempt)})
 	}
 	return out, nil
 }

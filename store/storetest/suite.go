@@ -29,6 +29,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Expiry", func(t *testing.T) { testExpiry(t, h) })
 	t.Run("NonPositiveTTL", func(t *testing.T) { testNonPositiveTTL(t, h) })
 	t.Run("Queue", func(t *testing.T) { testQueue(t, h) })
+	t.Run("QueueKind", func(t *testing.T) { testQueueKind(t, h) })
 	t.Run("Seq", func(t *testing.T) { testSeq(t, h) })
 	t.Run("Ticket", func(t *testing.T) { testTicket(t, h) })
 	t.Run("Binding", func(t *testing.T) { testBinding(t, h) })
