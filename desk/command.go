@@ -12,85 +12,123 @@ import (
 	"huimin/store"
 )
 
-// verbs are the officers' chat commands, longest first where one is the
-// start of another (不同意 before 同意).
-var verbs = []string{"不同意", "我的工单", "接单", "回复", "补充", "转办", "延期", "同意", "办结", "查看", "电话", "整改", "归档"}
+// The officers' commands. The words that name them are in the officer
+// texts (verb_<command>, alternatives separated by spaces), next to the
+// help that lists them.
+const (
+	cmdHelp     = "help"
+	cmdMine     = "mine"
+	cmdOnDuty   = "on_duty"
+	cmdOffDuty  = "off_duty"
+	cmdView     = "view"
+	cmdPhone    = "phone"
+	cmdAccept   = "accept"
+	cmdReply    = "reply"
+	cmdAskMore  = "ask_more"
+	cmdTransfer = "transfer"
+	cmdExtend   = "extend"
+	cmdApprove  = "approve"
+	cmdRefuse   = "refuse"
+	cmdResolve  = "resolve"
+	cmdReopen   = "reopen"
+	cmdClose    = "close"
+)
+
+// commandNames lists every command, for reading their words from the texts.
+var commandNames = []string{cmdHelp, cmdMine, cmdOnDuty, cmdOffDuty, cmdView, cmdPhone, cmdAccept, cmdReply, cmdAskMore,
+	cmdTransfer, cmdExtend, cmdApprove, cmdRefuse, cmdResolve, cmdReopen, cmdClose}
+
+// commandWords reads the officers' command words from the texts: word →
+// command, and the words longest first, so that a word that starts with
+// another (不同意, 同意) is tried first when glued to its argument.
+func commandWords(b interface{ Say(string, any) string }) (map[string]string, []string) {
+	words := map[string]string{}
+	var list []string
+	for _, c := range commandNames {
+		for _, w := range strings.Fields(b.Say("verb_"+c, nil)) {
+			words[w] = c
+			list = append(list, w)
+		}
+	}
+	slices.SortFunc(list, func(a, b string) int { return len(b) - len(a) })
+	return words, list
+}
 
 // Command handles one chat message from an officer: it parses the words,
 // calls the operation and renders the answer. A refused command changes
 // nothing and says why.
 func (d *Desk) Command(ctx context.Context, o Officer, text string) (string, error) {
-	verb, rest := splitWord(strings.TrimSpace(text))
-	id, args := ticketArg(rest)
+	verb, rest := d.splitWord(strings.TrimSpace(text))
+	id, args := d.ticketArg(rest)
+	cmd := d.commands[verb]
 	var (
 		t   store.Ticket
 		err error
 	)
-	switch verb {
-	case "帮助", "help", "?", "？", "菜单":
+	switch cmd {
+	case cmdHelp:
 		return d.officer.Say("help", map[string]any{"Chief": len(d.chiefDepartments(o)) > 0}), nil
-	case "我的工单", "工单":
+	case cmdMine:
 		return d.mine(ctx, o)
-	case "上班":
+	case cmdOnDuty:
 		_, err := d.SetDuty(ctx, o, true)
 		return d.officer.Say("on_duty", nil), err
-	case "下班":
+	case cmdOffDuty:
 		until, err := d.SetDuty(ctx, o, false)
 		return d.officer.Say("off_duty", map[string]any{"Until": d.when(until)}), err
-	}
-	if !slices.Contains(verbs, verb) {
+	case "":
 		return d.officer.Say("unknown_command", nil), nil
 	}
 	if id == "" {
 		return d.officer.Say("need_ticket", map[string]any{"Verb": verb}), nil
 	}
 	key := ""
-	switch verb {
-	case "查看":
+	switch cmd {
+	case cmdView:
 		if t, err = d.Ticket(ctx, o, id); err == nil {
 			return d.view(t, false), nil
 		}
-	case "电话":
+	case cmdPhone:
 		if t, err = d.RevealPhone(ctx, o, id); err == nil {
 			return d.officer.Say("phone", map[string]any{"ID": t.ID, "Phone": t.Phone, "Name": t.Name}), nil
 		}
-	case "接单":
+	case cmdAccept:
 		t, err = d.Accept(ctx, o, id)
 		key = "accepted"
-	case "回复":
+	case cmdReply:
 		t, err = d.Reply(ctx, o, id, args)
 		key = "replied"
-	case "补充":
+	case cmdAskMore:
 		t, err = d.AskMore(ctx, o, id, args)
 		key = "asked_more"
-	case "转办":
-		target, reason := splitWord(args)
+	case cmdTransfer:
+		target, reason := d.splitWord(args)
 		t, err = d.Transfer(ctx, o, TransferRequest{Ticket: id, To: target, Reason: reason})
 		key = "transferred"
 		if t.State == store.StateTransferredOut {
 			key = "transferred_out"
 		}
-	case "延期":
-		daysText, reason := splitWord(args)
+	case cmdExtend:
+		daysText, reason := d.splitWord(args)
 		days, convErr := strconv.Atoi(daysText)
 		if convErr != nil {
 			days = 0
 		}
 		t, err = d.RequestExtension(ctx, o, ExtensionRequest{Ticket: id, Days: days, Reason: reason})
 		key = "extension_requested"
-	case "同意", "不同意":
-		t, err = d.DecideExtension(ctx, o, Decision{Ticket: id, Approve: verb == "同意", Reason: args})
+	case cmdApprove, cmdRefuse:
+		t, err = d.DecideExtension(ctx, o, Decision{Ticket: id, Approve: cmd == cmdApprove, Reason: args})
 		key = "extension_approved"
-		if verb == "不同意" {
+		if cmd == cmdRefuse {
 			key = "extension_refused"
 		}
-	case "办结":
+	case cmdResolve:
 		t, err = d.Resolve(ctx, o, id, args)
 		key = "resolved"
-	case "整改":
+	case cmdReopen:
 		t, err = d.Reopen(ctx, o, id, args)
 		key = "reopened_ok"
-	case "归档":
+	case cmdClose:
 		t, err = d.Close(ctx, o, id)
 		key = "closed"
 	}
@@ -138,12 +176,12 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// splitWord splits off the first word (up to a space, or a known verb glued
-// to its argument as in “接单MZ…”).
-func splitWord(s string) (string, string) {
+// splitWord splits off the first word (up to a space, or a command word
+// glued to its argument as in “接单MZ…”).
+func (d *Desk) splitWord(s string) (string, string) {
 	i := strings.IndexFunc(s, unicode.IsSpace)
 	if i < 0 {
-		for _, v := range verbs {
+		for _, v := range d.commandList {
 			if rest, ok := strings.CutPrefix(s, v); ok {
 				return v, rest
 			}
@@ -154,8 +192,8 @@ func splitWord(s string) (string, string) {
 }
 
 // ticketArg reads the ticket number at the start of s (case-insensitive).
-func ticketArg(s string) (string, string) {
-	id, rest := splitWord(s)
+func (d *Desk) ticketArg(s string) (string, string) {
+	id, rest := d.splitWord(s)
 	return strings.ToUpper(id), rest
 }
 

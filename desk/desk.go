@@ -78,9 +78,13 @@ type Desk struct {
 	lines   map[string]string // line key → display name
 	citizen *texts.Book
 	officer *texts.Book
-	now     func() time.Time
-	loc     *time.Location
-	log     *slog.Logger
+	// commands maps the officers' command words to commands; commandList
+	// is the words, longest first.
+	commands    map[string]string
+	commandList []string
+	now         func() time.Time
+	loc         *time.Location
+	log         *slog.Logger
 }
 
 // Options are the desk's optional knobs.
@@ -122,8 +126,9 @@ func New(st Store, cal workingDay, note Notifier, dir Directory, rules Rules, op
 	if rules.MaxExtensionDays <= 0 {
 		rules.MaxExtensionDays = 15
 	}
+	commands, commandList := commandWords(officer)
 	return &Desk{st: st, cal: cal, note: note, dir: d, rules: rules, lines: opts.LineNames, citizen: citizen, officer: officer,
-		now: opts.Now, loc: opts.Location, log: opts.Log}, nil
+		commands: commands, commandList: commandList, now: opts.Now, loc: opts.Location, log: opts.Log}, nil
 }
 
 func (d *Desk) when(t time.Time) string {

@@ -48,13 +48,6 @@ type Limit struct {
 	Hours int
 }
 
-func (l Limit) String() string {
-	if l.Hours > 0 {
-		return fmt.Sprintf("%d个工作小时", l.Hours)
-	}
-	return fmt.Sprintf("%d个工作日", l.Days)
-}
-
 // Rules are the bureau's configurable desk rules.
 type Rules struct {
 	// TicketPrefix starts every ticket number (MZ → MZ20261128-0042).

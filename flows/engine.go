@@ -119,7 +119,7 @@ func (e *Engine) Dispatch(ctx context.Context, ev chat.Event) ([]chat.Reply, err
 
 // bindCode finds an officer's one-time code: “绑定 123456”, or a QR code
 // with scene bind_123456.
-func bindCode(ev chat.Event) (string, bool) {
+func (e *Engine) bindCode(ev chat.Event) (string, bool) {
 	if ev.Kind == chat.KindSubscribe || ev.Kind == chat.KindScan {
 		code, ok := strings.CutPrefix(ev.Scene, "bind_")
 		return code, ok && code != ""
@@ -127,9 +127,14 @@ func bindCode(ev chat.Event) (string, bool) {
 	if ev.Kind != chat.KindText {
 		return "", false
 	}
-	code, ok := strings.CutPrefix(strings.TrimSpace(ev.Text), "绑定")
-	code = strings.TrimSpace(code)
-	return code, ok && code != "" && strings.Trim(code, "0123456789") == ""
+	text := strings.TrimSpace(ev.Text)
+	for _, verb := range strings.Fields(e.officerTexts.Say("verb_bind", nil)) {
+		if code, ok := strings.CutPrefix(text, verb); ok {
+			code = strings.TrimSpace(code)
+			return code, code != "" && strings.Trim(code, "0123456789") == ""
+		}
+	}
+	return "", false
 }
 
 func (e *Engine) officer(ctx context.Context, o desk.Officer, ev chat.Event) ([]chat.Reply, error) {
@@ -185,7 +190,7 @@ func (e *Engine) conversation(ctx context.Context, ev chat.Event) ([]chat.Reply,
 	}
 
 	var replies []chat.Reply
-	if code, ok := bindCode(ev); ok {
+	if code, ok := e.bindCode(ev); ok {
 		text, err := e.desk.Bind(ctx, ev.Channel, ev.From, code)
 		if err != nil {
 			return nil, err

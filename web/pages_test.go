@@ -25,7 +25,13 @@ func testPages(t *testing.T) *httptest.Server {
 	return srv
 }
 
-func get(t *testing.T, url string) (*http.Response, string) {
+// answer is a response read in full.
+type answer struct {
+	StatusCode int
+	Header     http.Header
+}
+
+func get(t *testing.T, url string) (answer, string) {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -36,7 +42,7 @@ func get(t *testing.T, url string) (*http.Response, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp, string(body)
+	return answer{resp.StatusCode, resp.Header}, string(body)
 }
 
 func TestOfficesPage(t *testing.T) {
