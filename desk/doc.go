@@ -1,6 +1,12 @@
-// Package desk is the service desk's rulebook: tickets and their readable
-// numbers, routing to departments and officers, the officers' chat
-// commands, deadlines counted in working time, reminders and escalation.
+// Package desk is the service desk as a typed domain: tickets and their
+// readable numbers, one table of states and transitions (Transitions) that
+// every operation goes through, the operations themselves (Accept, Reply,
+// Transfer, Resolve, Reopen, Close …) with typed input and typed refusals,
+// routing to officers who can be reached, deadlines counted in working
+// time, and the timers for reminders and escalation. Chat commands
+// (Command) are a thin layer over the operations; pages, timers and surveys
+// call the same operations. Every sentence comes from chat/texts.
+//
 // It declares the store, calendar and notifier it needs; bot and cmd
 // provide them.
 package desk

@@ -483,3 +483,40 @@ func TestPictureBeforeTheLineGoesWithTheMatter(t *testing.T) {
 		}
 	})
 }
+
+// TestHumanAfterAResolvedMatterGoesToItsOfficer checks defect 3: after a
+// matter was resolved, 人工 reaches the officer of that matter (and the
+// conversation with them reopens) instead of opening a new, empty ticket
+// in another department.
+func TestHumanAfterAResolvedMatterGoesToItsOfficer(t *testing.T) {
+	stores(t, func(t *testing.T, newStore func(t *testing.T) backend) {
+		r := newRig(t, newStore(t))
+		id := r.reliefTicket(t, "oAgain")
+		tk, err := r.st.GetTicket(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		officer := map[string]string{"wang": "oWang", "zhao": "oZhao"}[tk.Owner]
+		if officer == "" {
+			t.Fatalf("ticket went to %q, who cannot be reached", tk.Owner)
+		}
+		r.say(t, officer, "接单 "+id)
+		r.say(t, officer, "办结 "+id+" 已发放临时救助金")
+		r.note.take(officer)
+		got := r.say(t, "oAgain", "人工")
+		if !strings.Contains(got, id) || strings.Contains(got, "工单号：") {
+			t.Errorf("人工 after the result = %q, want the officer of %s told, no new ticket", got, id)
+		}
+		if m := r.note.take(officer); len(m) != 1 || !strings.Contains(m[0], "请求人工") {
+			t.Errorf("officer told %q, want the citizen's request", m)
+		}
+		r.say(t, "oAgain", "钱还没到账")
+		if m := r.note.take(officer); len(m) != 1 || !strings.Contains(m[0], "钱还没到账") {
+			t.Errorf("officer got %q, want the citizen's words after 人工", m)
+		}
+		ts, err := r.st.ListTickets(t.Context(), store.TicketFilter{Citizen: "oAgain"})
+		if err != nil || len(ts) != 1 {
+			t.Errorf("citizen has %d tickets (%v), want still the one", len(ts), err)
+		}
+	})
+}
