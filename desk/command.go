@@ -86,7 +86,7 @@ func (d *Desk) Command(ctx context.Context, o Officer, text string) (string, err
 	switch cmd {
 	case cmdView:
 		if t, err = d.Ticket(ctx, o, id); err == nil {
-			return d.view(t, false), nil
+			return d.view(t), nil
 		}
 	case cmdPhone:
 		if t, err = d.RevealPhone(ctx, o, id); err == nil {
@@ -223,7 +223,7 @@ func (d *Desk) mine(ctx context.Context, o Officer) (string, error) {
 
 // view shows a ticket to an officer: fields with the labels the flow asked
 // them under, personal numbers masked, the latest history.
-func (d *Desk) view(t store.Ticket, _ bool) string {
+func (d *Desk) view(t store.Ticket) string {
 	head := d.ticketData(t)
 	if len(t.Fields) > 0 {
 		head["Summary"] = "" // the fields below say it, each under its label

@@ -118,7 +118,12 @@ func (d *Desk) HandleTimer(ctx context.Context, it store.DueItem) error {
 		return nil
 	}
 	if tm.Kind == TimerAssign {
-		_, err := d.assign(ctx, tm.Ticket, "")
+		t, err := d.assign(ctx, tm.Ticket, "")
+		if err == nil && t.State == store.StateReceived {
+			// Nobody can be reached yet (recorded on the ticket): try again
+			// later, with the runner's backoff, until someone can.
+			return errNobodyReachable
+		}
 		return err
 	}
 	t, err := d.st.GetTicket(ctx, tm.Ticket)
@@ -174,6 +179,10 @@ func (d *Desk) HandleTimer(ctx context.Context, it store.DueItem) error {
 	}
 	return err
 }
+
+// errNobodyReachable keeps an assignment timer until an officer of the
+// ticket's department, its chief or the leader can be reached.
+var errNobodyReachable = errors.New("nobody reachable for the ticket yet")
 
 // errRecorded stops an update whose event an earlier try already recorded.
 var errRecorded = errors.New("already recorded")

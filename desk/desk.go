@@ -193,9 +193,9 @@ func (d *Desk) Open(ctx context.Context, req OpenRequest) (store.Ticket, error) 
 	d.log.InfoContext(ctx, "ticket created", "ticket_id", t.ID, "line", t.Line, "department", t.Department, "urgent", t.Urgent)
 	// The assignment is scheduled before anything else can fail: a crash
 	// now leaves a due item that routes the ticket, never a ticket nobody
-	// was told of. In working hours it is done at once as well; the timer
-	// then finds the ticket assigned and does nothing.
-	at := now
+	// was told of. In working hours it is done at once as well; the timer,
+	// due a little later, then finds the ticket assigned and does nothing.
+	at := now.Add(assignSafetyNet)
 	if !d.cal.InWorkingHours(now) {
 		at = d.cal.NextWorkingStart(now)
 	}
@@ -215,6 +215,11 @@ func (d *Desk) Open(ctx context.Context, req OpenRequest) (store.Ticket, error) 
 	}
 	return d.assign(ctx, t.ID, "")
 }
+
+// assignSafetyNet is how long after a ticket is received its assignment
+// timer falls due in working hours: the assignment itself is immediate,
+// the timer only catches a crash in between.
+const assignSafetyNet = time.Minute
 
 // Acknowledgement is what the citizen is told when their matter is received.
 func (d *Desk) Acknowledgement(t store.Ticket) string {

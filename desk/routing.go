@@ -41,6 +41,11 @@ func (d *Desk) assign(ctx context.Context, id, to string) (store.Ticket, error) 
 		ev.Officer = owner
 		return nil
 	})
+	if errors.Is(err, ErrWrongState) {
+		// Assigned meanwhile (the timer and the request at once): that
+		// assignment stands and has told its officer.
+		return d.st.GetTicket(ctx, id)
+	}
 	if err != nil {
 		return t, err
 	}
