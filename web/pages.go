@@ -26,6 +26,9 @@ var files embed.FS
 // Options are the pages' data sources and knobs; the zero value serves no
 // page but the assets.
 type Options struct {
+	// Bureau is the bureau's name in every page's header (城关区民政局);
+	// empty shows the site's name alone.
+	Bureau string
 	// Offices feeds /offices; nil leaves the page out.
 	Offices OfficeLister
 	// Log receives failed pages; nil discards.
@@ -125,6 +128,7 @@ func (p *Pages) handle(h handlerFunc) http.Handler {
 // view is what every template gets: the layout's fields and the page's own
 // data.
 type view struct {
+	Bureau   string
 	TitleKey string
 	CSS      string
 	Data     any
@@ -138,7 +142,7 @@ func (p *Pages) render(w http.ResponseWriter, status int, name, titleKey string,
 		return fmt.Errorf("no page template %q", name)
 	}
 	var b bytes.Buffer
-	if err := t.Execute(&b, view{TitleKey: titleKey, CSS: p.cssPath, Data: data}); err != nil {
+	if err := t.Execute(&b, view{Bureau: p.opts.Bureau, TitleKey: titleKey, CSS: p.cssPath, Data: data}); err != nil {
 		return fmt.Errorf("render page %s: %w", name, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

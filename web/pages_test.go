@@ -81,7 +81,7 @@ func officeBlock(t *testing.T, body, name string) string {
 }
 
 func TestOfficesPage(t *testing.T) {
-	h := newPages(t, Options{Offices: testOffices})
+	h := newPages(t, Options{Bureau: "测试区民政局", Offices: testOffices})
 	res, body := get(t, h, "/offices")
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("GET /offices = %d, want 200\n%s", res.StatusCode, body)
@@ -92,7 +92,7 @@ func TestOfficesPage(t *testing.T) {
 	checkSecurityHeaders(t, res)
 
 	for _, want := range []string{
-		`<html lang="zh-CN">`, `name="viewport"`, "<h1>办事指南 · 联系方式</h1>",
+		`<html lang="zh-CN">`, `name="viewport"`, "<h1>办事指南 · 联系方式</h1>", "<title>办事指南 · 联系方式 · 测试区民政局</title>", "测试区民政局 · 惠民服务",
 		"本局科室", "相关单位", "低保、特困、临时救助", "退役军人优抚安置、双拥（军人军属）服务",
 		"测试路1号", "工作日 8:30-17:30", `<a href="tel:01000000001">010-0000 0001</a>`,
 	} {
