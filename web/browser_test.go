@@ -72,11 +72,11 @@ func TestOfficesPageInABrowser(t *testing.T) {
 	if scripts != 0 {
 		t.Errorf("page has %d scripts, want none", scripts)
 	}
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.ArtifactDir(), "offices-390.jpg")
+	path := filepath.Join(t.ArtifactDir(), "offices-390.png")
 	if err := os.WriteFile(path, shot, 0o644); err != nil {
 		t.Errorf("save screenshot: %v", err)
 	}
