@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -445,70 +444,4 @@ func outgoing(ev chat.Event, key string, replies []chat.Reply, offset int) []Out
 		out = append(out, m)
 	}
 	return out
-}
-
-// RenderWeChat renders a reply for WeChat: a menu's options become
-// numbered lines that can be answered with one digit or tapped, each line a
-// WeChat menu link (weixin://bizmsgmenu) that sends its number when tapped.
-// The same menu reads the same in a passive reply and a customer-service
-// message. A menu whose links would pass WeChat's text limit is sent as
-// plain numbered lines, never cut inside a link.
-func RenderWeChat(r chat.Reply) string {
-	if r.Kind != chat.ReplyMenu || len(r.Options) == 0 {
-		return r.Text
-	}
-	if s := renderMenu(r, true); len(s) <= wechat.MaxTextBytes {
-		return s
-	}
-	return RenderText(r)
-}
-
-// RenderText renders a reply as plain text: a menu's options become
-// numbered lines that an elderly person can answer with one digit.
-func RenderText(r chat.Reply) string {
-	if r.Kind != chat.ReplyMenu || len(r.Options) == 0 {
-		return r.Text
-	}
-	return renderMenu(r, false)
-}
-
-// menuLink starts a tappable menu line; its content and ID are the option's
-// number.
-const menuLink = `<a href="weixin://bizmsgmenu?msgmenucontent=`
-
-func renderMenu(r chat.Reply, links bool) string {
-	n := len(r.Text) + len(r.Tail) + 2
-	for _, o := range r.Options {
-		n += len(o.ID) + len(o.Text) + 3
-		if links {
-			n += len(menuLink) + 2*len(o.ID) + 18
-		}
-	}
-	var b strings.Builder
-	b.Grow(n)
-	if r.Text != "" {
-		b.WriteString(r.Text)
-		b.WriteString("\n")
-	}
-	for _, o := range r.Options {
-		if links {
-			id := url.QueryEscape(o.ID)
-			b.WriteString(menuLink)
-			b.WriteString(id)
-			b.WriteString("&msgmenuid=")
-			b.WriteString(id)
-			b.WriteString(`">`)
-		}
-		b.WriteString(o.ID)
-		b.WriteString(". ")
-		b.WriteString(o.Text)
-		if links {
-			b.WriteString("</a>")
-		}
-		b.WriteString("\n")
-	}
-	if r.Tail != "" {
-		b.WriteString(r.Tail)
-	}
-	return strings.TrimRight(b.String(), "\n")
 }

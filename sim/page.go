@@ -40,28 +40,16 @@ func presets() []Preset {
 	}
 }
 
-// weComName is the display name of a default WeCom member, or "".
-func weComName(userid string) string {
-	switch userid {
-	case "wang.ming":
-		return "王明（受理窗口）"
-	case "li.na":
-		return "李娜（社会救助科）"
-	case "zhang.wei":
-		return "张伟（优抚安置科）"
-	}
-	return ""
-}
-
-// weComPresets labels the corp's members for the chat page's WeCom mode.
+// weComPresets labels the corp's members for the chat page's WeCom mode:
+// with the label given in Options.WeComPresets (the demo's come from the
+// bureau's configuration), else as a member of staff. The simulator names
+// no one's department itself: it would not know it.
 func weComPresets(userids []string, labels map[string]string) []Preset {
 	out := make([]Preset, 0, len(userids))
 	for _, id := range userids {
 		label := "工作人员 " + id
 		if l, ok := labels[id]; ok {
 			label = l
-		} else if name := weComName(id); name != "" {
-			label = name + " " + id
 		}
 		out = append(out, Preset{OpenID: id, Label: label})
 	}

@@ -217,3 +217,20 @@ func TestPresetsOption(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultWeComMembersNameNoDepartment checks that the simulator, given
+// no labels, lists its default WeCom members without a name or department
+// of its own making (defect 7: it labelled li.na 李娜（社会救助科）, while
+// the demo bureau has her in 养老服务和儿童福利科). People's names and
+// departments come from the configuration, through Options.WeComPresets.
+func TestDefaultWeComMembersNameNoDepartment(t *testing.T) {
+	for _, p := range weComPresets(defaultWeComMembers(), nil) {
+		if p.Label != "工作人员 "+p.OpenID {
+			t.Errorf("default member %s is labelled %q, want 工作人员 %s", p.OpenID, p.Label, p.OpenID)
+		}
+	}
+	got := weComPresets([]string{"li.na"}, map[string]string{"li.na": "李娜（养老服务和儿童福利科） li.na"})
+	if got[0].Label != "李娜（养老服务和儿童福利科） li.na" {
+		t.Errorf("configured label = %q, want it as given", got[0].Label)
+	}
+}

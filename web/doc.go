@@ -1,12 +1,20 @@
-// Package web serves Huimin's pages: html/template with a base layout, one
-// template per page, embedded assets, and texts from texts.yaml. Pages work
-// without JavaScript, read well at 390 px wide, print cleanly, and carry a
-// strict Content-Security-Policy. The service registers them on its HTTP
-// server (Pages.Register); their data comes through small interfaces and
-// records declared here, filled in by cmd/huimin.
+// Package web serves Huimin's pages for people with a browser: citizens who
+// follow a link from the Official Account, the public reading the bureau's
+// results, and, later, supervisors.
 //
-// Pages today: /offices (办事指南·联系方式), the bureau's departments and
-// outside agencies, what each handles, and how to reach it. The return
-// visit survey, the published results and the supervisors' pages will live
-// here too.
+// Pages are html/template with one base layout (templates/base.html) and
+// one template per page, the stylesheet and templates embedded, and every
+// word from texts.yaml. They work without JavaScript, read at 390 px wide,
+// print cleanly, and carry a Content-Security-Policy that allows no script
+// at all. A page handler returns an error, and one place (Pages.handle)
+// logs it and answers with the error page.
+//
+// Data comes through small interfaces declared here (OfficeLister …) and
+// records of this package (Office …), which cmd/huimin fills from the desk
+// and the flows; the package imports no other part of the project. A page
+// whose source is not given is not registered.
+//
+// Pages today: GET /offices (办事指南·联系方式). The return-visit survey,
+// the public satisfaction results and the supervisors' pages (login links,
+// CSRF-protected forms, session cookies) are meant to live here too.
 package web

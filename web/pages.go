@@ -2,7 +2,11 @@ package web
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -13,60 +17,59 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// files holds the templates, the stylesheet and the texts; embed needs a
+// package-level variable, and it is read-only.
+//
 //go:embed templates/*.html static/* texts.yaml
 var files embed.FS
 
-// Office is one place citizens can go or call: a department of the bureau
-// or an outside agency, with what it handles and its contact as
-// configured. Empty fields are unknown and are not shown.
-type Office struct {
-	Name string
-	// Lines are the service lines it handles, as people read them.
-	Lines                 []string
-	Address, Hours, Phone string
-	// Agency marks an outside agency (退役军人事务局, 司法调解 …).
-	Agency bool
-}
-
-// Options are what the pages show and how they log.
+// Options are the pages' data sources and knobs; the zero value serves no
+// page but the assets.
 type Options struct {
-	// Bureau is the bureau's name, shown in every page's header; empty
-	// uses the texts' default.
+	// Bureau is the bureau's name in every page's header (城关区民政局);
+	// empty shows the site's name alone.
 	Bureau string
-	// Offices are the departments and agencies, in the order to list them.
-	Offices []Office
-	Log     *slog.Logger
+	// Offices feeds /offices; nil leaves the page out.
+	Offices OfficeLister
+	// Log receives failed pages; nil discards.
+	Log *slog.Logger
 }
 
-// Pages serves the web pages.
+// Pages serves the web pages. It is safe for concurrent use.
 type Pages struct {
 	opts  Options
 	texts map[string]string
 	pages map[string]*template.Template
+	// cssPath is the stylesheet's URL, versioned by its content so that
+	// browsers may keep it long.
+	cssPath string
 }
 
-// New parses the templates and texts; an error here is a bug in the
-// embedded files, which the tests catch.
+// New parses the embedded templates and texts. An error is a defect of the
+// embedded files, which the package's tests catch.
 func New(opts Options) (*Pages, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	raw, err := files.ReadFile("texts.yaml")
 	if err != nil {
-		return nil, fmt.Errorf("web texts: %w", err)
+		return nil, fmt.Errorf("read web texts: %w", err)
 	}
-	var texts map[string]string
-	if err := yaml.Unmarshal(raw, &texts); err != nil {
-		return nil, fmt.Errorf("web texts: %w", err)
+	p := &Pages{opts: opts, pages: map[string]*template.Template{}}
+	if err := yaml.Unmarshal(raw, &p.texts); err != nil {
+		return nil, fmt.Errorf("parse web texts: %w", err)
 	}
-	if opts.Bureau == "" {
-		opts.Bureau = texts["bureau_default"]
+	css, err := files.ReadFile("static/style.css")
+	if err != nil {
+		return nil, fmt.Errorf("read stylesheet: %w", err)
 	}
-	p := &Pages{opts: opts, texts: texts, pages: map[string]*template.Template{}}
-	funcs := template.FuncMap{"t": p.text}
+	sum := sha256.Sum256(css)
+	p.cssPath = "/static/style.css?v=" + hex.EncodeToString(sum[:6])
+
+	funcs := template.FuncMap{"t": p.text, "tel": telURI}
 	names, err := fs.Glob(files, "templates/*.html")
 	if err != nil {
-		return nil, fmt.Errorf("web templates: %w", err)
+		return nil, fmt.Errorf("list templates: %w", err)
 	}
 	for _, name := range names {
 		if name == "templates/base.html" {
@@ -74,65 +77,103 @@ func New(opts Options) (*Pages, error) {
 		}
 		t, err := template.New("base.html").Funcs(funcs).ParseFS(files, "templates/base.html", name)
 		if err != nil {
-			return nil, fmt.Errorf("web template %s: %w", name, err)
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}
 		p.pages[strings.TrimSuffix(strings.TrimPrefix(name, "templates/"), ".html")] = t
 	}
 	return p, nil
 }
 
-// text is a page text by key; a missing key shows as the key in brackets,
-// which the tests catch.
-func (p *Pages) text(key string) string {
-	if s, ok := p.texts[key]; ok {
-		return s
-	}
-	return "[" + key + "]"
-}
-
-// Register adds the pages' routes to mux.
+// Register adds the pages' routes to mux (bot.Routes).
 func (p *Pages) Register(mux *http.ServeMux) {
-	static, _ := fs.Sub(files, "static") // a fixed directory of the embedded files
-	mux.Handle("GET /static/", secure(http.StripPrefix("/static/", cacheFor(http.FileServerFS(static)))))
-	mux.Handle("GET /offices", secure(http.HandlerFunc(p.offices)))
+	static, _ := fs.Sub(files, "static") // "static" is embedded above; Sub cannot fail
+	mux.Handle("GET /static/", secure(cacheLong(http.StripPrefix("/static/", http.FileServerFS(static)))))
+	if p.opts.Offices != nil {
+		mux.Handle("GET /offices", secure(p.handle(p.offices)))
+	}
 }
 
-// page is what every template gets: the page's own data and the header's.
-type page struct {
-	Bureau string
-	Title  string
-	Data   any
+// text is a page text by key. A missing key fails the page (and the tests)
+// rather than showing a key to a citizen.
+func (p *Pages) text(key string) (string, error) {
+	s, ok := p.texts[key]
+	if !ok {
+		return "", fmt.Errorf("no web text %q", key)
+	}
+	return s, nil
+}
+
+// handlerFunc is a page handler: it renders the page or returns an error
+// for handle to answer.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle is the one place a failed page is logged and answered.
+func (p *Pages) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		if errors.Is(err, context.Canceled) {
+			return // the browser went away
+		}
+		p.opts.Log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
+		w.Header().Set("Cache-Control", "no-store")
+		if rerr := p.render(w, http.StatusInternalServerError, "error", "error_title", nil); rerr != nil {
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		}
+	})
+}
+
+// view is what every template gets: the layout's fields and the page's own
+// data.
+type view struct {
+	Bureau   string
+	TitleKey string
+	CSS      string
+	Data     any
 }
 
 // render executes a page into a buffer first, so that a failure is a clean
-// 500 rather than half a page.
-func (p *Pages) render(w http.ResponseWriter, r *http.Request, name, title string, data any) {
+// error page rather than half a page.
+func (p *Pages) render(w http.ResponseWriter, status int, name, titleKey string, data any) error {
+	t, ok := p.pages[name]
+	if !ok {
+		return fmt.Errorf("no page template %q", name)
+	}
 	var b bytes.Buffer
-	if err := p.pages[name].Execute(&b, page{Bureau: p.opts.Bureau, Title: title, Data: data}); err != nil {
-		p.opts.Log.ErrorContext(r.Context(), "render page failed", "page", name, "err", err)
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-		return
+	if err := t.Execute(&b, view{Bureau: p.opts.Bureau, TitleKey: titleKey, CSS: p.cssPath, Data: data}); err != nil {
+		return fmt.Errorf("render page %s: %w", name, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = b.WriteTo(w)
+	w.WriteHeader(status)
+	_, _ = b.WriteTo(w) // the browser went away; nothing to do
+	return nil
 }
 
-// secure sets the headers every page carries: no script, no framing by
-// others, no sniffing, no referrer beyond the origin.
+// contentSecurityPolicy allows the page's own stylesheet and images and
+// nothing else: no script, no plugins, no framing, forms posting only here.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; " +
+	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// secure sets the headers every page and asset carries. No Referer leaves
+// the pages: supervisors' login links will carry a token in the URL.
 func secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY") // for browsers without frame-ancestors
 		next.ServeHTTP(w, r)
 	})
 }
 
-// cacheFor lets browsers keep the embedded assets for an hour.
-func cacheFor(next http.Handler) http.Handler {
+// cacheLong lets browsers keep the assets: their URLs change with their
+// content.
+func cacheLong(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		next.ServeHTTP(w, r)
 	})
 }

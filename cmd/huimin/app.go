@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -79,11 +78,10 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	for kind, t := range cfg.Desk.Templates {
 		templates[kind] = bot.TemplateSpec{ID: t.ID, Fields: t.Fields}
 	}
-	lineNames := map[string]string{}
+	lineNames := lineTitles(watcher)
 	var lines []string
 	for _, f := range watcher.Current().Lines() {
 		if f.Line != "" {
-			lineNames[f.Line] = f.Title
 			lines = append(lines, f.Line)
 		}
 	}
@@ -114,7 +112,7 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	}
 	runner.Add(bot.Job{Queue: desk.Queue, Batch: 32, Lease: 2 * time.Minute, Poll: 5 * time.Second,
 		Handle: bot.Kinds(st, desk.Queue, deskTimers, time.Now, log)})
-	pages, err := web.New(web.Options{Bureau: cfg.Web.Bureau, Offices: offices(cfg.Desk, lineNames), Log: log})
+	pages, err := web.New(web.Options{Bureau: cfg.Web.Bureau, Offices: officeDirectory{dir, watcher}, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -183,25 +181,50 @@ func deskConfig(c config.Desk, lines []string, log *slog.Logger) (desk.Directory
 	return dir, rules, nil
 }
 
-// offices lists the departments and outside agencies for the pages, with
-// the service lines each handles as people read them.
-func offices(c config.Desk, lineNames map[string]string) []web.Office {
+// officeDirectory feeds the offices page from the desk's directory (the
+// configured departments, the general window when lines are left over, the
+// outside agencies) and names the service lines with the flows' current
+// titles, so that a reloaded flow renames its line on the page too.
+type officeDirectory struct {
+	dir   desk.Directory
+	flows *intake.Watcher
+}
+
+// Offices lists the departments, then the agencies; lines without a flow
+// are left out, as people could not read their ids.
+func (o officeDirectory) Offices(context.Context) ([]web.Office, error) {
+	titles := lineTitles(o.flows)
 	names := func(lines []string) []string {
-		out := make([]string, 0, len(lines))
+		var out []string
 		for _, l := range lines {
-			out = append(out, cmp.Or(lineNames[l], l))
+			if t := titles[l]; t != "" {
+				out = append(out, t)
+			}
 		}
 		return out
 	}
-	var out []web.Office
-	for _, dp := range c.Departments {
+	out := make([]web.Office, 0, len(o.dir.Departments)+len(o.dir.Agencies))
+	for _, dp := range o.dir.Departments {
 		out = append(out, web.Office{Name: dp.Name, Lines: names(dp.Lines), Address: dp.Address, Hours: dp.Hours, Phone: dp.Phone})
 	}
-	for _, a := range c.Agencies {
+	for _, a := range o.dir.Agencies {
 		out = append(out, web.Office{Name: a.Name, Lines: names(a.Lines), Address: a.Address, Hours: a.Hours, Phone: a.Phone, Agency: true})
 	}
-	return out
+	return out, nil
 }
+
+// lineTitles maps each service line to its flow's title (低保、特困、临时救助).
+func lineTitles(w *intake.Watcher) map[string]string {
+	titles := map[string]string{}
+	for _, f := range w.Current().Lines() {
+		if f.Line != "" {
+			titles[f.Line] = f.Title
+		}
+	}
+	return titles
+}
+
+var _ web.OfficeLister = officeDirectory{}
 
 // run does the app's background work — the runner's timed work (outbox,
 // inbox, desk timers) and the flows' reloads — until ctx ends and the work

@@ -122,9 +122,10 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 	return serve(ctx, cfg, log, ready)
 }
 
-// demoPresets are the simulator's ready-made users: three citizens, then
-// every officer of the configuration under their name and department
-// (WeChat officers by openid, WeCom officers by their WeCom user).
+// demoPresets are the simulator's ready-made users (huimin demo, and
+// huimin sim --config): three citizens, then every officer of the
+// configuration under their name and department (WeChat officers by
+// openid, WeCom officers by their WeCom user).
 func demoPresets(c config.Desk) (wechat, wecom []sim.Preset) {
 	for i := 1; i <= 3; i++ {
 		id := fmt.Sprintf("citizen-%03d", i)
@@ -159,13 +160,22 @@ func simCommand(ctx context.Context, args []string, getenv func(string) string, 
 	token := fs.String("token", orEnv(getenv, "HUIMIN_WECHAT_TOKEN", demoToken), "Token")
 	aesKey := fs.String("aes-key", getenv("HUIMIN_WECHAT_AES_KEY"), "EncodingAESKey (empty: plain mode)")
 	mode := fs.String("mode", "", "plain, compatible or safe (default: safe when an AES key is set)")
+	cfgPath := fs.String("config", "", "the service's configuration: the chat page offers its officers (name, department) besides the citizens")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	var presets, wecomPresets []sim.Preset
+	if *cfgPath != "" {
+		cfg, err := config.Load(*cfgPath, getenv)
+		if err != nil {
+			return err
+		}
+		presets, wecomPresets = demoPresets(cfg.Desk)
+	}
 	simulator := sim.New(sim.Options{
 		AppID: *appID, AppSecret: *secret, Token: *token, AESKey: *aesKey, Mode: *mode,
-		WebhookURL: *webhook, Log: log,
+		WebhookURL: *webhook, Log: log, Presets: presets, WeComPresets: wecomPresets,
 	})
 	defer simulator.Close()
 	ln, err := net.Listen("tcp", *addr)

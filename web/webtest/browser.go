@@ -1,5 +1,6 @@
 // Package webtest starts headless Chromium for the tests of the project's
-// pages (the service's pages in web, the simulator's chat page in sim).
+// pages (the service's pages in web, the simulator's chat page in sim), so
+// that every browser test starts it the same way. Only tests import it.
 package webtest
 
 import (

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"log/slog"
+	"slices"
+	"testing"
+
+	"huimin/config"
+	"huimin/flows/intake"
+	"huimin/web"
+)
+
+// TestOfficeDirectory checks what the offices page is fed: the configured
+// departments with their lines named as the flows title them, the general
+// window that takes the lines no department has, then the agencies, with
+// only the contact fields that are configured.
+func TestOfficeDirectory(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	watcher, err := intake.NewWatcher(intake.Defaults(), "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, f := range watcher.Current().Lines() {
+		if f.Line != "" {
+			lines = append(lines, f.Line)
+		}
+	}
+	c := config.Desk{
+		Departments: []config.Department{{ID: "relief", Name: "社会救助科", Lines: []string{"relief", "nosuchline"},
+			Contact: config.Contact{Address: "测试路1号", Phone: "010-0000 0001"}}},
+		Agencies: []config.Agency{{ID: "va", Name: "退役军人事务局", Lines: []string{"veterans"}, Contact: config.Contact{Hours: "工作日"}}},
+	}
+	dir, _, err := deskConfig(c, lines, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := officeDirectory{dir, watcher}.Offices(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	titles := lineTitles(watcher)
+	if len(got) != 3 {
+		t.Fatalf("Offices() = %+v, want the department, the general window and the agency", got)
+	}
+	want := web.Office{Name: "社会救助科", Lines: []string{titles["relief"]}, Address: "测试路1号", Phone: "010-0000 0001"}
+	if !slices.Equal(got[0].Lines, want.Lines) || got[0].Name != want.Name || got[0].Address != want.Address ||
+		got[0].Phone != want.Phone || got[0].Hours != "" || got[0].Agency {
+		t.Errorf("department = %+v, want %+v (a line without a flow left out)", got[0], want)
+	}
+	if titles["relief"] == "" || !slices.Contains(got[1].Lines, titles["elderly"]) || got[1].Agency {
+		t.Errorf("general window = %+v, want the lines no department has, by title", got[1])
+	}
+	if got[2].Name != "退役军人事务局" || !got[2].Agency || got[2].Hours != "工作日" || got[2].Phone != "" ||
+		!slices.Equal(got[2].Lines, []string{titles["veterans"]}) {
+		t.Errorf("agency = %+v", got[2])
+	}
+}
