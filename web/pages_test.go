@@ -35,7 +35,13 @@ func newPages(t *testing.T, opts Options) http.Handler {
 	return mux
 }
 
-func get(t *testing.T, h http.Handler, target string) (*http.Response, string) {
+// answer is a response, read in full.
+type answer struct {
+	StatusCode int
+	Header     http.Header
+}
+
+func get(t *testing.T, h http.Handler, target string) (answer, string) {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
@@ -45,12 +51,12 @@ func get(t *testing.T, h http.Handler, target string) (*http.Response, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res, string(body)
+	return answer{res.StatusCode, res.Header}, string(body)
 }
 
 // checkSecurityHeaders fails the test unless res carries the headers every
 // page and asset must.
-func checkSecurityHeaders(t *testing.T, res *http.Response) {
+func checkSecurityHeaders(t *testing.T, res answer) {
 	t.Helper()
 	csp := res.Header.Get("Content-Security-Policy")
 	for _, want := range []string{"default-src 'none'", "style-src 'self'", "frame-ancestors 'none'", "form-action 'self'"} {
