@@ -141,7 +141,9 @@ func (s *Set) Step(st State, in Input) Result {
 		case keyAction + actionStatus, keyAction + actionHelp, keyAction + actionHuman, keyAction + actionMenu:
 			return s.command(f, st, step, strings.TrimPrefix(in.Key, keyAction))
 		}
-		if r, ok := s.StartByKey(in.Key); ok {
+		// What was attached goes with whatever the citizen picks now: the
+		// bot promised to submit it (defect 16).
+		if r, ok := s.startByKey(in.Key, keepAttachments(st.Data)); ok {
 			r.Done = true
 			return r
 		}
