@@ -50,7 +50,9 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 		log.Warn("no holiday calendar for these years: counting Monday to Friday as working days until a year file is added to desk.calendar_dir",
 			"years", missing)
 	}
-	watcher, err := intake.NewWatcher(intake.Defaults(), cfg.Desk.FlowsDir, log)
+	// The flows' service lines configure the desk, whose deadlines the
+	// flows then check appointment dates against (the Watcher below).
+	flowSet, err := intake.Load(intake.Defaults(), cfg.Desk.FlowsDir)
 	if err != nil {
 		return nil, fmt.Errorf("load flows: %w", err)
 	}
@@ -81,7 +83,7 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	}
 	lineNames := map[string]string{}
 	var lines []string
-	for _, f := range watcher.Current().Lines() {
+	for _, f := range flowSet.Lines() {
 		if f.Line != "" {
 			lineNames[f.Line] = f.Title
 			lines = append(lines, f.Line)
@@ -95,7 +97,10 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	watcher.UseBureau(d, nil) // appointment dates on working days, answers naming their office
+	watcher, err := intake.Watch(intake.Defaults(), cfg.Desk.FlowsDir, log, flowOptions(dir, cal, loc, d))
+	if err != nil {
+		return nil, fmt.Errorf("load flows: %w", err)
+	}
 	for _, dp := range d.Unreachable() {
 		log.Warn("nobody can receive this department's tickets: give an officer, its chief or the leader an openid or wecom_user in desk.officers, or bind one with `huimin officer add`",
 			"department", dp.ID, "name", dp.Name)
@@ -201,6 +206,24 @@ func offices(c config.Desk, lineNames map[string]string) []web.Office {
 		out = append(out, web.Office{Name: a.Name, Lines: names(a.Lines), Address: a.Address, Hours: a.Hours, Phone: a.Phone, Agency: true})
 	}
 	return out
+}
+
+// flowOptions is what the conversation flows need from the bureau: its
+// working-day calendar and time zone, the deadlines the desk gives matters
+// (no appointment after one), and the offices answers send citizens to,
+// with their contacts as configured (the general window too, when it
+// takes lines no department has).
+func flowOptions(dir desk.Directory, cal *calendar.Calendar, loc *time.Location, d *desk.Desk) intake.Options {
+	opts := intake.Options{Location: loc, Calendar: cal, Deadline: d.Deadline}
+	for _, dp := range dir.Departments {
+		opts.Offices = append(opts.Offices, intake.Office{ID: dp.ID, Name: dp.Name, Lines: dp.Lines,
+			Address: dp.Address, Hours: dp.Hours, Phone: dp.Phone})
+	}
+	for _, a := range dir.Agencies {
+		opts.Offices = append(opts.Offices, intake.Office{ID: a.ID, Name: a.Name, Lines: a.Lines, Outside: true,
+			Address: a.Address, Hours: a.Hours, Phone: a.Phone})
+	}
+	return opts
 }
 
 // run does the app's background work — the runner's timed work (outbox,
