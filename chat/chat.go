@@ -106,13 +106,6 @@ type Reply struct {
 	Tail string
 }
 
-// Office is where people go or call for a matter: a department of the
-// bureau or an outside agency, with its contact as the bureau configured
-// it. Empty fields are unknown and are left out of what people read.
-type Office struct {
-	Name, Address, Hours, Phone string
-}
-
 // Option is one choice in a menu reply.
 type Option struct {
 	ID   string

@@ -10,7 +10,6 @@ import (
 	"huimin/chat/texts"
 	"log/slog"
 	"math/big"
-	"slices"
 	"strings"
 	"time"
 
@@ -228,26 +227,6 @@ func (d *Desk) Acknowledgement(t store.Ticket) string {
 		data["Start"] = d.when(d.cal.NextWorkingStart(t.CreatedAt))
 	}
 	return d.citizen.Say("ack", data)
-}
-
-// Office is who answers for a service line, with its contact: the outside
-// agency configured for it, else the bureau's department.
-func (d *Desk) Office(line string) (chat.Office, bool) {
-	for _, a := range d.dir.agencies {
-		if slices.Contains(a.Lines, line) {
-			return chat.Office{Name: a.Name, Address: a.Address, Hours: a.Hours, Phone: a.Phone}, true
-		}
-	}
-	dept, ok := d.dir.depts[d.dir.byLine[line]]
-	if !ok {
-		return chat.Office{}, false
-	}
-	return chat.Office{Name: dept.Name, Address: dept.Address, Hours: dept.Hours, Phone: dept.Phone}, true
-}
-
-// IsWorkday reports whether t falls on a working day of the bureau's calendar.
-func (d *Desk) IsWorkday(t time.Time) bool {
-	return d.cal.IsWorkday(t)
 }
 
 // Deadline is when a matter of this service line and inquiry type,

@@ -217,7 +217,6 @@ type workingDay interface {
 	InWorkingHours(t time.Time) bool
 	NextWorkingStart(t time.Time) time.Time
 	NextWorkdayStart(t time.Time) time.Time
-	IsWorkday(t time.Time) bool
 	AddWorkingDays(t time.Time, n int) time.Time
 	AddWorkingDuration(t time.Time, d time.Duration) time.Time
 	Fraction(start, deadline time.Time, f float64) time.Time

@@ -49,7 +49,9 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 		log.Warn("no holiday calendar for these years: counting Monday to Friday as working days until a year file is added to desk.calendar_dir",
 			"years", missing)
 	}
-	watcher, err := intake.NewWatcher(intake.Defaults(), cfg.Desk.FlowsDir, log)
+	// The flows' service lines configure the desk, whose deadlines the
+	// flows then check appointment dates against (the Watcher below).
+	flowSet, err := intake.Load(intake.Defaults(), cfg.Desk.FlowsDir)
 	if err != nil {
 		return nil, fmt.Errorf("load flows: %w", err)
 	}
@@ -78,9 +80,9 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	for kind, t := range cfg.Desk.Templates {
 		templates[kind] = bot.TemplateSpec{ID: t.ID, Fields: t.Fields}
 	}
-	lineNames := lineTitles(watcher)
+	lineNames := lineTitles(flowSet)
 	var lines []string
-	for _, f := range watcher.Current().Lines() {
+	for _, f := range flowSet.Lines() {
 		if f.Line != "" {
 			lines = append(lines, f.Line)
 		}
@@ -93,7 +95,10 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	watcher.UseBureau(d, nil) // appointment dates on working days, answers naming their office
+	watcher, err := intake.Watch(intake.Defaults(), cfg.Desk.FlowsDir, log, flowOptions(dir, cal, loc, d))
+	if err != nil {
+		return nil, fmt.Errorf("load flows: %w", err)
+	}
 	for _, dp := range d.Unreachable() {
 		log.Warn("nobody can receive this department's tickets: give an officer, its chief or the leader an openid or wecom_user in desk.officers, or bind one with `huimin officer add`",
 			"department", dp.ID, "name", dp.Name)
@@ -193,7 +198,7 @@ type officeDirectory struct {
 // Offices lists the departments, then the agencies; lines without a flow
 // are left out, as people could not read their ids.
 func (o officeDirectory) Offices(context.Context) ([]web.Office, error) {
-	titles := lineTitles(o.flows)
+	titles := lineTitles(o.flows.Current())
 	names := func(lines []string) []string {
 		var out []string
 		for _, l := range lines {
@@ -214,9 +219,9 @@ func (o officeDirectory) Offices(context.Context) ([]web.Office, error) {
 }
 
 // lineTitles maps each service line to its flow's title (低保、特困、临时救助).
-func lineTitles(w *intake.Watcher) map[string]string {
+func lineTitles(set *intake.Set) map[string]string {
 	titles := map[string]string{}
-	for _, f := range w.Current().Lines() {
+	for _, f := range set.Lines() {
 		if f.Line != "" {
 			titles[f.Line] = f.Title
 		}
@@ -225,6 +230,24 @@ func lineTitles(w *intake.Watcher) map[string]string {
 }
 
 var _ web.OfficeLister = officeDirectory{}
+
+// flowOptions is what the conversation flows need from the bureau: its
+// working-day calendar and time zone, the deadlines the desk gives matters
+// (no appointment after one), and the offices answers send citizens to,
+// with their contacts as configured (the general window too, when it
+// takes lines no department has).
+func flowOptions(dir desk.Directory, cal *calendar.Calendar, loc *time.Location, d *desk.Desk) intake.Options {
+	opts := intake.Options{Location: loc, Calendar: cal, Deadline: d.Deadline}
+	for _, dp := range dir.Departments {
+		opts.Offices = append(opts.Offices, intake.Office{ID: dp.ID, Name: dp.Name, Lines: dp.Lines,
+			Address: dp.Address, Hours: dp.Hours, Phone: dp.Phone})
+	}
+	for _, a := range dir.Agencies {
+		opts.Offices = append(opts.Offices, intake.Office{ID: a.ID, Name: a.Name, Lines: a.Lines, Outside: true,
+			Address: a.Address, Hours: a.Hours, Phone: a.Phone})
+	}
+	return opts
+}
 
 // run does the app's background work — the runner's timed work (outbox,
 // inbox, desk timers) and the flows' reloads — until ctx ends and the work

@@ -1,13 +1,16 @@
 package main
 
 import (
-	"log/slog"
-	"slices"
-	"testing"
-
 	"huimin/config"
+	"huimin/desk"
+	"huimin/desk/calendar"
 	"huimin/flows/intake"
 	"huimin/web"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
 )
 
 // TestOfficeDirectory checks what the offices page is fed: the configured
@@ -39,7 +42,7 @@ func TestOfficeDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	titles := lineTitles(watcher)
+	titles := lineTitles(watcher.Current())
 	if len(got) != 3 {
 		t.Fatalf("Offices() = %+v, want the department, the general window and the agency", got)
 	}
@@ -54,5 +57,38 @@ func TestOfficeDirectory(t *testing.T) {
 	if got[2].Name != "退役军人事务局" || !got[2].Agency || got[2].Hours != "工作日" || got[2].Phone != "" ||
 		!slices.Equal(got[2].Lines, []string{titles["veterans"]}) {
 		t.Errorf("agency = %+v", got[2])
+	}
+}
+
+// TestFlowOptionsNameTheConfiguredOffices checks the wiring of the offices
+// answers send citizens to: each department and outside agency with the
+// contact configured, the agency named for a line it took over.
+func TestFlowOptionsNameTheConfiguredOffices(t *testing.T) {
+	cal, err := calendar.New(calendar.Options{Location: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := desk.Directory{
+		Departments: []desk.Department{{ID: "affairs", Name: "优抚安置科", Lines: []string{"veterans", "military"},
+			Contact: desk.Contact{Address: "人民路1号", Phone: "0000-1111111"}}},
+		Agencies: []desk.Agency{{ID: "veterans-bureau", Name: "区退役军人事务局", Lines: []string{"veterans"},
+			Contact: desk.Contact{Hours: "工作日上班时间"}}},
+	}
+	set, err := intake.Load(intake.Defaults(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := set.WithOptions(flowOptions(dir, cal, time.UTC, nil))
+	for _, tt := range []struct{ ask, want string }{
+		{"优待证在哪里办", "办理部门：区退役军人事务局\n办公时间：工作日上班时间"},
+		{"军属有哪些优待", "办理部门：优抚安置科\n地址：人民路1号\n电话：0000-1111111"},
+	} {
+		var said []string
+		for _, p := range s.Idle(intake.Input{Text: tt.ask}).Prompts {
+			said = append(said, p.String())
+		}
+		if got := strings.Join(said, "\n"); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: said %q, want %q", tt.ask, got, tt.want)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package intake
 
 import (
-	"huimin/chat"
 	"strings"
 	"testing"
 	"time"
@@ -9,106 +8,148 @@ import (
 	"huimin/desk/calendar"
 )
 
-// bureauDays is the 2026 calendar with a three-working-day deadline, as the
-// desk gives them.
-type bureauDays struct{ cal *calendar.Calendar }
-
-func (b bureauDays) IsWorkday(t time.Time) bool { return b.cal.IsWorkday(t) }
-func (b bureauDays) Deadline(_, _ string, from time.Time) time.Time {
-	return b.cal.AddWorkingDays(from, 3)
-}
-func (bureauDays) Office(string) (chat.Office, bool) { return chat.Office{}, false }
-
-// offices is a bureau that knows only offices.
-type offices map[string]chat.Office
-
-func (offices) IsWorkday(time.Time) bool                       { return true }
-func (offices) Deadline(_, _ string, from time.Time) time.Time { return from.AddDate(0, 0, 7) }
-func (o offices) Office(line string) (chat.Office, bool)       { v, ok := o[line]; return v, ok }
-
-// TestAnswersNameTheirOffice checks 一次性告知: an answer that sends the
-// citizen somewhere names the office and how to reach it, with only what
-// the configuration gives.
-func TestAnswersNameTheirOffice(t *testing.T) {
-	tests := []struct {
-		name      string
-		office    chat.Office
-		want, not []string
-	}{
-		{"full contact", chat.Office{Name: "社会救助科", Address: "人民路1号", Hours: "工作日8:30-17:30", Phone: "0000-0000000"},
-			[]string{"办理部门：社会救助科", "地址：人民路1号", "办公时间：工作日8:30-17:30", "电话：0000-0000000"}, nil},
-		{"only a phone", chat.Office{Name: "社会救助科", Phone: "0000-0000000"},
-			[]string{"办理部门：社会救助科", "电话：0000-0000000"}, []string{"地址：", "办公时间："}},
-		{"nothing configured", chat.Office{Name: "社会救助科"},
-			[]string{"办理部门：社会救助科"}, []string{"地址：", "办公时间：", "电话："}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := defaultSet(t).WithBureau(offices{"relief": tt.office}, nil)
-			got := said(s.Idle(text("低保怎么申请")))
-			for _, w := range tt.want {
-				if !strings.Contains(got, w) {
-					t.Errorf("answer %q lacks %q", got, w)
-				}
-			}
-			for _, n := range tt.not {
-				if strings.Contains(got, n) {
-					t.Errorf("answer %q has %q although nothing was configured", got, n)
-				}
-			}
-		})
-	}
-}
-
-// TestAppointmentDatesAreWorkingDaysBeforeTheDeadline checks the marriage
-// line's appointment date (defect 5): a day off or a day after the matter's
-// deadline is asked again with working days to choose, and the example in
-// the question is computed from today.
-func TestAppointmentDatesAreWorkingDaysBeforeTheDeadline(t *testing.T) {
-	shanghai, err := time.LoadLocation("Asia/Shanghai")
+// shanghai is the bureau's time zone in these tests.
+func shanghai(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cal, err := calendar.New(calendar.Options{Location: shanghai})
+	return loc
+}
+
+// bureauDays is a Set on the built-in 2026 calendar whose matters are due
+// within the given working days, asked at now.
+func bureauDays(t *testing.T, days int, now time.Time) *Set {
+	t.Helper()
+	cal, err := calendar.New(calendar.Options{Location: shanghai(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	friday := time.Date(2026, 9, 18, 10, 0, 0, 0, shanghai) // before 中秋 (25–27 Sep) and 国庆 (1–7 Oct)
-	s := defaultSet(t).WithBureau(bureauDays{cal}, func() time.Time { return friday })
-	at := func(text string) Input { return Input{Text: text, At: friday} }
+	return defaultSet(t).WithOptions(Options{
+		Now:      func() time.Time { return now },
+		Location: shanghai(t),
+		Calendar: cal,
+		Deadline: func(_, _ string, from time.Time) time.Time { return cal.AddWorkingDays(from, days) },
+	})
+}
 
+// atDate starts the marriage appointment and returns the date question.
+func atDate(t *testing.T, s *Set) Result {
+	t.Helper()
 	r, err := s.Start("marriage")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r = s.Step(r.State, at("1")) // 预约结婚登记
-	// Saturday the 19th is off; Sunday the 20th is a make-up working day.
-	if q := said(r); !strings.Contains(q, "2026年9月20日") || strings.Contains(q, "2026年11月28日") {
-		t.Errorf("question = %q, want the next working day (Sun 20 Sep, a make-up day) as the example", q)
+	r = s.Step(r.State, Input{Text: "1"}) // 预约结婚登记
+	if r.State.Step != "date" {
+		t.Fatalf("after 预约结婚登记 at step %q, want date", r.State.Step)
 	}
+	return r
+}
+
+// TestAppointmentDates checks the marriage line's appointment date (defect
+// 5) on the 2026 calendar, asked on Friday 18 September: a weekend day, a
+// holiday, a past day and a day after the matter's deadline (three working
+// days: Sun 20 Sep is a make-up working day, so Tue 22 Sep) are asked again
+// saying why and offering working days; the make-up Sunday and the
+// deadline's day are taken.
+func TestAppointmentDates(t *testing.T) {
+	friday := time.Date(2026, 9, 18, 10, 0, 0, 0, shanghai(t))
+	s := bureauDays(t, 3, friday)
+	q := atDate(t, s)
+	if got := said(q); !strings.Contains(got, "比如：2026年9月20日。") || strings.Contains(got, "明天") {
+		t.Errorf("question = %q, want the make-up Sunday as the example and no 明天 (a Saturday)", got)
+	}
+	const offer = "2026年9月20日、2026年9月21日"
 	tests := []struct {
-		name, date, want string
+		name, date string
+		want       []string
 	}{
-		{"a Saturday", "2026年9月19日", "不是工作日"},
-		{"a holiday", "2026年10月2日", "不是工作日"},
-		{"the past", "2026年9月1日", "已经过去"},
-		{"after the deadline", "2026年9月23日", "晚于本事项的办结时限"},
+		{"a Saturday", "2026年9月19日", []string{"2026年9月19日不是工作日", offer}},
+		{"tomorrow, a Saturday", "明天", []string{"2026年9月19日不是工作日", offer}},
+		{"the Mid-Autumn holiday", "9月26日", []string{"2026年9月26日不是工作日", offer}},
+		{"National Day", "2026年10月2日", []string{"2026年10月2日不是工作日", offer}},
+		{"the past", "2026年9月1日", []string{"已经过去", offer}},
+		{"after the deadline", "2026年9月23日", []string{"晚于本事项的办结时限（2026年9月22日）", offer}},
+		{"not a date", "2026年2月30日", []string{"没看懂这个日期，请按这样发：2026年9月20日。"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := s.Step(r.State, at(tt.date))
-			if got.State.Step != "date" || !strings.Contains(said(got), tt.want) {
-				t.Errorf("%s: step %q said %q, want it asked again with %q", tt.date, got.State.Step, said(got), tt.want)
+			got := s.Step(q.State, Input{Text: tt.date, At: friday})
+			if got.State.Step != "date" {
+				t.Fatalf("%s taken: at step %q, want the date asked again", tt.date, got.State.Step)
 			}
-			if tt.want != "已经过去" && !strings.Contains(said(got), "2026年9月20日") {
-				t.Errorf("%s: %q offers no working day", tt.date, said(got))
+			for _, w := range tt.want {
+				if !strings.Contains(said(got), w) {
+					t.Errorf("%s: said %q, want %q", tt.date, said(got), w)
+				}
 			}
 		})
 	}
-	// The make-up Sunday is accepted, and so is the deadline's own day.
-	for _, ok := range []string{"2026年9月20日", "2026年9月22日"} {
-		if got := s.Step(r.State, at(ok)); got.State.Step == "date" {
-			t.Errorf("%s refused: %q", ok, said(got))
+	for _, ok := range []struct{ text, saved string }{
+		{"2026年9月20日", "2026-09-20"}, {"后天", "2026-09-20"}, {"9月22日", "2026-09-22"},
+	} {
+		got := s.Step(q.State, Input{Text: ok.text, At: friday})
+		if got.State.Step == "date" || got.State.Data["date"] != ok.saved {
+			t.Errorf("%s: step %q date %q said %q, want %s taken", ok.text, got.State.Step, got.State.Data["date"], said(got), ok.saved)
 		}
+	}
+}
+
+// TestAppointmentExamples checks that the example in the question is the
+// next working day on the calendar, from the day it is asked, skipping the
+// 25th–27th September and 1–7 October holidays and taking the make-up
+// working days (Sun 20 Sep, Sat 10 Oct).
+func TestAppointmentExamples(t *testing.T) {
+	tests := []struct {
+		asked time.Time
+		want  string
+	}{
+		{time.Date(2026, 9, 18, 10, 0, 0, 0, shanghai(t)), "2026年9月20日"},
+		{time.Date(2026, 9, 24, 10, 0, 0, 0, shanghai(t)), "2026年9月28日"},
+		{time.Date(2026, 9, 30, 16, 0, 0, 0, shanghai(t)), "2026年10月8日"},
+		{time.Date(2026, 10, 9, 9, 0, 0, 0, shanghai(t)), "2026年10月10日"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.asked.Format(time.DateOnly), func(t *testing.T) {
+			if got := said(atDate(t, bureauDays(t, 15, tt.asked))); !strings.Contains(got, "比如："+tt.want+"。") {
+				t.Errorf("asked on %s: %q, want the example %s", tt.asked.Format(time.DateOnly), got, tt.want)
+			}
+		})
+	}
+}
+
+// TestAppointmentExamplesEndAtTheDeadline checks that no example offered is
+// a day the step would refuse as too late.
+func TestAppointmentExamplesEndAtTheDeadline(t *testing.T) {
+	friday := time.Date(2026, 9, 18, 10, 0, 0, 0, shanghai(t))
+	s := bureauDays(t, 1, friday) // due Sunday 20 September, a make-up working day
+	got := said(s.Step(atDate(t, s).State, Input{Text: "2026年9月19日", At: friday}))
+	if !strings.Contains(got, "比如：2026年9月20日。") || strings.Contains(got, "9月21日") {
+		t.Errorf("said %q, want only 2026年9月20日 offered", got)
+	}
+}
+
+// TestAppointmentDayInTheBureausZone checks that "today" is the bureau's:
+// 17:00 UTC on Friday 18 September is already Saturday in Beijing, so 明天
+// is the make-up Sunday, a working day.
+func TestAppointmentDayInTheBureausZone(t *testing.T) {
+	at := time.Date(2026, 9, 18, 17, 0, 0, 0, time.UTC)
+	s := bureauDays(t, 3, at)
+	got := s.Step(atDate(t, s).State, Input{Text: "明天", At: at})
+	if got.State.Data["date"] != "2026-09-20" {
+		t.Errorf("明天 at %s saved %q (said %q), want 2026-09-20", at, got.State.Data["date"], said(got))
+	}
+}
+
+// TestAppointmentWithoutCalendar checks the zero Options: Monday to Friday
+// are the working days, so a Saturday is refused even before the bureau's
+// calendar is wired.
+func TestAppointmentWithoutCalendar(t *testing.T) {
+	s := defaultSet(t).WithOptions(Options{Now: func() time.Time { return arrival }})
+	got := s.Step(atDate(t, s).State, text("2026年11月28日"))
+	if got.State.Step != "date" || !strings.Contains(said(got), "不是工作日") || !strings.Contains(said(got), "2026年11月3日") {
+		t.Errorf("Saturday 28 Nov: step %q said %q, want it refused with Tue 3 Nov offered", got.State.Step, said(got))
 	}
 }

@@ -40,10 +40,24 @@
 //	    optional: true         # text, phone, idcard, date: may be skipped with 1
 //	    min: 2                 # text: minimum length in characters
 //	    max: 300               # text: maximum length (at most 2000)
-//	    when: future           # date: past | future (relative to Input.At)
+//	    when: workday          # date: past | future | workday (relative to Input.At)
 //	outcome: {kind: ticket, text: 已为您登记。}   # ticket | answer | handover
 //	endings:                   # optional named outcomes, targets of next
-//	  docs: {kind: answer, text: 结婚登记需要……}
+//	  docs: {kind: answer, text: 结婚登记需要……, office: marriage}  # office: see below
+//
+// A workday date is an appointment: a working day on the bureau's calendar,
+// not before today and not after the deadline the desk would give the
+// matter ([Options]); a date refused is asked again saying why, with the
+// next working days to send. An {example} in a date question is computed
+// the same way, never written in the file.
+//
+// An answer (a knowledge-base entry, a flow's answer ending) ends with the
+// office it sends the citizen to (一次性告知), rendered from the office text
+// of texts.yaml with the contact the bureau configured ([Office]); a line
+// whose field is empty is left out. Its office is a department or agency
+// ID, or a service line: by default the entry's or the flow's line, whose
+// office is an outside agency listing it (the 退役军人事务局 for most
+// 优抚 and 双拥 matters), else the department.
 //
 // Inquiry types are the keys consult, help, complaint, report and
 // suggestion ([InquiryTypes]); service lines are keys such as relief,
@@ -53,8 +67,8 @@
 // or {label, action} with action kb, status, human, help or menu), buttons
 // (at most 3 of {name, flow | action | url | sub}) and commands (back,
 // cancel, human, help, status, menu: lists of words). kb.yaml holds entries
-// of {id, line, question, keywords, answer, featured}; a keyword "低保+材料"
-// needs both parts. texts.yaml holds every key of the default file; a
+// of {id, line, office, question, keywords, answer, featured}; a keyword
+// "低保+材料" needs both parts. texts.yaml holds every key of the default file; a
 // bureau overriding it copies the default and edits.
 //
 // What the engine does with a [Result]: save State as is (a zero State

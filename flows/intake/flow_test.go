@@ -130,9 +130,9 @@ func TestDefaultFlowsHappyPath(t *testing.T) {
 		},
 		{
 			flow:    "marriage",
-			ins:     answers("1", "2026年11月28日", "1", "小陈", "13500002222", "1"),
+			ins:     answers("1", "2026年11月27日", "1", "小陈", "13500002222", "1"),
 			inquiry: "help", // the appointment branch asks no type: the flow's default
-			fields:  map[string]string{"matter": "预约结婚登记", "date": "2026-11-28"},
+			fields:  map[string]string{"matter": "预约结婚登记", "date": "2026-11-27"},
 			name:    "小陈", phone: "13500002222",
 		},
 		{
@@ -416,9 +416,9 @@ func TestVoiceAnswers(t *testing.T) {
 	if o.Fields["matter"] != "临时救助" || o.Fields["urgency"] != "很急" || o.Inquiry != "complaint" || o.Phone != "13812345678" {
 		t.Errorf("outcome %+v, want 临时救助, 很急, complaint, 13812345678", o)
 	}
-	r = converse(t, s, "marriage", voice("一"), voice("十一月二十八号。"))
-	if got := r.State.Data["date"]; got != "2026-11-28" {
-		t.Errorf("date from voice = %q, want 2026-11-28", got)
+	r = converse(t, s, "marriage", voice("一"), voice("十一月二十七号。"))
+	if got := r.State.Data["date"]; got != "2026-11-27" {
+		t.Errorf("date from voice = %q, want 2026-11-27", got)
 	}
 }
 

@@ -141,7 +141,9 @@ func (s *Set) Step(st State, in Input) Result {
 		case keyAction + actionStatus, keyAction + actionHelp, keyAction + actionHuman, keyAction + actionMenu:
 			return s.command(f, st, step, strings.TrimPrefix(in.Key, keyAction))
 		}
-		if r, ok := s.StartByKey(in.Key); ok {
+		// What was attached goes with whatever the citizen picks now: the
+		// bot promised to submit it (defect 16).
+		if r, ok := s.startByKey(in.Key, keepAttachments(st.Data)); ok {
 			r.Done = true
 			return r
 		}
@@ -199,7 +201,12 @@ func (s *Set) Step(st State, in Input) Result {
 		st.Data[step.Field] = ""
 		return s.advance(f, st, step, f.following(step))
 	}
-	value, note := s.check(f, st, step, text, in)
+	var value, note string
+	if step.Type == typeDate {
+		value, note = s.checkDate(f, st, step, text, in.At)
+	} else {
+		value, note = s.check(step, text, in)
+	}
 	if note != "" {
 		return s.reask(f, st, step, note)
 	}
@@ -207,9 +214,9 @@ func (s *Set) Step(st State, in Input) Result {
 	return s.advance(f, st, step, f.following(step))
 }
 
-// check validates a text, phone, ID or date answer and returns the value
+// check validates a text, phone or ID answer and returns the value
 // to save, or the reason to re-ask.
-func (s *Set) check(f *flow, st State, step *stepDef, text string, in Input) (string, string) {
+func (s *Set) check(step *stepDef, text string, in Input) (string, string) {
 	t := s.texts
 	switch step.Type {
 	case typePhone:
@@ -228,27 +235,6 @@ func (s *Set) check(f *flow, st State, step *stepDef, text string, in Input) (st
 		default:
 			return "", t.InvalidID
 		}
-	case typeDate:
-		d, err := ParseDate(text, in.At)
-		if err != nil {
-			return "", t.InvalidDate
-		}
-		if !in.At.IsZero() {
-			y, m, day := in.At.Date()
-			today := time.Date(y, m, day, 0, 0, 0, 0, d.Location())
-			if (step.When == "future" || step.When == whenWorkday) && d.Before(today) {
-				return "", t.DatePast
-			}
-			if step.When == "past" && d.After(today) {
-				return "", t.DateFuture
-			}
-		}
-		if step.When == whenWorkday {
-			if note := s.checkWorkday(f, st, d, in.At); note != "" {
-				return "", note
-			}
-		}
-		return d.Format("2006-01-02"), ""
 	default: // text
 		v := strings.TrimSpace(text)
 		limit := step.Max
@@ -324,7 +310,7 @@ func (s *Set) finish(f *flow, st State, target string, o outcomeDef) Result {
 	out := s.outcome(f, st, o.Kind)
 	switch o.Kind {
 	case OutcomeAnswer:
-		out.Text = s.withOffice(o.Text, f.Line)
+		out.Text = s.withOffice(o.Text, cmpOr(o.Office, f.Line))
 		st.Step = stepFeedback
 		st.Data[dataAnswer] = target
 		delete(st.Data, dataEdit)
@@ -415,63 +401,123 @@ func display(step *stepDef, v string, n int) string {
 // summaryWidth is how much of a text answer the confirmation shows.
 const summaryWidth = 20
 
-// withOffice ends an answer with the office that answers for the line and
-// how to reach it, as configured (一次性告知: who, where, when, which
-// number); fields not configured are left out, never guessed.
-func (s *Set) withOffice(answer, line string) string {
-	if s.bureau == nil {
-		return answer
-	}
-	o, ok := s.bureau.Office(line)
+// withOffice ends an answer with the office ref names and how to reach it
+// (一次性告知: who, where, when, which number), rendered from the office
+// text: a line whose field the bureau did not configure is left out, so
+// with no contact at all the office's name stands alone. Nothing is
+// guessed: an office nobody configured adds nothing.
+func (s *Set) withOffice(answer, ref string) string {
+	o, ok := s.office(ref)
 	if !ok {
 		return answer
 	}
-	lines := []string{answer, fill(s.texts.OfficeName, "{name}", o.Name)}
-	for _, f := range []struct{ v, text, key string }{
-		{o.Address, s.texts.OfficeAddress, "{address}"}, {o.Hours, s.texts.OfficeHours, "{hours}"}, {o.Phone, s.texts.OfficePhone, "{phone}"},
-	} {
-		if f.v != "" {
-			lines = append(lines, fill(f.text, f.key, f.v))
+	fields := []string{"{name}", o.Name, "{address}", o.Address, "{hours}", o.Hours, "{phone}", o.Phone}
+	var lines []string
+	for line := range strings.SplitSeq(s.texts.Office, "\n") {
+		if !lacksField(line, fields) {
+			lines = append(lines, fill(line, fields...))
 		}
 	}
-	return strings.Join(lines, "\n")
+	return joinLines(answer, strings.Join(lines, "\n"))
+}
+
+// lacksField reports whether line names a placeholder of kv (placeholder,
+// value pairs) whose value is empty.
+func lacksField(line string, kv []string) bool {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" && strings.Contains(line, kv[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 // whenWorkday is a date step's rule for appointments: a working day from
-// today up to the matter's deadline, checked on the bureau's calendar.
+// today up to the matter's deadline, on the bureau's calendar.
 const whenWorkday = "workday"
 
-// checkWorkday refuses an appointment on a day off or after the deadline
-// the matter would have, saying which days to send instead.
-func (s *Set) checkWorkday(f *flow, st State, d, now time.Time) string {
-	if s.bureau == nil {
-		return ""
+// checkDate validates a date answer against the step's rule and returns
+// the value to save, or the reason to re-ask with the dates to send
+// instead. at is when the message arrived (zero: now).
+func (s *Set) checkDate(f *flow, st State, step *stepDef, text string, at time.Time) (string, string) {
+	t := s.texts
+	now := s.now()
+	if !at.IsZero() {
+		now = s.local(at)
 	}
-	if now.IsZero() {
-		now = s.now()
+	today := dayOf(now)
+	ex := s.dayExamples(f, st, step, now, 2)
+	days := []string{"{example}", ex[0], "{examples}", strings.Join(ex, "、")}
+	d, err := ParseDate(text, now)
+	if err != nil {
+		return "", fill(t.InvalidDate, days...)
 	}
-	examples := s.workdays(now, 2)
-	if !s.bureau.IsWorkday(d) {
-		return fill(s.texts.DateNotWorkday, "{date}", dateText(d), "{examples}", strings.Join(examples, "、"))
+	switch step.When {
+	case "past":
+		if d.After(today) {
+			return "", t.DateFuture
+		}
+	case "future", whenWorkday:
+		if d.Before(today) {
+			return "", fill(t.DatePast, days...)
+		}
 	}
-	deadline := s.bureau.Deadline(f.Line, cmpOr(st.Data["inquiry"], f.Inquiry), now)
-	dy, dm, dd := deadline.Date()
-	if d.After(time.Date(dy, dm, dd, 23, 59, 59, 0, d.Location())) {
-		return fill(s.texts.DateTooLate, "{deadline}", dateText(deadline), "{examples}", strings.Join(examples, "、"))
+	if step.When != whenWorkday {
+		return d.Format(time.DateOnly), ""
 	}
-	return ""
+	if !s.isWorkday(d) {
+		return "", fill(t.DateNotWorkday, append(days, "{date}", dateText(d))...)
+	}
+	if latest, ok := s.latest(f, st, now); ok && d.After(latest) {
+		return "", fill(t.DateTooLate, append(days, "{deadline}", dateText(latest))...)
+	}
+	return d.Format(time.DateOnly), ""
 }
 
-// workdays are the first n working days after the day of now, as citizens
-// write them; without a calendar, the days after it.
-func (s *Set) workdays(now time.Time, n int) []string {
+// latest is the last day an appointment may take: the day of the deadline
+// the matter would have if received now. It reports false when the bureau
+// gave no deadlines.
+func (s *Set) latest(f *flow, st State, now time.Time) (time.Time, bool) {
+	if s.opts.Deadline == nil {
+		return time.Time{}, false
+	}
+	deadline := s.opts.Deadline(f.Line, cmpOr(st.Data["inquiry"], f.Inquiry), now)
+	return dayOf(deadline.In(now.Location())), true
+}
+
+// dayExamples are up to n dates the step accepts, as citizens write them,
+// never fewer than one. For an appointment they are the working days
+// after today up to the deadline (the deadline's own day when none is
+// left); for a future date tomorrow; else today.
+func (s *Set) dayExamples(f *flow, st State, step *stepDef, now time.Time, n int) []string {
+	today := dayOf(now)
+	switch step.When {
+	case whenWorkday:
+	case "future":
+		return []string{dateText(today.AddDate(0, 0, 1))}
+	default:
+		return []string{dateText(today)}
+	}
+	latest, bounded := s.latest(f, st, now)
 	var out []string
-	for d := now.AddDate(0, 0, 1); len(out) < n; d = d.AddDate(0, 0, 1) {
-		if s.bureau == nil || s.bureau.IsWorkday(d) {
+	for d, i := today.AddDate(0, 0, 1), 0; len(out) < n && i < 366 && (!bounded || !d.After(latest)); d, i = d.AddDate(0, 0, 1), i+1 {
+		if s.isWorkday(d) {
 			out = append(out, dateText(d))
 		}
 	}
+	if len(out) == 0 && bounded {
+		out = append(out, dateText(latest))
+	}
+	if len(out) == 0 {
+		out = append(out, dateText(today))
+	}
 	return out
+}
+
+// dayOf is the start of t's day, in t's location.
+func dayOf(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
 }
 
 // dateText writes a date as citizens do: 2026年12月7日.
@@ -484,7 +530,7 @@ func (s *Set) ask(f *flow, st State, step *stepDef) Prompt {
 	p := Prompt{Text: step.Ask, Tail: s.texts.StepTail}
 	if step.Type == typeDate {
 		// The example is a date the step accepts: computed, never stale.
-		p.Text = fill(p.Text, "{example}", s.workdays(s.now(), 1)[0])
+		p.Text = fill(p.Text, "{example}", s.dayExamples(f, st, step, s.now(), 1)[0])
 	}
 	switch step.Type {
 	case typeChoice:

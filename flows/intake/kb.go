@@ -100,11 +100,18 @@ func (s *Set) kbAnswer(i int, asked string, carry map[string]string) Result {
 	e := s.kb[i]
 	st := State{Flow: kbFlow, Step: stepFeedback, Data: keepAttachments(carry)}
 	st.Data = withData(st.Data, dataAnswer, "kb:"+e.ID, dataAsked, asked)
+	answer := s.withOffice(e.Answer, e.office())
 	return Result{
 		State:   st,
-		Prompts: []Prompt{s.feedbackPrompt(s.withOffice(e.Answer, e.Line))},
-		Outcome: &Outcome{Kind: OutcomeAnswer, Line: e.Line, Summary: e.Question, Text: s.withOffice(e.Answer, e.Line)},
+		Prompts: []Prompt{s.feedbackPrompt(answer)},
+		Outcome: &Outcome{Kind: OutcomeAnswer, Line: e.Line, Summary: e.Question, Text: answer},
 	}
+}
+
+// office is who the entry's answer sends the citizen to: its office, or
+// whoever answers for its line.
+func (e kbEntry) office() string {
+	return cmpOr(e.Office, e.Line)
 }
 
 // kbStep continues a conversation with the knowledge base.

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -226,7 +225,7 @@ var idRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 // parse checks and compiles the files into a Set.
 func parse(files map[string]source) (*Set, error) {
 	l := &loader{}
-	s := &Set{flows: make(map[string]*flow), now: time.Now}
+	s := &Set{flows: make(map[string]*flow)}
 	// Defaults first, so that a clash is blamed on the bureau's file.
 	names := make([]string, 0, len(files))
 	for name := range files {
@@ -356,6 +355,9 @@ func (l *loader) checkTexts(file string, root *yaml.Node, t *texts) {
 				}
 			}
 		}
+	}
+	if t.Office != "" && !strings.Contains(t.Office, "{name}") {
+		l.fail(file, node(root, "office"), "office: must name the office with {name}")
 	}
 	for key, want := range map[string]int{"confirm_options": 3, "feedback_options": 2, "kb_none_options": 2} {
 		if n := node(root, key); n.Kind == yaml.SequenceNode && len(n.Content) != want {

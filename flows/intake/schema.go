@@ -60,6 +60,9 @@ type optionDef struct {
 type outcomeDef struct {
 	Kind string `yaml:"kind"`
 	Text string `yaml:"text"`
+	// Office is who an answer sends the citizen to: a department or
+	// agency ID, or a service line; default the flow's line.
+	Office string `yaml:"office"`
 }
 
 // endTarget is the next value that leads to the flow's outcome.
@@ -129,6 +132,9 @@ type kbEntry struct {
 	Keywords []string `yaml:"keywords"`
 	Answer   string   `yaml:"answer"`
 	Featured bool     `yaml:"featured"`
+	// Office is who the answer sends the citizen to: a department or
+	// agency ID, or a service line; default the entry's line.
+	Office string `yaml:"office"`
 
 	// parts are the keywords normalised and split on "+" once, at load
 	// time, rather than for every message.
@@ -136,7 +142,9 @@ type kbEntry struct {
 }
 
 // texts is texts.yaml: every sentence the interpreter says on its own.
-// Placeholders in braces are filled in: {n}, {min}, {max}, {what}, {q}.
+// Placeholders in braces are filled in: {n}, {min}, {max}, {what}, {q},
+// {example}, {examples}, {date}, {deadline}, and the office's {name},
+// {address}, {hours} and {phone}.
 type texts struct {
 	Help            string            `yaml:"help"`
 	StepTail        string            `yaml:"step_tail"`
@@ -157,10 +165,7 @@ type texts struct {
 	DatePast        string            `yaml:"date_past"`
 	DateFuture      string            `yaml:"date_future"`
 	DateNotWorkday  string            `yaml:"date_not_workday"`
-	OfficeName      string            `yaml:"office_name"`
-	OfficeAddress   string            `yaml:"office_address"`
-	OfficeHours     string            `yaml:"office_hours"`
-	OfficePhone     string            `yaml:"office_phone"`
+	Office          string            `yaml:"office"`
 	DateTooLate     string            `yaml:"date_too_late"`
 	SkipLabel       string            `yaml:"skip_label"`
 	SkipWords       []string          `yaml:"skip_words"`

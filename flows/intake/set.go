@@ -1,7 +1,6 @@
 package intake
 
 import (
-	"huimin/chat"
 	"slices"
 	"strings"
 	"time"
@@ -22,32 +21,130 @@ type Set struct {
 	// words that pick each (see matchCleaned).
 	menuOptions []Choice
 	menuNames   [][]string
-	// bureau is what the bureau's configuration says of days and offices:
-	// appointment dates and the offices answers send people to; now is the
-	// clock date examples are computed from.
-	bureau Bureau
-	now    func() time.Time
+	// opts is what the bureau's configuration says of days and offices
+	// (see [Set.WithOptions]).
+	opts Options
 }
 
-// Bureau is what the desk knows that the flows need: which days are
-// working days on the bureau's calendar, the deadline a matter received at
-// from would have, and the office that answers for a service line, with
-// its contact as configured.
-type Bureau interface {
+// Options are what a Set needs from the bureau beyond its files. The zero
+// value works: Monday to Friday are the working days, appointment dates
+// have no latest day, the clock is time.Now and answers name no office.
+type Options struct {
+	// Now is the clock that "today" and the example dates are taken from
+	// when a message carries no time.
+	Now func() time.Time
+	// Location is the bureau's time zone, in which "today" is counted
+	// (nil: the location of the time at hand).
+	Location *time.Location
+	// Calendar says which days are working days (huimin/desk/calendar).
+	Calendar Calendar
+	// Deadline is when a matter of the service line and inquiry type,
+	// received at from, must be resolved ((*desk.Desk).Deadline): no
+	// appointment is made after it.
+	Deadline func(line, inquiry string, from time.Time) time.Time
+	// Offices are the bureau's departments and the outside agencies an
+	// answer may send a citizen to, with their contacts as configured.
+	Offices []Office
+}
+
+// Calendar is the working-day calendar, as the flows use it.
+type Calendar interface {
 	IsWorkday(t time.Time) bool
-	Deadline(line, inquiry string, from time.Time) time.Time
-	Office(line string) (chat.Office, bool)
 }
 
-// WithBureau returns a copy of the Set that checks appointment dates and
-// names offices from b, and computes date examples from now (nil: time.Now).
-func (s *Set) WithBureau(b Bureau, now func() time.Time) *Set {
+// Office is a place an answer sends citizens to: a department of the
+// bureau or an outside agency (退役军人事务局 …), with its contact as the
+// bureau configured it. Empty fields are unknown and left out of what
+// citizens read; nothing is guessed.
+type Office struct {
+	// ID is the department or agency ID of the configuration.
+	ID   string
+	Name string
+	// Lines are the service lines it answers for.
+	Lines []string
+	// Outside marks an outside agency: for a line it lists, it is named
+	// rather than the department, as the matter now belongs to it.
+	Outside               bool
+	Address, Hours, Phone string
+}
+
+// WithOptions returns a copy of the Set that checks dates and names
+// offices as opts say.
+func (s *Set) WithOptions(opts Options) *Set {
 	c := *s
-	c.bureau, c.now = b, now
-	if c.now == nil {
-		c.now = time.Now
-	}
+	c.opts = opts
 	return &c
+}
+
+// now is the current time in the bureau's time zone.
+func (s *Set) now() time.Time {
+	if s.opts.Now == nil {
+		return s.local(time.Now())
+	}
+	return s.local(s.opts.Now())
+}
+
+// local is t in the bureau's time zone.
+func (s *Set) local(t time.Time) time.Time {
+	if s.opts.Location == nil {
+		return t
+	}
+	return t.In(s.opts.Location)
+}
+
+// isWorkday reports whether the day of t is a working day: on the
+// calendar, or Monday to Friday without one.
+func (s *Set) isWorkday(t time.Time) bool {
+	if s.opts.Calendar != nil {
+		return s.opts.Calendar.IsWorkday(t)
+	}
+	return t.Weekday() != time.Saturday && t.Weekday() != time.Sunday
+}
+
+// office finds the office ref names: the office with that ID, else an
+// outside agency listing ref as a line, else a department listing it.
+func (s *Set) office(ref string) (Office, bool) {
+	if ref == "" {
+		return Office{}, false
+	}
+	for _, o := range s.opts.Offices {
+		if o.ID == ref {
+			return o, true
+		}
+	}
+	for _, outside := range []bool{true, false} {
+		for _, o := range s.opts.Offices {
+			if o.Outside == outside && slices.Contains(o.Lines, ref) {
+				return o, true
+			}
+		}
+	}
+	return Office{}, false
+}
+
+// UnknownOffices lists the offices the answers name (an office ID, or a
+// service line) that no configured office answers for, sorted: those
+// answers go out without saying where to go.
+func (s *Set) UnknownOffices() []string {
+	var refs []string
+	for _, e := range s.kb {
+		refs = append(refs, e.office())
+	}
+	for _, f := range s.flows {
+		for _, o := range f.outcomes() {
+			if o.Kind == OutcomeAnswer {
+				refs = append(refs, cmpOr(o.Office, f.Line))
+			}
+		}
+	}
+	var missing []string
+	for _, r := range refs {
+		if _, ok := s.office(r); !ok && r != "" && !slices.Contains(missing, r) {
+			missing = append(missing, r)
+		}
+	}
+	slices.Sort(missing)
+	return missing
 }
 
 // flow is a checked flow definition with its step index.
@@ -107,6 +204,15 @@ func (f *flow) ending(target string) (outcomeDef, bool) {
 	}
 	o, ok := f.Endings[target]
 	return o, ok
+}
+
+// outcomes lists the flow's outcome and its endings.
+func (f *flow) outcomes() []outcomeDef {
+	os := []outcomeDef{*f.Outcome}
+	for _, o := range f.Endings {
+		os = append(os, o)
+	}
+	return os
 }
 
 // trapped returns the positions of the steps, reachable from the first,

@@ -21,25 +21,31 @@ type Watcher struct {
 	dir      string
 	log      *slog.Logger
 
-	cur atomic.Pointer[Set]
-	mu  sync.Mutex // serialises reloads and UseBureau
-	// bureau and now are given to every Set loaded (UseBureau).
-	bureau Bureau
-	now    func() time.Time
-	sig    string // the directory's state at the last reload attempt
+	cur  atomic.Pointer[Set]
+	opts Options    // given to every Set loaded
+	mu   sync.Mutex // serialises reloads
+	sig  string     // the directory's state at the last reload attempt
 }
 
 // NewWatcher loads the defaults overridden by dir (empty for none) and
-// returns a Watcher serving them. The first load must succeed: a
-// definition error stops the start-up with file:line and reason.
+// returns a Watcher serving them, with zero [Options]. The first load must
+// succeed: a definition error stops the start-up with file:line and reason.
 func NewWatcher(defaults fs.FS, dir string, log *slog.Logger) (*Watcher, error) {
-	w := &Watcher{defaults: defaults, dir: dir, log: log}
+	return Watch(defaults, dir, log, Options{})
+}
+
+// Watch is [NewWatcher] for a bureau: every Set loaded, now and after
+// reloads, checks dates against its calendar and deadlines and names its
+// offices as opts say. An answer naming an office nobody configured is
+// logged at Warn at every load.
+func Watch(defaults fs.FS, dir string, log *slog.Logger, opts Options) (*Watcher, error) {
+	w := &Watcher{defaults: defaults, dir: dir, log: log, opts: opts}
 	w.sig = w.signature()
 	set, err := Load(defaults, dir)
 	if err != nil {
 		return nil, fmt.Errorf("load flows: %w", err)
 	}
-	w.cur.Store(set)
+	w.use(set)
 	return w, nil
 }
 
@@ -47,16 +53,6 @@ func NewWatcher(defaults fs.FS, dir string, log *slog.Logger) (*Watcher, error) 
 // caller should use one Set for one message.
 func (w *Watcher) Current() *Set {
 	return w.cur.Load()
-}
-
-// UseBureau makes every Set, now and after reloads, check appointment
-// dates against the bureau's working days and deadlines and name its
-// offices. Call it before serving.
-func (w *Watcher) UseBureau(b Bureau, now func() time.Time) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.bureau, w.now = b, now
-	w.cur.Store(w.cur.Load().WithBureau(b, now))
 }
 
 // Reload loads the files again. On error the current Set stays in force and
@@ -69,8 +65,18 @@ func (w *Watcher) Reload() error {
 	if err != nil {
 		return fmt.Errorf("reload flows: %w", err)
 	}
-	w.cur.Store(set.WithBureau(w.bureau, w.now))
+	w.use(set)
 	return nil
+}
+
+// use puts set in force with the Watcher's options.
+func (w *Watcher) use(set *Set) {
+	set = set.WithOptions(w.opts)
+	if missing := set.UnknownOffices(); len(missing) > 0 && len(w.opts.Offices) > 0 {
+		w.log.Warn("answers name an office nobody configured, so they say no address, hours or phone: add it to desk.departments or desk.agencies",
+			"offices", missing)
+	}
+	w.cur.Store(set)
 }
 
 // Run checks the directory every interval and reloads when a file was
