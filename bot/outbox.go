@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"huimin/bot/wechat"
@@ -108,10 +107,10 @@ type OutboxOptions struct {
 	OnOutcome func(ctx context.Context, m Outgoing, o store.Outcome)
 	// WeCom sends OutWeComText messages; without it they are refused.
 	WeCom WeComSender
-	// Runner is the process's runner for timed work; the outbox adds its
-	// job there. Without one the outbox has a runner of its own (Run).
-	Runner *Runner
 }
+
+// KindOutgoing is the runner's kind for the outbox's messages.
+const KindOutgoing Kind = "outbox.message"
 
 // Outbox stores outbound messages durably and sends them with retries.
 // A message is enqueued once (by ID) and acknowledged only after WeChat
@@ -119,17 +118,19 @@ type OutboxOptions struct {
 // nothing; a crash in the instant between WeChat's answer and the
 // acknowledgement is the one case that can send a message twice.
 type Outbox struct {
-	q       DueQueue
+	runner  *Runner
 	out     OutcomeStore
 	send    Sender
 	log     *slog.Logger
 	opts    OutboxOptions
-	runner  *Runner
 	metrics *Metrics
 }
 
-// NewOutbox returns an outbox; call Run to start sending.
-func NewOutbox(q DueQueue, out OutcomeStore, send Sender, m *Metrics, log *slog.Logger, opts OutboxOptions) *Outbox {
+// NewOutbox returns an outbox whose messages are sent by the runner r:
+// its queue, OutboxQueue, is claimed a few recipients' worth at a time and
+// sent to Workers recipients in parallel, each recipient's messages in
+// order.
+func NewOutbox(r *Runner, out OutcomeStore, send Sender, m *Metrics, log *slog.Logger, opts OutboxOptions) *Outbox {
 	if opts.Workers <= 0 {
 		opts.Workers = 4
 	}
@@ -151,12 +152,14 @@ func NewOutbox(q DueQueue, out OutcomeStore, send Sender, m *Metrics, log *slog.
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	o := &Outbox{q: q, out: out, send: send, log: log.With("component", "outbox"), opts: opts, metrics: m}
-	o.runner = opts.Runner
-	if o.runner == nil {
-		o.runner = NewRunner(q, opts.Poll, opts.Now, log)
-	}
-	o.runner.Add(Job{Queue: OutboxQueue, Batch: 4 * opts.Workers, Lease: opts.Lease, Poll: opts.Poll, Handle: o.handle})
+	o := &Outbox{runner: r, out: out, send: send, log: log.With("component", "outbox"), opts: opts, metrics: m}
+	r.Register(Queue{
+		Name: OutboxQueue, Batch: 4 * opts.Workers, Lease: opts.Lease, Poll: opts.Poll,
+		Workers: opts.Workers, Serial: recipient, Default: KindOutgoing,
+	}, Handler{
+		Kind: KindOutgoing, Do: o.deliver, GiveUp: o.failed,
+		Retry: Retry{MaxAttempts: opts.MaxAttempts, Max: opts.MaxBackoff},
+	})
 	return o
 }
 
@@ -186,61 +189,40 @@ func (o *Outbox) EnqueueAfter(ctx context.Context, delay time.Duration, msgs ...
 		// Messages of one call are due a microsecond apart, all by now, so
 		// that a recipient receives them in order.
 		due := now.Add(time.Duration(i-len(msgs)+1) * time.Microsecond)
-		if _, err := o.q.Schedule(ctx, OutboxQueue, store.DueItem{ID: m.ID, Due: due, Payload: payload}); err != nil {
+		it := store.DueItem{ID: m.ID, Kind: string(KindOutgoing), Due: due, Payload: payload}
+		if _, err := o.runner.Schedule(ctx, OutboxQueue, it); err != nil {
 			return fmt.Errorf("enqueue outgoing %s: %w", m.ID, err)
 		}
 	}
-	o.runner.Wake()
 	return nil
 }
 
-// Run sends due messages until ctx ends, on the outbox's own runner (with
-// OutboxOptions.Runner, run that runner instead).
-func (o *Outbox) Run(ctx context.Context) { o.runner.Run(ctx) }
-
-type claimed struct {
-	item store.DueItem
-	msg  Outgoing
+// recipient is the outbox queue's Serial key: one recipient's messages go
+// out one after another, in order.
+func recipient(it store.DueItem) string {
+	var m struct {
+		To string `json:"to"`
+	}
+	if err := json.Unmarshal(it.Payload, &m); err != nil {
+		return "\x00" + it.ID // undecodable: deliver gives it up
+	}
+	return m.To
 }
 
-// handle sends one claimed batch: each recipient's messages in order, up
-// to Workers recipients at a time.
-func (o *Outbox) handle(ctx context.Context, items []store.DueItem) {
-	var order []string
-	byTo := map[string][]claimed{}
-	for _, it := range items {
-		var m Outgoing
-		if err := json.Unmarshal(it.Payload, &m); err != nil {
-			o.log.ErrorContext(ctx, "undecodable outbox item dropped", "id", it.ID, "err", err)
-			o.finish(ctx, claimed{item: it, msg: Outgoing{ID: it.ID}}, store.OutcomeRejected, 0, err)
-			continue
-		}
-		if _, ok := byTo[m.To]; !ok {
-			order = append(order, m.To)
-		}
-		byTo[m.To] = append(byTo[m.To], claimed{it, m})
+// deliver sends one message. A refusal is final and recorded here; a
+// temporary failure is retried by the runner, and recorded as failed by
+// failed when the attempts are used up.
+func (o *Outbox) deliver(ctx context.Context, it store.DueItem) error {
+	var m Outgoing
+	if err := json.Unmarshal(it.Payload, &m); err != nil {
+		o.finish(ctx, it, Outgoing{ID: it.ID}, store.OutcomeRejected, 0, err)
+		return Permanent(fmt.Errorf("decode outgoing: %w", err))
 	}
-	sem := make(chan struct{}, o.opts.Workers)
-	var wg sync.WaitGroup
-	for _, to := range order {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			for _, c := range byTo[to] {
-				o.deliver(ctx, c)
-			}
-		})
-	}
-	wg.Wait()
-}
-
-func (o *Outbox) deliver(ctx context.Context, c claimed) {
-	err := o.sendOne(ctx, c.msg)
+	err := o.sendOne(ctx, m)
 	if err == nil {
-		o.finish(ctx, c, store.OutcomeSent, 0, nil)
-		return
+		o.finish(ctx, it, m, store.OutcomeSent, 0, nil)
+		return nil
 	}
-	log := withLazy(o.log, slog.String("id", c.msg.ID), slog.String("kind", string(c.msg.Kind)), slog.Int("attempt", c.item.Attempt))
 	if refusal, ok := errors.AsType[apiRefusal](err); ok && !refusal.Temporary() {
 		status, code := store.OutcomeRejected, 0
 		if apiErr, ok := errors.AsType[*wechat.APIError](err); ok {
@@ -249,31 +231,24 @@ func (o *Outbox) deliver(ctx context.Context, c claimed) {
 				status = store.OutcomeOutOfWindow
 			}
 		}
+		log := withLazy(o.log, slog.String("id", m.ID), slog.String("kind", string(m.Kind)), slog.Int("attempt", it.Attempt))
 		log.InfoContext(ctx, "outgoing refused", "errcode", code, "err", err)
-		o.finish(ctx, c, status, code, err)
-		return
+		o.finish(ctx, it, m, status, code, err)
+		return nil
 	}
-	if c.item.Attempt >= o.opts.MaxAttempts {
-		log.ErrorContext(ctx, "outgoing failed after all attempts", "err", err)
-		o.finish(ctx, c, store.OutcomeFailed, 0, err)
-		return
+	if it.Attempt < o.opts.MaxAttempts {
+		o.metrics.outboxRetries.Inc()
 	}
-	o.metrics.outboxRetries.Inc()
-	due := o.opts.Now().Add(o.backoff(c.item.Attempt))
-	log.WarnContext(ctx, "outgoing failed, will retry", "err", err, "retry_at", due)
-	if err := o.q.Retry(ctx, OutboxQueue, c.item.ID, c.item.Attempt, due); err != nil {
-		// The lease still expires and the item comes back; nothing is lost.
-		log.ErrorContext(ctx, "reschedule outgoing failed", "err", err)
-	}
+	return fmt.Errorf("send %s to %s: %w", m.Kind, m.To, err)
 }
 
-// backoff doubles from one second per attempt, capped at MaxBackoff.
-func (o *Outbox) backoff(attempt int) time.Duration {
-	d := time.Second
-	for i := 1; i < attempt && d < o.opts.MaxBackoff; i++ {
-		d *= 2
+// failed records a message whose attempts are used up.
+func (o *Outbox) failed(ctx context.Context, it store.DueItem, cause error) {
+	var m Outgoing
+	if err := json.Unmarshal(it.Payload, &m); err != nil {
+		return // recorded as rejected by deliver
 	}
-	return min(d, o.opts.MaxBackoff)
+	o.finish(ctx, it, m, store.OutcomeFailed, 0, cause)
 }
 
 func (o *Outbox) sendOne(ctx context.Context, m Outgoing) error {
@@ -320,25 +295,25 @@ func (o *Outbox) sendOne(ctx context.Context, m Outgoing) error {
 	}
 }
 
-func (o *Outbox) finish(ctx context.Context, c claimed, status store.OutcomeStatus, code int, cause error) {
-	oc := store.Outcome{MessageID: c.msg.ID, Status: status, ErrCode: code, Attempts: c.item.Attempt, At: o.opts.Now()}
+// finish records how a message ended, and queues its template fallback
+// when WeChat refused it for the 48-hour window; the runner acknowledges
+// the item.
+func (o *Outbox) finish(ctx context.Context, it store.DueItem, m Outgoing, status store.OutcomeStatus, code int, cause error) {
+	oc := store.Outcome{MessageID: m.ID, Status: status, ErrCode: code, Attempts: it.Attempt, At: o.opts.Now()}
 	if cause != nil {
 		oc.Detail = cause.Error()
 	}
 	if err := o.out.PutOutcome(ctx, oc, o.opts.OutcomeTTL); err != nil {
-		o.log.ErrorContext(ctx, "record outcome failed", "id", c.msg.ID, "err", err)
-	}
-	if err := o.q.Ack(ctx, OutboxQueue, c.item.ID, c.item.Attempt); err != nil {
-		o.log.WarnContext(ctx, "ack outgoing failed", "id", c.msg.ID, "err", err)
+		o.log.ErrorContext(ctx, "record outcome failed", "id", m.ID, "err", err)
 	}
 	o.metrics.outboxDone.WithLabelValues(string(status)).Inc()
-	if status == store.OutcomeOutOfWindow && c.msg.Fallback != nil {
-		fb := Outgoing{ID: c.msg.ID + ":template", Kind: OutTemplate, To: c.msg.To, Template: c.msg.Fallback, Ref: c.msg.Ref}
+	if status == store.OutcomeOutOfWindow && m.Fallback != nil {
+		fb := Outgoing{ID: m.ID + ":template", Kind: OutTemplate, To: m.To, Template: m.Fallback, Ref: m.Ref}
 		if err := o.Enqueue(ctx, fb); err != nil {
-			o.log.ErrorContext(ctx, "enqueue template fallback failed", "id", c.msg.ID, "err", err)
+			o.log.ErrorContext(ctx, "enqueue template fallback failed", "id", m.ID, "err", err)
 		}
 	}
 	if o.opts.OnOutcome != nil {
-		o.opts.OnOutcome(ctx, c.msg, oc)
+		o.opts.OnOutcome(ctx, m, oc)
 	}
 }

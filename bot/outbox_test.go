@@ -51,8 +51,8 @@ func TestOutboxOutcomes(t *testing.T) {
 	if err := r.outbox.Enqueue(ctx, msgs...); err != nil {
 		t.Fatal(err)
 	}
-	r.outbox.runner.drain(ctx)
-	r.outbox.runner.drain(ctx) // the template fallback queued by t5's refusal
+	r.runner.drain(ctx)
+	r.runner.drain(ctx) // the template fallback queued by t5's refusal
 	want := map[string]store.OutcomeStatus{
 		"t1": store.OutcomeSent, "t2": store.OutcomeOutOfWindow, "t3": store.OutcomeOutOfWindow, "t4": store.OutcomeSent,
 		"t5": store.OutcomeOutOfWindow, "t5:template": store.OutcomeSent,
@@ -98,7 +98,7 @@ func TestOutboxRetriesUntilWeChatRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for attempt := 1; attempt <= 3; attempt++ {
-		r.outbox.runner.drain(ctx)
+		r.runner.drain(ctx)
 		if n := r.sim.Calls(customSend); n != attempt {
 			t.Fatalf("after attempt %d: %d calls to custom/send", attempt, n)
 		}
@@ -106,14 +106,14 @@ func TestOutboxRetriesUntilWeChatRecovers(t *testing.T) {
 			t.Fatalf("outcome recorded while WeChat fails: %v", err)
 		}
 		// Not due again before its backoff has passed.
-		r.outbox.runner.drain(ctx)
+		r.runner.drain(ctx)
 		if n := r.sim.Calls(customSend); n != attempt {
 			t.Fatalf("retried before the backoff: %d calls", n)
 		}
-		r.clock.Advance(r.outbox.backoff(attempt) + time.Millisecond)
+		r.clock.Advance(Retry{Max: r.outbox.opts.MaxBackoff}.Backoff(attempt) + time.Millisecond)
 	}
 	r.sim.ClearFaults()
-	r.outbox.runner.drain(ctx)
+	r.runner.drain(ctx)
 	got := r.sim.Received("oRetry")
 	if len(got) != 2 || got[1].Text != "稍后送达" {
 		t.Fatalf("received %+v, want the reply and the retried message once", got)
@@ -124,8 +124,7 @@ func TestOutboxRetriesUntilWeChatRecovers(t *testing.T) {
 }
 
 func TestOutboxGivesUpAfterMaxAttempts(t *testing.T) {
-	r := newRig(t, rigOptions{manualOutbox: true})
-	r.outbox.opts.MaxAttempts = 2
+	r := newRig(t, rigOptions{manualOutbox: true, maxAttempts: 2})
 	ctx := waitCtx(t)
 	if err := r.sim.SetFault(sim.Fault{Kind: sim.FaultHTTP500}); err != nil {
 		t.Fatal(err)
@@ -133,24 +132,11 @@ func TestOutboxGivesUpAfterMaxAttempts(t *testing.T) {
 	if err := r.outbox.Enqueue(ctx, Outgoing{ID: "f1", Kind: OutText, To: "oX", Text: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	r.outbox.runner.drain(ctx)
+	r.runner.drain(ctx)
 	r.clock.Advance(time.Hour)
-	r.outbox.runner.drain(ctx)
+	r.runner.drain(ctx)
 	if o, err := r.store.GetOutcome(ctx, "f1"); err != nil || o.Status != store.OutcomeFailed {
 		t.Errorf("outcome = %+v, %v; want failed", o, err)
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	o := &Outbox{opts: OutboxOptions{MaxBackoff: 10 * time.Minute}}
-	tests := []struct {
-		attempt int
-		want    time.Duration
-	}{{1, time.Second}, {2, 2 * time.Second}, {5, 16 * time.Second}, {10, 512 * time.Second}, {11, 10 * time.Minute}, {40, 10 * time.Minute}}
-	for _, tt := range tests {
-		if got := o.backoff(tt.attempt); got != tt.want {
-			t.Errorf("backoff(%d) = %s, want %s", tt.attempt, got, tt.want)
-		}
 	}
 }
 

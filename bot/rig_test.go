@@ -128,6 +128,7 @@ type rig struct {
 	disp    *countingDispatcher
 	webhook *Webhook
 	outbox  *Outbox
+	runner  *Runner
 	client  *wechat.Client
 	url     string // the webhook URL
 	aesKey  string
@@ -137,8 +138,9 @@ type rig struct {
 type rigOptions struct {
 	mode   string // plain, compatible, safe
 	budget time.Duration
-	// manualOutbox leaves the outbox's runner stopped; the test drains it.
+	// manualOutbox leaves the runner stopped; the test drains it.
 	manualOutbox bool
+	maxAttempts  int // the outbox's
 	onOutcome    func(context.Context, Outgoing, store.Outcome)
 }
 
@@ -178,24 +180,25 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	if o.manualOutbox {
 		outNow = clk.Now
 	}
-	outbox := NewOutbox(st, st, client, metrics, log, OutboxOptions{Poll: 20 * time.Millisecond, Now: outNow, OnOutcome: o.onOutcome})
+	runner := NewRunner(st, 20*time.Millisecond, outNow, log)
+	outbox := NewOutbox(runner, st, client, metrics, log, OutboxOptions{Poll: 20 * time.Millisecond, Now: outNow, OnOutcome: o.onOutcome, MaxAttempts: o.maxAttempts})
 	disp := &countingDispatcher{next: newEngine(t, st, outbox, log)}
 	codec := wechat.NewCodec(rigToken, rigAppID, aesKey, time.Now)
-	wh := NewWebhook(codec, disp, st, st, outbox, metrics, log, WebhookOptions{Budget: o.budget})
+	wh := NewWebhook(codec, disp, st, runner, outbox, metrics, log, WebhookOptions{Budget: o.budget})
 	h := NewHandler(st, prometheus.NewRegistry(), log, wh)
 	handler.Store(&h)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	if !o.manualOutbox {
-		wg.Go(func() { outbox.Run(ctx) })
+		wg.Go(func() { runner.Run(ctx) })
 	}
 	t.Cleanup(func() {
 		wh.Wait()
 		cancel()
 		wg.Wait()
 	})
-	return &rig{sim: s, store: st, disp: disp, webhook: wh, outbox: outbox, client: client, url: svc.URL + "/wechat", aesKey: aesKey, clock: clk}
+	return &rig{sim: s, store: st, disp: disp, webhook: wh, outbox: outbox, runner: runner, client: client, url: svc.URL + "/wechat", aesKey: aesKey, clock: clk}
 }
 
 // waitCtx bounds a wait for something asynchronous; it fails the test

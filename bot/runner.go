@@ -2,15 +2,17 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
 	"huimin/store"
 )
 
-// DueQueue is the part of the store the runner and its jobs need.
+// DueQueue is the part of the store the runner needs.
 type DueQueue interface {
 	Schedule(ctx context.Context, queue string, it store.DueItem) (bool, error)
 	Claim(ctx context.Context, queue string, now time.Time, limit int, lease time.Duration) ([]store.DueItem, error)
@@ -20,187 +22,409 @@ type DueQueue interface {
 	QueueStats(ctx context.Context, queue string, now time.Time) (store.QueueStats, error)
 }
 
-// Job is one kind of timed work on the runner: the items of a due-queue
-// (the outbox's messages, the inbox's parked events, the desk's timers, and
-// later return visits and campaigns), claimed a batch at a time with a
-// lease and handed to Handle, which acknowledges or retries each item. An
-// item is claimed by one instance at a time; one whose claimer dies comes
-// back when its lease ends.
-type Job struct {
-	Queue string
+// Kind says what a due item is, and so which handler does it: an outgoing
+// message, a parked event, one of the desk's timers, and later return
+// visits and reminder campaigns. Kinds are unique across queues; by
+// convention they are prefixed with their owner ("outbox.message",
+// "desk.remind").
+type Kind string
+
+// Queue is a due-queue the runner claims from, with what its kinds share.
+//
+// The store claims, leases and counts by queue, so the batch, the lease, the
+// poll and the parallelism belong to a queue and every kind in it shares
+// them. That is why the outbox, the inbox and the desk keep queues of their
+// own ("outbox", "inbox", "desk") instead of sharing one: a send gets a 30 s
+// lease and a replayed dispatch 2 min; a batch of slow desk timers never
+// holds outgoing messages back, as each queue has at most one batch in hand
+// and the queues are worked on side by side; huimin_queue_items{queue}
+// keeps its meaning; and items stored before kinds were still sit where
+// their handlers look. A kind that needs other settings gets a queue of its
+// own.
+type Queue struct {
+	Name string
+	// Batch is how many items are claimed at a time (default 32).
 	Batch int
+	// Lease hides claimed items from other claimers (default 2m): an
+	// instance that dies holding them loses nothing, they come back when
+	// the lease ends. It must exceed the time a batch takes.
 	Lease time.Duration
-	// Poll is how often other instances' work and work that fell due is
-	// looked for (at least the runner's tick); Wake looks at once.
-	Poll   time.Duration
-	Handle func(ctx context.Context, items []store.DueItem)
+	// Poll is how often the queue is looked at for items that fell due or
+	// that other instances scheduled (default the runner's poll). Items
+	// this process schedules through Runner.Schedule are looked for when
+	// they fall due.
+	Poll time.Duration
+	// Workers handles up to this many items of a batch at once (default 1).
+	Workers int
+	// Serial, when set, keys items that must be handled one after another
+	// in due order (the outbox keys by recipient); items of different keys
+	// run in parallel up to Workers. Without it every item is on its own.
+	Serial func(store.DueItem) string
+	// Default is the kind of items stored without one (scheduled before
+	// kinds were stored).
+	Default Kind
 }
 
-// Runner is a process's one loop for timed work: it claims the due items of
-// every job's queue and hands them to the job. robfig/cron only triggers
-// periodic sweeps (a store's purge, monthly reports); everything that falls
-// due at a time goes through here.
+// Retry is a kind's retry policy: the delay after a failed attempt starts
+// at First (default 1s) and doubles per attempt up to Max (default 10m).
+type Retry struct {
+	// MaxAttempts gives an item up after that many failed attempts; 0
+	// retries it until it succeeds.
+	MaxAttempts int
+	First, Max  time.Duration
+}
+
+// Backoff is the delay after the attempt-th failed attempt (counting from 1).
+func (p Retry) Backoff(attempt int) time.Duration {
+	first, limit := p.First, p.Max
+	if first <= 0 {
+		first = time.Second
+	}
+	if limit <= 0 {
+		limit = 10 * time.Minute
+	}
+	d := first
+	for i := 1; i < attempt && d < limit; i++ {
+		d *= 2
+	}
+	return min(d, limit)
+}
+
+// Handler does the items of one kind.
+type Handler struct {
+	Kind Kind
+	// Do does one item. Nil means done and the item is acknowledged; an
+	// error retries it after the Retry backoff, unless it is Permanent or
+	// the attempts are used up, when the item is given up. A panic counts
+	// as an error. Do may run twice for one item (a claimer that died after
+	// doing it, an acknowledgement lost), so it must be idempotent.
+	Do    func(ctx context.Context, it store.DueItem) error
+	Retry Retry
+	// GiveUp, when set, is told of an item given up, with the last error,
+	// before it is acknowledged (the outbox records the message failed).
+	GiveUp func(ctx context.Context, it store.DueItem, err error)
+}
+
+// Permanent marks err as one no retry can help (a malformed item): the item
+// is given up at once.
+func Permanent(err error) error { return permanentError{err} }
+
+type permanentError struct{ err error }
+
+func (p permanentError) Error() string { return p.err.Error() }
+func (p permanentError) Unwrap() error { return p.err }
+
+// unknownKindDelay is how long an item of a kind this process has no
+// handler for is put back for. It is not dropped: during a rolling update
+// a newer instance may know the kind.
+const unknownKindDelay = 10 * time.Minute
+
+// Runner is a process's one loop for timed work. Subsystems register their
+// queues and kinds; the runner claims due items (each by one instance at a
+// time, across instances, under a lease), hands each to the handler of its
+// kind, acknowledges it when done, retries it with backoff when it fails,
+// and gives it up, telling the kind's GiveUp, when its policy says so.
+// robfig/cron only triggers periodic sweeps (a store's purge, monthly
+// reports); everything that falls due at a time goes through here.
 type Runner struct {
 	q    DueQueue
-	tick time.Duration
+	poll time.Duration
 	now  func() time.Time
 	log  *slog.Logger
-	wake chan struct{}
+	kick chan struct{}
 
-	mu   sync.Mutex
-	jobs []*job
+	mu     sync.Mutex
+	queues []*queue
+	byName map[string]*queue
+	kinds  map[Kind]string // kind → queue, to refuse a kind registered twice
 }
 
-type job struct {
-	Job
-	next time.Time // when its queue is next looked at without a Wake
+type queue struct {
+	Queue
+	handlers map[Kind]Handler
+	next     time.Time // the next poll
+	// wakes are the due times, before the poll they were scheduled ahead
+	// of, of items this process scheduled: the queue is also looked at
+	// then. Sorted; at most the items of one poll interval.
+	wakes []time.Time
+	busy  bool // a batch is in hand
 }
 
-// NewRunner returns a runner that ticks every tick (default 1s).
-func NewRunner(q DueQueue, tick time.Duration, now func() time.Time, log *slog.Logger) *Runner {
-	if tick <= 0 {
-		tick = time.Second
+// due is when the queue is next looked at.
+func (q *queue) due() time.Time {
+	if len(q.wakes) > 0 && q.wakes[0].Before(q.next) {
+		return q.wakes[0]
+	}
+	return q.next
+}
+
+// looked records a look at now: the next poll is a Poll away and the
+// wakes until now are spent.
+func (q *queue) looked(now time.Time) {
+	q.next = now.Add(q.Poll)
+	i := 0
+	for i < len(q.wakes) && !q.wakes[i].After(now) {
+		i++
+	}
+	q.wakes = q.wakes[i:]
+}
+
+// NewRunner returns a runner on q that looks at each queue every poll
+// (default 1s) unless the queue says otherwise. now is the clock (default
+// time.Now).
+func NewRunner(q DueQueue, poll time.Duration, now func() time.Time, log *slog.Logger) *Runner {
+	if poll <= 0 {
+		poll = time.Second
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Runner{q: q, tick: tick, now: now, log: log.With("component", "runner"), wake: make(chan struct{}, 1)}
+	return &Runner{q: q, poll: poll, now: now, log: log.With("component", "runner"), kick: make(chan struct{}, 1),
+		byName: map[string]*queue{}, kinds: map[Kind]string{}}
 }
 
-// Add registers a job; call it before Run.
-func (r *Runner) Add(j Job) {
-	if j.Batch <= 0 {
-		j.Batch = 32
+// Register adds a queue and the handlers of its kinds. Call it before Run.
+// It panics when the queue or a kind is registered twice, or a handler has
+// no Do: wiring mistakes, found at start-up.
+func (r *Runner) Register(q Queue, handlers ...Handler) {
+	if q.Batch <= 0 {
+		q.Batch = 32
 	}
-	if j.Lease <= 0 {
-		j.Lease = 2 * time.Minute
+	if q.Lease <= 0 {
+		q.Lease = 2 * time.Minute
 	}
-	if j.Poll < r.tick {
-		j.Poll = r.tick
+	if q.Poll <= 0 {
+		q.Poll = r.poll
+	}
+	if q.Workers <= 0 {
+		q.Workers = 1
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.jobs = append(r.jobs, &job{Job: j})
+	if q.Name == "" || r.byName[q.Name] != nil {
+		panic(fmt.Sprintf("bot: queue %q registered twice or without a name", q.Name))
+	}
+	qq := &queue{Queue: q, handlers: map[Kind]Handler{}}
+	for _, h := range handlers {
+		if other, dup := r.kinds[h.Kind]; dup || h.Kind == "" || h.Do == nil {
+			panic(fmt.Sprintf("bot: kind %q of queue %s without a name or Do, or already in queue %q", h.Kind, q.Name, other))
+		}
+		r.kinds[h.Kind] = q.Name
+		qq.handlers[h.Kind] = h
+	}
+	r.queues = append(r.queues, qq)
+	r.byName[q.Name] = qq
 }
 
-// Wake makes the runner look at every queue now: this process just added
-// work.
-func (r *Runner) Wake() {
+// Queues names the registered queues (for the depth metrics).
+func (r *Runner) Queues() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	names := make([]string, len(r.queues))
+	for i, q := range r.queues {
+		names[i] = q.Name
+	}
+	return names
+}
+
+// Schedule stores an item in a queue (see store's Schedule: an ID already
+// there is kept as it is) and has this process's runner look for it when it
+// falls due, rather than at the next poll.
+func (r *Runner) Schedule(ctx context.Context, queue string, it store.DueItem) (bool, error) {
+	added, err := r.q.Schedule(ctx, queue, it)
+	if err != nil {
+		return false, err
+	}
+	r.mu.Lock()
+	q := r.byName[queue]
+	soon := q != nil && it.Due.Before(q.next)
+	if soon {
+		i, found := slices.BinarySearchFunc(q.wakes, it.Due, time.Time.Compare)
+		if !found {
+			q.wakes = slices.Insert(q.wakes, i, it.Due)
+		}
+	}
+	r.mu.Unlock()
+	if soon {
+		r.nudge()
+	}
+	return added, nil
+}
+
+// Cancel removes an item from a queue, whoever holds it.
+func (r *Runner) Cancel(ctx context.Context, queue, id string) error {
+	return r.q.Cancel(ctx, queue, id)
+}
+
+// nudge makes Run look at its queues now.
+func (r *Runner) nudge() {
 	select {
-	case r.wake <- struct{}{}:
+	case r.kick <- struct{}{}:
 	default:
 	}
 }
 
-// Run does due work until ctx ends. The batch in hand is finished before it
-// returns, so a shutdown abandons nothing it claimed.
+// Run does due work until ctx ends. Every batch claimed is finished before
+// it returns, so a shutdown abandons nothing it claimed.
 func (r *Runner) Run(ctx context.Context) {
-	t := time.NewTicker(r.tick)
-	defer t.Stop()
-	all := true
+	var batches sync.WaitGroup
+	defer batches.Wait()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	for {
-		r.round(ctx, all)
+		wait := r.poll
+		now := r.now()
+		r.mu.Lock()
+		for _, q := range r.queues {
+			if q.busy {
+				continue // the batch's end nudges
+			}
+			if d := q.due().Sub(now); d > 0 {
+				wait = min(wait, d)
+				continue
+			}
+			q.busy = true
+			q.looked(now)
+			batches.Go(func() { r.batch(ctx, q) })
+		}
+		r.mu.Unlock()
+		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return
-		case <-r.wake:
-			all = true
-		case <-t.C:
-			all = false
+		case <-r.kick:
+		case <-timer.C:
 		}
 	}
 }
 
-// drain does everything due in every queue now (tests, and a Wake).
-func (r *Runner) drain(ctx context.Context) { r.round(ctx, true) }
-
-// round drains the jobs whose poll is due, or all of them.
-func (r *Runner) round(ctx context.Context, all bool) {
-	r.mu.Lock()
-	jobs := append([]*job(nil), r.jobs...)
-	r.mu.Unlock()
-	now := r.now()
-	for _, j := range jobs {
-		if !all && now.Before(j.next) {
-			continue
+// batch claims one batch of q and does it. A full batch means more may be
+// due: the queue is looked at again at once.
+func (r *Runner) batch(ctx context.Context, q *queue) {
+	full := false
+	defer func() {
+		r.mu.Lock()
+		q.busy = false
+		if full {
+			q.next = time.Time{}
 		}
-		j.next = now.Add(j.Poll)
-		r.drainJob(ctx, j)
+		r.mu.Unlock()
+		r.nudge()
+	}()
+	if ctx.Err() != nil {
+		return
 	}
+	// What is claimed is done even if ctx ends meanwhile: a claim cut off
+	// after the store made it would leave items to their lease.
+	wctx := context.WithoutCancel(ctx)
+	items, err := r.q.Claim(wctx, q.Name, r.now(), q.Batch, q.Lease)
+	if err != nil {
+		r.log.ErrorContext(ctx, "claim due items failed", "queue", q.Name, "err", err)
+		return
+	}
+	full = len(items) == q.Batch
+	r.do(wctx, q, items)
 }
 
-// drainJob handles full batches until fewer than a batch is due.
-func (r *Runner) drainJob(ctx context.Context, j *job) {
-	for ctx.Err() == nil {
-		items, err := r.q.Claim(ctx, j.Queue, r.now(), j.Batch, j.Lease)
-		if err != nil {
-			if ctx.Err() == nil {
-				r.log.ErrorContext(ctx, "claim due items failed", "queue", j.Queue, "err", err)
+// do handles a claimed batch: items of one Serial key in order, up to
+// Workers keys at a time.
+func (r *Runner) do(ctx context.Context, q *queue, items []store.DueItem) {
+	var order []string
+	byKey := map[string][]store.DueItem{}
+	for _, it := range items {
+		key := "\x00" + it.ID
+		if q.Serial != nil {
+			key = r.serialKey(ctx, q, it)
+		}
+		if _, ok := byKey[key]; !ok {
+			order = append(order, key)
+		}
+		byKey[key] = append(byKey[key], it)
+	}
+	sem := make(chan struct{}, q.Workers)
+	var wg sync.WaitGroup
+	for _, key := range order {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			for _, it := range byKey[key] {
+				r.item(ctx, q, it)
 			}
-			return
-		}
-		if len(items) > 0 {
-			// Claimed work is finished even during shutdown.
-			r.handle(context.WithoutCancel(ctx), j, items)
-		}
-		if len(items) < j.Batch {
-			return
-		}
+		})
 	}
+	wg.Wait()
 }
 
-// handle runs a job's batch; a panic is logged and the items come back
-// when their lease ends, without stopping the runner.
-func (r *Runner) handle(ctx context.Context, j *job, items []store.DueItem) {
+// serialKey is q.Serial(it); a panic puts the item on its own.
+func (r *Runner) serialKey(ctx context.Context, q *queue, it store.DueItem) (key string) {
 	defer func() {
 		if v := recover(); v != nil {
-			r.log.ErrorContext(ctx, "job panicked; its items come back when their lease ends", "queue", j.Queue, "panic", fmt.Sprint(v))
+			r.log.ErrorContext(ctx, "serial key panicked", "queue", q.Name, "item", it.ID, "panic", fmt.Sprint(v))
+			key = "\x00" + it.ID
 		}
 	}()
-	j.Handle(ctx, items)
+	return q.Serial(it)
 }
 
-// ItemHandler does one due item; an error retries it with backoff.
-type ItemHandler func(ctx context.Context, it store.DueItem) error
-
-// Kinds is a job's Handle for items handled one at a time by kind: each
-// item goes to the handler of its Kind (the "" entry takes items of no
-// kind, scheduled before kinds were stored), is acknowledged when done,
-// and retried with backoff (1 s doubling to 10 min, never given up) when
-// its handler fails. An item of an unknown kind is logged and dropped.
-func Kinds(q DueQueue, queue string, handlers map[string]ItemHandler, now func() time.Time, log *slog.Logger) func(ctx context.Context, items []store.DueItem) {
-	log = log.With("queue", queue)
-	return func(ctx context.Context, items []store.DueItem) {
-		for _, it := range items {
-			h, ok := handlers[it.Kind]
-			if !ok {
-				log.ErrorContext(ctx, "due item of unknown kind dropped", "item", it.ID, "kind", it.Kind)
-				if err := q.Ack(ctx, queue, it.ID, it.Attempt); err != nil {
-					log.WarnContext(ctx, "drop due item failed", "item", it.ID, "err", err)
-				}
-				continue
-			}
-			if err := runItem(ctx, h, it); err != nil {
-				backoff := min(time.Second<<min(it.Attempt-1, 10), 10*time.Minute)
-				log.WarnContext(ctx, "due item failed, will retry", "item", it.ID, "kind", it.Kind, "attempt", it.Attempt, "retry_in", backoff, "err", err)
-				if err := q.Retry(ctx, queue, it.ID, it.Attempt, now().Add(backoff)); err != nil {
-					log.WarnContext(ctx, "retry due item failed; its lease brings it back", "item", it.ID, "err", err)
-				}
-				continue
-			}
-			if err := q.Ack(ctx, queue, it.ID, it.Attempt); err != nil {
-				log.WarnContext(ctx, "ack due item failed; it may run again, which its handler allows", "item", it.ID, "err", err)
-			}
+// item does one item and settles it: acknowledged, retried, given up, or
+// put back for an instance that knows its kind.
+func (r *Runner) item(ctx context.Context, q *queue, it store.DueItem) {
+	kind := Kind(it.Kind)
+	if kind == "" {
+		kind = q.Default
+	}
+	log := r.log.With("queue", q.Name, "item", it.ID, "kind", string(kind), "attempt", it.Attempt)
+	h, ok := q.handlers[kind]
+	if !ok {
+		at := r.now().Add(unknownKindDelay)
+		log.WarnContext(ctx, "due item of a kind without handler put back; cancel it if no version of the service knows the kind", "retry_at", at)
+		if err := r.q.Retry(ctx, q.Name, it.ID, it.Attempt, at); err != nil {
+			log.WarnContext(ctx, "put back due item failed; its lease brings it back", "err", err)
 		}
+		return
+	}
+	err := call(ctx, h.Do, it)
+	if err == nil {
+		if err := r.q.Ack(ctx, q.Name, it.ID, it.Attempt); err != nil {
+			log.WarnContext(ctx, "ack due item failed; it may be done again, which its handler allows", "err", err)
+		}
+		return
+	}
+	_, permanent := errors.AsType[permanentError](err)
+	if permanent || (h.Retry.MaxAttempts > 0 && it.Attempt >= h.Retry.MaxAttempts) {
+		log.ErrorContext(ctx, "due item given up", "err", err)
+		if h.GiveUp != nil {
+			r.giveUp(ctx, log, h, it, err)
+		}
+		if err := r.q.Ack(ctx, q.Name, it.ID, it.Attempt); err != nil {
+			log.WarnContext(ctx, "ack given-up item failed; it may be tried again", "err", err)
+		}
+		return
+	}
+	at := r.now().Add(h.Retry.Backoff(it.Attempt))
+	log.WarnContext(ctx, "due item failed, will retry", "retry_at", at, "err", err)
+	if err := r.q.Retry(ctx, q.Name, it.ID, it.Attempt, at); err != nil {
+		log.WarnContext(ctx, "reschedule due item failed; its lease brings it back", "err", err)
 	}
 }
 
-// runItem runs a handler, turning a panic into an error.
-func runItem(ctx context.Context, h ItemHandler, it store.DueItem) (err error) {
+// giveUp calls h.GiveUp; a panic there is logged, and the item still
+// acknowledged.
+func (r *Runner) giveUp(ctx context.Context, log *slog.Logger, h Handler, it store.DueItem, cause error) {
+	defer func() {
+		if v := recover(); v != nil {
+			log.ErrorContext(ctx, "give-up hook panicked", "panic", fmt.Sprint(v))
+		}
+	}()
+	h.GiveUp(ctx, it, cause)
+}
+
+// call runs a handler, turning a panic into an error.
+func call(ctx context.Context, do func(context.Context, store.DueItem) error, it store.DueItem) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("handler panicked: %v", v)
 		}
 	}()
-	return h(ctx, it)
+	return do(ctx, it)
 }

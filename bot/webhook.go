@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"huimin/chat"
 	"huimin/chat/texts"
 	"io"
@@ -55,9 +56,6 @@ type WebhookOptions struct {
 	// citizen texts' "sorry").
 	Sorry string
 	Now   func() time.Time
-	// Runner is the process's runner for timed work; the inbox adds its
-	// job there. Without one the webhook has a runner of its own (Run).
-	Runner *Runner
 }
 
 // Webhook serves GET and POST /wechat.
@@ -66,18 +64,18 @@ type Webhook struct {
 	disp     Dispatcher
 	seen     Deliveries
 	outbox   *Outbox
-	inbox    DueQueue
+	inbox    *Runner
 	metrics  *Metrics
 	log      *slog.Logger
 	opts     WebhookOptions
 	inflight sync.WaitGroup
 	workers  *workers
-	runner   *Runner
 }
 
-// NewWebhook returns the webhook handler. Call Run to start the inbox
-// worker and Wait on shutdown for dispatches still running.
-func NewWebhook(codec *wechat.Codec, disp Dispatcher, seen Deliveries, inbox DueQueue, outbox *Outbox, m *Metrics, log *slog.Logger, opts WebhookOptions) *Webhook {
+// NewWebhook returns the webhook handler. Its parked events (InboxQueue)
+// are replayed by the runner r; call Wait on shutdown for dispatches still
+// running.
+func NewWebhook(codec *wechat.Codec, disp Dispatcher, seen Deliveries, r *Runner, outbox *Outbox, m *Metrics, log *slog.Logger, opts WebhookOptions) *Webhook {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = 64 << 10
 	}
@@ -99,26 +97,23 @@ func NewWebhook(codec *wechat.Codec, disp Dispatcher, seen Deliveries, inbox Due
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	h := &Webhook{codec: codec, disp: disp, seen: seen, outbox: outbox, inbox: inbox, metrics: m, log: log.With("component", "webhook"), opts: opts,
+	h := &Webhook{codec: codec, disp: disp, seen: seen, outbox: outbox, inbox: r, metrics: m, log: log.With("component", "webhook"), opts: opts,
 		workers: newWorkers(dispatchWorkers)}
-	h.runner = opts.Runner
-	if h.runner == nil {
-		h.runner = NewRunner(inbox, time.Second, opts.Now, log)
-	}
-	h.runner.Add(Job{Queue: InboxQueue, Batch: 8, Lease: opts.InboxLease, Poll: 5 * time.Second, Handle: h.replayInbox})
+	// A sender's events are replayed in order; different senders' side by
+	// side, as the webhook would dispatch them.
+	r.Register(Queue{Name: InboxQueue, Batch: 8, Lease: opts.InboxLease, Poll: 5 * time.Second, Workers: 4, Serial: sender, Default: KindParked},
+		Handler{Kind: KindParked, Do: h.replay})
 	return h
 }
+
+// KindParked is the runner's kind for the inbox's parked events.
+const KindParked Kind = "inbox.event"
 
 // Register adds the webhook's routes to mux.
 func (h *Webhook) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /wechat", h.verify)
 	mux.HandleFunc("POST /wechat", h.receive)
 }
-
-// Run replays inbox events whose dispatch was cut short (a crash) until
-// ctx ends, on the webhook's own runner (with WebhookOptions.Runner, run
-// that runner instead).
-func (h *Webhook) Run(ctx context.Context) { h.runner.Run(ctx) }
 
 // dispatchWorkers is how many dispatch goroutines wait for work: about the
 // number of webhook requests in flight at peak.
@@ -350,7 +345,7 @@ func (h *Webhook) parkAt(ctx context.Context, log *slog.Logger, p parkedEvent, d
 	key := p.Key
 	payload, err := json.Marshal(p)
 	if err == nil {
-		_, err = h.inbox.Schedule(ctx, InboxQueue, store.DueItem{ID: key, Due: due, Payload: payload})
+		_, err = h.inbox.Schedule(ctx, InboxQueue, store.DueItem{ID: key, Kind: string(KindParked), Due: due, Payload: payload})
 	}
 	if err != nil {
 		log.ErrorContext(ctx, "park event failed", "err", err)
@@ -367,35 +362,38 @@ type parkedEvent struct {
 	Queued bool `json:"queued,omitempty"`
 }
 
-// replayInbox dispatches events whose first dispatch never queued its
-// replies (the process died), and queues the replies.
-func (h *Webhook) replayInbox(ctx context.Context, items []store.DueItem) {
-	for _, it := range items {
-		var p parkedEvent
-		if err := json.Unmarshal(it.Payload, &p); err != nil {
-			h.log.ErrorContext(ctx, "undecodable inbox item dropped", "id", it.ID, "err", err)
-			_ = h.inbox.Cancel(ctx, InboxQueue, it.ID)
-			continue
-		}
-		log := h.log.With("openid", p.Event.From, "key", p.Key)
-		if p.Queued && it.Attempt <= 1 {
-			log.DebugContext(ctx, "handling queued event")
-		} else {
-			// An overrunning dispatch's process died, or a claimer did:
-			// worth a look, though nothing is lost.
-			log.WarnContext(ctx, "replaying event whose replies were never queued", "attempt", it.Attempt)
-		}
-		dctx, cancel := context.WithTimeout(ctx, h.opts.ProcessTimeout)
-		replies := h.dispatch(dctx, log, p.Event)
-		cancel()
-		if err := h.outbox.Enqueue(ctx, outgoing(p.Event, p.Key, replies, 0)...); err != nil {
-			log.ErrorContext(ctx, "enqueue replayed replies failed", "err", err)
-			continue // the lease runs out and the event is replayed again
-		}
-		if err := h.inbox.Ack(ctx, InboxQueue, it.ID, it.Attempt); err != nil {
-			log.WarnContext(ctx, "ack inbox item failed", "err", err)
-		}
+// sender is the inbox queue's Serial key.
+func sender(it store.DueItem) string {
+	var p parkedEvent
+	if err := json.Unmarshal(it.Payload, &p); err != nil {
+		return "\x00" + it.ID // undecodable: replay gives it up
 	}
+	return p.Event.From
+}
+
+// replay dispatches an event whose first dispatch never queued its replies
+// (the process died), or one queued to be handled here, and queues the
+// replies. An error has the runner replay it again later.
+func (h *Webhook) replay(ctx context.Context, it store.DueItem) error {
+	var p parkedEvent
+	if err := json.Unmarshal(it.Payload, &p); err != nil {
+		return Permanent(fmt.Errorf("decode parked event: %w", err))
+	}
+	log := h.log.With("openid", p.Event.From, "key", p.Key)
+	if p.Queued && it.Attempt <= 1 {
+		log.DebugContext(ctx, "handling queued event")
+	} else {
+		// An overrunning dispatch's process died, or a claimer did:
+		// worth a look, though nothing is lost.
+		log.WarnContext(ctx, "replaying event whose replies were never queued", "attempt", it.Attempt)
+	}
+	dctx, cancel := context.WithTimeout(ctx, h.opts.ProcessTimeout)
+	replies := h.dispatch(dctx, log, p.Event)
+	cancel()
+	if err := h.outbox.Enqueue(ctx, outgoing(p.Event, p.Key, replies, 0)...); err != nil {
+		return fmt.Errorf("enqueue replayed replies: %w", err)
+	}
+	return nil
 }
 
 // awaitFirst answers a repeated delivery with what the first one answered,

@@ -77,7 +77,6 @@ func (h *WeComWebhook) receive(w http.ResponseWriter, r *http.Request) {
 		if err := h.wh.seen.FinishDelivery(ctx, d, h.wh.opts.DedupTTL); err != nil {
 			log.ErrorContext(ctx, "finish delivery failed", "err", err)
 		}
-		h.wh.runner.Wake()
 		outcome = "queued"
 	} else {
 		h.wh.metrics.duplicates.Inc()

@@ -60,7 +60,7 @@ func TestWeComRefusedMessageIsHandledOnRetry(t *testing.T) {
 	t.Cleanup(func() { _ = st.Close() })
 	inbox := &refusingInbox{Store: st}
 	metrics := NewMetrics(prometheus.NewRegistry())
-	wh := NewWebhook(wechat.NewCodec(rigToken, rigAppID, "", nil), silent{}, st, inbox, nil, metrics, log, WebhookOptions{})
+	wh := NewWebhook(wechat.NewCodec(rigToken, rigAppID, "", nil), silent{}, st, NewRunner(inbox, 0, nil, log), nil, metrics, log, WebhookOptions{})
 	hook := NewWeComWebhook(wecom.NewCodec(token, corpID, rigAESKey, nil), wh, log)
 	h := NewHandler(st, prometheus.NewRegistry(), log, hook)
 
@@ -109,8 +109,9 @@ func TestQueuedWeComMessageLogsNoWarning(t *testing.T) {
 	var logs strings.Builder
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	metrics := NewMetrics(prometheus.NewRegistry())
-	outbox := NewOutbox(st, st, nil, metrics, log, OutboxOptions{})
-	wh := NewWebhook(wechat.NewCodec(rigToken, rigAppID, "", time.Now), silent{}, st, st, outbox, metrics, log, WebhookOptions{})
+	runner := NewRunner(st, 0, nil, log)
+	outbox := NewOutbox(runner, st, nil, metrics, log, OutboxOptions{})
+	wh := NewWebhook(wechat.NewCodec(rigToken, rigAppID, "", time.Now), silent{}, st, runner, outbox, metrics, log, WebhookOptions{})
 	ctx := t.Context()
 	ev := chat.Event{Kind: chat.KindText, Channel: chat.ChannelWeCom, From: "li.na", Text: "我的工单"}
 	if !wh.queue(ctx, log, ev, "wecom:1") {
@@ -120,7 +121,12 @@ func TestQueuedWeComMessageLogsNoWarning(t *testing.T) {
 	if err != nil || len(items) != 1 {
 		t.Fatalf("claim = %v, %v", items, err)
 	}
-	wh.replayInbox(ctx, items)
+	if err := wh.replay(ctx, items[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Ack(ctx, InboxQueue, items[0].ID, items[0].Attempt); err != nil {
+		t.Fatal(err)
+	}
 	if strings.Contains(logs.String(), "level=WARN") {
 		t.Errorf("a queued WeCom message logged a warning:\n%s", logs.String())
 	}
@@ -132,7 +138,9 @@ func TestQueuedWeComMessageLogsNoWarning(t *testing.T) {
 	if err != nil || len(items) != 1 {
 		t.Fatalf("claim = %v, %v", items, err)
 	}
-	wh.replayInbox(ctx, items)
+	if err := wh.replay(ctx, items[0]); err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(logs.String(), "level=WARN") {
 		t.Errorf("an event left behind by an overrun logged no warning:\n%s", logs.String())
 	}

@@ -50,6 +50,11 @@ type Desk struct {
 	RemindLastDay    bool      `mapstructure:"remind_last_day"`
 	LeaderAfterDays  int       `mapstructure:"leader_after_days"`
 	MaxExtensionDays int       `mapstructure:"max_extension_days"`
+	// SweepInterval is how often each instance looks for desk timers
+	// (reminders, escalations, assignments) that fell due: how late at
+	// most one scheduled by another instance, or before a restart, is
+	// done. Timers an instance schedules itself are done when due.
+	SweepInterval time.Duration `mapstructure:"sweep_interval"`
 	// Deadlines by service line then inquiry type ("*" for any): "3d" is
 	// three working days, "2h" two working hours.
 	Deadlines map[string]map[string]string `mapstructure:"deadlines"`
@@ -241,6 +246,7 @@ var defaults = map[string]any{
 	"desk.remind_last_day":    true,
 	"desk.leader_after_days":  2,
 	"desk.max_extension_days": 15,
+	"desk.sweep_interval":     5 * time.Second,
 	"wecom.corp_id":           "",
 	"wecom.secret":            "",
 	"wecom.agent_id":          0,
@@ -428,6 +434,9 @@ func (d Desk) validate(bad func(key, format string, args ...any)) {
 			bad("desk.remind_at", "fractions must be between 0 and 1, not %g", f)
 		}
 	}
+	if d.SweepInterval < time.Second {
+		bad("desk.sweep_interval", "must be at least 1s (how often desk timers that fell due are looked for)")
+	}
 	for line, v := range d.UrgentDeadlines {
 		if _, _, err := ParseLimit(v); err != nil {
 			bad(fmt.Sprintf("desk.urgent_deadlines.%s", line), "%v", err)
@@ -551,7 +560,7 @@ func (c Config) Masked() string {
 	w("  hours: %s-%s (lunch %s-%s)", c.Desk.Hours.Start, c.Desk.Hours.End, c.Desk.Hours.LunchStart, c.Desk.Hours.LunchEnd)
 	w("  calendar_dir: %s", c.Desk.CalendarDir)
 	w("  flows_dir: %s", c.Desk.FlowsDir)
-	w("  remind_at: %v  remind_last_day: %v  leader_after_days: %d", c.Desk.RemindAt, c.Desk.RemindLastDay, c.Desk.LeaderAfterDays)
+	w("  remind_at: %v  remind_last_day: %v  leader_after_days: %d  sweep_interval: %s", c.Desk.RemindAt, c.Desk.RemindLastDay, c.Desk.LeaderAfterDays, c.Desk.SweepInterval)
 	w("  departments: %d  officers: %d  templates: %d", len(c.Desk.Departments), len(c.Desk.Officers), len(c.Desk.Templates))
 	w("wecom:")
 	w("  corp_id: %s", c.WeCom.CorpID)

@@ -87,6 +87,7 @@ func TestValidateNamesKeyAndProblem(t *testing.T) {
 		{"log level", "HUIMIN_LOG_LEVEL", "loud", "log.level: must be debug, info, warn or error"},
 		{"token", "HUIMIN_WECHAT_TOKEN", "x", "wechat.token: must be 3 to 32 characters"},
 		{"api base", "HUIMIN_WECHAT_API_BASE_URL", "ftp://x", "wechat.api_base_url: must be an http or https URL"},
+		{"desk sweep", "HUIMIN_DESK_SWEEP_INTERVAL", "100ms", "desk.sweep_interval: must be at least 1s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

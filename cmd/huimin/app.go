@@ -16,6 +16,7 @@ import (
 	"huimin/desk/calendar"
 	"huimin/flows"
 	"huimin/flows/intake"
+	"huimin/store"
 	"huimin/web"
 )
 
@@ -72,9 +73,10 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 		}, st)
 		wecomCodec = wecom.NewCodec(cfg.WeCom.Token, cfg.WeCom.CorpID, cfg.WeCom.AESKey, time.Now)
 	}
+	// The process's one runner for timed work: the outbox, the inbox and
+	// the desk register their queues and kinds on it.
 	runner := bot.NewRunner(st, cfg.Outbox.PollInterval, nil, log)
-	outOpts.Runner = runner
-	outbox := bot.NewOutbox(st, st, client, metrics, log, outOpts)
+	outbox := bot.NewOutbox(runner, st, client, metrics, log, outOpts)
 
 	templates := map[string]bot.TemplateSpec{}
 	for kind, t := range cfg.Desk.Templates {
@@ -91,7 +93,7 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	d, err := desk.New(st, cal, bot.NewNotifier(outbox, templates), dir, rules, desk.Options{Log: log, LineNames: lineNames, Location: loc})
+	d, err := desk.New(deskStore{st, runner}, cal, bot.NewNotifier(outbox, templates), dir, rules, desk.Options{Log: log, LineNames: lineNames, Location: loc})
 	if err != nil {
 		return nil, err
 	}
@@ -105,18 +107,10 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	}
 	engine := flows.NewEngine(st, watcher, d, flows.EngineOptions{ResumeWindow: cfg.Bot.SessionTTL, Log: log})
 	codec := wechat.NewCodec(cfg.WeChat.Token, cfg.WeChat.AppID, cfg.WeChat.AESKey, time.Now)
-	wh := bot.NewWebhook(codec, engine, st, st, outbox, metrics, log, bot.WebhookOptions{
-		MaxBody: cfg.HTTP.MaxBodyBytes, Budget: cfg.WeChat.ReplyBudget, DedupTTL: cfg.WeChat.DedupTTL, Runner: runner,
+	wh := bot.NewWebhook(codec, engine, st, runner, outbox, metrics, log, bot.WebhookOptions{
+		MaxBody: cfg.HTTP.MaxBodyBytes, Budget: cfg.WeChat.ReplyBudget, DedupTTL: cfg.WeChat.DedupTTL,
 	})
-	// The desk's timers: one handler for its kinds (and for items scheduled
-	// before kinds were stored); the desk makes a retried timer do nothing
-	// twice.
-	deskTimers := map[string]bot.ItemHandler{"": d.HandleTimer}
-	for _, k := range desk.TimerKinds() {
-		deskTimers[string(k)] = d.HandleTimer
-	}
-	runner.Add(bot.Job{Queue: desk.Queue, Batch: 32, Lease: 2 * time.Minute, Poll: 5 * time.Second,
-		Handle: bot.Kinds(st, desk.Queue, deskTimers, time.Now, log)})
+	runner.Register(deskQueue(cfg.Desk.SweepInterval), deskTimers(d)...)
 	pages, err := web.New(web.Options{Bureau: cfg.Web.Bureau, Offices: officeDirectory{dir, watcher}, Log: log})
 	if err != nil {
 		return nil, err
@@ -126,6 +120,37 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 		a.wecom = bot.NewWeComWebhook(wecomCodec, wh, log)
 	}
 	return a, nil
+}
+
+// deskQueue is the runner's queue of the desk's timers, looked at every
+// poll for timers other instances scheduled. Its items without a kind
+// (scheduled before kinds were stored) go to the handler of any desk kind:
+// HandleTimer reads the timer's kind from its payload.
+func deskQueue(poll time.Duration) bot.Queue {
+	return bot.Queue{Name: desk.Queue, Batch: 32, Lease: 2 * time.Minute, Poll: poll, Default: bot.Kind(desk.TimerAssign)}
+}
+
+// deskTimers are the handlers of the desk's timer kinds. A failed timer is
+// retried with backoff until it succeeds (an assignment nobody can yet
+// receive, a store outage); the desk makes a retried timer do nothing twice.
+func deskTimers(d *desk.Desk) []bot.Handler {
+	var hs []bot.Handler
+	for _, k := range desk.TimerKinds() {
+		hs = append(hs, bot.Handler{Kind: bot.Kind(k), Do: d.HandleTimer})
+	}
+	return hs
+}
+
+// deskStore is the store as the desk uses it, scheduling through the
+// runner: a timer this process sets is done when it falls due, not at the
+// next look for other instances' timers.
+type deskStore struct {
+	desk.Store
+	runner *bot.Runner
+}
+
+func (s deskStore) Schedule(ctx context.Context, queue string, it store.DueItem) (bool, error) {
+	return s.runner.Schedule(ctx, queue, it)
 }
 
 // deskConfig turns the configuration into the desk's directory and rules.

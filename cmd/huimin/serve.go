@@ -148,11 +148,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := bot.NewMetrics(reg)
-	reg.MustRegister(bot.NewQueueDepthCollector(st, time.Now, log, bot.OutboxQueue, bot.InboxQueue, desk.Queue))
 	a, err := newApp(cfg, st, metrics, log)
 	if err != nil {
 		return err
 	}
+	// huimin_queue_items{queue} and huimin_queue_due_items{queue} for every
+	// queue on the runner (outbox, inbox, desk, and those to come).
+	reg.MustRegister(bot.NewQueueDepthCollector(st, time.Now, log, a.runner.Queues()...))
 	routes := []bot.Routes{a.webhook, a.pages}
 	if a.wecom != nil {
 		routes = append(routes, a.wecom)
