@@ -218,7 +218,7 @@ func TestKillBeforeReplyIsDelivered(t *testing.T) {
 	if err != nil || res.Reply == nil {
 		t.Fatalf("subscribe: %+v, %v", res, err)
 	}
-	svc.waitLog(t, "outgoing failed, will retry")
+	svc.waitLog(t, `"msg":"due item failed, will retry","component":"runner","queue":"outbox"`)
 	svc.kill(t)
 	s.ClearFaults()
 
