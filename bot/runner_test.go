@@ -96,7 +96,7 @@ func forEachStore(t *testing.T, f func(t *testing.T, st DueQueue)) {
 		prefix := fmt.Sprintf("huimintest:runner:%016x:", rand.Uint64())
 		t.Cleanup(func() {
 			c := goredis.NewClient(&goredis.Options{Addr: addr})
-			defer c.Close()
+			defer func() { _ = c.Close() }()
 			ctx := context.Background()
 			if keys, _ := c.Keys(ctx, prefix+"*").Result(); len(keys) > 0 {
 				c.Del(ctx, keys...)
