@@ -6,61 +6,47 @@ import (
 	"unicode/utf8"
 )
 
+// TestCut gives exact results of both measures, Cut in runes and
+// CutBytes in bytes, on multi-byte text, short inputs and tiny limits.
 func TestCut(t *testing.T) {
 	tests := []struct {
-		name string
-		in   string
-		n    int
-		want string
+		name  string
+		cut   func(string, int) string
+		in    string
+		limit int
+		want  string
 	}{
-		{"empty", "", 3, ""},
-		{"shorter", "你好", 3, "你好"},
-		{"exactly n", "你好", 2, "你好"},
-		{"one over", "你好吗", 2, "你…"},
-		{"chinese", "家里老人生病了需要帮助", 6, "家里老人生…"},
-		{"ascii", "abcdef", 4, "abc…"},
-		{"mixed widths", "a你😀b", 3, "a你…"},
-		{"emoji", "😀😀😀", 2, "😀…"},
-		{"ellipsis alone fits", "abc", 1, "…"},
-		{"nothing fits", "abc", 0, ""},
-		{"empty, nothing fits", "", 0, ""},
-		{"negative", "abc", -1, ""},
+		{"Cut/empty", Cut, "", 3, ""},
+		{"Cut/shorter", Cut, "你好", 3, "你好"},
+		{"Cut/exactly n", Cut, "你好", 2, "你好"},
+		{"Cut/one over", Cut, "你好吗", 2, "你…"},
+		{"Cut/chinese", Cut, "家里老人生病了需要帮助", 6, "家里老人生…"},
+		{"Cut/ascii", Cut, "abcdef", 4, "abc…"},
+		{"Cut/mixed widths", Cut, "a你😀b", 3, "a你…"},
+		{"Cut/emoji", Cut, "😀😀😀", 2, "😀…"},
+		{"Cut/ellipsis alone fits", Cut, "abc", 1, "…"},
+		{"Cut/nothing fits", Cut, "abc", 0, ""},
+		{"Cut/empty, nothing fits", Cut, "", 0, ""},
+		{"Cut/negative", Cut, "abc", -1, ""},
+		{"CutBytes/empty", CutBytes, "", 10, ""},
+		{"CutBytes/shorter", CutBytes, "你好", 10, "你好"},
+		{"CutBytes/exactly max", CutBytes, "你好", 6, "你好"},
+		{"CutBytes/one byte over", CutBytes, "你好", 5, "…"},
+		{"CutBytes/ellipsis after whole runes", CutBytes, "你好吗", 8, "你…"},
+		{"CutBytes/never inside a rune", CutBytes, "你好吗", 7, "你…"},
+		{"CutBytes/ascii", CutBytes, "abcdef", 5, "ab…"},
+		{"CutBytes/ascii then chinese", CutBytes, "ab你好", 7, "ab…"},
+		{"CutBytes/four-byte runes", CutBytes, "😀😀😀", 10, "😀…"},
+		{"CutBytes/ellipsis alone fits", CutBytes, "你好", 3, "…"},
+		{"CutBytes/tiny limit", CutBytes, "你好", 2, ""},
+		{"CutBytes/nothing fits", CutBytes, "abc", 0, ""},
+		{"CutBytes/invalid UTF-8 kept byte by byte", CutBytes, "a\xffbcde", 5, "a\xff…"},
+		{"CutBytes/wechat passive reply", CutBytes, strings.Repeat("民政服务", 300), 2048, strings.Repeat("民政服务", 170) + "民…"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Cut(tt.in, tt.n); got != tt.want {
-				t.Errorf("Cut(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
-			}
-		})
-	}
-}
-
-func TestCutBytes(t *testing.T) {
-	tests := []struct {
-		name string
-		in   string
-		max  int
-		want string
-	}{
-		{"empty", "", 10, ""},
-		{"shorter", "你好", 10, "你好"},
-		{"exactly max", "你好", 6, "你好"},
-		{"one byte over", "你好", 5, "…"},
-		{"ellipsis after whole runes", "你好吗", 8, "你…"},
-		{"never inside a rune", "你好吗", 7, "你…"},
-		{"ascii", "abcdef", 5, "ab…"},
-		{"ascii then chinese", "ab你好", 7, "ab…"},
-		{"four-byte runes", "😀😀😀", 10, "😀…"},
-		{"ellipsis alone fits", "你好", 3, "…"},
-		{"tiny limit", "你好", 2, ""},
-		{"nothing fits", "abc", 0, ""},
-		{"invalid UTF-8 kept byte by byte", "a\xffbcde", 5, "a\xff…"},
-		{"wechat passive reply", strings.Repeat("民政服务", 300), 2048, strings.Repeat("民政服务", 170) + "民…"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := CutBytes(tt.in, tt.max); got != tt.want {
-				t.Errorf("CutBytes(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
+			if got := tt.cut(tt.in, tt.limit); got != tt.want {
+				t.Errorf("%q, %d: got %q, want %q", tt.in, tt.limit, got, tt.want)
 			}
 		})
 	}
@@ -76,8 +62,8 @@ func TestCutLimits(t *testing.T) {
 				cut  func(string, int) string
 				size func(string) int
 			}{
-				{"Cut", Cut, utf8.RuneCountInString},
-				{"CutBytes", CutBytes, func(s string) int { return len(s) }},
+				{"Cut/Cut", Cut, utf8.RuneCountInString},
+				{"CutBytes/CutBytes", CutBytes, func(s string) int { return len(s) }},
 			} {
 				got := c.cut(s, limit)
 				if c.size(got) > limit {
