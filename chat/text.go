@@ -8,36 +8,40 @@ import (
 // ellipsis marks a cut text.
 const ellipsis = "…"
 
-// Cut shortens s to at most n characters (runes), ending with "…" when it
-// had to cut: for what people read, such as a summary on a card.
+// Cut shortens s to at most n characters (runes), the last of them "…"
+// when it had to cut: for what people read, such as a summary on a card,
+// and for limits counted in characters, such as a WeCom button's 4.
 func Cut(s string, n int) string {
-	i := 0
-	for range n {
-		if i >= len(s) {
-			return s
-		}
-		_, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-	}
-	if i >= len(s) {
-		return s
-	}
-	return s[:i] + ellipsis
+	return cut(s, n, func(_, runes int) int { return runes })
 }
 
 // CutBytes shortens s to at most max bytes without splitting a UTF-8
-// sequence, ending with "…" when it had to cut: for limits WeChat counts
-// in bytes, such as a passive reply's 2048.
+// sequence, the last three of them "…" when it had to cut: for limits
+// WeChat counts in bytes, such as a passive reply's 2048.
 func CutBytes(s string, max int) string {
-	if len(s) <= max {
+	return cut(s, max, func(bytes, _ int) int { return bytes })
+}
+
+// cut is Cut and CutBytes, which differ only in how they measure a text:
+// size gives its size from its length in bytes and in runes. A text that
+// fits in limit is returned as it is; otherwise the longest prefix that
+// still fits with "…" after it, ending on a rune boundary (nothing at all
+// when not even "…" fits).
+func cut(s string, limit int, size func(bytes, runes int) int) string {
+	if size(len(s), utf8.RuneCountInString(s)) <= limit {
 		return s
 	}
-	end := max - len(ellipsis)
-	if end < 0 {
-		end = 0
+	room := limit - size(len(ellipsis), utf8.RuneCountInString(ellipsis))
+	if room < 0 {
+		return ""
 	}
-	for end > 0 && !utf8.RuneStart(s[end]) {
-		end--
+	end, runes := 0, 0
+	for i := range s { // i: where each rune starts, so s[:i] is whole runes
+		if size(i, runes) > room {
+			break
+		}
+		end = i
+		runes++
 	}
 	return s[:end] + ellipsis
 }

@@ -317,7 +317,7 @@ func TestCommandsAndBadInput(t *testing.T) {
 		for _, tt := range tests {
 			got := r.say(t, "oCmd", tt.say)
 			if !strings.Contains(got, tt.want) {
-				t.Errorf("%s: %q → %q, want it to contain %q", tt.name, cut(tt.say), got, tt.want)
+				t.Errorf("%s: %q → %q, want it to contain %q", tt.name, chat.Cut(tt.say, 11), got, tt.want)
 			}
 			if len(got) > 2048*2 {
 				t.Errorf("%s: reply of %d bytes", tt.name, len(got))
@@ -340,13 +340,6 @@ func TestCommandsAndBadInput(t *testing.T) {
 			t.Errorf("进度 after 人工 = %q, want the handover ticket listed", got)
 		}
 	})
-}
-
-func cut(s string) string {
-	if len([]rune(s)) > 10 {
-		return string([]rune(s)[:10]) + "…"
-	}
-	return s
 }
 
 func TestSessionExpiresPolitely(t *testing.T) {

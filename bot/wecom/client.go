@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
-	"unicode/utf8"
 
 	workconfig "github.com/silenceper/wechat/v2/work/config"
 	workcontext "github.com/silenceper/wechat/v2/work/context"
@@ -161,16 +160,13 @@ func (c *Client) SendTextCard(ctx context.Context, userID, title, description, u
 	if btnText == "" {
 		btnText = defaultCardBtnText
 	}
-	if utf8.RuneCountInString(btnText) > MaxCardButtonRunes {
-		btnText = string([]rune(btnText)[:MaxCardButtonRunes])
-	}
 	req := textCardRequest{
 		SendRequestCommon: c.common(userID, "textcard"),
 		TextCard: textCard{
 			Title:       chat.CutBytes(title, MaxCardTitleBytes),
 			Description: chat.CutBytes(description, MaxCardDescBytes),
 			URL:         url,
-			BtnText:     btnText,
+			BtnText:     chat.Cut(btnText, MaxCardButtonRunes),
 		},
 	}
 	return c.send(ctx, func() (*message.SendResponse, error) { return c.msg.Send(sdkNameSendTextCard, req) })

@@ -310,7 +310,9 @@ func scrape(t *testing.T, addr, series string) int {
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
 			var n int
-			fmt.Sscan(v, &n)
+			if _, err := fmt.Sscan(v, &n); err != nil {
+				t.Fatalf("scrape %s: %s = %q: %v", addr, series, v, err)
+			}
 			return n
 		}
 	}
