@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"huimin/bot/wechat"
+	"huimin/bot/wxapi"
 	"huimin/store"
 )
 
@@ -63,11 +64,18 @@ type Sender interface {
 	SendNotice(ctx context.Context, n wechat.Notice) error
 }
 
-// apiRefusal is an API's answer with an error code (WeChat's or WeCom's):
-// final unless Temporary.
-type apiRefusal interface {
-	error
-	Temporary() bool
+// final reports whether a send error is one no retry can change: the API's
+// own errcode refusal that is not temporary (WeChat's or WeCom's), or a
+// message that can never be sent. Everything else — a dropped, refused,
+// reset or timed-out connection, an HTTP 5xx — is temporary and retried.
+// (Transport errors must not be read as refusals through a Temporary
+// method: *url.Error has one, false for a plain EOF.)
+func final(err error) bool {
+	if e, ok := errors.AsType[*wxapi.Error](err); ok {
+		return !e.Temporary()
+	}
+	_, ok := errors.AsType[unsendable](err)
+	return ok
 }
 
 // unsendable is a message the outbox can never send (a malformed message,
@@ -75,9 +83,6 @@ type apiRefusal interface {
 type unsendable string
 
 func (u unsendable) Error() string { return "cannot send: " + string(u) }
-
-// Temporary is false: no retry helps.
-func (unsendable) Temporary() bool { return false }
 
 // WeComSender delivers application messages to staff on WeCom.
 type WeComSender interface {
@@ -223,7 +228,7 @@ func (o *Outbox) deliver(ctx context.Context, it store.DueItem) error {
 		o.finish(ctx, it, m, store.OutcomeSent, 0, nil)
 		return nil
 	}
-	if refusal, ok := errors.AsType[apiRefusal](err); ok && !refusal.Temporary() {
+	if final(err) {
 		status, code := store.OutcomeRejected, 0
 		if apiErr, ok := errors.AsType[*wechat.APIError](err); ok {
 			code = apiErr.Code

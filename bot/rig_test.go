@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"huimin/chat"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -142,6 +143,8 @@ type rigOptions struct {
 	manualOutbox bool
 	maxAttempts  int // the outbox's
 	onOutcome    func(context.Context, Outgoing, store.Outcome)
+	// logs, when set, also receives every log line from Debug up.
+	logs io.Writer
 }
 
 func newRig(t *testing.T, o rigOptions) *rig {
@@ -154,6 +157,9 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		aesKey = ""
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if o.logs != nil {
+		log = slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), o.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	st, err := boltstore.New(filepath.Join(t.TempDir(), "huimin.db"), boltstore.Options{})
 	if err != nil {
 		t.Fatalf("open store: %v", err)

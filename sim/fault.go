@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -25,6 +26,12 @@ const (
 	FaultDelay FaultKind = "delay"
 	// FaultErrCode answers Fault.ErrCode (e.g. -1 "system error") on Fault.Path (or every path).
 	FaultErrCode FaultKind = "errcode"
+	// FaultDrop closes the connection of API calls on Fault.Path (or every path) without an
+	// answer, as a proxy or a network fault does; Fault.Times limits it to that many calls.
+	FaultDrop FaultKind = "drop"
+	// FaultReset resets the connection (TCP RST) of API calls on Fault.Path (or every path);
+	// Fault.Times limits it to that many calls.
+	FaultReset FaultKind = "reset"
 	// FaultExpireTokens expires every access token now (it has no Off).
 	FaultExpireTokens FaultKind = "expire_tokens"
 	// FaultClear switches every fault off.
@@ -38,7 +45,9 @@ type Fault struct {
 	Path    string    `json:"path,omitempty"` // e.g. "/cgi-bin/message/custom/send"; empty: all API paths
 	DelayMS int       `json:"delay_ms,omitempty"`
 	ErrCode int       `json:"errcode,omitempty"`
-	Off     bool      `json:"off,omitempty"` // switch this fault off instead of on
+	// Times limits a drop or reset to that many calls; 0 means until switched off.
+	Times int  `json:"times,omitempty"`
+	Off   bool `json:"off,omitempty"` // switch this fault off instead of on
 }
 
 // faultState holds the faults that are on.
@@ -47,6 +56,15 @@ type faultState struct {
 	http500     map[string]bool          // path ("" = all) → on
 	delay       map[string]time.Duration // path ("" = all) → delay
 	errcode     map[string]int           // path ("" = all) → errcode
+	// cut holds drops and resets: path ("" = all) → what and how many
+	// more times (-1: until switched off).
+	cut map[string]cutFault
+}
+
+// cutFault is a connection cut: a drop or a reset, and how many more.
+type cutFault struct {
+	kind FaultKind
+	left int
 }
 
 // newFaultState returns an empty faultState.
@@ -56,6 +74,7 @@ func newFaultState() faultState {
 		http500:     make(map[string]bool),
 		delay:       make(map[string]time.Duration),
 		errcode:     make(map[string]int),
+		cut:         make(map[string]cutFault),
 	}
 }
 
@@ -88,6 +107,12 @@ func (s *Simulator) SetFault(f Fault) error {
 			return fmt.Errorf("set fault %s: errcode must be non-zero", f.Kind)
 		}
 		setOrDelete(s.faults.errcode, f.Path, f.ErrCode, f.Off)
+	case FaultDrop, FaultReset:
+		left := f.Times
+		if left <= 0 {
+			left = -1
+		}
+		setOrDelete(s.faults.cut, f.Path, cutFault{kind: f.Kind, left: left}, f.Off)
 	case FaultClear:
 		s.faults = newFaultState()
 	default:
@@ -117,6 +142,10 @@ func (s *Simulator) Faults() []Fault {
 	}
 	for _, p := range slices.Sorted(maps.Keys(s.faults.errcode)) {
 		out = append(out, Fault{Kind: FaultErrCode, Path: p, ErrCode: s.faults.errcode[p]})
+	}
+	for _, p := range slices.Sorted(maps.Keys(s.faults.cut)) {
+		c := s.faults.cut[p]
+		out = append(out, Fault{Kind: c.kind, Path: p, Times: max(c.left, 0)})
 	}
 	return out
 }
@@ -153,6 +182,7 @@ func (s *Simulator) apiMiddleware(h http.HandlerFunc) http.Handler {
 		delay, hasDelay := lookupFault(s.faults.delay, path)
 		fail500, _ := lookupFault(s.faults.http500, path)
 		code, hasCode := lookupFault(s.faults.errcode, path)
+		cut, hasCut := s.takeCut(path)
 		s.mu.Unlock()
 		s.log.DebugContext(r.Context(), "api call", "path", path)
 
@@ -164,6 +194,10 @@ func (s *Simulator) apiMiddleware(h http.HandlerFunc) http.Handler {
 				t.Stop()
 				return // the caller gave up; nobody reads the answer
 			}
+		}
+		if hasCut {
+			cutConnection(w, cut)
+			return
 		}
 		if fail500 {
 			http.Error(w, "500 Internal Server Error", http.StatusInternalServerError)
@@ -177,6 +211,41 @@ func (s *Simulator) apiMiddleware(h http.HandlerFunc) http.Handler {
 		}
 		h(w, r)
 	})
+}
+
+// takeCut returns the drop or reset for path, if any, counting it down;
+// s.mu is held.
+func (s *Simulator) takeCut(path string) (FaultKind, bool) {
+	key := path
+	c, ok := s.faults.cut[key]
+	if !ok {
+		key = ""
+		if c, ok = s.faults.cut[key]; !ok {
+			return "", false
+		}
+	}
+	if c.left > 0 {
+		c.left--
+		if c.left == 0 {
+			delete(s.faults.cut, key)
+		} else {
+			s.faults.cut[key] = c
+		}
+	}
+	return c.kind, true
+}
+
+// cutConnection ends the call's connection without an answer: closed
+// (the client reads EOF) or reset (TCP RST).
+func cutConnection(w http.ResponseWriter, kind FaultKind) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler) // HTTP/2 or a recorder: abort the response instead
+	}
+	if tcp, ok := conn.(*net.TCPConn); ok && kind == FaultReset {
+		_ = tcp.SetLinger(0) // close sends RST
+	}
+	_ = conn.Close()
 }
 
 // lookupFault returns the fault for path, falling back to the all-paths entry.

@@ -3,7 +3,9 @@ package sim
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -167,4 +169,12 @@ func (s *Simulator) ExpireTokens() {
 			t.expires = now
 		}
 	}
+}
+
+// IssuedTokens lists every access token the simulator has issued, for
+// tests that check no token reaches a log.
+func (s *Simulator) IssuedTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Collect(maps.Keys(s.tokens))
 }

@@ -63,8 +63,31 @@ func (p *Platform) Classify(api string, err error) error {
 			return &Error{Platform: p, API: api, Code: code, Msg: m[2]}
 		}
 	}
-	return fmt.Errorf("%s %s: %w", p.Name, api, err)
+	return fmt.Errorf("%s %s: %w", p.Name, api, Redact(err))
 }
+
+// accessToken matches a secret in a URL or an error text: an access token,
+// or the AppSecret or WeCom secret of a token request.
+var accessToken = regexp.MustCompile(`((?:access_token|corpsecret|secret)=)[^&\s"']+`)
+
+// Redact hides the access token or secret an SDK or transport error carries
+// in its text (the request URL), so that no log line ever shows one. The error
+// still unwraps to the original, for errors.Is and errors.As.
+func Redact(err error) error {
+	if err == nil || !accessToken.MatchString(err.Error()) {
+		return err
+	}
+	return redacted{msg: accessToken.ReplaceAllString(err.Error(), "${1}***"), err: err}
+}
+
+// redacted is an error whose text has its secrets hidden.
+type redacted struct {
+	msg string
+	err error
+}
+
+func (r redacted) Error() string { return r.msg }
+func (r redacted) Unwrap() error { return r.err }
 
 // Tokens is an access-token source that can replace a refused token.
 type Tokens interface {

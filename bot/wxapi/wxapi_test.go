@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -81,5 +82,24 @@ func TestSignatureOK(t *testing.T) {
 	}
 	if _, err := Decrypt("wx1", "not base64 at all", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"); err == nil {
 		t.Error("Decrypt of garbage: want an error")
+	}
+}
+
+func TestRedactHidesSecrets(t *testing.T) {
+	inner := errors.New(`Post "https://api.weixin.qq.com/cgi-bin/message/custom/send?access_token=AbC-123_x": EOF`)
+	err := Redact(inner)
+	if got := err.Error(); got != `Post "https://api.weixin.qq.com/cgi-bin/message/custom/send?access_token=***": EOF` {
+		t.Errorf("Redact = %q", got)
+	}
+	if !errors.Is(err, inner) {
+		t.Errorf("the redacted error does not unwrap to the original")
+	}
+	wecom := Redact(errors.New("get https://qyapi.weixin.qq.com/cgi-bin/gettoken?corpid=ww1&corpsecret=s3cr3t failed"))
+	if strings.Contains(wecom.Error(), "s3cr3t") {
+		t.Errorf("WeCom secret shown: %q", wecom)
+	}
+	plain := errors.New("dial tcp: connection refused")
+	if Redact(plain) != plain {
+		t.Errorf("an error with no secret was changed")
 	}
 }
