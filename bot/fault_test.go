@@ -79,3 +79,30 @@ func TestDroppedConnectionIsRetried(t *testing.T) {
 		})
 	}
 }
+
+// TestLongIdentifiersAreCapped checks issue 12 item 10: an identifier taken
+// from a request (a forged 5,000-character FromUserName) is cut in the
+// log lines, so that a sender cannot flood them.
+func TestLongIdentifiersAreCapped(t *testing.T) {
+	var logs lockedBuffer
+	r := newRig(t, rigOptions{logs: &logs})
+	ctx := waitCtx(t)
+	long := strings.Repeat("o", 5000)
+	if _, err := r.sim.Send(ctx, sim.Message{OpenID: long, Type: "text", Content: "你好"}); err != nil {
+		t.Fatal(err)
+	}
+	r.webhook.Wait()
+	var service []string // the service's lines, not the simulator's
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if !strings.Contains(line, "component=sim") {
+			service = append(service, line)
+		}
+	}
+	got := strings.Join(service, "\n")
+	if !strings.Contains(got, strings.Repeat("o", maxIdent-1)) {
+		t.Fatalf("the message was not logged at all; the test saw nothing:\n%.2000s", got)
+	}
+	if strings.Contains(got, strings.Repeat("o", maxIdent+1)) {
+		t.Errorf("a log line carries more than %d characters of the sender's ID", maxIdent)
+	}
+}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"huimin/chat"
 	"log/slog"
 	"slices"
 )
@@ -33,4 +34,14 @@ func (h *lazyAttrs) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h *lazyAttrs) WithGroup(name string) slog.Handler {
 	return h.inner.WithAttrs(h.attrs).WithGroup(name)
+}
+
+// maxIdent is the longest identifier a log line carries: an openid is 28
+// characters, a WeCom user ID at most 64; anything longer came from a
+// forged request and is cut, so that a sender cannot flood the logs.
+const maxIdent = 64
+
+// ident caps an identifier taken from a request for a log line.
+func ident(s string) string {
+	return chat.Cut(s, maxIdent)
 }

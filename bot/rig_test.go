@@ -143,7 +143,8 @@ type rigOptions struct {
 	manualOutbox bool
 	maxAttempts  int // the outbox's
 	onOutcome    func(context.Context, Outgoing, store.Outcome)
-	// logs, when set, also receives every log line from Debug up.
+	// logs, when set, also receives every log line from Debug up; the
+	// simulator's carry component=sim.
 	logs io.Writer
 }
 
@@ -173,7 +174,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	clk := &clock{}
 	s := sim.New(sim.Options{
 		AppID: rigAppID, AppSecret: rigSecret, Token: rigToken, AESKey: aesKey, Mode: o.mode,
-		WebhookURL: svc.URL + "/wechat", Log: log, Now: clk.Now,
+		WebhookURL: svc.URL + "/wechat", Log: log.With("component", "sim"), Now: clk.Now,
 	})
 	t.Cleanup(s.Close)
 	api := s.Handler()

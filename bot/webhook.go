@@ -178,7 +178,7 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	ev := req.Event()
 	key := wechat.DedupKey(req.Message)
-	log := withLazy(h.log, slog.String("openid", ev.From), slog.String("msg_type", ev.RawType), slog.String("key", key))
+	log := withLazy(h.log, slog.String("openid", ident(ev.From)), slog.String("msg_type", ident(ev.RawType)), slog.String("key", ident(key)))
 	log.DebugContext(r.Context(), "message received", "text", ev.Text)
 
 	ctx := r.Context()
@@ -379,7 +379,7 @@ func (h *Webhook) replay(ctx context.Context, it store.DueItem) error {
 	if err := json.Unmarshal(it.Payload, &p); err != nil {
 		return Permanent(fmt.Errorf("decode parked event: %w", err))
 	}
-	log := h.log.With("openid", p.Event.From, "key", p.Key)
+	log := h.log.With("openid", ident(p.Event.From), "key", ident(p.Key))
 	if p.Queued && it.Attempt <= 1 {
 		log.DebugContext(ctx, "handling queued event")
 	} else {

@@ -56,7 +56,7 @@ func (h *WeComWebhook) receive(w http.ResponseWriter, r *http.Request) {
 	ev := req.Event()
 	key := "wecom:" + wecom.DedupKey(req.Message)
 	ctx := r.Context()
-	log := withLazy(h.log, slog.String("user", ev.From), slog.String("key", key))
+	log := withLazy(h.log, slog.String("user", ident(ev.From)), slog.String("key", ident(key)))
 	d, first, err := h.wh.seen.BeginDelivery(ctx, key, h.wh.opts.DedupTTL)
 	if err != nil {
 		log.ErrorContext(ctx, "record delivery failed", "err", err)

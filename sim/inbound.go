@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"huimin/chat"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -138,7 +139,7 @@ func (s *Simulator) Send(ctx context.Context, m Message) (Result, error) {
 	s.mu.Unlock()
 
 	plain := s.messageXML(m, res.CreateTime, res.MsgID)
-	log := s.log.With("openid", m.OpenID, "msg_type", m.Type, "event", m.Event)
+	log := s.log.With("openid", chat.Cut(m.OpenID, 64), "msg_type", chat.Cut(m.Type, 32), "event", chat.Cut(m.Event, 32))
 	log.DebugContext(ctx, "posting to webhook", "xml", string(plain))
 
 	status, body, n, err := s.deliver(ctx, m.OpenID, s.officialRequest(m.OpenID, plain))
@@ -476,7 +477,7 @@ func (s *Simulator) push(openid string, fill func(x *xmlWriter)) {
 	go func() {
 		defer s.bg.Done()
 		if _, _, _, err := s.deliver(s.bgCtx, openid, s.officialRequest(openid, plain)); err != nil && s.bgCtx.Err() == nil {
-			s.log.Info("event push failed", "openid", openid, "err", err)
+			s.log.Info("event push failed", "openid", chat.Cut(openid, 64), "err", err)
 		}
 	}()
 }

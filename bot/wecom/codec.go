@@ -122,14 +122,14 @@ func (c *Codec) Open(q url.Values, body []byte) (*Request, error) {
 	if q.Get("msg_signature") == "" || q.Get("timestamp") == "" || q.Get("nonce") == "" {
 		return nil, ErrSignature
 	}
+	// The signature covers the ciphertext inside the envelope: an envelope
+	// that cannot be read cannot be shown to be WeCom's, so it is refused
+	// as unsigned (403) before anything else is said about it.
 	var env envelope
 	if err := xml.Unmarshal(body, &env); err != nil {
-		return nil, fmt.Errorf("%w: envelope: %w", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: envelope unreadable: %w", ErrSignature, err)
 	}
-	if env.Encrypt == "" {
-		return nil, fmt.Errorf("%w: no Encrypt element", ErrMalformed)
-	}
-	if !c.signatureOK(q, env.Encrypt) {
+	if env.Encrypt == "" || !c.signatureOK(q, env.Encrypt) {
 		return nil, ErrSignature
 	}
 	plain, err := c.decrypt(env.Encrypt)

@@ -92,9 +92,11 @@ func TestOpen(t *testing.T) {
 		{"other corp id", c, otherQ, otherBody, ErrDecrypt},
 		{"wrong aes key", NewCodec(testToken, testCorpID, strings.Repeat("Z", 43), fixedNow), goodQ, goodBody, ErrDecrypt},
 		{"unusable aes key", NewCodec(testToken, testCorpID, "short", fixedNow), goodQ, goodBody, ErrDecrypt},
-		{"envelope not xml", c, goodQ, []byte("hello"), ErrMalformed},
-		{"no Encrypt", c, goodQ, []byte("<xml><ToUserName>x</ToUserName></xml>"), ErrMalformed},
-		{"plaintext message", c, goodQ, []byte(textXML), ErrMalformed},
+		// A body whose signature cannot be checked is refused as unsigned
+		// (403), not described as malformed (issue 12 item 10).
+		{"envelope not xml", c, goodQ, []byte("hello"), ErrSignature},
+		{"no Encrypt", c, goodQ, []byte("<xml><ToUserName>x</ToUserName></xml>"), ErrSignature},
+		{"plaintext message", c, goodQ, []byte(textXML), ErrSignature},
 		{"malformed message", c, malformedQ, malformedBody, ErrMalformed},
 		{"empty message", c, emptyQ, emptyBody, ErrMalformed},
 	}
