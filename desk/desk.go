@@ -2,15 +2,12 @@ package desk
 
 import (
 	"context"
-	"crypto/rand"
 	_ "embed"
 	"errors"
 	"fmt"
 	"huimin/chat"
 	"huimin/chat/texts"
 	"log/slog"
-	"math/big"
-	"strings"
 	"time"
 
 	"huimin/store"
@@ -241,47 +238,6 @@ func (d *Desk) deadline(from time.Time, l Limit) time.Time {
 		return d.cal.AddWorkingDuration(from, time.Duration(l.Hours)*time.Hour)
 	}
 	return d.cal.AddWorkingDays(from, l.Days)
-}
-
-// IssueCode creates a one-time code with which an officer binds a chat
-// account (valid for ttl).
-func (d *Desk) IssueCode(ctx context.Context, officerID string, ttl time.Duration) (string, error) {
-	if _, ok := d.dir.officers[officerID]; !ok {
-		return "", fmt.Errorf("issue code: unknown officer %q", officerID)
-	}
-	for range 5 {
-		n, err := rand.Int(rand.Reader, big.NewInt(900000))
-		if err != nil {
-			return "", fmt.Errorf("issue code: %w", err)
-		}
-		code := fmt.Sprint(100000 + n.Int64())
-		err = d.st.PutBindCode(ctx, code, officerID, ttl)
-		if errors.Is(err, store.ErrExists) {
-			continue
-		}
-		if err != nil {
-			return "", fmt.Errorf("issue code: %w", err)
-		}
-		return code, nil
-	}
-	return "", errors.New("issue code: no free code")
-}
-
-// Bind binds the chat account userID on channel to the officer whose code it is.
-func (d *Desk) Bind(ctx context.Context, channel chat.Channel, userID, code string) (string, error) {
-	officerID, err := d.st.TakeBindCode(ctx, strings.TrimSpace(code))
-	if errors.Is(err, store.ErrNotFound) {
-		return d.officer.Say("bad_code", nil), nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("take bind code: %w", err)
-	}
-	if err := d.st.BindOfficer(ctx, bindingKey(channel, userID), officerID); err != nil {
-		return "", fmt.Errorf("bind officer: %w", err)
-	}
-	o := d.dir.officers[officerID]
-	d.log.InfoContext(ctx, "officer bound", "officer_id", officerID, "channel", channel)
-	return d.officer.Say("bound", map[string]any{"Name": o.Name, "Dept": d.dir.depts[o.Department].Name}), nil
 }
 
 // Identify tells a new conversation whether the account is an officer's:

@@ -2,6 +2,7 @@ package desk
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -285,6 +286,58 @@ func TestOffDutyUntilTheNextWorkingDay(t *testing.T) {
 		r := newDesk(t, mk, at("2026-12-04 20:46")) // a Friday evening
 		if got := r.cmd(t, "wang", "下班"); !strings.Contains(got, "12月7日08:30") || !strings.Contains(got, "上班") {
 			t.Errorf("下班 at Friday 20:46 answered %q, want until Monday 12月7日08:30 or 上班 (defect 14)", got)
+		}
+	})
+}
+
+// TestBindingCodesCannotBeGuessed checks issue 12 item 5: after 5 wrong
+// codes a sender is refused for an hour, the right code included; after 20
+// wrong codes in all every code in play is spent; the chiefs are told.
+func TestBindingCodesCannotBeGuessed(t *testing.T) {
+	eachStore(t, func(t *testing.T, mk storeMaker) {
+		r := newDesk(t, mk, at("2026-11-30 10:00"))
+		ctx := t.Context()
+		code, err := r.desk.IssueCode(ctx, "li", 24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrong := "000000"
+		if wrong == code {
+			wrong = "000001"
+		}
+		for range 5 {
+			if got, _ := r.desk.Bind(ctx, "wechat", "oGuesser", wrong); !strings.Contains(got, "无效") && !strings.Contains(got, "过多") {
+				t.Fatalf("wrong code answered %q", got)
+			}
+		}
+		if got, _ := r.desk.Bind(ctx, "wechat", "oGuesser", code); !strings.Contains(got, "过多") {
+			t.Errorf("the right code after 5 wrong ones answered %q, want the sender refused", got)
+		}
+		if _, ok, _ := r.desk.OfficerFor(ctx, "wechat", "oGuesser", true); ok {
+			t.Fatal("a guesser was bound")
+		}
+		if m := r.note.take("oZhao"); len(m) != 1 || !strings.Contains(m[0], "5次") {
+			t.Errorf("chief told %q, want one warning", m)
+		}
+		// 15 more wrong codes from other senders: 20 in all spends the code.
+		for i := range 15 {
+			if _, err := r.desk.Bind(ctx, "wechat", fmt.Sprintf("oOther%d", i/4), wrong); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, _ := r.desk.Bind(ctx, "wechat", "oLi", code); strings.Contains(got, "绑定成功") {
+			t.Errorf("a code was still good after 20 wrong ones in all: %q", got)
+		}
+		if m := r.note.take("oZhao"); !slices.ContainsFunc(m, func(s string) bool { return strings.Contains(s, "作废") }) {
+			t.Errorf("chief told %q, want the codes spent", m)
+		}
+		// A new code works.
+		fresh, err := r.desk.IssueCode(ctx, "li", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := r.desk.Bind(ctx, "wechat", "oLi", fresh); !strings.Contains(got, "绑定成功") {
+			t.Errorf("a fresh code answered %q", got)
 		}
 	})
 }
