@@ -64,13 +64,16 @@ type EngineOptions struct {
 type Engine struct {
 	citizenTexts *texts.Book
 	officerTexts *texts.Book
-	ownerPrefix  string
-	owners       atomic.Uint64
-	arrivals     *arrivals
-	sessions     Sessions
-	flows        FlowSet
-	desk         Desk
-	opts         EngineOptions
+	// bindVerbs are the words that start a binding code (绑定), read from
+	// the officer texts once: every message is checked for them.
+	bindVerbs   []string
+	ownerPrefix string
+	owners      atomic.Uint64
+	arrivals    *arrivals
+	sessions    Sessions
+	flows       FlowSet
+	desk        Desk
+	opts        EngineOptions
 }
 
 // NewEngine returns an engine.
@@ -89,7 +92,8 @@ func NewEngine(sessions Sessions, flows FlowSet, d Desk, opts EngineOptions) *En
 	}
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	return &Engine{citizenTexts: texts.MustLoad(texts.Citizen), officerTexts: texts.MustLoad(texts.Officer),
+	officer := texts.MustLoad(texts.Officer)
+	return &Engine{citizenTexts: texts.MustLoad(texts.Citizen), officerTexts: officer, bindVerbs: strings.Fields(officer.Say("verb_bind", nil)),
 		ownerPrefix: hex.EncodeToString(b[:]) + ":", arrivals: newArrivals(), sessions: sessions, flows: flows, desk: d, opts: opts}
 }
 
@@ -128,7 +132,7 @@ func (e *Engine) bindCode(ev chat.Event) (string, bool) {
 		return "", false
 	}
 	text := strings.TrimSpace(ev.Text)
-	for _, verb := range strings.Fields(e.officerTexts.Say("verb_bind", nil)) {
+	for _, verb := range e.bindVerbs {
 		if code, ok := strings.CutPrefix(text, verb); ok {
 			code = strings.TrimSpace(code)
 			return code, code != "" && strings.Trim(code, "0123456789") == ""
