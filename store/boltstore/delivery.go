@@ -2,7 +2,6 @@ package boltstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -65,7 +64,7 @@ func (s *Store) FinishDelivery(ctx context.Context, d store.Delivery, ttl time.D
 		return fmt.Errorf("finish delivery %s: %w", d.Key, err)
 	}
 	d.Done = true
-	body, err := json.Marshal(d)
+	body, err := d.MarshalBinary()
 	if err == nil {
 		err = s.update(ctx, true, func(tx *bolt.Tx) error {
 			return bucket(tx, bucketDeliveries).Put([]byte(d.Key), envelope(s.now().Add(ttl), body))
@@ -114,6 +113,12 @@ func (s *Store) GetDelivery(ctx context.Context, key string) (store.Delivery, er
 // finishedDelivery reads key's finished record from the file.
 func (s *Store) finishedDelivery(ctx context.Context, key string) (store.Delivery, error) {
 	var d store.Delivery
-	err := s.getJSON(ctx, bucketDeliveries, key, &d)
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		body, ok := live(bucket(tx, bucketDeliveries).Get([]byte(key)), s.now())
+		if !ok {
+			return store.ErrNotFound
+		}
+		return d.UnmarshalBinary(body) // copies: safe after the transaction
+	})
 	return d, err
 }

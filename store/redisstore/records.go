@@ -199,7 +199,7 @@ func (s *Store) beginDelivery(ctx context.Context, key string, ttl time.Duration
 		return store.Delivery{}, false, err
 	}
 	d := store.Delivery{Key: key, CreatedAt: time.Now()}
-	b, err := json.Marshal(d)
+	b, err := d.MarshalBinary()
 	if err != nil {
 		return store.Delivery{}, false, err
 	}
@@ -213,7 +213,7 @@ func (s *Store) beginDelivery(ctx context.Context, key string, ttl time.Duration
 		return store.Delivery{}, false, err
 	}
 	var existing store.Delivery
-	if err := json.Unmarshal([]byte(old), &existing); err != nil {
+	if err := existing.UnmarshalBinary([]byte(old)); err != nil {
 		return store.Delivery{}, false, err
 	}
 	return existing, false, nil
@@ -230,7 +230,7 @@ func (s *Store) FinishDelivery(ctx context.Context, d store.Delivery, ttl time.D
 	var b []byte
 	if err == nil {
 		d.Done = true
-		b, err = json.Marshal(d)
+		b, err = d.MarshalBinary()
 	}
 	if err == nil {
 		err = s.batch.do(ctx, goredis.NewStatusCmd(ctx, "set", s.keys.delivery(d.Key), b, "px", px.Milliseconds()))
@@ -257,9 +257,12 @@ func (s *Store) ForgetDelivery(ctx context.Context, key string) error {
 // or expired.
 func (s *Store) GetDelivery(ctx context.Context, key string) (store.Delivery, error) {
 	var d store.Delivery
-	err := s.getJSON(ctx, s.keys.delivery(key), &d)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Delivery{}, err
+	raw, err := s.rdb.Get(ctx, s.keys.delivery(key)).Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return store.Delivery{}, store.ErrNotFound
+	}
+	if err == nil {
+		err = d.UnmarshalBinary(raw)
 	}
 	if err != nil {
 		return store.Delivery{}, fmt.Errorf("get delivery %s: %w", key, err)
