@@ -2,9 +2,10 @@ package bot
 
 import (
 	"context"
-	"huimin/chat"
 	"log/slog"
 	"slices"
+
+	"huimin/chat"
 )
 
 // withLazy returns log with attrs added when a record is logged, not now:

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"huimin/chat"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"huimin/chat"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -190,7 +191,9 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	runner := NewRunner(st, 20*time.Millisecond, outNow, log)
 	outbox := NewOutbox(runner, st, client, metrics, log, OutboxOptions{Poll: 20 * time.Millisecond, Now: outNow, OnOutcome: o.onOutcome, MaxAttempts: o.maxAttempts})
 	disp := &countingDispatcher{next: newEngine(t, st, outbox, log)}
-	codec := wechat.NewCodec(rigToken, rigAppID, aesKey, time.Now)
+	// The codec reads the simulator's clock: the timestamps it checks are
+	// the simulator's.
+	codec := wechat.NewCodec(rigToken, rigAppID, aesKey, clk.Now)
 	wh := NewWebhook(codec, disp, st, runner, outbox, metrics, log, WebhookOptions{Budget: o.budget})
 	h := NewHandler(st, prometheus.NewRegistry(), log, wh)
 	handler.Store(&h)

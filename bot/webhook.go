@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"huimin/chat"
-	"huimin/chat/texts"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +12,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"huimin/chat"
+	"huimin/chat/texts"
 
 	"huimin/bot/wechat"
 	"huimin/bot/wxapi"
@@ -27,11 +28,15 @@ type Dispatcher interface {
 
 // Deliveries de-duplicates WeChat's repeated deliveries of one message.
 type Deliveries interface {
-	BeginDelivery(ctx context.Context, key string, ttl time.Duration) (store.Delivery, bool, error)
+	BeginDelivery(ctx context.Context, key, replay string, ttl time.Duration) (store.Delivery, bool, error)
 	FinishDelivery(ctx context.Context, d store.Delivery, ttl time.Duration) error
 	GetDelivery(ctx context.Context, key string) (store.Delivery, error)
 	ForgetDelivery(ctx context.Context, key string) error
 }
+
+// answerWithin is how long a webhook request may take, all told: WeChat
+// waits 5 s for an answer, and the answer needs time to travel.
+const answerWithin = 4700 * time.Millisecond
 
 // followUpDelay holds back the replies after the passive one.
 const followUpDelay = 500 * time.Millisecond
@@ -55,7 +60,11 @@ type WebhookOptions struct {
 	// Sorry is what a person is told when a flow fails (default: the
 	// citizen texts' "sorry").
 	Sorry string
-	Now   func() time.Time
+	// Unavailable is the passive reply when the store does not answer in
+	// time and the message could not be taken in (default: the citizen
+	// texts' "unavailable").
+	Unavailable string
+	Now         func() time.Time
 }
 
 // Webhook serves GET and POST /wechat.
@@ -93,6 +102,9 @@ func NewWebhook(codec *wechat.Codec, disp Dispatcher, seen Deliveries, r *Runner
 	}
 	if opts.Sorry == "" {
 		opts.Sorry = texts.MustLoad(texts.Citizen).Say("sorry", nil)
+	}
+	if opts.Unavailable == "" {
+		opts.Unavailable = texts.MustLoad(texts.Citizen).Say("unavailable", nil)
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -182,17 +194,26 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 	log.DebugContext(r.Context(), "message received", "text", ev.Text)
 
 	ctx := r.Context()
-	d, first, err := h.seen.BeginDelivery(ctx, key, h.opts.DedupTTL)
-	if err != nil {
-		// Nothing was accepted: WeChat retries, and the retry may succeed.
-		log.ErrorContext(ctx, "record delivery failed", "err", err)
-		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+	// The store must answer within the budget: WeChat gives up after 5 s,
+	// and a person who gets nothing does not know to send again.
+	bctx, cancel := context.WithDeadline(ctx, start.Add(h.opts.Budget))
+	d, first, err := h.seen.BeginDelivery(bctx, key, req.ReplayKey(), h.opts.DedupTTL)
+	cancel()
+	if errors.Is(err, store.ErrReplayed) {
+		h.reject(w, r, fmt.Errorf("%w: timestamp and nonce seen before", wxapi.ErrStale))
 		return
 	}
 	var plain []byte
 	var outcome string
 	takeover := false
-	if !first {
+	if err != nil {
+		// Nothing was taken in. WeChat would retry a 5xx three times in
+		// 15 s and then show "该公众号暂时无法提供服务"; the person is
+		// better told plainly to send the message again later.
+		log.ErrorContext(ctx, "record delivery failed; asking the sender to send again", "err", err)
+		plain, outcome = h.unavailable(ctx, log, req), "unavailable"
+		first = false
+	} else if !first {
 		h.metrics.duplicates.Inc()
 		plain, takeover = h.awaitFirst(ctx, d, start)
 		outcome = "duplicate"
@@ -200,8 +221,8 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 			log.WarnContext(ctx, "first delivery was never answered; handling the retry")
 		}
 	}
-	if first || takeover {
-		plain, outcome = h.handleFirst(ctx, log, req, ev, d)
+	if err == nil && (first || takeover) {
+		plain, outcome = h.handleFirst(ctx, log, req, ev, d, start)
 	}
 	out, err := h.codec.Seal(req, plain)
 	if err != nil {
@@ -226,7 +247,7 @@ type dispatched struct {
 // flow is not done within the budget it returns no reply ("success") and
 // the replies go out through the outbox when they are ready; the event is
 // parked in the inbox first, so that a crash meanwhile loses nothing.
-func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat.Request, ev chat.Event, d store.Delivery) ([]byte, string) {
+func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat.Request, ev chat.Event, d store.Delivery, start time.Time) ([]byte, string) {
 	key := d.Key
 	done := make(chan dispatched, 1)
 	h.inflight.Add(1)
@@ -250,9 +271,21 @@ func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat
 		return plain, "replied"
 	case <-timer.C:
 	}
-	// Over budget: park the event, answer "success", send later.
-	parked := h.park(ctx, log, ev, key)
-	if err := h.seen.FinishDelivery(ctx, d, h.opts.DedupTTL); err != nil {
+	// Over budget: park the event, answer "success", send later. The
+	// store gets what is left of WeChat's 5 s for it.
+	pctx, cancel := context.WithDeadline(ctx, start.Add(answerWithin))
+	defer cancel()
+	parked := h.park(pctx, log, ev, key)
+	var plain []byte
+	outcome := "async"
+	if !parked {
+		// Not safely taken in: should this process stop now, nothing
+		// would finish the message. Ask for it again; the dispatch goes
+		// on, and its replies still go out if the store comes back.
+		plain, outcome = h.unavailable(ctx, log, req), "unavailable"
+		d.Reply = plain
+	}
+	if err := h.seen.FinishDelivery(pctx, d, h.opts.DedupTTL); err != nil {
 		log.ErrorContext(ctx, "finish delivery failed", "err", err)
 	}
 	h.inflight.Add(1)
@@ -261,7 +294,11 @@ func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat
 		res := <-done
 		bctx := context.WithoutCancel(ctx)
 		if err := h.outbox.Enqueue(bctx, outgoing(ev, key, res.replies, 0)...); err != nil {
-			log.ErrorContext(bctx, "enqueue late replies failed; the inbox will replay the event", "err", err)
+			if parked {
+				log.ErrorContext(bctx, "enqueue late replies failed; the inbox will replay the event", "err", err)
+			} else {
+				log.ErrorContext(bctx, "enqueue late replies failed; the sender was asked to send again", "err", err)
+			}
 			return
 		}
 		if parked {
@@ -270,7 +307,18 @@ func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat
 			}
 		}
 	}()
-	return nil, "async"
+	return plain, outcome
+}
+
+// unavailable renders the passive reply that asks the sender to send the
+// message again: the store did not take it in.
+func (h *Webhook) unavailable(ctx context.Context, log *slog.Logger, req *wechat.Request) []byte {
+	plain, err := h.codec.TextReply(req.Message, h.opts.Unavailable)
+	if err != nil {
+		log.ErrorContext(ctx, "render reply failed", "err", err)
+		return nil
+	}
+	return plain
 }
 
 // finishLater records the answer for WeChat's retries while the answer is

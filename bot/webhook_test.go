@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
-	"huimin/chat"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 	"github.com/silenceper/wechat/v2/util"
 
+	"huimin/chat"
 	"huimin/sim"
 )
 
@@ -85,9 +87,13 @@ func textMessage(openid string, msgID int64, content string) []byte {
 		openid, time.Now().Unix(), content, msgID)
 }
 
+// plainQuery signs a request as WeChat does, with the clock's timestamp
+// and a nonce of its own: every delivery, a retry included, is a new
+// request.
 func plainQuery(token string) url.Values {
 	ts := fmt.Sprint(time.Now().Unix())
-	return url.Values{"timestamp": {ts}, "nonce": {"12345"}, "openid": {"oX"}, "signature": {util.Signature(token, ts, "12345")}}
+	nonce := strconv.FormatUint(rand.Uint64N(1e10), 10)
+	return url.Values{"timestamp": {ts}, "nonce": {nonce}, "openid": {"oX"}, "signature": {util.Signature(token, ts, nonce)}}
 }
 
 func safeRequest(t *testing.T, plain []byte, appID string) (url.Values, []byte) {
@@ -127,20 +133,24 @@ func TestDuplicateDeliveriesActOnce(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			r := newRig(t, rigOptions{mode: mode})
 			plain := textMessage("oDup", 24938173591234567, "你好")
-			q, body := plainQuery(rigToken), plain
-			if mode == sim.ModeSafe {
-				q, body = safeRequest(t, plain, rigAppID)
+			request := func() (url.Values, []byte) {
+				if mode == sim.ModeSafe {
+					return safeRequest(t, plain, rigAppID)
+				}
+				return plainQuery(rigToken), plain
 			}
 			answers := make([]string, 3)
 			var wg sync.WaitGroup
 			// The first delivery, then two retries at once, as when the
 			// answer was lost on the way back to WeChat.
+			q, body := request()
 			status, b := post(t, r.url, q, body)
 			if status != http.StatusOK {
 				t.Fatalf("first delivery: status %d", status)
 			}
 			answers[0] = openReply(t, b, mode == sim.ModeSafe)
 			for i := 1; i < 3; i++ {
+				q, body := request()
 				wg.Go(func() {
 					status, b := post(t, r.url, q, body)
 					if status != http.StatusOK {
@@ -333,5 +343,48 @@ func TestMenuRenderedNumberedAndTappable(t *testing.T) {
 	}
 	if got := RenderText(r); got != "请回复数字：\n1. 低保\n2. 优抚\n回复“人工”找工作人员。" {
 		t.Errorf("RenderText = %q", got)
+	}
+}
+
+// TestReplayedRequestsAreRefused: in plain mode the signature covers only
+// the timestamp and nonce, so a leaked request URL must not carry another
+// message, nor the same one again, nor anything after its window (issue 12
+// item 4). Nothing refused is dispatched.
+func TestReplayedRequestsAreRefused(t *testing.T) {
+	r := newRig(t, rigOptions{mode: sim.ModePlain})
+	q := plainQuery(rigToken)
+	if status, _ := post(t, r.url, q, textMessage("oCitizenA", 3001, "你好")); status != http.StatusOK {
+		t.Fatalf("first request: status %d", status)
+	}
+	old := url.Values{}
+	ts := strconv.FormatInt(time.Now().Add(-24*time.Hour).Unix(), 10)
+	old.Set("timestamp", ts)
+	old.Set("nonce", "777")
+	old.Set("signature", util.Signature(rigToken, ts, "777"))
+	for _, tt := range []struct {
+		name string
+		q    url.Values
+		body []byte
+	}{
+		{"same URL, an officer's command in the body", q, textMessage("oOfficerWang", 3002, "查看 HM20261206001")},
+		{"same request again", q, textMessage("oCitizenA", 3001, "你好")},
+		{"signed a day ago", old, textMessage("oCitizenA", 3003, "你好")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if status, _ := post(t, r.url, tt.q, tt.body); status != http.StatusForbidden {
+				t.Errorf("status = %d, want 403", status)
+			}
+		})
+	}
+	if n := r.disp.calls.Load(); n != 1 {
+		t.Errorf("dispatched %d times, want 1 (the first request only)", n)
+	}
+	// The refused copy recorded nothing: the message itself, delivered by
+	// WeChat in a request of its own, is handled.
+	if status, _ := post(t, r.url, plainQuery(rigToken), textMessage("oOfficerWang", 3002, "你好")); status != http.StatusOK {
+		t.Fatalf("message 3002 in its own request: status %d", status)
+	}
+	if n := r.disp.calls.Load(); n != 2 {
+		t.Errorf("dispatched %d times, want 2", n)
 	}
 }

@@ -2,12 +2,16 @@ package bot
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"huimin/bot/wecom"
+	"huimin/bot/wxapi"
+	"huimin/store"
 )
 
 // WeComWebhook serves GET and POST /wecom, the callback of the WeCom
@@ -57,7 +61,15 @@ func (h *WeComWebhook) receive(w http.ResponseWriter, r *http.Request) {
 	key := "wecom:" + wecom.DedupKey(req.Message)
 	ctx := r.Context()
 	log := withLazy(h.log, slog.String("user", ident(ev.From)), slog.String("key", ident(key)))
-	d, first, err := h.wh.seen.BeginDelivery(ctx, key, h.wh.opts.DedupTTL)
+	// Bounded like the Official Account's webhook: a Redis that hangs
+	// gets a 503 within the budget, and WeCom retries.
+	bctx, cancel := context.WithDeadline(ctx, start.Add(h.wh.opts.Budget))
+	d, first, err := h.wh.seen.BeginDelivery(bctx, key, req.ReplayKey(), h.wh.opts.DedupTTL)
+	cancel()
+	if errors.Is(err, store.ErrReplayed) {
+		h.reject(w, r, fmt.Errorf("%w: timestamp and nonce seen before", wxapi.ErrStale))
+		return
+	}
 	if err != nil {
 		log.ErrorContext(ctx, "record delivery failed", "err", err)
 		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"huimin/chat"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,6 +21,7 @@ import (
 
 	"huimin/bot/wechat"
 	"huimin/bot/wecom"
+	"huimin/chat"
 	"huimin/store"
 	"huimin/store/boltstore"
 )
@@ -72,7 +73,8 @@ func TestWeComRefusedMessageIsHandledOnRetry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ts, nonce := strconv.FormatInt(time.Now().Unix(), 10), "n1"
+		// Each delivery is a new request, with a nonce of its own.
+		ts, nonce := strconv.FormatInt(time.Now().Unix(), 10), strconv.FormatUint(rand.Uint64N(1e10), 10)
 		q := url.Values{"msg_signature": {util.Signature(token, ts, nonce, string(enc))}, "timestamp": {ts}, "nonce": {nonce}}
 		body := "<xml><ToUserName><![CDATA[" + corpID + "]]></ToUserName><Encrypt><![CDATA[" + string(enc) + "]]></Encrypt><AgentID><![CDATA[1000002]]></AgentID></xml>"
 		w := httptest.NewRecorder()

@@ -154,8 +154,13 @@ type WeChat struct {
 	// ReplyBudget is how long the webhook waits for a flow's answer before
 	// it answers "success" and sends the reply by customer-service message.
 	ReplyBudget time.Duration `mapstructure:"reply_budget"`
-	// DedupTTL is how long a delivered MsgId is remembered.
+	// DedupTTL is how long a delivered MsgId is remembered, and a request's
+	// timestamp and nonce with it (at least twice MaxClockSkew).
 	DedupTTL time.Duration `mapstructure:"dedup_ttl"`
+	// MaxClockSkew is how far a request's signed timestamp may be from the
+	// clock, for WeChat's and WeCom's callbacks: an older request is a
+	// replay and is refused (403).
+	MaxClockSkew time.Duration `mapstructure:"max_clock_skew"`
 }
 
 // Store selects the storage backend.
@@ -216,6 +221,7 @@ var defaults = map[string]any{
 	"wechat.api_timeout":      5 * time.Second,
 	"wechat.reply_budget":     3 * time.Second,
 	"wechat.dedup_ttl":        10 * time.Minute,
+	"wechat.max_clock_skew":   5 * time.Minute,
 	"store.driver":            "bolt",
 	"store.path":              "huimin.db",
 	"redis.addr":              "",
@@ -372,6 +378,12 @@ func (c Config) Validate() error {
 	}
 	if c.WeChat.DedupTTL < 30*time.Second {
 		bad("wechat.dedup_ttl", "must be at least 30s (WeChat retries for about 15s)")
+	}
+	switch {
+	case c.WeChat.MaxClockSkew < 30*time.Second:
+		bad("wechat.max_clock_skew", "must be at least 30s (WeChat retries for about 15s)")
+	case c.WeChat.DedupTTL < 2*c.WeChat.MaxClockSkew:
+		bad("wechat.dedup_ttl", "must be at least twice wechat.max_clock_skew, so that a request is remembered as long as its timestamp is accepted")
 	}
 	switch c.Store.Driver {
 	case "bolt":
@@ -532,6 +544,7 @@ func (c Config) Masked() string {
 	w("  api_timeout: %s", c.WeChat.APITimeout)
 	w("  reply_budget: %s", c.WeChat.ReplyBudget)
 	w("  dedup_ttl: %s", c.WeChat.DedupTTL)
+	w("  max_clock_skew: %s", c.WeChat.MaxClockSkew)
 	w("store:")
 	w("  driver: %s", c.Store.Driver)
 	w("  path: %s", c.Store.Path)

@@ -5,10 +5,11 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"huimin/chat"
-	"huimin/chat/texts"
 	"log/slog"
 	"time"
+
+	"huimin/chat"
+	"huimin/chat/texts"
 
 	"huimin/store"
 )

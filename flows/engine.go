@@ -6,12 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"huimin/chat"
 	"log/slog"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"huimin/chat"
 
 	"huimin/chat/texts"
 	"huimin/desk"

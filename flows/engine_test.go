@@ -3,7 +3,6 @@ package flows_test
 import (
 	"context"
 	"fmt"
-	"huimin/chat"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"huimin/chat"
 
 	goredis "github.com/redis/go-redis/v9"
 

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"huimin/chat"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"huimin/chat"
 )
 
 // Message types a simulated user can send (Message.Type).

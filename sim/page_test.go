@@ -2,13 +2,14 @@ package sim
 
 import (
 	"context"
-	"huimin/web/webtest"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"huimin/web/webtest"
 
 	"github.com/chromedp/chromedp"
 	"github.com/silenceper/wechat/v2/officialaccount/message"

@@ -5,11 +5,12 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
-	"huimin/chat"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"huimin/chat"
 
 	"github.com/silenceper/wechat/v2/util"
 )

@@ -16,6 +16,10 @@ var (
 	// ErrLeaseLost is returned by Ack and Retry when the item was claimed again
 	// (its lease ran out and another worker took it) or no longer exists.
 	ErrLeaseLost = errors.New("due item lease lost")
+	// ErrReplayed is returned by BeginDelivery when the request's replay key
+	// (its signed timestamp and nonce) was seen before: the request is a
+	// copy, and nothing was recorded.
+	ErrReplayed = errors.New("request replayed")
 )
 
 // Session is one citizen's (or officer's) conversation state. It expires when

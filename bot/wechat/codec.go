@@ -25,6 +25,9 @@ var (
 	ErrMalformed = wxapi.ErrMalformed
 	// ErrDecrypt means the ciphertext does not decrypt or carries another AppID (400).
 	ErrDecrypt = wxapi.ErrDecrypt
+	// ErrStale means a signed request too old or too new for the clock, or
+	// one seen before (403).
+	ErrStale = wxapi.ErrStale
 )
 
 // MaxTextBytes is WeChat's limit for a passive text reply's content.
@@ -34,6 +37,7 @@ const MaxTextBytes = 2048
 type Codec struct {
 	token, appID, aesKey string
 	now                  func() time.Time
+	maxSkew              time.Duration
 }
 
 // NewCodec returns a Codec. aesKey may be empty (plain mode only); when it
@@ -43,7 +47,16 @@ func NewCodec(token, appID, aesKey string, now func() time.Time) *Codec {
 	if now == nil {
 		now = time.Now
 	}
-	return &Codec{token: token, appID: appID, aesKey: aesKey, now: now}
+	return &Codec{token: token, appID: appID, aesKey: aesKey, now: now, maxSkew: wxapi.DefaultMaxClockSkew}
+}
+
+// SetMaxClockSkew sets how far a POST's timestamp may be from the clock
+// (default wxapi.DefaultMaxClockSkew); a request outside it is refused with
+// ErrStale.
+func (c *Codec) SetMaxClockSkew(d time.Duration) {
+	if d > 0 {
+		c.maxSkew = d
+	}
 }
 
 // Request is an opened webhook POST.
@@ -57,6 +70,12 @@ type Request struct {
 	timestamp string
 	nonce     string
 }
+
+// ReplayKey identifies this request among all signed ones: its timestamp
+// and nonce, which a platform never sends twice (a retry of a message is a
+// new request with a new nonce). Seeing it again means the request was
+// copied and replayed.
+func (r *Request) ReplayKey() string { return r.timestamp + ":" + r.nonce }
 
 // VerifyURL checks the GET handshake WeChat makes when the URL is saved in
 // the console and returns the echostr to echo back.
@@ -77,6 +96,11 @@ func (c *Codec) Open(q url.Values, body []byte) (*Request, error) {
 	ts, nonce := q.Get("timestamp"), q.Get("nonce")
 	if !c.signatureOK(q.Get("signature"), ts, nonce) {
 		return nil, ErrSignature
+	}
+	// Signed but old: a request kept and sent again. Within the window,
+	// the webhook remembers the nonce (see ReplayKey).
+	if err := wxapi.CheckFresh(ts, nonce, c.now(), c.maxSkew); err != nil {
+		return nil, err
 	}
 	req := &Request{timestamp: ts, nonce: nonce}
 	if q.Get("encrypt_type") == "aes" {

@@ -4,11 +4,12 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"huimin/chat"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"huimin/chat"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 	"github.com/silenceper/wechat/v2/util"
@@ -108,6 +109,9 @@ func TestOpen(t *testing.T) {
 		{"other appid inside", safeCodec, otherQ, otherBody, ErrDecrypt, false},
 		{"plaintext in safe mode", safeCodec, signedPlain(testToken), []byte(textXML), ErrMalformed, false},
 		{"encrypted without key", plainCodec, safeQ, safeBody, ErrMalformed, false},
+		{"signed a day ago", NewCodec(testToken, testAppID, "", func() time.Time { return fixedNow().Add(24 * time.Hour) }), signedPlain(testToken), []byte(textXML), ErrStale, false},
+		{"safe, signed a day ago", NewCodec(testToken, testAppID, testAESKey, func() time.Time { return fixedNow().Add(24 * time.Hour) }), safeQ, safeBody, ErrStale, false},
+		{"signed for tomorrow", NewCodec(testToken, testAppID, "", func() time.Time { return fixedNow().Add(-24 * time.Hour) }), signedPlain(testToken), []byte(textXML), ErrStale, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,6 +133,54 @@ func TestOpen(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOpenClockSkew checks the window around the clock a timestamp must be
+// in (a stale request is also a bad signature, 403), and that the nonce is
+// bounded before it becomes part of a store key.
+func TestOpenClockSkew(t *testing.T) {
+	at := func(d time.Duration) func() time.Time { return func() time.Time { return fixedNow().Add(d) } }
+	for _, tt := range []struct {
+		name    string
+		now     func() time.Time
+		skew    time.Duration
+		wantErr error
+	}{
+		{"now", at(0), 0, nil},
+		{"4m59s late, default window", at(299 * time.Second), 0, nil},
+		{"5m01s late, default window", at(301 * time.Second), 0, ErrStale},
+		{"5m01s early, default window", at(-301 * time.Second), 0, ErrStale},
+		{"9m late, 10m window", at(9 * time.Minute), 10 * time.Minute, nil},
+		{"11m late, 10m window", at(11 * time.Minute), 10 * time.Minute, ErrStale},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewCodec(testToken, testAppID, "", tt.now)
+			c.SetMaxClockSkew(tt.skew)
+			_, err := c.Open(signedPlain(testToken), []byte(textXML))
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Open err = %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantErr != nil && !errors.Is(err, ErrSignature) {
+				t.Errorf("Open err = %v, want it to count as a bad signature (403)", err)
+			}
+		})
+	}
+	t.Run("long nonce", func(t *testing.T) {
+		nonce := strings.Repeat("1", 65)
+		q := url.Values{"timestamp": {"1764300000"}, "nonce": {nonce}, "signature": {util.Signature(testToken, "1764300000", nonce)}}
+		if _, err := NewCodec(testToken, testAppID, "", fixedNow).Open(q, []byte(textXML)); !errors.Is(err, ErrMalformed) {
+			t.Fatalf("Open with a 65-byte nonce: err = %v, want ErrMalformed", err)
+		}
+	})
+	t.Run("replay key", func(t *testing.T) {
+		req, err := NewCodec(testToken, testAppID, "", fixedNow).Open(signedPlain(testToken), []byte(textXML))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := req.ReplayKey(); got != "1764300000:n0nce" {
+			t.Errorf("ReplayKey = %q, want 1764300000:n0nce", got)
+		}
+	})
 }
 
 // FuzzOpen checks that no input makes Open panic.

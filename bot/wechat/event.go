@@ -2,10 +2,11 @@ package wechat
 
 import (
 	"encoding/xml"
-	"huimin/chat"
 	"strconv"
 	"strings"
 	"time"
+
+	"huimin/chat"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 )

@@ -3,7 +3,6 @@ package wecom
 import (
 	"context"
 	"errors"
-	"huimin/chat"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"huimin/chat"
 
 	"huimin/sim"
 )
@@ -289,10 +290,11 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // TestCallbackWithSimulator runs the simulator's WeCom callback against Codec: the URL check,
 // a text answered passively, and an event answered through the API.
 func TestCallbackWithSimulator(t *testing.T) {
-	cb := &callback{t: t, codec: NewCodec(testToken, testCorpID, testAESKey, nil)}
+	cb := &callback{t: t}
 	srv := httptest.NewServer(cb)
 	t.Cleanup(srv.Close)
-	s, _ := startSim(t, srv.URL+"/wecom")
+	s, clk := startSim(t, srv.URL+"/wecom")
+	cb.codec = NewCodec(testToken, testCorpID, testAESKey, clk.Now) // the simulator's time
 	cb.client = newTestClient(t, newMemCache(), "h:1", nil)
 	ctx := t.Context()
 

@@ -25,6 +25,9 @@ var (
 	ErrMalformed = wxapi.ErrMalformed
 	// ErrDecrypt means the ciphertext does not decrypt or carries another CorpID (400).
 	ErrDecrypt = wxapi.ErrDecrypt
+	// ErrStale means a signed request too old or too new for the clock, or
+	// one seen before (403).
+	ErrStale = wxapi.ErrStale
 )
 
 // MaxReplyBytes is the limit this package keeps for a passive text reply's content, as on
@@ -35,6 +38,7 @@ const MaxReplyBytes = wechat.MaxTextBytes
 type Codec struct {
 	token, corpID, aesKey string
 	now                   func() time.Time
+	maxSkew               time.Duration
 }
 
 // NewCodec returns a Codec for the application's callback Token and EncodingAESKey, in the
@@ -44,7 +48,16 @@ func NewCodec(token, corpID, aesKey string, now func() time.Time) *Codec {
 	if now == nil {
 		now = time.Now
 	}
-	return &Codec{token: token, corpID: corpID, aesKey: aesKey, now: now}
+	return &Codec{token: token, corpID: corpID, aesKey: aesKey, now: now, maxSkew: wxapi.DefaultMaxClockSkew}
+}
+
+// SetMaxClockSkew sets how far a POST's timestamp may be from the clock
+// (default wxapi.DefaultMaxClockSkew); a request outside it is refused with
+// ErrStale.
+func (c *Codec) SetMaxClockSkew(d time.Duration) {
+	if d > 0 {
+		c.maxSkew = d
+	}
 }
 
 // Message is a WeCom callback message or event, decoded from the plaintext XML. MsgID is a
@@ -87,9 +100,15 @@ type Request struct {
 	// AgentID is the application's agentid from the envelope.
 	AgentID string
 	// Plain is the decrypted XML of the message.
-	Plain []byte
-	nonce string
+	Plain     []byte
+	timestamp string
+	nonce     string
 }
+
+// ReplayKey identifies this request among all signed ones: its timestamp
+// and nonce, which WeCom never sends twice. Seeing it again means the
+// request was copied and replayed.
+func (r *Request) ReplayKey() string { return r.timestamp + ":" + r.nonce }
 
 // envelope is the encrypted POST body: <xml><ToUserName/><AgentID/><Encrypt/></xml>.
 type envelope struct {
@@ -132,6 +151,9 @@ func (c *Codec) Open(q url.Values, body []byte) (*Request, error) {
 	if env.Encrypt == "" || !c.signatureOK(q, env.Encrypt) {
 		return nil, ErrSignature
 	}
+	if err := wxapi.CheckFresh(q.Get("timestamp"), q.Get("nonce"), c.now(), c.maxSkew); err != nil {
+		return nil, err
+	}
 	plain, err := c.decrypt(env.Encrypt)
 	if err != nil {
 		return nil, err
@@ -143,7 +165,7 @@ func (c *Codec) Open(q url.Values, body []byte) (*Request, error) {
 	if m.FromUserName == "" || m.MsgType == "" {
 		return nil, fmt.Errorf("%w: no FromUserName or MsgType", ErrMalformed)
 	}
-	return &Request{Message: &m, AgentID: env.AgentID, Plain: plain, nonce: q.Get("nonce")}, nil
+	return &Request{Message: &m, AgentID: env.AgentID, Plain: plain, timestamp: q.Get("timestamp"), nonce: q.Get("nonce")}, nil
 }
 
 // signatureOK checks msg_signature over the token, timestamp, nonce and ciphertext.

@@ -4,12 +4,13 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"huimin/chat"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"huimin/chat"
 
 	"github.com/silenceper/wechat/v2/util"
 )
@@ -99,6 +100,8 @@ func TestOpen(t *testing.T) {
 		{"plaintext message", c, goodQ, []byte(textXML), ErrSignature},
 		{"malformed message", c, malformedQ, malformedBody, ErrMalformed},
 		{"empty message", c, emptyQ, emptyBody, ErrMalformed},
+		{"signed a day ago", NewCodec(testToken, testCorpID, testAESKey, func() time.Time { return fixedNow().Add(24 * time.Hour) }), goodQ, goodBody, ErrStale},
+		{"signed for tomorrow", NewCodec(testToken, testCorpID, testAESKey, func() time.Time { return fixedNow().Add(-24 * time.Hour) }), goodQ, goodBody, ErrStale},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

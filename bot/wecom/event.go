@@ -1,9 +1,10 @@
 package wecom
 
 import (
-	"huimin/chat"
 	"strconv"
 	"time"
+
+	"huimin/chat"
 )
 
 // Event turns the opened request's message into the project's event. An officer's commands

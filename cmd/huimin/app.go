@@ -72,6 +72,7 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 			CorpID: cfg.WeCom.CorpID, Secret: cfg.WeCom.Secret, AgentID: cfg.WeCom.AgentID, Owner: owner, Log: log,
 		}, st)
 		wecomCodec = wecom.NewCodec(cfg.WeCom.Token, cfg.WeCom.CorpID, cfg.WeCom.AESKey, time.Now)
+		wecomCodec.SetMaxClockSkew(cfg.WeChat.MaxClockSkew)
 	}
 	// The process's one runner for timed work: the outbox, the inbox and
 	// the desk register their queues and kinds on it.
@@ -107,6 +108,10 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	}
 	engine := flows.NewEngine(st, watcher, d, flows.EngineOptions{ResumeWindow: cfg.Bot.SessionTTL, Log: log})
 	codec := wechat.NewCodec(cfg.WeChat.Token, cfg.WeChat.AppID, cfg.WeChat.AESKey, time.Now)
+	codec.SetMaxClockSkew(cfg.WeChat.MaxClockSkew)
+	if cfg.WeChat.AESKey == "" {
+		log.Warn("plain mode: the signature does not cover the message, so a leaked request URL lets anyone post as any openid within wechat.max_clock_skew; set wechat.aes_key and choose safe mode (安全模式) in the console for production")
+	}
 	wh := bot.NewWebhook(codec, engine, st, runner, outbox, metrics, log, bot.WebhookOptions{
 		MaxBody: cfg.HTTP.MaxBodyBytes, Budget: cfg.WeChat.ReplyBudget, DedupTTL: cfg.WeChat.DedupTTL,
 	})

@@ -1,16 +1,17 @@
 package main
 
 import (
-	"huimin/config"
-	"huimin/desk"
-	"huimin/desk/calendar"
-	"huimin/flows/intake"
-	"huimin/web"
 	"log/slog"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"huimin/config"
+	"huimin/desk"
+	"huimin/desk/calendar"
+	"huimin/flows/intake"
+	"huimin/web"
 )
 
 // TestOfficeDirectory checks what the offices page is fed: the configured

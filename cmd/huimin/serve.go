@@ -102,6 +102,10 @@ func openStore(ctx context.Context, cfg config.Config) (backend, map[string]func
 			Password:   cfg.Redis.Password,
 			DB:         cfg.Redis.DB,
 			PoolSize:   cfg.Redis.PoolSize,
+			// A command's context deadline (the webhook's reply budget,
+			// /readyz's second) bounds its wait on the connection too, so
+			// a Redis that hangs cannot hold an answer past WeChat's 5 s.
+			ContextTimeoutEnabled: true,
 		})
 		s := redisstore.New(client, redisstore.Options{Prefix: cfg.Redis.Prefix})
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)

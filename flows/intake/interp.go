@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"huimin/chat"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"huimin/chat"
 )
 
 // ErrUnknownFlow is returned by [Set.Start] for a flow ID the Set lacks.

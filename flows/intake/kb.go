@@ -2,11 +2,12 @@ package intake
 
 import (
 	"cmp"
-	"huimin/chat"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"huimin/chat"
 )
 
 // kbMatch is one knowledge-base entry that matched a question.

@@ -95,6 +95,9 @@ type Store struct {
 	pendingMu      sync.Mutex
 	pending        map[string]pendingDelivery
 	pendingSweepAt int
+	// replays holds the replay keys of recent requests, under pendingMu.
+	replays        map[string]seenRequest
+	replaysSweepAt int
 }
 
 // New opens (creating if needed) the bolt file at path. It fails after about
@@ -133,7 +136,7 @@ func New(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open bolt store %s: create buckets: %w", path, err)
 	}
 	db.MaxBatchDelay = batchDelay
-	return &Store{db: db, now: now, locks: map[string]memLock{}, pending: map[string]pendingDelivery{}}, nil
+	return &Store{db: db, now: now, locks: map[string]memLock{}, pending: map[string]pendingDelivery{}, replays: map[string]seenRequest{}}, nil
 }
 
 // Close closes the bolt file. Calling it again is a no-op.
@@ -193,6 +196,7 @@ func (s *Store) PurgeExpired(ctx context.Context) (int, error) {
 	}
 	s.pendingMu.Lock()
 	n += sweepExpired(s.pending, &s.pendingSweepAt, s.now(), true)
+	n += sweepExpired(s.replays, &s.replaysSweepAt, s.now(), true)
 	s.pendingMu.Unlock()
 	return n, nil
 }

@@ -86,7 +86,7 @@ func TestPurgeExpired(t *testing.T) {
 		{"session long", s.PutSession(ctx, store.Session{OpenID: "long"}, time.Hour)},
 		{"cache short", s.SetCache(ctx, "c", "v", time.Minute)},
 		{"outcome long", s.PutOutcome(ctx, store.Outcome{MessageID: "m"}, time.Hour)},
-		{"delivery short", func() error { _, _, err := s.BeginDelivery(ctx, "d", time.Minute); return err }()},
+		{"delivery short", func() error { _, _, err := s.BeginDelivery(ctx, "d", "", time.Minute); return err }()},
 		{"seq short", func() error { _, err := s.NextSeq(ctx, "daily", time.Minute); return err }()},
 		{"seq forever", func() error { _, err := s.NextSeq(ctx, "total", 0); return err }()},
 		{"bind code long", s.PutBindCode(ctx, "123456", "officer-1", time.Hour)},

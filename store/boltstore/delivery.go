@@ -18,6 +18,15 @@ import (
 // in-flight records, which is what a retry needs: WeChat retries only a
 // delivery it got no answer to, and the retry finds no record and handles
 // the message, as it would take over a stale record.
+//
+// Replay keys live in memory too, for the same reason: a restart forgets
+// them, and a copy of a request from before it is then refused only by its
+// timestamp's window (and, for the same message, by its delivery record).
+
+// seenRequest is when a replay key may be forgotten.
+type seenRequest time.Time
+
+func (r seenRequest) expiry() time.Time { return time.Time(r) }
 
 // pendingDelivery is a delivery begun and not yet finished.
 type pendingDelivery struct {
@@ -29,7 +38,7 @@ func (p pendingDelivery) expiry() time.Time { return p.expires }
 
 // BeginDelivery records key as being handled. The one caller that creates
 // the record gets first=true; every other caller gets the existing record.
-func (s *Store) BeginDelivery(ctx context.Context, key string, ttl time.Duration) (store.Delivery, bool, error) {
+func (s *Store) BeginDelivery(ctx context.Context, key, replay string, ttl time.Duration) (store.Delivery, bool, error) {
 	if err := checkTTL(ttl); err != nil {
 		return store.Delivery{}, false, fmt.Errorf("begin delivery %s: %w", key, err)
 	}
@@ -39,6 +48,13 @@ func (s *Store) BeginDelivery(ctx context.Context, key string, ttl time.Duration
 	s.pendingMu.Lock()
 	defer s.pendingMu.Unlock()
 	now := s.now()
+	if replay != "" {
+		if r, ok := s.replays[replay]; ok && now.Before(r.expiry()) {
+			return store.Delivery{}, false, fmt.Errorf("begin delivery %s: %w", key, store.ErrReplayed)
+		}
+		sweepExpired(s.replays, &s.replaysSweepAt, now, false)
+		s.replays[replay] = seenRequest(now.Add(ttl))
+	}
 	if p, ok := s.pending[key]; ok && now.Before(p.expires) {
 		return p.d, false, nil
 	}

@@ -10,7 +10,8 @@ import (
 //	key                            type    value                                expires
 //	P {s:<openid>}:sess            string  JSON store.Session                   PutSession's ttl
 //	P {s:<openid>}:lock            string  the conversation lock's owner        LockSession's ttl
-//	P dlv:<key>                    string  JSON store.Delivery                  BeginDelivery's, then FinishDelivery's ttl
+//	P dlv:<key>                    string  store.Delivery, MarshalBinary        BeginDelivery's, then FinishDelivery's ttl
+//	P rpl:<timestamp>:<nonce>      string  "1", a request seen                  BeginDelivery's ttl
 //	P cache:<key>                  string  the raw value                        SetCache's ttl
 //	P lock:<name>                  string  the owner                            AcquireLock's ttl, renewed by its holder
 //	P out:<message id>             string  JSON store.Outcome                   PutOutcome's ttl
@@ -72,6 +73,7 @@ func (k keys) session(openID string) string { return k.prefix + "{s:" + openID +
 // SaveSessionUnlock take the lock and the session in one script.
 func (k keys) sessionLock(openID string) string { return k.prefix + "{s:" + openID + "}:lock" }
 func (k keys) delivery(key string) string       { return k.prefix + "dlv:" + key }
+func (k keys) replay(key string) string         { return k.prefix + "rpl:" + key }
 func (k keys) cache(key string) string          { return k.prefix + "cache:" + key }
 func (k keys) lock(name string) string          { return k.prefix + "lock:" + name }
 func (k keys) outcome(id string) string         { return k.prefix + "out:" + id }

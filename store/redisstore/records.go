@@ -181,16 +181,17 @@ func (s *Store) DeleteSession(ctx context.Context, openID string) error {
 }
 
 // BeginDelivery records key as being handled, in one SET NX GET: the caller
-// whose SET lands gets first=true, every other caller the existing record.
-func (s *Store) BeginDelivery(ctx context.Context, key string, ttl time.Duration) (store.Delivery, bool, error) {
-	d, first, err := s.beginDelivery(ctx, key, ttl)
+// that writes the record is first. The replay key's SET NX travels in the
+// same pipeline, ahead of it: a message costs no extra round trip for it.
+func (s *Store) BeginDelivery(ctx context.Context, key, replay string, ttl time.Duration) (store.Delivery, bool, error) {
+	d, first, err := s.beginDelivery(ctx, key, replay, ttl)
 	if err != nil {
 		return store.Delivery{}, false, fmt.Errorf("begin delivery %s: %w", key, err)
 	}
 	return d, first, nil
 }
 
-func (s *Store) beginDelivery(ctx context.Context, key string, ttl time.Duration) (store.Delivery, bool, error) {
+func (s *Store) beginDelivery(ctx context.Context, key, replay string, ttl time.Duration) (store.Delivery, bool, error) {
 	if err := checkKey("delivery key", key); err != nil {
 		return store.Delivery{}, false, err
 	}
@@ -204,8 +205,31 @@ func (s *Store) beginDelivery(ctx context.Context, key string, ttl time.Duration
 		return store.Delivery{}, false, err
 	}
 	cmd := goredis.NewStringCmd(ctx, "set", s.keys.delivery(key), b, "px", px.Milliseconds(), "nx", "get")
-	err = s.batch.do(ctx, cmd)
-	old := cmd.Val()
+	cmds := []goredis.Cmder{cmd}
+	var seen *goredis.StatusCmd
+	if replay != "" {
+		seen = goredis.NewStatusCmd(ctx, "set", s.keys.replay(replay), "1", "px", px.Milliseconds(), "nx")
+		cmds = []goredis.Cmder{seen, cmd}
+	}
+	if err := s.batch.do(ctx, cmds...); err != nil && !errors.Is(err, goredis.Nil) {
+		return store.Delivery{}, false, err
+	}
+	if seen != nil {
+		switch err := seen.Err(); {
+		case errors.Is(err, goredis.Nil):
+			// The request was seen before. If its copy made the delivery
+			// record just now, take it back: nothing may stay of a replay.
+			if errors.Is(cmd.Err(), goredis.Nil) {
+				if err := s.batch.do(ctx, goredis.NewIntCmd(ctx, "del", s.keys.delivery(key))); err != nil {
+					return store.Delivery{}, false, fmt.Errorf("%w, and its delivery record stays: %w", store.ErrReplayed, err)
+				}
+			}
+			return store.Delivery{}, false, store.ErrReplayed
+		case err != nil:
+			return store.Delivery{}, false, err
+		}
+	}
+	old, err := cmd.Result()
 	if errors.Is(err, goredis.Nil) {
 		return d, true, nil // there was no record, so ours was written
 	}

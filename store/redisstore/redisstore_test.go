@@ -158,7 +158,7 @@ func TestKeyLayout(t *testing.T) {
 		err  error
 	}{
 		{"PutSession", s.PutSession(ctx, store.Session{OpenID: "o1"}, time.Hour)},
-		{"BeginDelivery", func() error { _, _, err := s.BeginDelivery(ctx, "d1", time.Hour); return err }()},
+		{"BeginDelivery", func() error { _, _, err := s.BeginDelivery(ctx, "d1", "", time.Hour); return err }()},
 		{"SetCache", s.SetCache(ctx, "c1", "v", time.Hour)},
 		{"AcquireLock", func() error { _, err := s.AcquireLock(ctx, "l1", "a", time.Hour); return err }()},
 		{"PutOutcome", s.PutOutcome(ctx, store.Outcome{MessageID: "m1"}, time.Hour)},
@@ -344,7 +344,7 @@ func TestCloseStopsBatching(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.BeginDelivery(t.Context(), "k", time.Minute); err == nil {
+	if _, _, err := s.BeginDelivery(t.Context(), "k", "", time.Minute); err == nil {
 		t.Fatal("BeginDelivery after Close: want an error")
 	}
 }
@@ -359,7 +359,7 @@ func TestCloseAnswersCallsInFlight(t *testing.T) {
 	for i := range 200 {
 		wg.Go(func() {
 			for j := range 20 {
-				_, _, _ = s.BeginDelivery(ctx, fmt.Sprintf("k%d-%d", i, j), time.Minute)
+				_, _, _ = s.BeginDelivery(ctx, fmt.Sprintf("k%d-%d", i, j), "", time.Minute)
 			}
 		})
 	}

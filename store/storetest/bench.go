@@ -63,7 +63,8 @@ func benchBeginDelivery(b *testing.B, s Store) {
 	ctx := b.Context()
 	b.ResetTimer()
 	for i := range b.N {
-		if _, _, err := s.BeginDelivery(ctx, strconv.Itoa(i), time.Hour); err != nil {
+		k := strconv.Itoa(i)
+		if _, _, err := s.BeginDelivery(ctx, k, "1700000000:"+k, time.Hour); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -79,7 +80,8 @@ func benchBeginDeliveryParallel(b *testing.B, s Store) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, _, err := s.BeginDelivery(ctx, strconv.FormatInt(n.Add(1), 10), time.Hour); err != nil {
+			k := strconv.FormatInt(n.Add(1), 10)
+			if _, _, err := s.BeginDelivery(ctx, k, "1700000000:"+k, time.Hour); err != nil {
 				b.Error(err)
 				return
 			}

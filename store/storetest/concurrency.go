@@ -87,7 +87,7 @@ func testConcurrency(t *testing.T, h Harness) {
 		const callers = 32
 		s := h.New(t)
 		firsts := race(t, callers, func(ctx context.Context, i int) (bool, error) {
-			_, first, err := s.BeginDelivery(ctx, "dup-msg", time.Hour)
+			_, first, err := s.BeginDelivery(ctx, "dup-msg", "", time.Hour)
 			return first, err
 		})
 		if firsts != 1 {

@@ -29,7 +29,7 @@ func testExpiry(t *testing.T, h Harness) {
 			}},
 		{"delivery",
 			func(ctx context.Context, s Store) error {
-				_, _, err := s.BeginDelivery(ctx, "k1", ttl)
+				_, _, err := s.BeginDelivery(ctx, "k1", "", ttl)
 				return err
 			},
 			func(ctx context.Context, s Store) (bool, error) {
@@ -38,7 +38,7 @@ func testExpiry(t *testing.T, h Harness) {
 			}},
 		{"finished delivery",
 			func(ctx context.Context, s Store) error {
-				d, _, err := s.BeginDelivery(ctx, "k1", time.Minute)
+				d, _, err := s.BeginDelivery(ctx, "k1", "", time.Minute)
 				if err != nil {
 					return err
 				}
@@ -138,7 +138,7 @@ func testNonPositiveTTL(t *testing.T, h Harness) {
 			return s.PutSession(ctx, store.Session{OpenID: "o1"}, ttl)
 		}},
 		{"BeginDelivery", func(ctx context.Context, s Store, ttl time.Duration) error {
-			_, _, err := s.BeginDelivery(ctx, "k1", ttl)
+			_, _, err := s.BeginDelivery(ctx, "k1", "", ttl)
 			return err
 		}},
 		{"FinishDelivery", func(ctx context.Context, s Store, ttl time.Duration) error {

@@ -36,8 +36,11 @@ type Store interface {
 
 	// BeginDelivery records key as being handled. first is true for the one
 	// caller that created the record; every other caller gets the existing
-	// record and first=false. The record expires after ttl.
-	BeginDelivery(ctx context.Context, key string, ttl time.Duration) (d store.Delivery, first bool, err error)
+	// record and first=false. The record expires after ttl. replay, when
+	// not empty, identifies the request itself (its signed timestamp and
+	// nonce) and is remembered for ttl as well: a request whose replay key
+	// was seen before gets store.ErrReplayed, and nothing is recorded.
+	BeginDelivery(ctx context.Context, key, replay string, ttl time.Duration) (d store.Delivery, first bool, err error)
 	// FinishDelivery stores d, as BeginDelivery returned it and with its
 	// passive reply (may be empty) set, as done, and keeps it for ttl.
 	FinishDelivery(ctx context.Context, d store.Delivery, ttl time.Duration) error
