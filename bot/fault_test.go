@@ -70,6 +70,11 @@ func TestDroppedConnectionIsRetried(t *testing.T) {
 					t.Errorf("a log line carries an access token:\n%s", logs.String())
 				}
 			}
+			for name, secret := range map[string]string{"AppSecret": rigSecret, "Token": rigToken, "EncodingAESKey": rigAESKey} {
+				if strings.Contains(logs.String(), secret) {
+					t.Errorf("a log line carries the %s:\n%s", name, logs.String())
+				}
+			}
 			if regexp.MustCompile(`access_token=[^*]`).MatchString(logs.String()) {
 				t.Errorf("a log line carries an access_token parameter:\n%s", logs.String())
 			}
