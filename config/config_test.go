@@ -88,6 +88,8 @@ func TestValidateNamesKeyAndProblem(t *testing.T) {
 		{"token", "HUIMIN_WECHAT_TOKEN", "x", "wechat.token: must be 3 to 32 characters"},
 		{"api base", "HUIMIN_WECHAT_API_BASE_URL", "ftp://x", "wechat.api_base_url: must be an http or https URL"},
 		{"desk sweep", "HUIMIN_DESK_SWEEP_INTERVAL", "100ms", "desk.sweep_interval: must be at least 1s"},
+		{"clock skew", "HUIMIN_WECHAT_MAX_CLOCK_SKEW", "1s", "wechat.max_clock_skew: must be at least 30s"},
+		{"nonces forgotten too soon", "HUIMIN_WECHAT_MAX_CLOCK_SKEW", "6m", "wechat.dedup_ttl: must be at least twice wechat.max_clock_skew"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
