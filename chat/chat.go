@@ -4,7 +4,10 @@
 // conversations (flows) and the service desk (desk) all speak it.
 package chat
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // EventKind is what a person did: sent a kind of message, or caused an event.
 type EventKind string
@@ -75,6 +78,16 @@ type Event struct {
 	Notices []Notice
 	// RawType is the wire message type and event name, for logs and metrics.
 	RawType string
+}
+
+// Source names the message an event came from, the same on every
+// delivery of it: the channel and the MsgID, or for an event without one
+// the sender and time, as WeChat advises for de-duplicating events.
+func (e Event) Source() string {
+	if e.MsgID != "" {
+		return string(e.Channel) + ":m:" + e.MsgID
+	}
+	return string(e.Channel) + ":e:" + e.From + "@" + strconv.FormatInt(e.At.Unix(), 10)
 }
 
 // Notice is one template in a subscribe-notice event.

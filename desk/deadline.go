@@ -119,6 +119,12 @@ func (d *Desk) HandleTimer(ctx context.Context, it store.DueItem) error {
 	}
 	if tm.Kind == TimerAssign {
 		t, err := d.assign(ctx, tm.Ticket, "")
+		if errors.Is(err, store.ErrNotFound) {
+			// Open scheduled the timer and stopped before writing the
+			// ticket; opening it again schedules a new one.
+			d.log.WarnContext(ctx, "assignment timer for a ticket never written", "ticket_id", tm.Ticket)
+			return nil
+		}
 		if err == nil && t.State == store.StateReceived {
 			// Nobody can be reached yet (recorded on the ticket): try again
 			// later, with the runner's backoff, until someone can.

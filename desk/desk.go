@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"huimin/chat"
@@ -154,28 +155,65 @@ type OpenRequest struct {
 	Urgent      bool
 	Attachments []store.Attachment
 	Transcript  []store.Utterance
+	// Source identifies the message that confirmed the matter (see
+	// chat.Event.Source): WeChat's retry of that message, or its replay
+	// after a crash, finds the ticket it opened instead of opening another.
+	Source string
 }
+
+// sourceTTL is how long the message that opened a ticket is remembered:
+// far longer than WeChat retries a message or the inbox replays one.
+const sourceTTL = 24 * time.Hour
 
 // Open creates a ticket and routes it: at once in working hours, else at
 // the start of the next working period. An urgent matter gets the urgent
 // deadline and its department's chief is told at once, at any hour.
+//
+// A crash anywhere in it loses nothing and doubles nothing: the ticket's
+// number and its assignment timer are recorded before the ticket itself,
+// so a ticket never exists without the timer that routes it (a timer
+// whose ticket was never written does nothing), and the same Source
+// opening again finishes the same ticket.
 func (d *Desk) Open(ctx context.Context, req OpenRequest) (store.Ticket, error) {
 	now := d.now()
 	deptID, ok := d.dir.byLine[req.Line]
 	if !ok {
 		return store.Ticket{}, refusal(OpOpen, ErrInvalid, "unknown_line", "", "", map[string]any{"Line": req.Line})
 	}
-	day := now.In(d.loc).Format("20060102")
-	seq, err := d.st.NextSeq(ctx, "ticket:"+day, 72*time.Hour)
+	id, err := d.openedBy(ctx, req.Source)
 	if err != nil {
-		return store.Ticket{}, fmt.Errorf("number ticket: %w", err)
+		return store.Ticket{}, err
+	}
+	if id != "" {
+		t, err := d.st.GetTicket(ctx, id)
+		if err == nil {
+			// The message was handled before and its answer lost: the
+			// ticket stands; finish what a crash may have cut short.
+			return d.routeNew(ctx, t)
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return store.Ticket{}, fmt.Errorf("get ticket %s: %w", id, err)
+		}
+		// Numbered, never written: write it now, under that number.
+	} else {
+		day := now.In(d.loc).Format("20060102")
+		seq, err := d.st.NextSeq(ctx, "ticket:"+day, 72*time.Hour)
+		if err != nil {
+			return store.Ticket{}, fmt.Errorf("number ticket: %w", err)
+		}
+		id = fmt.Sprintf("%s%s-%04d", d.rules.TicketPrefix, day, seq)
+		if req.Source != "" {
+			if err := d.st.SetCache(ctx, sourceKey(req.Source), id, sourceTTL); err != nil {
+				return store.Ticket{}, fmt.Errorf("record source of %s: %w", id, err)
+			}
+		}
 	}
 	limit := d.rules.limit(req.Line, req.Inquiry)
 	if req.Urgent {
 		limit = d.rules.urgentLimit(req.Line)
 	}
 	t := store.Ticket{
-		ID:            fmt.Sprintf("%s%s-%04d", d.rules.TicketPrefix, day, seq),
+		ID:            id,
 		CitizenOpenID: req.Citizen, Line: req.Line, Inquiry: req.Inquiry, Summary: req.Summary,
 		Fields: req.Fields, Labels: req.Labels, Name: req.Name, Phone: req.Phone, IDNumber: req.IDNumber, Urgent: req.Urgent,
 		Attachments: req.Attachments, Transcript: req.Transcript,
@@ -183,35 +221,64 @@ func (d *Desk) Open(ctx context.Context, req OpenRequest) (store.Ticket, error) 
 		Deadline: d.deadline(now, limit),
 		History:  []store.TicketEvent{{At: now, Actor: actorCitizen, Kind: eventOf[OpOpen], Deadline: d.deadline(now, limit)}},
 	}
-	if err := d.st.CreateTicket(ctx, t); err != nil {
-		return store.Ticket{}, fmt.Errorf("create ticket: %w", err)
-	}
-	t.Version = 1
-	d.log.InfoContext(ctx, "ticket created", "ticket_id", t.ID, "line", t.Line, "department", t.Department, "urgent", t.Urgent)
-	// The assignment is scheduled before anything else can fail: a crash
-	// now leaves a due item that routes the ticket, never a ticket nobody
-	// was told of. In working hours it is done at once as well; the timer,
-	// due a little later, then finds the ticket assigned and does nothing.
+	// The assignment is scheduled before the ticket is written: a crash
+	// in between leaves a timer that finds no ticket, never a ticket
+	// nobody was told of. In working hours it is done at once as well;
+	// the timer, due a little later, then finds the ticket assigned and
+	// does nothing.
 	at := now.Add(assignSafetyNet)
 	if !d.cal.InWorkingHours(now) {
 		at = d.cal.NextWorkingStart(now)
 	}
 	if err := d.schedule(ctx, timer{Kind: TimerAssign, Ticket: t.ID}, at); err != nil {
-		return t, err
+		return store.Ticket{}, err
+	}
+	if err := d.st.CreateTicket(ctx, t); err != nil {
+		return store.Ticket{}, fmt.Errorf("create ticket: %w", err)
+	}
+	t.Version = 1
+	d.log.InfoContext(ctx, "ticket created", "ticket_id", t.ID, "line", t.Line, "department", t.Department, "urgent", t.Urgent)
+	return d.routeNew(ctx, t)
+}
+
+// routeNew does what follows a ticket's creation, each step safe to
+// repeat: its deadline's timers, the chief's alert for an urgent matter,
+// and in working hours the assignment.
+func (d *Desk) routeNew(ctx context.Context, t store.Ticket) (store.Ticket, error) {
+	if t.State != store.StateReceived {
+		return t, nil // routed already
 	}
 	if err := d.scheduleDeadline(ctx, t); err != nil {
 		return t, err
 	}
-	if t.Urgent {
+	alerted := slices.ContainsFunc(t.History, func(e store.TicketEvent) bool { return e.Kind == eventOf[OpUrgentAlert] })
+	if t.Urgent && !alerted {
 		if err := d.alertUrgent(ctx, t); err != nil {
 			return t, err
 		}
 	}
-	if !d.cal.InWorkingHours(now) {
+	if !d.cal.InWorkingHours(d.now()) {
 		return t, nil
 	}
 	return d.assign(ctx, t.ID, "")
 }
+
+// openedBy returns the ticket a source opened, or "" for none.
+func (d *Desk) openedBy(ctx context.Context, source string) (string, error) {
+	if source == "" {
+		return "", nil
+	}
+	id, err := d.st.GetCache(ctx, sourceKey(source))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("look up source: %w", err)
+	}
+	return id, nil
+}
+
+func sourceKey(source string) string { return "opened_by:" + source }
 
 // assignSafetyNet is how long after a ticket is received its assignment
 // timer falls due in working hours: the assignment itself is immediate,

@@ -333,7 +333,7 @@ const handoverFlow = "handover"
 func (e *Engine) open(ctx context.Context, ev chat.Event, oc *intake.Outcome) (string, error) {
 	req := desk.OpenRequest{
 		Citizen: ev.From, Line: oc.Line, Inquiry: oc.Inquiry, Summary: oc.Summary, Fields: oc.Fields, Labels: oc.Labels,
-		Name: oc.Name, Phone: oc.Phone, IDNumber: oc.IDNumber, Urgent: oc.Urgent,
+		Name: oc.Name, Phone: oc.Phone, IDNumber: oc.IDNumber, Urgent: oc.Urgent, Source: ev.Source(),
 	}
 	for _, a := range oc.Attachments {
 		req.Attachments = append(req.Attachments, store.Attachment{Kind: a.Kind, MediaID: a.MediaID, URL: a.URL, Lat: a.Lat, Lng: a.Lng, Label: a.Label, At: a.At})
