@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -173,18 +174,66 @@ func (c *Codec) TextReply(m *message.MixMessage, text string) ([]byte, error) {
 }
 
 // appendCDATA appends s as a CDATA section: "]]>" is split across two
-// sections, and characters XML does not allow are dropped.
+// sections, characters XML does not allow are dropped, and bytes that are
+// not UTF-8 become U+FFFD. Runs of text that need none of this are copied
+// whole (a reply is mostly one such run).
 func appendCDATA(b []byte, s string) []byte {
 	b = append(b, "<![CDATA["...)
+	if cdataSafe(s) {
+		b = append(b, s...)
+		return append(b, "]]>"...)
+	}
+	start := 0
 	for i, r := range s {
 		switch {
-		case r == '>' && i >= 2 && s[i-2:i] == "]]":
-			b = append(b, "]]><![CDATA[>"...)
+		case r == '>' && closesCDATA(b, s[start:i]):
+			b = append(b, s[start:i]...)
+			b = append(b, "]]><![CDATA["...)
+			start = i // the '>' opens the next section
+		case r == utf8.RuneError:
+			if !strings.HasPrefix(s[i:], "\uFFFD") { // a byte that is not UTF-8
+				b = append(b, s[start:i]...)
+				b = append(b, "\uFFFD"...)
+				start = i + 1
+			}
 		case r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || r >= 0x10000:
-			b = utf8.AppendRune(b, r)
+		default: // a character XML does not allow
+			b = append(b, s[start:i]...)
+			start = i + utf8.RuneLen(r)
 		}
 	}
+	b = append(b, s[start:]...)
 	return append(b, "]]>"...)
+}
+
+// cdataSafe reports whether s can go into a CDATA section as it is: valid
+// UTF-8 with no "]]" (which a '>' could close), no control characters but
+// tab and line ends, and no U+FFFE or U+FFFF. It reads bytes, not runes:
+// the common case, a reply of Chinese text, costs a fraction of decoding.
+func cdataSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return utf8.ValidString(s) && !strings.Contains(s, "]]") &&
+		!strings.Contains(s, "\uFFFE") && !strings.Contains(s, "\uFFFF")
+}
+
+// closesCDATA reports whether what is written so far, b followed by the
+// pending run, ends in "]]", which a '>' would make the end of the section.
+func closesCDATA(b []byte, run string) bool {
+	var tail [2]byte
+	n := 0
+	for i := len(run) - 1; i >= 0 && n < 2; i-- {
+		tail[1-n] = run[i]
+		n++
+	}
+	for i := len(b) - 1; i >= 0 && n < 2; i-- {
+		tail[1-n] = b[i]
+		n++
+	}
+	return n == 2 && tail == [2]byte{']', ']'}
 }
 
 // Seal turns a plaintext reply into the bytes to write: unchanged in plain

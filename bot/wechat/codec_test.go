@@ -357,10 +357,26 @@ func TestClassify(t *testing.T) {
 }
 
 func TestTextReplyIsValidXML(t *testing.T) {
+	tests := []string{"您好", "a]]>b", "]]>]]>", "ctrl\x00\x01\x1fchars", "line1\nline2\t<tag>&amp;", strings.Repeat("民", 1000),
+		"bad \xff\xfe utf-8 \xe6\xb0", "literal \uFFFD kept", "not XML \uFFFE\uFFFF dropped", "]]\x00>", "emoji 😀]]>"}
+	for _, text := range tests {
+		checkTextReply(t, text)
+	}
+}
+
+// FuzzTextReply checks that any text makes a reply that parses as XML and
+// carries the text, less what XML cannot hold.
+func FuzzTextReply(f *testing.F) {
+	for _, s := range []string{"您好", "a]]>b", "]]\x00>", "\xff]]>", "]\uFFFE]>"} {
+		f.Add(s)
+	}
+	f.Fuzz(checkTextReply)
+}
+
+func checkTextReply(t *testing.T, text string) {
 	c := NewCodec(testToken, testAppID, "", fixedNow)
 	m := &message.MixMessage{CommonToken: message.CommonToken{FromUserName: "oUser]]>1", ToUserName: "gh_test"}}
-	tests := []string{"您好", "a]]>b", "]]>]]>", "ctrl\x00\x01\x1fchars", "line1\nline2\t<tag>&amp;", strings.Repeat("民", 1000)}
-	for _, text := range tests {
+	{
 		out, err := c.TextReply(m, text)
 		if err != nil {
 			t.Fatal(err)
@@ -370,11 +386,13 @@ func TestTextReplyIsValidXML(t *testing.T) {
 			t.Fatalf("TextReply(%q) is not XML: %v\n%s", text, err, out)
 		}
 		want := strings.Map(func(r rune) rune {
-			if r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
+			if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
 				return -1
 			}
 			return r
 		}, chat.CutBytes(text, MaxTextBytes))
+		// XML parsers read every line end as "\n".
+		want = strings.ReplaceAll(strings.ReplaceAll(want, "\r\n", "\n"), "\r", "\n")
 		if string(got.Content) != want || got.ToUserName != "oUser]]>1" || got.FromUserName != "gh_test" || got.MsgType != "text" || got.CreateTime != fixedNow().Unix() {
 			t.Errorf("TextReply(%q) decodes to %+v, want content %q", text, got, want)
 		}
