@@ -7,6 +7,7 @@ import (
 	"huimin/bot/wechat"
 	"huimin/chat"
 	"huimin/desk"
+	"huimin/store"
 )
 
 // TemplateSpec maps a kind of notice to a WeChat template message: its ID
@@ -35,7 +36,7 @@ func NewNotifier(out *Outbox, templates map[string]TemplateSpec) *Notifier {
 func (n *Notifier) Notify(ctx context.Context, msgs ...desk.Message) error {
 	out := make([]Outgoing, 0, len(msgs))
 	for _, m := range msgs {
-		o := Outgoing{ID: "n:" + m.ID, To: m.To, Text: m.Text, Ref: m.ID}
+		o := Outgoing{ID: "n:" + m.ID, To: m.To, Text: m.Text, Ref: m.ID, Officer: m.Officer, Ticket: m.Ticket}
 		switch {
 		case m.Image != nil && m.Channel == chat.ChannelWeCom:
 			// WeCom cannot show a WeChat media ID: a card opens the picture.
@@ -60,4 +61,26 @@ func (n *Notifier) Notify(ctx context.Context, msgs ...desk.Message) error {
 		return fmt.Errorf("queue notices: %w", err)
 	}
 	return nil
+}
+
+// Undelivered returns the desk notice a message was, when the message has
+// reached the end of every channel without being delivered: refused or
+// failed for good, or refused for the 48-hour window with no template to
+// fall back on. ok is false for a message sent, one whose template
+// fallback is on its way, and a message that was not a notice to an
+// officer.
+func Undelivered(m Outgoing, o store.Outcome) (desk.Message, bool) {
+	if m.Officer == "" {
+		return desk.Message{}, false
+	}
+	switch o.Status {
+	case store.OutcomeRejected, store.OutcomeFailed:
+	case store.OutcomeOutOfWindow:
+		if m.Fallback != nil {
+			return desk.Message{}, false
+		}
+	default:
+		return desk.Message{}, false
+	}
+	return desk.Message{ID: m.Ref, To: m.To, Text: m.Text, Officer: m.Officer, Ticket: m.Ticket}, true
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"huimin/bot/wechat"
@@ -51,7 +52,11 @@ type Outgoing struct {
 	// window (45015).
 	Fallback *wechat.Template `json:"fallback,omitempty"`
 	// Ref links the message to what caused it (an inbound message, a ticket).
-	Ref       string    `json:"ref,omitempty"`
+	Ref string `json:"ref,omitempty"`
+	// Officer and Ticket say whom a desk notice was for and what it was
+	// about, for when no channel delivers it (see Undelivered).
+	Officer   string    `json:"officer,omitempty"`
+	Ticket    string    `json:"ticket,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -129,6 +134,46 @@ type Outbox struct {
 	log     *slog.Logger
 	opts    OutboxOptions
 	metrics *Metrics
+	sent    recentlySent
+}
+
+// recentlySent remembers, in memory, the messages this process has had
+// accepted by WeChat: written the instant WeChat answers, before anything
+// that can fail (the outcome and the acknowledgement both go to the
+// store). When the store fails in between, the item comes back to this
+// process after its lease and is not sent again; only a crash in that
+// same moment can still double a customer-service message, which WeChat
+// offers no way to de-duplicate (template messages carry client_msg_id).
+type recentlySent struct {
+	mu  sync.Mutex
+	ids map[string]time.Time // message ID → when it may be forgotten
+}
+
+// sentMemory is how long a sent message is remembered: far longer than a
+// lease, and an outbox retry's backoff, take.
+const sentMemory = time.Hour
+
+func (r *recentlySent) add(id string, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ids == nil {
+		r.ids = map[string]time.Time{}
+	}
+	if len(r.ids) >= 4096 {
+		for k, until := range r.ids {
+			if now.After(until) {
+				delete(r.ids, k)
+			}
+		}
+	}
+	r.ids[id] = now.Add(sentMemory)
+}
+
+func (r *recentlySent) has(id string, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	until, ok := r.ids[id]
+	return ok && now.Before(until)
 }
 
 // NewOutbox returns an outbox whose messages are sent by the runner r:
@@ -223,8 +268,12 @@ func (o *Outbox) deliver(ctx context.Context, it store.DueItem) error {
 		o.finish(ctx, it, Outgoing{ID: it.ID}, store.OutcomeRejected, 0, err)
 		return Permanent(fmt.Errorf("decode outgoing: %w", err))
 	}
+	if it.Attempt > 1 && o.alreadySent(ctx, it, m) {
+		return nil
+	}
 	err := o.sendOne(ctx, m)
 	if err == nil {
+		o.sent.add(m.ID, o.opts.Now())
 		o.finish(ctx, it, m, store.OutcomeSent, 0, nil)
 		return nil
 	}
@@ -245,6 +294,20 @@ func (o *Outbox) deliver(ctx context.Context, it store.DueItem) error {
 		o.metrics.outboxRetries.Inc()
 	}
 	return fmt.Errorf("send %s to %s: %w", m.Kind, m.To, err)
+}
+
+// alreadySent reports whether a message that comes back (a retry, or a
+// claim after a lease ran out) went out before: this process remembers
+// sending it, or its outcome is recorded. Then it is not sent again; the
+// outcome is recorded, should that be what failed.
+func (o *Outbox) alreadySent(ctx context.Context, it store.DueItem, m Outgoing) bool {
+	if o.sent.has(m.ID, o.opts.Now()) {
+		o.log.WarnContext(ctx, "outgoing sent before its acknowledgement failed; not sent again", "id", ident(m.ID), "attempt", it.Attempt)
+		o.finish(ctx, it, m, store.OutcomeSent, 0, nil)
+		return true
+	}
+	oc, err := o.out.GetOutcome(ctx, m.ID)
+	return err == nil && oc.Status == store.OutcomeSent
 }
 
 // failed records a message whose attempts are used up.
@@ -313,7 +376,9 @@ func (o *Outbox) finish(ctx context.Context, it store.DueItem, m Outgoing, statu
 	}
 	o.metrics.outboxDone.WithLabelValues(string(status)).Inc()
 	if status == store.OutcomeOutOfWindow && m.Fallback != nil {
-		fb := Outgoing{ID: m.ID + ":template", Kind: OutTemplate, To: m.To, Template: m.Fallback, Ref: m.Ref}
+		// The text travels along, unsent, for when the template fails too.
+		fb := Outgoing{ID: m.ID + ":template", Kind: OutTemplate, To: m.To, Template: m.Fallback, Ref: m.Ref,
+			Text: m.Text, Officer: m.Officer, Ticket: m.Ticket}
 		if err := o.Enqueue(ctx, fb); err != nil {
 			o.log.ErrorContext(ctx, "enqueue template fallback failed", "id", m.ID, "err", err)
 		}

@@ -3,16 +3,22 @@ package bot
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 
 	"huimin/bot/wechat"
+	"huimin/desk"
 	"huimin/sim"
 	"huimin/store"
+	"huimin/store/boltstore"
 	"huimin/store/redisstore"
 )
 
@@ -205,5 +211,133 @@ func TestTwoInstancesShareOneToken(t *testing.T) {
 	wg.Wait()
 	if n := r.sim.Calls("/cgi-bin/stable_token") + r.sim.Calls("/cgi-bin/token"); n != 1 {
 		t.Errorf("token fetched %d times by two instances, want 1", n)
+	}
+}
+
+// TestUndeliverableNoticeGoesToTheChief checks issue 12 item 8: an
+// assignment WeChat will not deliver to the officer (45015, outside the
+// 48-hour window, and no template to fall back on) is not dropped: the
+// chief gets it, and the ticket's history says so.
+func TestUndeliverableNoticeGoesToTheChief(t *testing.T) {
+	r := newRig(t, rigOptions{manualOutbox: true})
+	ctx := waitCtx(t)
+	// The chief wrote recently; 王明 is made to fail with 45015.
+	if _, err := r.sim.Send(ctx, sim.Message{OpenID: "oOfficerBoss", Type: "text", Content: "你好"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.sim.SetFault(sim.Fault{Kind: sim.FaultOutOfWindow, OpenID: "oOfficerWang"}); err != nil {
+		t.Fatal(err)
+	}
+	r.runner.drain(ctx)
+	before := len(r.sim.Received("oOfficerBoss"))
+	tk, err := r.desk.Open(ctx, desk.OpenRequest{Citizen: "oCitizenU", Line: "relief", Inquiry: "help", Summary: "想申请临时救助", Phone: "13812345678"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk.Owner != "wang" {
+		t.Fatalf("ticket went to %q, want wang", tk.Owner)
+	}
+	r.runner.drain(ctx) // the assignment fails for good
+	r.runner.drain(ctx) // the chief's notice
+	got := r.sim.Received("oOfficerBoss")[before:]
+	if len(got) != 1 || !strings.Contains(got[0].Text, "通知未送达") || !strings.Contains(got[0].Text, "王明") || !strings.Contains(got[0].Text, tk.ID) {
+		t.Fatalf("the chief received %+v, want the undelivered assignment of %s", got, tk.ID)
+	}
+	if n := len(r.sim.Received("oOfficerWang")); n != 0 {
+		t.Errorf("王明 received %d messages, want none (45015)", n)
+	}
+	saved, err := r.store.GetTicket(ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := saved.History[len(saved.History)-1]
+	if last.Kind != desk.EventNotDelivered || last.Officer != "wang" {
+		t.Errorf("last history event = %+v, want not_delivered for wang", last)
+	}
+}
+
+// TestUndelivered is the table of outcomes that end a notice undelivered.
+func TestUndelivered(t *testing.T) {
+	notice := Outgoing{ID: "n:assign:1", Ref: "assign:1", Kind: OutText, To: "oW", Text: "【新工单】", Officer: "wang", Ticket: "MZ1"}
+	withFallback := notice
+	withFallback.Fallback = &wechat.Template{TemplateID: "T"}
+	citizen := Outgoing{ID: "r:1", Kind: OutText, To: "oC", Text: "已受理"}
+	for _, tt := range []struct {
+		name   string
+		m      Outgoing
+		status store.OutcomeStatus
+		want   bool
+	}{
+		{"sent", notice, store.OutcomeSent, false},
+		{"refused for good", notice, store.OutcomeRejected, true},
+		{"failed after every retry", notice, store.OutcomeFailed, true},
+		{"out of window, no template", notice, store.OutcomeOutOfWindow, true},
+		{"out of window, template on its way", withFallback, store.OutcomeOutOfWindow, false},
+		{"a citizen's message", citizen, store.OutcomeFailed, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dm, ok := Undelivered(tt.m, store.Outcome{MessageID: tt.m.ID, Status: tt.status})
+			if ok != tt.want {
+				t.Fatalf("Undelivered = %v, want %v", ok, tt.want)
+			}
+			if ok && (dm.ID != "assign:1" || dm.Officer != "wang" || dm.Ticket != "MZ1" || dm.Text != "【新工单】") {
+				t.Errorf("Undelivered = %+v, want the desk's notice back", dm)
+			}
+		})
+	}
+}
+
+// failingAck is the store, whose next acknowledgements fail: Redis gone
+// between WeChat's answer and the outbox's acknowledgement.
+type failingAck struct {
+	*boltstore.Store
+	fail atomic.Int32
+}
+
+func (f *failingAck) Ack(ctx context.Context, queue, id string, attempt int) error {
+	if f.fail.Add(-1) >= 0 {
+		return errors.New("store unavailable")
+	}
+	return f.Store.Ack(ctx, queue, id, attempt)
+}
+
+func (f *failingAck) PutOutcome(ctx context.Context, o store.Outcome, ttl time.Duration) error {
+	if f.fail.Load() > 0 {
+		return errors.New("store unavailable")
+	}
+	return f.Store.PutOutcome(ctx, o, ttl)
+}
+
+// TestAckFailureDoesNotResend checks issue 12 item 7: when the store fails
+// after WeChat accepted a customer-service message (neither the outcome
+// nor the acknowledgement is written), the message comes back after its
+// lease and is not sent a second time.
+func TestAckFailureDoesNotResend(t *testing.T) {
+	r := newRig(t, rigOptions{manualOutbox: true})
+	ctx := waitCtx(t)
+	if _, err := r.sim.Send(ctx, sim.Message{OpenID: "oAck", Type: "text", Content: "你好"}); err != nil {
+		t.Fatal(err)
+	}
+	r.runner.drain(ctx)
+	before := len(r.sim.Received("oAck"))
+	st := &failingAck{Store: r.store}
+	st.fail.Store(1)
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	runner := NewRunner(st, 20*time.Millisecond, r.clock.Now, log)
+	outbox := NewOutbox(runner, st, r.client, NewMetrics(prometheus.NewRegistry()), log, OutboxOptions{Now: r.clock.Now, Lease: 30 * time.Second})
+	if err := outbox.Enqueue(ctx, Outgoing{ID: "ack1", Kind: OutText, To: "oAck", Text: "工单已受理"}); err != nil {
+		t.Fatal(err)
+	}
+	runner.drain(ctx) // sent; the outcome and the acknowledgement fail
+	r.clock.Advance(31 * time.Second)
+	runner.drain(ctx) // the lease ran out: the item is claimed again
+	if got := r.sim.Received("oAck")[before:]; len(got) != 1 {
+		t.Fatalf("oAck received %d messages, want 1: %+v", len(got), got)
+	}
+	if o, err := r.store.GetOutcome(ctx, "ack1"); err != nil || o.Status != store.OutcomeSent {
+		t.Errorf("outcome = %+v, %v; want sent, recorded on the second claim", o, err)
+	}
+	if stats, err := r.store.QueueStats(ctx, OutboxQueue, r.clock.Now()); err != nil || stats.Total != 0 {
+		t.Errorf("outbox stats = %+v, %v; want empty", stats, err)
 	}
 }

@@ -56,7 +56,7 @@ func TestMain(m *testing.M) {
 
 // newEngine builds the real conversation engine on st: the default flows,
 // a desk with one department for every line, open round the clock.
-func newEngine(t *testing.T, st *boltstore.Store, outbox *Outbox, log *slog.Logger) *flows.Engine {
+func newEngine(t *testing.T, st *boltstore.Store, outbox *Outbox, log *slog.Logger) (*flows.Engine, *desk.Desk) {
 	t.Helper()
 	set, err := intake.NewWatcher(intake.Defaults(), "", log)
 	if err != nil {
@@ -78,7 +78,7 @@ func newEngine(t *testing.T, st *boltstore.Store, outbox *Outbox, log *slog.Logg
 	if err != nil {
 		t.Fatal(err)
 	}
-	return flows.NewEngine(st, set, d, flows.EngineOptions{Log: log})
+	return flows.NewEngine(st, set, d, flows.EngineOptions{Log: log}), d
 }
 
 // countingDispatcher wraps the engine, counts dispatches, and
@@ -135,6 +135,7 @@ type rig struct {
 	url     string // the webhook URL
 	aesKey  string
 	clock   *clock
+	desk    *desk.Desk
 }
 
 type rigOptions struct {
@@ -189,8 +190,22 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		outNow = clk.Now
 	}
 	runner := NewRunner(st, 20*time.Millisecond, outNow, log)
-	outbox := NewOutbox(runner, st, client, metrics, log, OutboxOptions{Poll: 20 * time.Millisecond, Now: outNow, OnOutcome: o.onOutcome, MaxAttempts: o.maxAttempts})
-	disp := &countingDispatcher{next: newEngine(t, st, outbox, log)}
+	// As the service wires it: a notice no channel delivers goes to the
+	// desk, which hands it on to the chief.
+	var d *desk.Desk
+	onOutcome := func(ctx context.Context, m Outgoing, oc store.Outcome) {
+		if dm, ok := Undelivered(m, oc); ok {
+			if err := d.NotDelivered(ctx, dm); err != nil {
+				t.Errorf("NotDelivered: %v", err)
+			}
+		}
+		if o.onOutcome != nil {
+			o.onOutcome(ctx, m, oc)
+		}
+	}
+	outbox := NewOutbox(runner, st, client, metrics, log, OutboxOptions{Poll: 20 * time.Millisecond, Now: outNow, OnOutcome: onOutcome, MaxAttempts: o.maxAttempts})
+	engine, d := newEngine(t, st, outbox, log)
+	disp := &countingDispatcher{next: engine}
 	// The codec reads the simulator's clock: the timestamps it checks are
 	// the simulator's.
 	codec := wechat.NewCodec(rigToken, rigAppID, aesKey, clk.Now)
@@ -208,7 +223,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		cancel()
 		wg.Wait()
 	})
-	return &rig{sim: s, store: st, disp: disp, webhook: wh, outbox: outbox, runner: runner, client: client, url: svc.URL + "/wechat", aesKey: aesKey, clock: clk}
+	return &rig{sim: s, store: st, disp: disp, webhook: wh, outbox: outbox, runner: runner, client: client, url: svc.URL + "/wechat", aesKey: aesKey, clock: clk, desk: d}
 }
 
 // waitCtx bounds a wait for something asynchronous; it fails the test

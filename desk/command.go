@@ -216,6 +216,7 @@ func (d *Desk) mine(ctx context.Context, o Officer) (string, error) {
 		}
 		data := d.ticketData(t)
 		data["Overdue"], data["Chief"] = now.After(t.Deadline), chief
+		data["NotDelivered"] = chief && ownerMissedNotice(t)
 		lines = append(lines, d.officer.Say("mine_line", data))
 	}
 	return strings.Join(lines, "\n"), nil
@@ -249,6 +250,23 @@ func (d *Desk) view(t store.Ticket) string {
 		lines = append(lines, d.officer.Say("view_history", map[string]any{"At": d.when(h.At), "Text": d.History(h)}))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// ownerMissedNotice reports whether a notice to the ticket's owner could
+// not be delivered since the ticket was last assigned: the chief should
+// make sure the owner knows.
+func ownerMissedNotice(t store.Ticket) bool {
+	for i := len(t.History) - 1; i >= 0; i-- {
+		switch e := t.History[i]; e.Kind {
+		case EventNotDelivered:
+			if e.Officer == t.Owner {
+				return true
+			}
+		case EventAssigned, EventAccepted:
+			return false
+		}
+	}
+	return false
 }
 
 // History renders one history event for people.

@@ -49,6 +49,10 @@ type Message struct {
 	Fields   map[string]string
 	// Image, when set, is a picture to pass on instead of Text.
 	Image *Image
+	// Officer is the officer the message is for (empty for a citizen), and
+	// Ticket the ticket it concerns (may be empty): what NotDelivered
+	// needs to hand the message on when no channel can deliver it.
+	Officer, Ticket string
 }
 
 // Image is a picture a citizen sent: WeChat's media ID (valid for three

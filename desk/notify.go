@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"huimin/chat"
 	"huimin/store"
@@ -20,10 +21,62 @@ func (d *Desk) tellOfficer(ctx context.Context, officerID, id, text, tpl string,
 		d.log.WarnContext(ctx, "officer has no chat account bound", "officer_id", officerID)
 		return nil
 	}
-	if err := d.note.Notify(ctx, Message{ID: id, Channel: ch, To: user, Text: text, Template: tpl, Fields: fields}); err != nil {
+	// fields["ticket"] is the ticket a message concerns, as templates show it.
+	m := Message{ID: id, Channel: ch, To: user, Text: text, Template: tpl, Fields: fields, Officer: officerID, Ticket: fields["ticket"]}
+	if err := d.note.Notify(ctx, m); err != nil {
 		return fmt.Errorf("notify officer %s: %w", officerID, err)
 	}
 	return nil
+}
+
+// NotDelivered hands on a message to an officer that no channel could
+// deliver (WeChat refused the customer-service message and its template
+// too, or WeCom refused it): the chief of the ticket's department is told,
+// or the bureau leader when the officer is that chief, and the ticket's
+// history records it, so that the supervisor's list shows it. A message
+// for the leader that fails has nobody left to go to and is logged.
+func (d *Desk) NotDelivered(ctx context.Context, m Message) error {
+	if m.Officer == "" {
+		return nil // a citizen's message: the outbox's outcome is the record
+	}
+	dept := d.dir.officers[m.Officer].Department
+	var t store.Ticket
+	if m.Ticket != "" {
+		var err error
+		if t, err = d.st.GetTicket(ctx, m.Ticket); err != nil {
+			return fmt.Errorf("get ticket %s: %w", m.Ticket, err)
+		}
+		dept = t.Department
+	}
+	// Up the chain, never down: the chief, or the leader when the chief
+	// is the one missed; nobody above the leader.
+	next := ""
+	if m.Officer != d.dir.leader {
+		next = d.chiefOf(ctx, dept)
+		if next == m.Officer {
+			next = ""
+			if d.dir.leader != "" && d.reachable(ctx, d.dir.leader) {
+				next = d.dir.leader
+			}
+		}
+	}
+	if next == "" {
+		d.log.ErrorContext(ctx, "notice undeliverable and nobody left to tell", "officer_id", m.Officer, "ticket_id", m.Ticket, "message_id", m.ID)
+		return nil
+	}
+	text := d.officer.Say("not_delivered", map[string]any{"Officer": d.dir.name(m.Officer), "Text": chat.Cut(m.Text, 600)})
+	if err := d.tellOfficer(ctx, next, "notdelivered:"+m.ID, text, "escalation", map[string]string{"ticket": m.Ticket, "text": chat.Cut(m.Text, 100)}); err != nil {
+		return err
+	}
+	ref := "notdelivered:" + m.ID
+	if m.Ticket == "" || slices.ContainsFunc(t.History, func(e store.TicketEvent) bool { return e.Ref == ref }) {
+		return nil
+	}
+	_, err := d.apply(ctx, t.ID, OpNotDelivered, actorSystem, nil, func(_ *store.Ticket, ev *store.TicketEvent) error {
+		ev.Officer, ev.Detail, ev.Ref = m.Officer, d.dir.name(next), ref
+		return nil
+	})
+	return err
 }
 
 // tellCitizen queues a message to the ticket's citizen, with the ticket

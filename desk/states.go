@@ -32,6 +32,7 @@ const (
 	OpUrgentAlert      Op = "urgent_alert"      // an urgent matter is told to the chief
 	OpRevealPhone      Op = "reveal_phone"      // the citizen's number shown in full (recorded)
 	OpUndeliverable    Op = "undeliverable"     // nobody reachable could be told
+	OpNotDelivered     Op = "not_delivered"     // a notice WeChat would not deliver went to the chief
 )
 
 // transition is what an operation may start from and where it leads; an
@@ -73,6 +74,7 @@ var Transitions = map[Op]transition{
 	OpUrgentAlert:      {From: open},
 	OpRevealPhone:      {From: slices.Concat(open, finished)},
 	OpUndeliverable:    {From: open},
+	OpNotDelivered:     {From: slices.Concat(open, finished)},
 }
 
 // allowed reports whether op may run on a ticket in state s.
@@ -114,6 +116,7 @@ const (
 	EventUrgentAlert        store.EventKind = "urgent_alert"
 	EventPhoneRevealed      store.EventKind = "phone_revealed"
 	EventUndeliverable      store.EventKind = "undeliverable"
+	EventNotDelivered       store.EventKind = "not_delivered"
 )
 
 // eventOf is the history kind each operation records.
@@ -125,4 +128,5 @@ var eventOf = map[Op]store.EventKind{
 	OpRefuseExtension: EventExtensionRefused, OpResolve: EventResolved, OpReopen: EventReopened,
 	OpClose: EventClosed, OpRemind: EventReminded, OpEscalate: EventEscalated,
 	OpUrgentAlert: EventUrgentAlert, OpRevealPhone: EventPhoneRevealed, OpUndeliverable: EventUndeliverable,
+	OpNotDelivered: EventNotDelivered,
 }

@@ -77,6 +77,17 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	// The process's one runner for timed work: the outbox, the inbox and
 	// the desk register their queues and kinds on it.
 	runner := bot.NewRunner(st, cfg.Outbox.PollInterval, nil, log)
+	// A notice that no channel delivers goes to the officer's chief (issue
+	// 12 item 8). The desk is made below, with the outbox; the runner
+	// starts, and outcomes arrive, only once both exist.
+	var d *desk.Desk
+	outOpts.OnOutcome = func(ctx context.Context, m bot.Outgoing, o store.Outcome) {
+		if dm, ok := bot.Undelivered(m, o); ok {
+			if err := d.NotDelivered(ctx, dm); err != nil {
+				log.ErrorContext(ctx, "hand on undelivered notice failed", "message_id", m.ID, "err", err)
+			}
+		}
+	}
 	outbox := bot.NewOutbox(runner, st, client, metrics, log, outOpts)
 
 	templates := map[string]bot.TemplateSpec{}
@@ -94,7 +105,7 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	d, err := desk.New(deskStore{st, runner}, cal, bot.NewNotifier(outbox, templates), dir, rules, desk.Options{Log: log, LineNames: lineNames, Location: loc})
+	d, err = desk.New(deskStore{st, runner}, cal, bot.NewNotifier(outbox, templates), dir, rules, desk.Options{Log: log, LineNames: lineNames, Location: loc})
 	if err != nil {
 		return nil, err
 	}
