@@ -398,3 +398,24 @@ func checkTextReply(t *testing.T, text string) {
 		}
 	}
 }
+
+// BenchmarkSeal measures encrypting and signing a passive reply of the
+// main menu's size, which safe mode pays on every answered message.
+func BenchmarkSeal(b *testing.B) {
+	c := NewCodec(testToken, testAppID, testAESKey, fixedNow)
+	q, body := sealed(&testing.T{}, textXML, testAppID, false)
+	req, err := c.Open(q, body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	reply, err := c.TextReply(req.Message, strings.Repeat("请回复数字，选择您要办的事：<a href=\"weixin://bizmsgmenu?msgmenucontent=1&msgmenuid=1\">1. 低保</a>\n", 12))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Seal(req, reply); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
