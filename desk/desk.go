@@ -267,6 +267,23 @@ func (d *Desk) routeNew(ctx context.Context, t store.Ticket) (store.Ticket, erro
 	return d.assign(ctx, t.ID, "")
 }
 
+// OpenedBy returns the ticket that the message source opened, if any: a
+// redelivered message (its answer lost in a crash) is answered with it.
+func (d *Desk) OpenedBy(ctx context.Context, source string) (store.Ticket, bool, error) {
+	id, err := d.openedBy(ctx, source)
+	if err != nil || id == "" {
+		return store.Ticket{}, false, err
+	}
+	t, err := d.st.GetTicket(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Ticket{}, false, nil
+	}
+	if err != nil {
+		return store.Ticket{}, false, fmt.Errorf("get ticket %s: %w", id, err)
+	}
+	return t, true, nil
+}
+
 // openedBy returns the ticket a source opened, or "" for none.
 func (d *Desk) openedBy(ctx context.Context, source string) (string, error) {
 	if source == "" {

@@ -32,6 +32,7 @@ type Sessions interface {
 // Desk is the service desk the engine hands matters and officer commands to.
 type Desk interface {
 	Open(ctx context.Context, req desk.OpenRequest) (store.Ticket, error)
+	OpenedBy(ctx context.Context, source string) (store.Ticket, bool, error)
 	Acknowledgement(t store.Ticket) string
 	Progress(ctx context.Context, openID string) (string, error)
 	Identify(channel chat.Channel, userID, boundOfficer string) (desk.Officer, bool)
@@ -227,10 +228,25 @@ func (e *Engine) citizen(ctx context.Context, sess *store.Session, ev chat.Event
 		sess.Flow, sess.Step, sess.Data, sess.Back = "", "", nil, nil
 		prefix = textReply(e.citizenTexts.Say("expired", nil))
 	}
+	if sess.OpenedBy != "" && sess.OpenedBy == ev.Source() {
+		// The message that opened a ticket, delivered again: its answer was
+		// lost (a crash between saving the conversation and answering).
+		// Its ticket's number again, not a new choice from the menu.
+		t, ok, err := e.desk.OpenedBy(ctx, sess.OpenedBy)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return textReply(e.desk.Acknowledgement(t)), nil
+		}
+	}
 	st := intake.State{Flow: sess.Flow, Step: sess.Step, Data: sess.Data, Back: sess.Back}
 	replies, st, opened, err := e.converse(ctx, e.flows.Current(), st, ev, sess)
 	if err != nil {
 		return nil, err
+	}
+	if opened {
+		sess.OpenedBy = ev.Source()
 	}
 	sess.HasTickets = sess.HasTickets || opened
 	sess.Flow, sess.Step, sess.Data, sess.Back = st.Flow, st.Step, st.Data, st.Back

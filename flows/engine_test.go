@@ -6,16 +6,16 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"huimin/chat"
-
 	goredis "github.com/redis/go-redis/v9"
 
+	"huimin/chat"
 	"huimin/desk"
 	"huimin/desk/calendar"
 	"huimin/flows"
@@ -139,6 +139,7 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 type engineRig struct {
+	msgIDs   atomic.Int64 // WeChat gives every message (not event) an ID
 	engine   *flows.Engine
 	desk     *desk.Desk
 	st       backend
@@ -193,6 +194,12 @@ func (r *engineRig) send(t *testing.T, ev chat.Event) string {
 		ev.Channel = chat.ChannelWeChat
 	}
 	ev.At = r.clock.Now()
+	switch ev.Kind {
+	case chat.KindText, chat.KindVoice, chat.KindImage, chat.KindVideo, chat.KindShortVideo, chat.KindLocation, chat.KindLink:
+		if ev.MsgID == "" {
+			ev.MsgID = strconv.FormatInt(24938173591234567+r.msgIDs.Add(1), 10)
+		}
+	}
 	replies, err := r.engine.Dispatch(t.Context(), ev)
 	if err != nil {
 		t.Fatalf("Dispatch(%q): %v", ev.Text, err)
@@ -511,6 +518,42 @@ func TestHumanAfterAResolvedMatterGoesToItsOfficer(t *testing.T) {
 		ts, err := r.st.ListTickets(t.Context(), store.TicketFilter{Citizen: "oAgain"})
 		if err != nil || len(ts) != 1 {
 			t.Errorf("citizen has %d tickets (%v), want still the one", len(ts), err)
+		}
+	})
+}
+
+// TestRedeliveredConfirmationGetsTheSameTicket checks issue 12 item 1 from
+// the citizen's side: when the answer to the message that opened a ticket
+// was lost (the service died after saving the conversation), WeChat's
+// retry of that message gets the ticket's number again, not the menu's
+// first line, and no second ticket.
+func TestRedeliveredConfirmationGetsTheSameTicket(t *testing.T) {
+	stores(t, func(t *testing.T, newStore func(t *testing.T) backend) {
+		r := newRig(t, newStore(t))
+		for _, s := range []string{"1", "2", "2", "城关街道", "家里老人生病住院，生活困难，想申请临时救助", "1", "王阿姨", "13812345678"} {
+			r.say(t, "oRetry", s)
+		}
+		confirm := chat.Event{Kind: chat.KindText, From: "oRetry", Text: "1", MsgID: "24938173599999999"}
+		first := r.send(t, confirm)
+		i := strings.Index(first, "MZ")
+		if i < 0 {
+			t.Fatalf("confirmation answered %q, want a ticket number", first)
+		}
+		id := first[i : i+len("MZ20261130-0001")]
+		again := r.send(t, confirm)
+		if !strings.Contains(again, id) {
+			t.Errorf("the redelivered confirmation answered %q, want ticket %s again", again, id)
+		}
+		all, err := r.st.ListTickets(t.Context(), store.TicketFilter{Citizen: "oRetry"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != 1 {
+			t.Errorf("the citizen has %d tickets, want 1", len(all))
+		}
+		// A new "1" is a new choice from the menu.
+		if got := r.say(t, "oRetry", "1"); strings.Contains(got, id) {
+			t.Errorf("a new 1 answered %q, want the menu's first line", got)
 		}
 	})
 }

@@ -50,6 +50,11 @@ type Session struct {
 	// new session also gets HasTickets from the person's tickets, so that
 	// beginning a conversation needs no look-up of its own.
 	BoundOfficer string `json:"-"`
+	// OpenedBy is the source (chat.Event.Source) of the message that opened
+	// the person's latest ticket: a redelivery of that message after its
+	// answer was lost is answered with the ticket's number again, not
+	// taken as a new choice from the menu.
+	OpenedBy string `json:"opened_by,omitempty"`
 	// LastInbound is when the person last wrote to us; it bounds WeChat's
 	// 48-hour customer-service window.
 	LastInbound time.Time `json:"last_inbound"`
