@@ -260,22 +260,24 @@ func TestTwoInstancesOnCluster(t *testing.T) {
 }
 
 // TestTwoInstancesOnSentinel runs the same on a Sentinel-managed primary
-// with a replica, and has the sentinel fail the primary over to the
-// replica in the middle of the run: the services follow the new primary,
-// and every citizen still gets both messages exactly once.
+// with two replicas, and kills the primary in the middle of the run: the
+// sentinel promotes a replica, the services follow it, and every citizen
+// still gets both messages exactly once (those answered "send it again"
+// while there was no primary send again).
 func TestTwoInstancesOnSentinel(t *testing.T) {
 	rs := redistest.StartSentinel(t)
 	env := map[string]string{"HUIMIN_REDIS_ADDRS": rs.Sentinel.Addr, "HUIMIN_REDIS_MASTER_NAME": redistest.MasterName}
-	runTwoInstances(t, env, func(ctx context.Context) { rs.Failover(ctx, t) })
+	runTwoInstances(t, env, func(ctx context.Context) { rs.KillPrimary(ctx, t) })
 }
 
 // runTwoInstances starts two service processes on the Redis that redisEnv
-// names, behind a round-robin balancer, and has twenty citizens follow
-// the account, each answered with a greeting and then sent the menu by
-// customer-service message. Half follow first; then midRun (if any) runs
-// while the other half follow. Every citizen must get the greeting and
-// the menu exactly once. A citizen answered "please send it again" (the
-// store was unreachable) sends again, as the answer asks.
+// names, behind a round-robin balancer, and has citizens follow the
+// account, each answered with a greeting and then sent the menu by
+// customer-service message. Ten follow at once; then midRun (if any) runs
+// while a citizen follows every followEvery until it returns, and ten
+// more after. Every citizen must get the greeting and the menu exactly
+// once. A citizen answered "please send it again" (the store was
+// unreachable) sends again, as the answer asks.
 func runTwoInstances(t *testing.T, redisEnv map[string]string, midRun func(ctx context.Context)) {
 	addrA, addrB := freeAddr(t), freeAddr(t)
 	// A round-robin balancer in front of the two, as in production.
@@ -296,43 +298,61 @@ func runTwoInstances(t *testing.T, redisEnv map[string]string, midRun func(ctx c
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 
-	const n = 20
-	var resent atomic.Int64
-	follow := func(wg *sync.WaitGroup, from, to int) {
-		for i := from; i < to; i++ {
-			wg.Go(func() {
-				openID := fmt.Sprintf("oTwin%02d", i)
-				for {
-					res, err := s.Send(ctx, sim.Message{OpenID: openID, Type: "event", Event: "subscribe"})
-					if err != nil {
-						t.Errorf("subscribe %s: %v", openID, err)
-						return
-					}
-					if res.Reply == nil || !strings.Contains(res.Reply.Content, unavailableText) {
-						return
-					}
-					resent.Add(1)
+	var (
+		wg     sync.WaitGroup
+		n      int
+		resent atomic.Int64
+	)
+	follow := func() {
+		openID := citizen(n)
+		n++
+		wg.Go(func() {
+			for {
+				res, err := s.Send(ctx, sim.Message{OpenID: openID, Type: "event", Event: "subscribe"})
+				if err != nil {
+					t.Errorf("subscribe %s: %v", openID, err)
+					return
 				}
-			})
+				if res.Reply == nil || !strings.Contains(res.Reply.Content, unavailableText) {
+					return
+				}
+				resent.Add(1)
+				time.Sleep(resendAfter) // a citizen's pause before sending again, not a wait for logic
+			}
+		})
+	}
+	for range 10 {
+		follow()
+	}
+	wg.Wait()
+	if midRun != nil {
+		done := make(chan struct{})
+		start := time.Now()
+		go func() { defer close(done); midRun(ctx); t.Logf("midRun took %v", time.Since(start)) }()
+		for tick := time.Tick(followEvery); ; <-tick {
+			select {
+			case <-done:
+			default:
+				follow()
+				continue
+			}
+			break
 		}
 	}
-	var wg sync.WaitGroup
-	follow(&wg, 0, n/2)
-	wg.Wait()
-	follow(&wg, n/2, n)
-	if midRun != nil {
-		midRun(ctx)
+	for range 10 {
+		follow()
 	}
 	wg.Wait()
+	t.Logf("every follow answered")
 	for i := range n {
-		if _, err := s.WaitReceived(ctx, fmt.Sprintf("oTwin%02d", i), 2+countUnavailable(s, i)); err != nil {
-			t.Fatalf("oTwin%02d: %v", i, err)
+		if _, err := s.WaitReceived(ctx, citizen(i), 2+countUnavailable(s, i)); err != nil {
+			t.Fatalf("%s: %v", citizen(i), err)
 		}
 	}
 	var answered int
 	for _, addr := range []string{addrA, addrB} {
 		got := scrape(t, addr, `huimin_messages_total{outcome="replied",type="subscribe"}`)
-		if resent.Load() == 0 && got != n/2 {
+		if resent.Load() == 0 && n%2 == 0 && got != n/2 {
 			t.Errorf("instance %s answered %d follows, want %d", addr, got, n/2)
 		}
 		answered += got
@@ -351,8 +371,17 @@ func runTwoInstances(t *testing.T, redisEnv map[string]string, midRun func(ctx c
 	if got := s.Calls("/cgi-bin/stable_token"); got > 2 {
 		t.Errorf("stable_token called %d times by two instances, want at most one each", got)
 	}
-	t.Logf("%d follows sent again after an \"unavailable\" answer", resent.Load())
+	t.Logf("%d citizens followed, %d follows sent again after an \"unavailable\" answer", n, resent.Load())
 }
+
+// resendAfter is how long a citizen asked to send again waits first.
+const resendAfter = 200 * time.Millisecond
+
+// followEvery paces the follows while midRun runs, so that they span it.
+const followEvery = 20 * time.Millisecond
+
+// citizen is the OpenID of the i-th citizen of runTwoInstances.
+func citizen(i int) string { return fmt.Sprintf("oTwin%03d", i) }
 
 // unavailableText starts the answer that asks a citizen to send again.
 const unavailableText = "系统正在维护"
@@ -360,7 +389,7 @@ const unavailableText = "系统正在维护"
 // countUnavailable counts the "please send it again" answers citizen i got.
 func countUnavailable(s *sim.Simulator, i int) int {
 	var k int
-	for _, r := range s.Received(fmt.Sprintf("oTwin%02d", i)) {
+	for _, r := range s.Received(citizen(i)) {
 		if strings.Contains(r.Text, unavailableText) {
 			k++
 		}
@@ -374,7 +403,7 @@ func countUnavailable(s *sim.Simulator, i int) int {
 func checkGreetedOnce(t *testing.T, s *sim.Simulator, i int) {
 	t.Helper()
 	var replies, menus int
-	for _, r := range s.Received(fmt.Sprintf("oTwin%02d", i)) {
+	for _, r := range s.Received(citizen(i)) {
 		switch {
 		case strings.Contains(r.Text, unavailableText):
 		case r.Kind == sim.KindReply:
@@ -382,11 +411,11 @@ func checkGreetedOnce(t *testing.T, s *sim.Simulator, i int) {
 		case r.Kind == sim.KindCustom && strings.Contains(r.Text, "weixin://bizmsgmenu"):
 			menus++
 		default:
-			t.Errorf("oTwin%02d received %+v, want only the greeting and the menu", i, r)
+			t.Errorf("%s received %+v, want only the greeting and the menu", citizen(i), r)
 		}
 	}
 	if replies != 1 || menus != 1 {
-		t.Errorf("oTwin%02d received %d greetings and %d menus, want 1 and 1", i, replies, menus)
+		t.Errorf("%s received %d greetings and %d menus, want 1 and 1", citizen(i), replies, menus)
 	}
 }
 

@@ -20,33 +20,65 @@ const (
 	failoverTimeoutMs = 5000
 )
 
-// Sentinel is a primary, a replica of it, and one sentinel (quorum 1)
+// minReplicas makes a primary refuse writes (NOREPLICAS) while none of
+// its replicas is connected. A primary cut off from its replicas (by a
+// partition, or while the sentinel already promotes one of them) would
+// otherwise go on acknowledging writes that the promoted replica never
+// sees and that are discarded when the old primary rejoins as a replica.
+// Every server carries it, since any may become the primary; and there
+// are two replicas, so that a new primary has one to accept writes as
+// soon as the sentinel points the other at it, and losing one replica
+// does not stop writes.
+//
+// It does not close every window: a manual SENTINEL FAILOVER promotes a
+// replica while the old primary is alive and still has the other
+// replica connected, so it accepts writes until clients follow the
+// switch; those are lost. Failover tests therefore kill the primary, as
+// a crash does.
+const minReplicas = "min-replicas-to-write 1\nmin-replicas-max-lag 10\n"
+
+// Sentinel is a primary, two replicas of it, and one sentinel (quorum 1)
 // that monitors the primary as MasterName.
 type Sentinel struct {
-	Primary, Replica, Sentinel *Server
+	Primary, Sentinel *Server
+	Replicas          []*Server
 }
 
-// StartSentinel starts the three processes and returns once the replica
-// is in sync and the sentinel knows it, so that a failover can pick it.
+// replicas is the number of replicas StartSentinel starts.
+const replicas = 2
+
+// StartSentinel starts the processes and returns once the replicas are in
+// sync and the sentinel knows them, so that a failover can pick one.
 func StartSentinel(t testing.TB) *Sentinel {
 	t.Helper()
 	requireRedis(t)
 	dir := t.TempDir()
 	s := &Sentinel{}
-	s.Primary = startServer(t, filepath.Join(dir, "primary"), freePort(t), "")
-	s.Replica = startServer(t, filepath.Join(dir, "replica"), freePort(t), "replicaof "+hostPort(s.Primary.Addr)+"\n")
-	replica := s.Replica.Client(t)
-	waitFor(t, "replica of "+s.Primary.Addr+" in sync", func(ctx context.Context) bool {
-		info, err := replica.Info(ctx, "replication").Result()
-		return err == nil && infoField(info, "master_link_status") == "up"
-	})
+	s.Primary = startServer(t, filepath.Join(dir, "primary"), freePort(t), minReplicas)
+	for i := range replicas {
+		r := startServer(t, filepath.Join(dir, fmt.Sprintf("replica%d", i)), freePort(t), minReplicas+"replicaof "+hostPort(s.Primary.Addr)+"\n")
+		s.Replicas = append(s.Replicas, r)
+		rdb := r.Client(t)
+		waitFor(t, "replica "+r.Addr+" in sync", func(ctx context.Context) bool {
+			info, err := rdb.Info(ctx, "replication").Result()
+			return err == nil && infoField(info, "master_link_status") == "up"
+		})
+	}
 	conf := fmt.Sprintf("sentinel monitor %[1]s %[2]s 1\nsentinel down-after-milliseconds %[1]s %[3]d\nsentinel failover-timeout %[1]s %[4]d\n",
 		MasterName, hostPort(s.Primary.Addr), downAfterMs, failoverTimeoutMs)
 	s.Sentinel = startServer(t, filepath.Join(dir, "sentinel"), freePort(t), conf, "--sentinel")
 	sc := s.sentinelClient(t)
-	waitFor(t, "the sentinel to know the replica", func(ctx context.Context) bool {
-		replicas, err := sc.Replicas(ctx, MasterName).Result()
-		return err == nil && len(replicas) == 1 && replicas[0]["flags"] == "slave" && replicas[0]["master-link-status"] == "ok"
+	waitFor(t, "the sentinel to know the replicas", func(ctx context.Context) bool {
+		known, err := sc.Replicas(ctx, MasterName).Result()
+		if err != nil || len(known) != replicas {
+			return false
+		}
+		for _, r := range known {
+			if r["flags"] != "slave" || r["master-link-status"] != "ok" {
+				return false
+			}
+		}
+		return true
 	})
 	return s
 }
@@ -85,16 +117,18 @@ func (s *Sentinel) PrimaryAddr(ctx context.Context, t testing.TB) string {
 	return hp[0] + ":" + hp[1]
 }
 
-// Failover has the sentinel promote the replica (SENTINEL FAILOVER) and
-// returns once the sentinel names the new primary and that server
-// answers as a master. The old primary becomes its replica.
-func (s *Sentinel) Failover(ctx context.Context, t testing.TB) {
+// KillPrimary kills the current primary with SIGKILL, as a crash would,
+// and returns once the sentinel has promoted a replica and that server
+// answers as a master with a replica in sync, so that it takes writes.
+func (s *Sentinel) KillPrimary(ctx context.Context, t testing.TB) {
 	t.Helper()
 	old := s.PrimaryAddr(ctx, t)
-	sc := s.sentinelClient(t)
-	if err := sc.Failover(ctx, MasterName).Err(); err != nil {
-		t.Fatalf("SENTINEL FAILOVER: %v", err)
+	for _, srv := range append([]*Server{s.Primary}, s.Replicas...) {
+		if srv.Addr == old {
+			srv.Kill()
+		}
 	}
+	sc := s.sentinelClient(t)
 	var now string
 	waitFor(t, "the sentinel to name a new primary", func(ctx context.Context) bool {
 		hp, err := sc.GetMasterAddrByName(ctx, MasterName).Result()
@@ -106,8 +140,8 @@ func (s *Sentinel) Failover(ctx context.Context, t testing.TB) {
 	})
 	rdb := goredis.NewClient(&goredis.Options{Addr: now})
 	defer rdb.Close()
-	waitFor(t, now+" to be a master", func(ctx context.Context) bool {
+	waitFor(t, now+" to be a master with a replica", func(ctx context.Context) bool {
 		info, err := rdb.Info(ctx, "replication").Result()
-		return err == nil && infoField(info, "role") == "master"
+		return err == nil && infoField(info, "role") == "master" && infoField(info, "connected_slaves") != "0"
 	})
 }
