@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +24,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"huimin/sim"
+	"huimin/store/redisstore/redistest"
 )
 
 // TestMain lets the test binary stand in for the huimin binary: with
@@ -239,10 +241,44 @@ func TestKillBeforeReplyIsDelivered(t *testing.T) {
 	}
 }
 
-// TestTwoInstancesOnOneRedis runs two service processes on one Redis
-// prefix: every reply queued by either is sent exactly once.
+// TestTwoInstancesOnOneRedis runs two service processes on one prefix of
+// the shared single Redis: every reply queued by either is sent exactly
+// once.
 func TestTwoInstancesOnOneRedis(t *testing.T) {
 	redisAddr := testRedisAddr()
+	prefix := fmt.Sprintf("huimintest:%d:", time.Now().UnixNano())
+	t.Cleanup(func() { deleteRedisPrefix(redisAddr, prefix) })
+	runTwoInstances(t, map[string]string{"HUIMIN_REDIS_ADDR": redisAddr, "HUIMIN_REDIS_PREFIX": prefix}, nil)
+}
+
+// TestTwoInstancesOnCluster runs the same on a Redis Cluster of three
+// masters: the services' ClusterClient routes every command and script by
+// its keys' slot.
+func TestTwoInstancesOnCluster(t *testing.T) {
+	c := redistest.StartCluster(t, 3)
+	runTwoInstances(t, map[string]string{"HUIMIN_REDIS_ADDRS": strings.Join(c.Addrs(), ",")}, nil)
+}
+
+// TestTwoInstancesOnSentinel runs the same on a Sentinel-managed primary
+// with two replicas, and kills the primary in the middle of the run: the
+// sentinel promotes a replica, the services follow it, and every citizen
+// still gets both messages exactly once (those answered "send it again"
+// while there was no primary send again).
+func TestTwoInstancesOnSentinel(t *testing.T) {
+	rs := redistest.StartSentinel(t)
+	env := map[string]string{"HUIMIN_REDIS_ADDRS": rs.Sentinel.Addr, "HUIMIN_REDIS_MASTER_NAME": redistest.MasterName}
+	runTwoInstances(t, env, func(ctx context.Context) { rs.KillPrimary(ctx, t) })
+}
+
+// runTwoInstances starts two service processes on the Redis that redisEnv
+// names, behind a round-robin balancer, and has citizens follow the
+// account, each answered with a greeting and then sent the menu by
+// customer-service message. Ten follow at once; then midRun (if any) runs
+// while a citizen follows every followEvery until it returns, and ten
+// more after. Every citizen must get the greeting and the menu exactly
+// once. A citizen answered "please send it again" (the store was
+// unreachable) sends again, as the answer asks.
+func runTwoInstances(t *testing.T, redisEnv map[string]string, midRun func(ctx context.Context)) {
 	addrA, addrB := freeAddr(t), freeAddr(t)
 	// A round-robin balancer in front of the two, as in production.
 	var next atomic.Int64
@@ -255,46 +291,131 @@ func TestTwoInstancesOnOneRedis(t *testing.T) {
 	}})
 	t.Cleanup(lb.Close)
 	s, simURL := newSim(t, lb.URL+"/wechat")
-	prefix := fmt.Sprintf("huimintest:%d:", time.Now().UnixNano())
-	t.Cleanup(func() { deleteRedisPrefix(redisAddr, prefix) })
-	extra := map[string]string{"HUIMIN_STORE_DRIVER": "redis", "HUIMIN_REDIS_ADDR": redisAddr, "HUIMIN_REDIS_PREFIX": prefix}
+	extra := map[string]string{"HUIMIN_STORE_DRIVER": "redis"}
+	maps.Copy(extra, redisEnv)
 	a := startService(t, serviceEnv(addrA, simURL, extra))
 	b := startService(t, serviceEnv(addrB, simURL, extra))
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 
-	const n = 20
-	var wg sync.WaitGroup
-	for i := range n {
+	var (
+		wg     sync.WaitGroup
+		n      int
+		resent atomic.Int64
+	)
+	follow := func() {
+		openID := citizen(n)
+		n++
 		wg.Go(func() {
-			if _, err := s.Send(ctx, sim.Message{OpenID: fmt.Sprintf("oTwin%02d", i), Type: "event", Event: "subscribe"}); err != nil {
-				t.Errorf("subscribe %d: %v", i, err)
+			for {
+				res, err := s.Send(ctx, sim.Message{OpenID: openID, Type: "event", Event: "subscribe"})
+				if err != nil {
+					t.Errorf("subscribe %s: %v", openID, err)
+					return
+				}
+				if res.Reply == nil || !strings.Contains(res.Reply.Content, unavailableText) {
+					return
+				}
+				resent.Add(1)
+				time.Sleep(resendAfter) // a citizen's pause before sending again, not a wait for logic
 			}
 		})
 	}
+	for range 10 {
+		follow()
+	}
 	wg.Wait()
-	for i := range n {
-		if _, err := s.WaitReceived(ctx, fmt.Sprintf("oTwin%02d", i), 2); err != nil {
-			t.Fatalf("oTwin%02d: %v", i, err)
+	if midRun != nil {
+		done := make(chan struct{})
+		start := time.Now()
+		go func() { defer close(done); midRun(ctx); t.Logf("midRun took %v", time.Since(start)) }()
+		for tick := time.Tick(followEvery); ; <-tick {
+			select {
+			case <-done:
+			default:
+				follow()
+				continue
+			}
+			break
 		}
 	}
+	for range 10 {
+		follow()
+	}
+	wg.Wait()
+	t.Logf("every follow answered")
+	for i := range n {
+		if _, err := s.WaitReceived(ctx, citizen(i), 2+countUnavailable(s, i)); err != nil {
+			t.Fatalf("%s: %v", citizen(i), err)
+		}
+	}
+	var answered int
 	for _, addr := range []string{addrA, addrB} {
-		if got := scrape(t, addr, `huimin_messages_total{outcome="replied",type="subscribe"}`); got != n/2 {
+		got := scrape(t, addr, `huimin_messages_total{outcome="replied",type="subscribe"}`)
+		if resent.Load() == 0 && n%2 == 0 && got != n/2 {
 			t.Errorf("instance %s answered %d follows, want %d", addr, got, n/2)
 		}
+		answered += got
+	}
+	if answered != n {
+		t.Errorf("the instances answered %d follows, want %d", answered, n)
 	}
 	a.stop(t)
 	b.stop(t)
 	for i := range n {
-		if got := len(s.Received(fmt.Sprintf("oTwin%02d", i))); got != 2 {
-			t.Errorf("oTwin%02d received %d messages, want 2", i, got)
-		}
+		checkGreetedOnce(t, s, i)
 	}
 	if got := s.Calls("/cgi-bin/message/custom/send"); got != n {
 		t.Errorf("custom/send called %d times, want %d", got, n)
 	}
 	if got := s.Calls("/cgi-bin/stable_token"); got > 2 {
 		t.Errorf("stable_token called %d times by two instances, want at most one each", got)
+	}
+	t.Logf("%d citizens followed, %d follows sent again after an \"unavailable\" answer", n, resent.Load())
+}
+
+// resendAfter is how long a citizen asked to send again waits first.
+const resendAfter = 200 * time.Millisecond
+
+// followEvery paces the follows while midRun runs, so that they span it.
+const followEvery = 20 * time.Millisecond
+
+// citizen is the OpenID of the i-th citizen of runTwoInstances.
+func citizen(i int) string { return fmt.Sprintf("oTwin%03d", i) }
+
+// unavailableText starts the answer that asks a citizen to send again.
+const unavailableText = "系统正在维护"
+
+// countUnavailable counts the "please send it again" answers citizen i got.
+func countUnavailable(s *sim.Simulator, i int) int {
+	var k int
+	for _, r := range s.Received(citizen(i)) {
+		if strings.Contains(r.Text, unavailableText) {
+			k++
+		}
+	}
+	return k
+}
+
+// checkGreetedOnce checks that citizen i got one greeting (a passive
+// reply) and one menu (a customer-service message), besides any "please
+// send it again".
+func checkGreetedOnce(t *testing.T, s *sim.Simulator, i int) {
+	t.Helper()
+	var replies, menus int
+	for _, r := range s.Received(citizen(i)) {
+		switch {
+		case strings.Contains(r.Text, unavailableText):
+		case r.Kind == sim.KindReply:
+			replies++
+		case r.Kind == sim.KindCustom && strings.Contains(r.Text, "weixin://bizmsgmenu"):
+			menus++
+		default:
+			t.Errorf("%s received %+v, want only the greeting and the menu", citizen(i), r)
+		}
+	}
+	if replies != 1 || menus != 1 {
+		t.Errorf("%s received %d greetings and %d menus, want 1 and 1", citizen(i), replies, menus)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"huimin/store"
 	"huimin/store/redisstore"
+	"huimin/store/redisstore/redistest"
 	"huimin/store/storetest"
 )
 
@@ -53,7 +54,7 @@ func newClient(t tbFatal) *goredis.Client {
 
 // newPrefix returns a key prefix no other test uses and deletes its keys
 // when the test ends.
-func newPrefix(t tbFatal, rdb *goredis.Client) string {
+func newPrefix(t tbFatal, rdb goredis.UniversalClient) string {
 	t.Helper()
 	prefix := fmt.Sprintf("huimintest:%016x:", rand.Uint64())
 	t.Cleanup(func() {
@@ -65,8 +66,30 @@ func newPrefix(t tbFatal, rdb *goredis.Client) string {
 	return prefix
 }
 
-// scanPrefix returns every key under prefix.
-func scanPrefix(ctx context.Context, rdb *goredis.Client, prefix string) ([]string, error) {
+// scanPrefix returns every key under prefix. A cluster's keys are spread
+// over its masters, and SCAN sees only the node it runs on, so on a
+// cluster it runs on every master.
+func scanPrefix(ctx context.Context, rdb goredis.UniversalClient, prefix string) ([]string, error) {
+	cc, ok := rdb.(*goredis.ClusterClient)
+	if !ok {
+		return scanNode(ctx, rdb, prefix)
+	}
+	var (
+		mu  sync.Mutex
+		all []string
+	)
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, node *goredis.Client) error {
+		keys, err := scanNode(ctx, node, prefix)
+		mu.Lock()
+		defer mu.Unlock()
+		all = append(all, keys...)
+		return err
+	})
+	return all, err
+}
+
+// scanNode returns every key under prefix on one server.
+func scanNode(ctx context.Context, rdb goredis.Cmdable, prefix string) ([]string, error) {
 	var all []string
 	iter := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
 	for iter.Next(ctx) {
@@ -75,17 +98,25 @@ func scanPrefix(ctx context.Context, rdb *goredis.Client, prefix string) ([]stri
 	return all, iter.Err()
 }
 
-func deletePrefix(ctx context.Context, rdb *goredis.Client, prefix string) error {
+// deletePrefix deletes every key under prefix, one DEL per key in a
+// pipeline: a DEL of several keys would fail on a cluster (CROSSSLOT).
+func deletePrefix(ctx context.Context, rdb goredis.UniversalClient, prefix string) error {
 	keys, err := scanPrefix(ctx, rdb, prefix)
 	if err != nil || len(keys) == 0 {
 		return err
 	}
-	return rdb.Del(ctx, keys...).Err()
+	_, err = rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for _, k := range keys {
+			p.Del(ctx, k)
+		}
+		return nil
+	})
+	return err
 }
 
 // advance makes d pass for the expiring keys under prefix: it shortens each
 // TTL by d and deletes the keys whose TTL that uses up.
-func advance(ctx context.Context, rdb *goredis.Client, prefix string, d time.Duration) error {
+func advance(ctx context.Context, rdb goredis.UniversalClient, prefix string, d time.Duration) error {
 	keys, err := scanPrefix(ctx, rdb, prefix)
 	if err != nil {
 		return err
@@ -116,13 +147,14 @@ func advance(ctx context.Context, rdb *goredis.Client, prefix string, d time.Dur
 	return err
 }
 
-func TestContract(t *testing.T) {
-	rdb := newClient(t)
+// contractHarness runs the contract suite on rdb: each store gets a
+// prefix of its own, and Advance shortens the TTLs under it.
+func contractHarness(rdb goredis.UniversalClient) storetest.Harness {
 	var (
 		mu       sync.Mutex
 		prefixes = make(map[storetest.Store]string)
 	)
-	storetest.Run(t, storetest.Harness{
+	return storetest.Harness{
 		New: func(t storetest.TB) storetest.Store {
 			prefix := newPrefix(t, rdb)
 			s := redisstore.New(rdb, redisstore.Options{Prefix: prefix})
@@ -143,7 +175,25 @@ func TestContract(t *testing.T) {
 				t.Fatalf("Advance(%v): %v", d, err)
 			}
 		},
-	})
+	}
+}
+
+// TestContract runs the contract suite on the shared single Redis.
+func TestContract(t *testing.T) {
+	storetest.Run(t, contractHarness(newClient(t)))
+}
+
+// TestContractCluster runs the contract suite on a Redis Cluster of three
+// masters of the test's own: every script must keep its keys in one slot
+// (else CROSSSLOT), and pipelines are split by node.
+func TestContractCluster(t *testing.T) {
+	storetest.Run(t, contractHarness(redistest.StartCluster(t, 3).Client(t)))
+}
+
+// TestContractSentinel runs the contract suite on a Sentinel-managed
+// primary with a replica, through go-redis's FailoverClient.
+func TestContractSentinel(t *testing.T) {
+	storetest.Run(t, contractHarness(redistest.StartSentinel(t).Client(t)))
 }
 
 // TestKeyLayout pins the key names that operators and dashboards rely on.
