@@ -219,6 +219,11 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		wg.Go(func() { runner.Run(ctx) })
 	}
 	t.Cleanup(func() {
+		// The simulator's pushes (a template's TEMPLATESENDJOBFINISH) and
+		// the requests they started end first: a push arriving during
+		// wh.Wait would start a dispatch it does not wait for.
+		s.Close()
+		svc.Close()
 		wh.Wait()
 		cancel()
 		wg.Wait()
