@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -25,7 +26,8 @@ const (
 	// when Path is empty.
 	FaultHTTP500 FaultKind = "http_500"
 	// FaultDelay delays API answers on Fault.Path (or every path) by Fault.DelayMS; the
-	// delay ends early when the caller gives up.
+	// delay ends early when the caller gives up, and the call is then not done (a hang
+	// before WeChat acts; FaultLateAnswer is one after).
 	FaultDelay FaultKind = "delay"
 	// FaultErrCode answers Fault.ErrCode (e.g. -1 "system error") on Fault.Path (or every path).
 	FaultErrCode FaultKind = "errcode"
@@ -227,6 +229,14 @@ func (s *Simulator) apiMiddleware(h http.HandlerFunc) http.Handler {
 		s.log.DebugContext(r.Context(), "api call", "path", path)
 
 		if hasDelay {
+			// The server notices a caller that gave up only once the
+			// request's body is read: unread, a POST would be done after
+			// its delay all the same, which a hang is not.
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+			if err != nil {
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
 			t := time.NewTimer(delay)
 			select {
 			case <-t.C:

@@ -113,3 +113,29 @@ func TestRevokeTokens(t *testing.T) {
 		t.Errorf("new token: errcode = %d, want 0", got)
 	}
 }
+
+// TestDelayedPostIsNotDone: a POST whose caller gives up during a delay is
+// never done — the message is not sent — however long the delay.
+func TestDelayedPostIsNotDone(t *testing.T) {
+	wh := startWebhook(t, ModePlain)
+	s, base, _ := startSim(t, Options{WebhookURL: wh.url})
+	tok := getToken(t, base)
+	if _, err := s.Send(t.Context(), Message{OpenID: testOpenID, Type: TypeText, Content: "在吗"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetFault(Fault{Kind: FaultDelay, Path: "/cgi-bin/message/custom/send", DelayMS: 300}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	body := []byte(`{"touser":"` + testOpenID + `","msgtype":"text","text":{"content":"已受理"}}`)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/cgi-bin/message/custom/send?access_token="+tok, bytes.NewReader(body))
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatal("the delayed call answered before the caller's deadline")
+	}
+	time.Sleep(500 * time.Millisecond) // past the delay
+	if got := s.Received(testOpenID); len(got) != 1 {
+		t.Errorf("received %+v, want only the reply: the delayed send was done after its caller gave up", got)
+	}
+}
