@@ -227,8 +227,10 @@ func assignmentsSurviveRandomFaults(t *testing.T, storeKind string) {
 	// failed template), the template or the chief's notice besides. A
 	// template message whose answer was lost is not doubled: its retry
 	// carries the same client_msg_id and WeChat sends it once (within 10
-	// minutes; the retries here come sooner). Hangs (FaultDelay), drops and
-	// resets end the call before WeChat acts, so they double nothing.
+	// minutes; the retries here come sooner) — unless the retry is refused
+	// before WeChat looks at client_msg_id (a template failure, final), when
+	// the chief is told besides. Hangs (FaultDelay), drops and resets end
+	// the call before WeChat acts, so they double nothing.
 	var lostCustom, lostTemplate int
 	for _, a := range r.sim.LostAnswers() {
 		switch {
@@ -239,8 +241,9 @@ func assignmentsSurviveRandomFaults(t *testing.T, storeKind string) {
 			lostTemplate++
 		}
 	}
-	if doubled != lostCustom {
-		t.Errorf("%d doubles, want %d: one for each customer-service message WeChat sent whose answer was lost", doubled, lostCustom)
+	if doubled < lostCustom || doubled > lostCustom+lostTemplate {
+		t.Errorf("%d doubles, want one for each customer-service message WeChat sent whose answer was lost (%d), "+
+			"and at most one for each such template message (%d)", doubled, lostCustom, lostTemplate)
 	}
 	if lost > 0 {
 		t.Errorf("%d of %d assignments reached nobody", lost, len(tickets))
