@@ -73,11 +73,14 @@ type Sender interface {
 // own errcode refusal that is not temporary (WeChat's or WeCom's), or a
 // message that can never be sent. Everything else — a dropped, refused,
 // reset or timed-out connection, an HTTP 5xx — is temporary and retried.
-// (Transport errors must not be read as refusals through a Temporary
-// method: *url.Error has one, false for a plain EOF.)
+// A refused access token is retried too: the client has already refreshed
+// it once, and a second refusal (another instance forced a refresh in
+// between) says nothing about the message. (Transport errors must not be
+// read as refusals through a Temporary method: *url.Error has one, false
+// for a plain EOF.)
 func final(err error) bool {
 	if e, ok := errors.AsType[*wxapi.Error](err); ok {
-		return !e.Temporary()
+		return !e.Temporary() && !e.TokenRejected()
 	}
 	_, ok := errors.AsType[unsendable](err)
 	return ok
@@ -281,7 +284,10 @@ func (o *Outbox) deliver(ctx context.Context, it store.DueItem) error {
 		status, code := store.OutcomeRejected, 0
 		if apiErr, ok := errors.AsType[*wechat.APIError](err); ok {
 			code = apiErr.Code
-			if code == wechat.CodeOutOfWindow {
+			// 45047: the customer-service messages allowed after the
+			// person's last action are used up; like 45015, only a template
+			// message reaches them until they write again.
+			if code == wechat.CodeOutOfWindow || code == wechat.CodeTooManyCS {
 				status = store.OutcomeOutOfWindow
 			}
 		}

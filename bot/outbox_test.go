@@ -18,7 +18,6 @@ import (
 	"huimin/desk"
 	"huimin/sim"
 	"huimin/store"
-	"huimin/store/boltstore"
 	"huimin/store/redisstore"
 )
 
@@ -290,7 +289,7 @@ func TestUndelivered(t *testing.T) {
 // failingAck is the store, whose next acknowledgements fail: Redis gone
 // between WeChat's answer and the outbox's acknowledgement.
 type failingAck struct {
-	*boltstore.Store
+	rigStore
 	fail atomic.Int32
 }
 
@@ -298,14 +297,14 @@ func (f *failingAck) Ack(ctx context.Context, queue, id string, attempt int) err
 	if f.fail.Add(-1) >= 0 {
 		return errors.New("store unavailable")
 	}
-	return f.Store.Ack(ctx, queue, id, attempt)
+	return f.rigStore.Ack(ctx, queue, id, attempt)
 }
 
 func (f *failingAck) PutOutcome(ctx context.Context, o store.Outcome, ttl time.Duration) error {
 	if f.fail.Load() > 0 {
 		return errors.New("store unavailable")
 	}
-	return f.Store.PutOutcome(ctx, o, ttl)
+	return f.rigStore.PutOutcome(ctx, o, ttl)
 }
 
 // TestAckFailureDoesNotResend checks issue 12 item 7: when the store fails
@@ -320,7 +319,7 @@ func TestAckFailureDoesNotResend(t *testing.T) {
 	}
 	r.runner.drain(ctx)
 	before := len(r.sim.Received("oAck"))
-	st := &failingAck{Store: r.store}
+	st := &failingAck{rigStore: r.store}
 	st.fail.Store(1)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	runner := NewRunner(st, 20*time.Millisecond, r.clock.Now, log)

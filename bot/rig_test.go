@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"huimin/chat"
-
 	"github.com/prometheus/client_golang/prometheus"
+	goredis "github.com/redis/go-redis/v9"
 
 	"huimin/bot/wechat"
+	"huimin/chat"
 	"huimin/desk"
 	"huimin/desk/calendar"
 	"huimin/flows"
@@ -25,6 +26,7 @@ import (
 	"huimin/sim"
 	"huimin/store"
 	"huimin/store/boltstore"
+	"huimin/store/redisstore"
 )
 
 const (
@@ -33,6 +35,14 @@ const (
 	rigToken  = sim.DefaultToken
 	rigAESKey = "aHVpbWluVGVzdEFFU0tleUZvclNpbXVsYXRvck9ubHk"
 )
+
+// sdkTimeout is the SDK's HTTP timeout in the tests, unless a rig sets
+// another (rigOptions.apiTimeout).
+const sdkTimeout = 5 * time.Second
+
+// sdkBase is the URL of TestMain's router, for a rig that sets another
+// timeout and must leave the SDK pointing there.
+var sdkBase string
 
 // wechatAPI routes the SDK's requests to the running test's simulator. The
 // SDK's URL rewrite is process-wide, so it is set once in TestMain and the
@@ -48,7 +58,8 @@ func TestMain(m *testing.M) {
 		}
 		(*h).ServeHTTP(w, r)
 	}))
-	wechat.ConfigureSDK(router.URL, 5*time.Second)
+	sdkBase = router.URL
+	wechat.ConfigureSDK(router.URL, sdkTimeout)
 	code := m.Run()
 	router.Close()
 	os.Exit(code)
@@ -56,7 +67,7 @@ func TestMain(m *testing.M) {
 
 // newEngine builds the real conversation engine on st: the default flows,
 // a desk with one department for every line, open round the clock.
-func newEngine(t *testing.T, st *boltstore.Store, outbox *Outbox, log *slog.Logger) (*flows.Engine, *desk.Desk) {
+func newEngine(t *testing.T, st rigStore, outbox *Outbox, o rigOptions, log *slog.Logger) (*flows.Engine, *desk.Desk) {
 	t.Helper()
 	set, err := intake.NewWatcher(intake.Defaults(), "", log)
 	if err != nil {
@@ -72,9 +83,10 @@ func newEngine(t *testing.T, st *boltstore.Store, outbox *Outbox, log *slog.Logg
 	}
 	dir := desk.Directory{
 		Departments: []desk.Department{{ID: "all", Name: "综合受理窗口", Lines: lines, Supervisor: "boss"}},
-		Officers:    []desk.Officer{{ID: "boss", Name: "赵科长", Department: "all", Supervisor: true, OpenID: "oOfficerBoss"}, {ID: "wang", Name: "王明", Department: "all", OpenID: "oOfficerWang"}},
+		Officers: append([]desk.Officer{{ID: "boss", Name: "赵科长", Department: "all", Supervisor: true, OpenID: "oOfficerBoss"},
+			{ID: "wang", Name: "王明", Department: "all", OpenID: "oOfficerWang"}}, o.officers...),
 	}
-	d, err := desk.New(st, cal, NewNotifier(outbox, nil), dir, desk.Rules{}, desk.Options{Log: log})
+	d, err := desk.New(st, cal, NewNotifier(outbox, o.templates), dir, desk.Rules{}, desk.Options{Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,9 +136,27 @@ func (c *clock) Advance(d time.Duration) {
 	c.offset += d
 }
 
+// rigStore is what the rig needs of a store; the bolt and the Redis store
+// both are one.
+type rigStore interface {
+	desk.Store
+	flows.Sessions
+	DueQueue
+	OutcomeStore
+	Deliveries
+	Pinger
+	wechat.TokenCache
+}
+
+// Stores a rig can run on.
+const (
+	storeBolt  = "bolt"
+	storeRedis = "redis"
+)
+
 type rig struct {
 	sim     *sim.Simulator
-	store   *boltstore.Store
+	store   rigStore
 	disp    *countingDispatcher
 	webhook *Webhook
 	outbox  *Outbox
@@ -148,6 +178,15 @@ type rigOptions struct {
 	// logs, when set, also receives every log line from Debug up; the
 	// simulator's carry component=sim.
 	logs io.Writer
+	// store is storeBolt (the default) or storeRedis: the shared test
+	// Redis, under a prefix of the rig's own, deleted afterwards.
+	store string
+	// apiTimeout, when set, is the SDK's HTTP timeout while the rig runs.
+	apiTimeout time.Duration
+	// officers join the directory's chief (boss) and 王明 (wang).
+	officers []desk.Officer
+	// templates are the notifier's template fallbacks.
+	templates map[string]TemplateSpec
 }
 
 func newRig(t *testing.T, o rigOptions) *rig {
@@ -163,11 +202,11 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	if o.logs != nil {
 		log = slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), o.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	st, err := boltstore.New(filepath.Join(t.TempDir(), "huimin.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
+	st := openRigStore(t, o.store)
+	if o.apiTimeout > 0 {
+		wechat.ConfigureSDK(sdkBase, o.apiTimeout)
+		t.Cleanup(func() { wechat.ConfigureSDK(sdkBase, sdkTimeout) })
 	}
-	t.Cleanup(func() { _ = st.Close() })
 
 	var handler atomic.Pointer[http.Handler]
 	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*handler.Load()).ServeHTTP(w, r) }))
@@ -204,7 +243,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		}
 	}
 	outbox := NewOutbox(runner, st, client, metrics, log, OutboxOptions{Poll: 20 * time.Millisecond, Now: outNow, OnOutcome: onOutcome, MaxAttempts: o.maxAttempts})
-	engine, d := newEngine(t, st, outbox, log)
+	engine, d := newEngine(t, st, outbox, o, log)
 	disp := &countingDispatcher{next: engine}
 	// The codec reads the simulator's clock: the timestamps it checks are
 	// the simulator's.
@@ -219,11 +258,66 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		wg.Go(func() { runner.Run(ctx) })
 	}
 	t.Cleanup(func() {
+		// The simulator's pushes (a template's TEMPLATESENDJOBFINISH) and
+		// the requests they started end first: a push arriving during
+		// wh.Wait would start a dispatch it does not wait for.
+		s.Close()
+		svc.Close()
 		wh.Wait()
 		cancel()
 		wg.Wait()
 	})
 	return &rig{sim: s, store: st, disp: disp, webhook: wh, outbox: outbox, runner: runner, client: client, url: svc.URL + "/wechat", aesKey: aesKey, clock: clk, desk: d}
+}
+
+// openRigStore opens a fresh store of the kind named (storeBolt when
+// empty) and closes it, and deletes what it wrote to Redis, at the end.
+func openRigStore(t *testing.T, kind string) rigStore {
+	t.Helper()
+	switch kind {
+	case "", storeBolt:
+		st, err := boltstore.New(filepath.Join(t.TempDir(), "huimin.db"), boltstore.Options{})
+		if err != nil {
+			t.Fatalf("open store: %v", err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	case storeRedis:
+		addr := os.Getenv("HUIMIN_TEST_REDIS_ADDR")
+		if addr == "" {
+			addr = "127.0.0.1:6379"
+		}
+		c := goredis.NewUniversalClient(&goredis.UniversalOptions{Addrs: []string{addr}})
+		if err := c.Ping(t.Context()).Err(); err != nil {
+			_ = c.Close()
+			t.Fatalf("redis at %s: %v (start redis-server)", addr, err)
+		}
+		prefix := fmt.Sprintf("huimintest:%s:%d:", t.Name(), time.Now().UnixNano())
+		t.Cleanup(func() {
+			deletePrefix(c, prefix)
+			_ = c.Close()
+		})
+		return redisstore.New(c, redisstore.Options{Prefix: prefix})
+	default:
+		t.Fatalf("unknown store %q", kind)
+		return nil
+	}
+}
+
+// deletePrefix deletes the Redis keys under prefix.
+func deletePrefix(c goredis.UniversalClient, prefix string) {
+	ctx := context.Background()
+	iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		if keys = append(keys, iter.Val()); len(keys) == 1000 {
+			c.Del(ctx, keys...)
+			keys = keys[:0]
+		}
+	}
+	if len(keys) > 0 {
+		c.Del(ctx, keys...)
+	}
 }
 
 // waitCtx bounds a wait for something asynchronous; it fails the test

@@ -75,7 +75,10 @@
 //	POST /sim/api/faults    {"kind":"out_of_window","openid":"citizen-001"}
 //	                        {"kind":"http_500"}  {"kind":"http_500","path":"/cgi-bin/message/custom/send"}
 //	                        {"kind":"delay","delay_ms":6000}  {"kind":"errcode","errcode":-1}
-//	                        {"kind":"expire_tokens"}  {"kind":"clear"}  (add "off":true to switch one off)
+//	                        {"kind":"drop","times":1}  {"kind":"reset"}
+//	                        {"kind":"late_answer","path":"/cgi-bin/message/custom/send","delay_ms":6000,"times":1}
+//	                        {"kind":"expire_tokens"}  {"kind":"revoke_tokens"}  {"kind":"clear"}
+//	                        (add "off":true to switch one off)
 //	GET  /sim/api/faults    → {"faults":[…]}
 //	GET  /sim/api/stats     → {"calls":{"/cgi-bin/stable_token":1,…}}
 //	GET  /sim/api/state     → mode, menu, QR codes, users, presets and "wecom" (enabled, corp_id,

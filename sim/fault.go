@@ -1,7 +1,11 @@
 package sim
 
 import (
+	"bytes"
+	"cmp"
+	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -22,7 +26,8 @@ const (
 	// when Path is empty.
 	FaultHTTP500 FaultKind = "http_500"
 	// FaultDelay delays API answers on Fault.Path (or every path) by Fault.DelayMS; the
-	// delay ends early when the caller gives up.
+	// delay ends early when the caller gives up, and the call is then not done (a hang
+	// before WeChat acts; FaultLateAnswer is one after).
 	FaultDelay FaultKind = "delay"
 	// FaultErrCode answers Fault.ErrCode (e.g. -1 "system error") on Fault.Path (or every path).
 	FaultErrCode FaultKind = "errcode"
@@ -32,8 +37,17 @@ const (
 	// FaultReset resets the connection (TCP RST) of API calls on Fault.Path (or every path);
 	// Fault.Times limits it to that many calls.
 	FaultReset FaultKind = "reset"
+	// FaultLateAnswer does the API call on Fault.Path (or every path) and then holds its
+	// answer back for Fault.DelayMS: when the caller gives up first, the call took effect but
+	// its answer is lost, as when WeChat sent a message and the connection broke before the
+	// answer reached the service. Each lost answer is recorded (see LostAnswers).
+	// Fault.Times limits it to that many calls.
+	FaultLateAnswer FaultKind = "late_answer"
 	// FaultExpireTokens expires every access token now (it has no Off).
 	FaultExpireTokens FaultKind = "expire_tokens"
+	// FaultRevokeTokens revokes every access token now, as a forced refresh by another
+	// client does: calls with one get 40001 (it has no Off).
+	FaultRevokeTokens FaultKind = "revoke_tokens"
 	// FaultClear switches every fault off.
 	FaultClear FaultKind = "clear"
 )
@@ -45,7 +59,8 @@ type Fault struct {
 	Path    string    `json:"path,omitempty"` // e.g. "/cgi-bin/message/custom/send"; empty: all API paths
 	DelayMS int       `json:"delay_ms,omitempty"`
 	ErrCode int       `json:"errcode,omitempty"`
-	// Times limits a drop or reset to that many calls; 0 means until switched off.
+	// Times limits a drop, reset or late answer to that many calls; 0 means until
+	// switched off.
 	Times int  `json:"times,omitempty"`
 	Off   bool `json:"off,omitempty"` // switch this fault off instead of on
 }
@@ -59,6 +74,15 @@ type faultState struct {
 	// cut holds drops and resets: path ("" = all) → what and how many
 	// more times (-1: until switched off).
 	cut map[string]cutFault
+	// late holds late answers: path ("" = all) → how late and how many
+	// more times (-1: until switched off).
+	late map[string]lateFault
+}
+
+// lateFault is an answer held back after the call took effect.
+type lateFault struct {
+	delay time.Duration
+	left  int
 }
 
 // cutFault is a connection cut: a drop or a reset, and how many more.
@@ -75,6 +99,7 @@ func newFaultState() faultState {
 		delay:       make(map[string]time.Duration),
 		errcode:     make(map[string]int),
 		cut:         make(map[string]cutFault),
+		late:        make(map[string]lateFault),
 	}
 }
 
@@ -83,8 +108,12 @@ func (s *Simulator) SetFault(f Fault) error {
 	if f.Path != "" && !strings.HasPrefix(f.Path, "/cgi-bin/") {
 		return fmt.Errorf("set fault %s: path %q is not an API path under /cgi-bin/", f.Kind, f.Path)
 	}
-	if f.Kind == FaultExpireTokens {
+	switch f.Kind {
+	case FaultExpireTokens:
 		s.ExpireTokens()
+		return nil
+	case FaultRevokeTokens:
+		s.RevokeTokens()
 		return nil
 	}
 	s.mu.Lock()
@@ -113,6 +142,15 @@ func (s *Simulator) SetFault(f Fault) error {
 			left = -1
 		}
 		setOrDelete(s.faults.cut, f.Path, cutFault{kind: f.Kind, left: left}, f.Off)
+	case FaultLateAnswer:
+		if f.DelayMS <= 0 && !f.Off {
+			return fmt.Errorf("set fault %s: delay_ms must be positive", f.Kind)
+		}
+		left := f.Times
+		if left <= 0 {
+			left = -1
+		}
+		setOrDelete(s.faults.late, f.Path, lateFault{delay: time.Duration(f.DelayMS) * time.Millisecond, left: left}, f.Off)
 	case FaultClear:
 		s.faults = newFaultState()
 	default:
@@ -146,6 +184,10 @@ func (s *Simulator) Faults() []Fault {
 	for _, p := range slices.Sorted(maps.Keys(s.faults.cut)) {
 		c := s.faults.cut[p]
 		out = append(out, Fault{Kind: c.kind, Path: p, Times: max(c.left, 0)})
+	}
+	for _, p := range slices.Sorted(maps.Keys(s.faults.late)) {
+		l := s.faults.late[p]
+		out = append(out, Fault{Kind: FaultLateAnswer, Path: p, DelayMS: int(l.delay.Milliseconds()), Times: max(l.left, 0)})
 	}
 	return out
 }
@@ -187,6 +229,14 @@ func (s *Simulator) apiMiddleware(h http.HandlerFunc) http.Handler {
 		s.log.DebugContext(r.Context(), "api call", "path", path)
 
 		if hasDelay {
+			// The server notices a caller that gave up only once the
+			// request's body is read: unread, a POST would be done after
+			// its delay all the same, which a hang is not.
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+			if err != nil {
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
 			t := time.NewTimer(delay)
 			select {
 			case <-t.C:
@@ -209,8 +259,38 @@ func (s *Simulator) apiMiddleware(h http.HandlerFunc) http.Handler {
 			writeErr(w, e)
 			return
 		}
+		// Only a call that reaches WeChat's handler counts down a late answer.
+		s.mu.Lock()
+		late, hasLate := s.takeLate(path)
+		s.mu.Unlock()
+		if hasLate {
+			s.answerLate(w, r, h, late)
+			return
+		}
 		h(w, r)
 	})
+}
+
+// takeLate returns the late answer for path, if any, counting it down;
+// s.mu is held.
+func (s *Simulator) takeLate(path string) (time.Duration, bool) {
+	key := path
+	l, ok := s.faults.late[key]
+	if !ok {
+		key = ""
+		if l, ok = s.faults.late[key]; !ok {
+			return 0, false
+		}
+	}
+	if l.left > 0 {
+		l.left--
+		if l.left == 0 {
+			delete(s.faults.late, key)
+		} else {
+			s.faults.late[key] = l
+		}
+	}
+	return l.delay, true
 }
 
 // takeCut returns the drop or reset for path, if any, counting it down;
@@ -255,4 +335,68 @@ func lookupFault[V any](m map[string]V, path string) (V, bool) {
 	}
 	v, ok := m[""]
 	return v, ok
+}
+
+// LostAnswer is the answer of an API call that took effect while its
+// caller had given up waiting (FaultLateAnswer).
+type LostAnswer struct {
+	Path    string `json:"path"`
+	ErrCode int    `json:"errcode"` // what the answer said: 0 when the call succeeded
+}
+
+// LostAnswers lists the answers lost to FaultLateAnswer, in order.
+func (s *Simulator) LostAnswers() []LostAnswer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.lost)
+}
+
+// answerLate does the call, then holds its answer back for delay. When the
+// caller gives up first, the answer is recorded as lost: the call took
+// effect (a message was sent) and the caller cannot know it.
+func (s *Simulator) answerLate(w http.ResponseWriter, r *http.Request, h http.HandlerFunc, delay time.Duration) {
+	held := &heldAnswer{header: http.Header{}}
+	h(held, r)
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		held.copyTo(w)
+	case <-r.Context().Done():
+		var answer struct {
+			ErrCode int `json:"errcode"`
+		}
+		_ = json.Unmarshal(held.body.Bytes(), &answer) // not JSON: errcode 0, as an HTTP answer
+		s.mu.Lock()
+		s.lost = append(s.lost, LostAnswer{Path: r.URL.Path, ErrCode: answer.ErrCode})
+		s.mu.Unlock()
+		s.log.DebugContext(r.Context(), "api answer lost", "path", r.URL.Path, "errcode", answer.ErrCode)
+	}
+}
+
+// heldAnswer is a ResponseWriter that keeps the answer for later.
+type heldAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (a *heldAnswer) Header() http.Header { return a.header }
+
+func (a *heldAnswer) WriteHeader(status int) {
+	if a.status == 0 {
+		a.status = status
+	}
+}
+
+func (a *heldAnswer) Write(p []byte) (int, error) {
+	a.WriteHeader(http.StatusOK)
+	return a.body.Write(p)
+}
+
+// copyTo writes the held answer to w.
+func (a *heldAnswer) copyTo(w http.ResponseWriter) {
+	maps.Copy(w.Header(), a.header)
+	w.WriteHeader(cmp.Or(a.status, http.StatusOK))
+	_, _ = w.Write(a.body.Bytes())
 }

@@ -180,6 +180,7 @@ type Simulator struct {
 	grants     map[string]map[string]int // openid → subscribe-notice template → sends left
 	calls      map[string]int
 	faults     faultState
+	lost       []LostAnswer           // answers lost to FaultLateAnswer
 	members    map[string]string      // lower-cased userid → userid (WeCom ids ignore case)
 	weComTok   string                 // the current /cgi-bin/gettoken token
 	weComSent  map[string][]time.Time // userid → application messages in the last hour

@@ -171,6 +171,20 @@ func (s *Simulator) ExpireTokens() {
 	}
 }
 
+// RevokeTokens revokes every access token issued so far, WeCom's too, now, as a forced
+// refresh by another client would: the next call with one of them gets 40001, and the token
+// APIs issue new ones.
+func (s *Simulator) RevokeTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for _, t := range s.tokens {
+		if t.revoked.IsZero() || t.revoked.After(now) {
+			t.revoked = now
+		}
+	}
+}
+
 // IssuedTokens lists every access token the simulator has issued, for
 // tests that check no token reaches a log.
 func (s *Simulator) IssuedTokens() []string {

@@ -103,12 +103,14 @@ type OutcomeStatus string
 // Outbound message outcomes.
 const (
 	OutcomeSent OutcomeStatus = "sent"
-	// OutcomeOutOfWindow means WeChat refused with errcode 45015: the person
-	// has not written within 48 hours or has unfollowed. Callers choose
-	// another channel (template message, subscribe notice, phone task).
+	// OutcomeOutOfWindow means WeChat refused with errcode 45015 (the person
+	// has not written within 48 hours or has unfollowed) or 45047 (the
+	// customer-service messages allowed since their last action are used
+	// up). Callers choose another channel (template message, subscribe
+	// notice, phone task).
 	OutcomeOutOfWindow OutcomeStatus = "out_of_window"
 	// OutcomeRejected means WeChat refused for good (an error code that no
-	// retry will change, such as 45047 too many messages or an invalid openid).
+	// retry will change, such as an invalid openid).
 	OutcomeRejected OutcomeStatus = "rejected"
 	// OutcomeFailed means every retry failed (WeChat unreachable or erroring).
 	OutcomeFailed OutcomeStatus = "failed"
