@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -37,6 +38,9 @@ const (
 	// 3ms 5,700, 6ms 7,100 and 10ms 7,400. A lone message waits those few
 	// milliseconds, nothing against WeChat's 5s reply budget.
 	batchDelay = 10 * time.Millisecond
+	// soloWriters is how many batched writes may be in flight for one to
+	// commit at once rather than wait for a batch (see update).
+	soloWriters = 2
 )
 
 // Top-level bucket names, one per kind of record.
@@ -98,6 +102,9 @@ type Store struct {
 	// replays holds the replay keys of recent requests, under pendingMu.
 	replays        map[string]seenRequest
 	replaysSweepAt int
+
+	// writers counts the batched writes in flight (see update).
+	writers atomic.Int64
 }
 
 // New opens (creating if needed) the bolt file at path. It fails after about
@@ -204,18 +211,29 @@ func (s *Store) PurgeExpired(ctx context.Context) (int, error) {
 // update runs fn in one read-write transaction. With batch set, concurrent
 // callers share a transaction and so one fsync (bolt's DB.Batch), and fn
 // must be safe to run more than once, setting afresh whatever it reports.
-// Batching holds a lone caller for batchDelay, so it is used only for the
-// writes every inbound message makes (deliveries and sessions), which arrive
-// in concurrent bursts. Queue, lock, cache and outcome writes are rarer and
-// use a plain Update.
+// Batching is for the writes every inbound message makes (deliveries and
+// sessions), which arrive in concurrent bursts; queue, lock, cache and
+// outcome writes are rarer and use a plain Update.
+//
+// A batch waits up to batchDelay for company, which a lone citizen's
+// messages have little of: a batched write that finds at most one other in
+// flight (a lone conversation's session save overlaps the previous
+// message's delivery record) commits at once, queueing on bolt's writer
+// lock for one commit at worst, as databases do. Under load there is
+// always company, and the batches form as before.
 func (s *Store) update(ctx context.Context, batch bool, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if batch {
-		return s.db.Batch(fn)
+	if !batch {
+		return s.db.Update(fn)
 	}
-	return s.db.Update(fn)
+	few := s.writers.Add(1) <= soloWriters
+	defer s.writers.Add(-1)
+	if few {
+		return s.db.Update(fn)
+	}
+	return s.db.Batch(fn)
 }
 
 // view runs fn in a read-only transaction.
