@@ -53,8 +53,11 @@ func freePort(t testing.TB) int {
 	if err != nil {
 		t.Fatalf("free port: %v", err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	port := ln.Addr().(*net.TCPAddr).Port
+	if err := ln.Close(); err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	return port
 }
 
 // startServer runs redis-server with conf (a config file's text, written
@@ -85,7 +88,7 @@ func startServer(t testing.TB, dir string, port int, conf string, args ...string
 		}
 	})
 	c := goredis.NewClient(&goredis.Options{Addr: s.Addr, MaxRetries: -1})
-	defer c.Close()
+	defer func() { _ = c.Close() }() // a probe's client: nothing to report
 	waitFor(t, "redis-server on "+s.Addr+" to answer", func(ctx context.Context) bool {
 		return c.Ping(ctx).Err() == nil
 	})

@@ -139,7 +139,7 @@ func (s *Sentinel) KillPrimary(ctx context.Context, t testing.TB) {
 		return true
 	})
 	rdb := goredis.NewClient(&goredis.Options{Addr: now})
-	defer rdb.Close()
+	defer func() { _ = rdb.Close() }() // a probe's client: nothing to report
 	waitFor(t, now+" to be a master with a replica", func(ctx context.Context) bool {
 		info, err := rdb.Info(ctx, "replication").Result()
 		return err == nil && infoField(info, "role") == "master" && infoField(info, "connected_slaves") != "0"
