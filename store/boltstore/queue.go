@@ -164,7 +164,10 @@ func (s *Store) Schedule(ctx context.Context, queue string, it store.DueItem) (b
 	}
 	id := []byte(it.ID)
 	var added bool
-	err = s.update(ctx, false, func(tx *bolt.Tx) error {
+	// Batched: a sweep or the outbox under load schedules from many
+	// goroutines at once, and the writes share commits. fn sets added
+	// afresh when it runs again.
+	err = s.update(ctx, true, func(tx *bolt.Tx) error {
 		q, _, err := openQueue(tx, queue, true)
 		if err != nil {
 			return err
@@ -269,7 +272,8 @@ func (s *Store) Claim(ctx context.Context, queue string, now time.Time, limit in
 // fenced runs fn on the item if its Attempt is still attempt, and returns
 // store.ErrLeaseLost otherwise or when the item is gone.
 func (s *Store) fenced(ctx context.Context, queue, id string, attempt int, fn func(q queueBuckets, it queueItem) error) error {
-	return s.update(ctx, false, func(tx *bolt.Tx) error {
+	// Batched, as Schedule: the runner's workers acknowledge side by side.
+	return s.update(ctx, true, func(tx *bolt.Tx) error {
 		q, ok, err := openQueue(tx, queue, false)
 		if err != nil {
 			return err
@@ -327,7 +331,7 @@ func (s *Store) Retry(ctx context.Context, queue, id string, attempt int, due ti
 
 // Cancel removes an item whatever its state; an unknown ID is no error.
 func (s *Store) Cancel(ctx context.Context, queue, id string) error {
-	err := s.update(ctx, false, func(tx *bolt.Tx) error {
+	err := s.update(ctx, true, func(tx *bolt.Tx) error {
 		q, ok, err := openQueue(tx, queue, false)
 		if !ok || err != nil {
 			return err

@@ -17,7 +17,9 @@ func Bench(b *testing.B, newStore func(b *testing.B) Store) {
 		f    func(b *testing.B, s Store)
 	}{
 		{"Schedule", benchSchedule},
+		{"ScheduleParallel", benchScheduleParallel},
 		{"Claim", benchClaim},
+		{"AckParallel", benchAckParallel},
 		{"BeginDelivery", benchBeginDelivery},
 		{"BeginDeliveryParallel", benchBeginDeliveryParallel},
 		{"SessionGetPut", benchSessionGetPut},
@@ -38,6 +40,59 @@ func benchSchedule(b *testing.B, s Store) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchScheduleParallel enqueues from 64 concurrent callers, as a sweep
+// scheduling return visits or the outbox under load does, with 200-byte
+// payloads.
+func benchScheduleParallel(b *testing.B, s Store) {
+	ctx := b.Context()
+	due := time.Now()
+	payload := make([]byte, 200)
+	var n atomic.Int64
+	b.SetParallelism(32) // 64 goroutines on two CPUs
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			it := store.DueItem{ID: strconv.FormatInt(i, 10), Due: due.Add(time.Duration(i%1000) * time.Second), Payload: payload}
+			if _, err := s.Schedule(ctx, "bench", it); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// benchAckParallel acknowledges claimed items from 64 concurrent callers.
+func benchAckParallel(b *testing.B, s Store) {
+	ctx := b.Context()
+	now := time.Now()
+	for i := range b.N {
+		if _, err := s.Schedule(ctx, "bench", store.DueItem{ID: strconv.Itoa(i), Due: now, Payload: []byte("p")}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var claimed []store.DueItem
+	for len(claimed) < b.N {
+		got, err := s.Claim(ctx, "bench", now, 1000, time.Hour)
+		if err != nil || len(got) == 0 {
+			b.Fatalf("Claim = %d items, %v", len(got), err)
+		}
+		claimed = append(claimed, got...)
+	}
+	var n atomic.Int64
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			it := claimed[n.Add(1)-1]
+			if err := s.Ack(ctx, "bench", it.ID, it.Attempt); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
 
 // BenchmarkClaim claims one item per operation from a queue of b.N due items.
