@@ -108,7 +108,9 @@ func (s *Store) Schedule(ctx context.Context, queue string, it store.DueItem) (b
 	if err != nil {
 		return false, fmt.Errorf("schedule %s/%s: due: %w", queue, it.ID, err)
 	}
-	added, err := s.scripts.schedule.Run(ctx, s.rdb, s.keys.queue(queue), it.ID, due, itemValue(it.Kind, it.Payload)).Int()
+	// Through the batcher: concurrent enqueues (a sweep scheduling return
+	// visits, the outbox under load) share a round trip.
+	added, err := s.queues.script(ctx, s.scripts.schedule, scheduleScript, s.keys.queue(queue), it.ID, due, itemValue(it.Kind, it.Payload)).Int()
 	if err != nil {
 		return false, fmt.Errorf("schedule %s/%s: %w", queue, it.ID, err)
 	}
@@ -166,9 +168,9 @@ func (s *Store) claim(ctx context.Context, queue string, now time.Time, limit in
 }
 
 // fenced runs a fencing script and turns its 0 into store.ErrLeaseLost.
-func (s *Store) fenced(ctx context.Context, script *goredis.Script, queue, id string, attempt int, extra ...any) error {
+func (s *Store) fenced(ctx context.Context, script *goredis.Script, src, queue, id string, attempt int, extra ...any) error {
 	args := append([]any{id, strconv.Itoa(attempt)}, extra...)
-	ok, err := script.Run(ctx, s.rdb, s.keys.queue(queue), args...).Int()
+	ok, err := s.queues.script(ctx, script, src, s.keys.queue(queue), args...).Int()
 	if err != nil {
 		return err
 	}
@@ -181,7 +183,7 @@ func (s *Store) fenced(ctx context.Context, script *goredis.Script, queue, id st
 // Ack removes a claimed item. It returns store.ErrLeaseLost when the item
 // was claimed again since (its Attempt is no longer attempt) or is gone.
 func (s *Store) Ack(ctx context.Context, queue, id string, attempt int) error {
-	err := s.fenced(ctx, s.scripts.ack, queue, id, attempt)
+	err := s.fenced(ctx, s.scripts.ack, ackScript, queue, id, attempt)
 	if errors.Is(err, store.ErrLeaseLost) {
 		return err
 	}
@@ -199,7 +201,7 @@ func (s *Store) Retry(ctx context.Context, queue, id string, attempt int, due ti
 	if err != nil {
 		return fmt.Errorf("retry %s/%s: due: %w", queue, id, err)
 	}
-	err = s.fenced(ctx, s.scripts.retry, queue, id, attempt, dueS)
+	err = s.fenced(ctx, s.scripts.retry, retryScript, queue, id, attempt, dueS)
 	if errors.Is(err, store.ErrLeaseLost) {
 		return err
 	}

@@ -21,8 +21,12 @@ type Options struct {
 
 // Store is a Redis-backed store, safe for concurrent use.
 type Store struct {
-	rdb     goredis.UniversalClient
-	batch   *batcher
+	rdb   goredis.UniversalClient
+	batch *batcher
+	// queues batches the due-queue's writes apart from the messages' path:
+	// a runner's call has no deadline, and a pipeline of them stuck on a
+	// Redis that hangs must not hold up a webhook call that has one.
+	queues  *batcher
 	keys    keys
 	scripts scripts
 }
@@ -45,9 +49,10 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 		prefix = DefaultPrefix
 	}
 	return &Store{
-		rdb:   client,
-		batch: newBatcher(client, batchWorkers, batchMax),
-		keys:  keys{prefix: prefix},
+		rdb:    client,
+		batch:  newBatcher(client, batchWorkers, batchMax),
+		queues: newBatcher(client, batchWorkers, batchMax),
+		keys:   keys{prefix: prefix},
 		scripts: scripts{
 			acquireLock:  goredis.NewScript(acquireLockScript),
 			releaseLock:  goredis.NewScript(releaseLockScript),
@@ -78,6 +83,7 @@ const (
 // Close stops the store's batching workers. It leaves the client open.
 func (s *Store) Close() error {
 	s.batch.close()
+	s.queues.close()
 	return nil
 }
 
