@@ -3,79 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"huimin/sim"
+	"huimin/store/redisstore/redistest"
 )
-
-// ownRedis is a redis-server of the test's own, which the test can freeze,
-// kill and start again on the same port with its data (an append-only file
-// written on every change).
-type ownRedis struct {
-	t    *testing.T
-	addr string
-	dir  string
-	cmd  *exec.Cmd
-}
-
-func startOwnRedis(t *testing.T) *ownRedis {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server not installed")
-	}
-	r := &ownRedis{t: t, addr: freeAddr(t), dir: t.TempDir()}
-	r.start()
-	t.Cleanup(func() {
-		if r.cmd != nil {
-			_ = r.cmd.Process.Signal(syscall.SIGCONT)
-			_ = r.cmd.Process.Kill()
-			_ = r.cmd.Wait()
-		}
-	})
-	return r
-}
-
-func (r *ownRedis) start() {
-	r.t.Helper()
-	_, port, _ := net.SplitHostPort(r.addr)
-	r.cmd = exec.Command("redis-server", "--bind", "127.0.0.1", "--port", port, "--dir", r.dir,
-		"--save", "", "--appendonly", "yes", "--appendfsync", "always")
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	c := goredis.NewClient(&goredis.Options{Addr: r.addr})
-	defer c.Close()
-	for range 100 {
-		if c.Ping(r.t.Context()).Err() == nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond) // waiting for a process to listen, not for logic
-	}
-	r.t.Fatalf("redis-server on %s did not start", r.addr)
-}
-
-func (r *ownRedis) signal(sig syscall.Signal) {
-	r.t.Helper()
-	if err := r.cmd.Process.Signal(sig); err != nil {
-		r.t.Fatal(err)
-	}
-}
-
-func (r *ownRedis) kill() {
-	r.t.Helper()
-	r.signal(syscall.SIGKILL)
-	_ = r.cmd.Wait()
-	r.cmd = nil
-}
 
 // readyz returns /readyz's status.
 func readyz(t *testing.T, addr string) int {
@@ -95,12 +32,12 @@ func readyz(t *testing.T, addr string) int {
 // delivery, /readyz says 503, and a reply accepted before the outage is
 // delivered after it, once.
 func TestRedisOutage(t *testing.T) {
-	rds := startOwnRedis(t)
+	rds := redistest.StartStandalone(t)
 	addr := freeAddr(t)
 	s, simURL := newSim(t, "http://"+addr+"/wechat")
 	svc := startService(t, serviceEnv(addr, simURL, map[string]string{
 		"HUIMIN_STORE_DRIVER":        "redis",
-		"HUIMIN_REDIS_ADDR":          rds.addr,
+		"HUIMIN_REDIS_ADDR":          rds.Addr,
 		"HUIMIN_WECHAT_REPLY_BUDGET": "1s",
 	}))
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
@@ -131,14 +68,14 @@ func TestRedisOutage(t *testing.T) {
 		t.Logf("%s: answered in %s", phase, took.Round(time.Millisecond))
 	}
 
-	rds.signal(syscall.SIGSTOP)
+	rds.Signal(t, syscall.SIGSTOP)
 	for i := range 3 {
 		ask("frozen", i)
 	}
 	if code := readyz(t, addr); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz while Redis is frozen = %d, want 503", code)
 	}
-	rds.kill()
+	rds.Kill()
 	for i := 3; i < 6; i++ {
 		ask("killed", i)
 	}
@@ -147,7 +84,7 @@ func TestRedisOutage(t *testing.T) {
 	}
 
 	s.ClearFaults()
-	rds.start()
+	rds.Restart(t)
 	for readyz(t, addr) != http.StatusOK {
 		select {
 		case <-ctx.Done():

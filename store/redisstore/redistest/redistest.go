@@ -1,5 +1,6 @@
 // Package redistest starts real Redis topologies for tests: a Redis
-// Cluster of several masters and a Sentinel-managed primary with a replica,
+// Cluster of several masters, a Sentinel-managed primary with replicas,
+// and a lone server a test can freeze, kill and restart with its data,
 // each from redis-server processes on free ports in the test's temporary
 // directory, all killed when the test ends. No Docker: redis-server and
 // redis-cli (Redis 7) must be on PATH; a test skips when they are not.
@@ -34,6 +35,35 @@ type Server struct {
 	Addr string
 	cmd  *exec.Cmd
 	log  string
+	// dir, port, conf and args start it again (Restart).
+	dir, conf string
+	port      int
+	args      []string
+}
+
+// StartStandalone starts one redis-server whose data is kept in an
+// append-only file written on every change, so that Restart after Kill
+// finds it again: for tests that take the store away and bring it back.
+func StartStandalone(t testing.TB) *Server {
+	t.Helper()
+	requireRedis(t)
+	return startServer(t, t.TempDir(), freePort(t), "appendonly yes\nappendfsync always\n")
+}
+
+// Signal sends sig to the server (SIGSTOP freezes it: every command hangs;
+// SIGCONT thaws it).
+func (s *Server) Signal(t testing.TB, sig syscall.Signal) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal redis-server %s: %v", s.Addr, err)
+	}
+}
+
+// Restart starts the server again on its address, with its data, after
+// Kill, and waits until it answers.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	*s = *startServer(t, s.dir, s.port, s.conf, s.args...)
 }
 
 // requireRedis skips t when redis-server or redis-cli is missing.
@@ -70,7 +100,8 @@ func startServer(t testing.TB, dir string, port int, conf string, args ...string
 		t.Fatalf("redis dir: %v", err)
 	}
 	confPath := filepath.Join(dir, "redis.conf")
-	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), log: filepath.Join(dir, "redis.log")}
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), log: filepath.Join(dir, "redis.log"),
+		dir: dir, conf: conf, port: port, args: args}
 	base := fmt.Sprintf("bind 127.0.0.1\nport %d\ndir %s\nlogfile %s\nsave \"\"\nappendonly no\n", port, dir, s.log)
 	if err := os.WriteFile(confPath, []byte(base+conf), 0o600); err != nil {
 		t.Fatalf("redis config: %v", err)
@@ -95,8 +126,8 @@ func startServer(t testing.TB, dir string, port int, conf string, args ...string
 	return s
 }
 
-// Kill stops the server with SIGKILL, as a crash would; killing it twice
-// is harmless.
+// Kill stops the server with SIGKILL, as a crash would (a frozen one
+// too); killing it twice is harmless.
 func (s *Server) Kill() {
 	if s.cmd == nil || s.cmd.ProcessState != nil {
 		return
