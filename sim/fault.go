@@ -274,45 +274,38 @@ func (s *Simulator) apiMiddleware(h http.HandlerFunc) http.Handler {
 // takeLate returns the late answer for path, if any, counting it down;
 // s.mu is held.
 func (s *Simulator) takeLate(path string) (time.Duration, bool) {
-	key := path
-	l, ok := s.faults.late[key]
-	if !ok {
-		key = ""
-		if l, ok = s.faults.late[key]; !ok {
-			return 0, false
-		}
-	}
-	if l.left > 0 {
-		l.left--
-		if l.left == 0 {
-			delete(s.faults.late, key)
-		} else {
-			s.faults.late[key] = l
-		}
-	}
-	return l.delay, true
+	l, ok := takeCounted(s.faults.late, path, func(l *lateFault) *int { return &l.left })
+	return l.delay, ok
 }
 
 // takeCut returns the drop or reset for path, if any, counting it down;
 // s.mu is held.
 func (s *Simulator) takeCut(path string) (FaultKind, bool) {
+	c, ok := takeCounted(s.faults.cut, path, func(c *cutFault) *int { return &c.left })
+	return c.kind, ok
+}
+
+// takeCounted returns the fault for path (falling back to the all-paths
+// entry) and uses it once: a fault with uses left (*left > 0) is removed
+// when they run out; one not counted (-1) stays until switched off.
+func takeCounted[V any](m map[string]V, path string, left func(*V) *int) (V, bool) {
 	key := path
-	c, ok := s.faults.cut[key]
+	v, ok := m[key]
 	if !ok {
 		key = ""
-		if c, ok = s.faults.cut[key]; !ok {
-			return "", false
+		if v, ok = m[key]; !ok {
+			return v, false
 		}
 	}
-	if c.left > 0 {
-		c.left--
-		if c.left == 0 {
-			delete(s.faults.cut, key)
+	if n := left(&v); *n > 0 {
+		*n--
+		if *n == 0 {
+			delete(m, key)
 		} else {
-			s.faults.cut[key] = c
+			m[key] = v
 		}
 	}
-	return c.kind, true
+	return v, true
 }
 
 // cutConnection ends the call's connection without an answer: closed
