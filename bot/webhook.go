@@ -194,35 +194,31 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 	log.DebugContext(r.Context(), "message received", "text", ev.Text)
 
 	ctx := r.Context()
-	// The store must answer within the budget: WeChat gives up after 5 s,
-	// and a person who gets nothing does not know to send again.
-	bctx, cancel := context.WithDeadline(ctx, start.Add(h.opts.Budget))
-	d, first, err := h.seen.BeginDelivery(bctx, key, req.ReplayKey(), h.opts.DedupTTL)
-	cancel()
-	if errors.Is(err, store.ErrReplayed) {
-		h.reject(w, r, fmt.Errorf("%w: timestamp and nonce seen before", wxapi.ErrStale))
+	d, first, err := h.begin(ctx, start, key, req.ReplayKey())
+	if errors.Is(err, wxapi.ErrStale) {
+		h.reject(w, r, err)
 		return
 	}
 	var plain []byte
 	var outcome string
-	takeover := false
-	if err != nil {
+	switch {
+	case err != nil:
 		// Nothing was taken in. WeChat would retry a 5xx three times in
-		// 15 s and then show "该公众号暂时无法提供服务"; the person is
-		// better told plainly to send the message again later.
+		// 15 s and then show its "service unavailable" page; the person
+		// is better told plainly to send the message again later.
 		log.ErrorContext(ctx, "record delivery failed; asking the sender to send again", "err", err)
 		plain, outcome = h.unavailable(ctx, log, req), "unavailable"
-		first = false
-	} else if !first {
+	case first:
+		plain, outcome = h.handleFirst(ctx, log, req, ev, d, start)
+	default:
 		h.metrics.duplicates.Inc()
+		var takeover bool
 		plain, takeover = h.awaitFirst(ctx, d, start)
 		outcome = "duplicate"
 		if takeover {
 			log.WarnContext(ctx, "first delivery was never answered; handling the retry")
+			plain, outcome = h.handleFirst(ctx, log, req, ev, d, start)
 		}
-	}
-	if err == nil && (first || takeover) {
-		plain, outcome = h.handleFirst(ctx, log, req, ev, d, start)
 	}
 	out, err := h.codec.Seal(req, plain)
 	if err != nil {
@@ -241,6 +237,20 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 
 type dispatched struct {
 	replies []chat.Reply
+}
+
+// begin records a delivery as being handled (see Deliveries), waiting for
+// the store no longer than the reply budget: WeChat gives up after 5 s,
+// and a person who gets nothing does not know to send again. A request
+// seen before is wxapi.ErrStale.
+func (h *Webhook) begin(ctx context.Context, start time.Time, key, replay string) (store.Delivery, bool, error) {
+	bctx, cancel := context.WithDeadline(ctx, start.Add(h.opts.Budget))
+	defer cancel()
+	d, first, err := h.seen.BeginDelivery(bctx, key, replay, h.opts.DedupTTL)
+	if errors.Is(err, store.ErrReplayed) {
+		return d, false, fmt.Errorf("%w: timestamp and nonce seen before", wxapi.ErrStale)
+	}
+	return d, first, err
 }
 
 // handleFirst dispatches the event and returns the passive reply. When the

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 
 	"huimin/bot/wecom"
 	"huimin/bot/wxapi"
-	"huimin/store"
 )
 
 // WeComWebhook serves GET and POST /wecom, the callback of the WeCom
@@ -63,11 +61,9 @@ func (h *WeComWebhook) receive(w http.ResponseWriter, r *http.Request) {
 	log := withLazy(h.log, slog.String("user", ident(ev.From)), slog.String("key", ident(key)))
 	// Bounded like the Official Account's webhook: a Redis that hangs
 	// gets a 503 within the budget, and WeCom retries.
-	bctx, cancel := context.WithDeadline(ctx, start.Add(h.wh.opts.Budget))
-	d, first, err := h.wh.seen.BeginDelivery(bctx, key, req.ReplayKey(), h.wh.opts.DedupTTL)
-	cancel()
-	if errors.Is(err, store.ErrReplayed) {
-		h.reject(w, r, fmt.Errorf("%w: timestamp and nonce seen before", wxapi.ErrStale))
+	d, first, err := h.wh.begin(ctx, start, key, req.ReplayKey())
+	if errors.Is(err, wxapi.ErrStale) {
+		h.reject(w, r, err)
 		return
 	}
 	if err != nil {
