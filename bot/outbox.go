@@ -150,7 +150,14 @@ type Outbox struct {
 type recentlySent struct {
 	mu  sync.Mutex
 	ids map[string]time.Time // message ID → when it may be forgotten
+	// sweepAt is the size at which add next drops the forgotten: twice
+	// what was left after the last sweep, so that a busy hour (more than
+	// minSentSweep messages) does not rescan the map on every send.
+	sweepAt int
 }
+
+// minSentSweep is the fewest remembered messages worth a sweep.
+const minSentSweep = 4096
 
 // sentMemory is how long a sent message is remembered: far longer than a
 // lease, and an outbox retry's backoff, take.
@@ -162,12 +169,13 @@ func (r *recentlySent) add(id string, now time.Time) {
 	if r.ids == nil {
 		r.ids = map[string]time.Time{}
 	}
-	if len(r.ids) >= 4096 {
+	if len(r.ids) >= max(r.sweepAt, minSentSweep) {
 		for k, until := range r.ids {
 			if now.After(until) {
 				delete(r.ids, k)
 			}
 		}
+		r.sweepAt = 2 * len(r.ids)
 	}
 	r.ids[id] = now.Add(sentMemory)
 }
