@@ -110,6 +110,13 @@ func openStore(ctx context.Context, cfg config.Config) (backend, map[string]func
 			// notification check on every reply cost 3.7% of the
 			// webhook's CPU (go-redis v9.23).
 			Protocol: 2,
+			// A command Redis refuses for a passing state (NOREPLICAS
+			// from a new primary during a failover, LOADING, READONLY)
+			// is sent again for about two seconds, within its context's
+			// deadline; the store's batched commands do the same.
+			MaxRetries:      10,
+			MinRetryBackoff: 20 * time.Millisecond,
+			MaxRetryBackoff: 320 * time.Millisecond,
 		})
 		s := redisstore.New(client, redisstore.Options{Prefix: cfg.Redis.Prefix})
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)

@@ -44,6 +44,14 @@ end
 return out
 `
 
+// cancelScript removes item ARGV[1] whatever its state.
+const cancelScript = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return 1
+`
+
 // ackScript removes an item if its attempt is still ARGV[2].
 // ARGV[1] id. Returns 1 if removed, 0 if the lease was lost.
 const ackScript = `
@@ -211,17 +219,10 @@ func (s *Store) Retry(ctx context.Context, queue, id string, attempt int, due ti
 	return nil
 }
 
-// Cancel removes an item whatever its state, in one MULTI/EXEC; an unknown
-// ID is no error.
+// Cancel removes an item whatever its state, in one script through the
+// queues' batcher; an unknown ID is no error.
 func (s *Store) Cancel(ctx context.Context, queue, id string) error {
-	k := s.keys.queue(queue)
-	_, err := s.rdb.TxPipelined(ctx, func(p goredis.Pipeliner) error {
-		p.ZRem(ctx, k[0], id)
-		p.HDel(ctx, k[1], id)
-		p.HDel(ctx, k[2], id)
-		return nil
-	})
-	if err != nil {
+	if err := s.queues.script(ctx, s.scripts.cancel, cancelScript, s.keys.queue(queue), id).Err(); err != nil {
 		return fmt.Errorf("cancel %s/%s: %w", queue, id, err)
 	}
 	return nil

@@ -37,6 +37,7 @@ type scripts struct {
 	acquireLock, releaseLock    *goredis.Script
 	saveSession                 *goredis.Script
 	schedule, claim, ack, retry *goredis.Script
+	cancel                      *goredis.Script
 	nextSeq, bindOfficer        *goredis.Script
 	createTicket, updateTicket  *goredis.Script
 }
@@ -61,6 +62,7 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 			claim:        goredis.NewScript(claimScript),
 			ack:          goredis.NewScript(ackScript),
 			retry:        goredis.NewScript(retryScript),
+			cancel:       goredis.NewScript(cancelScript),
 			nextSeq:      goredis.NewScript(nextSeqScript),
 			bindOfficer:  goredis.NewScript(bindOfficerScript),
 			createTicket: goredis.NewScript(createTicketScript),

@@ -424,3 +424,75 @@ func TestCloseAnswersCallsInFlight(t *testing.T) {
 		t.Fatal("callers still waiting 10s after Close")
 	}
 }
+
+// TestWritesWaitForReplicas: a primary that lacks the replicas
+// min-replicas-to-write asks for (a new primary during a failover, before
+// the sentinel has pointed the other replica at it) refuses every write
+// with NOREPLICAS. The writes on the message path and the due-queue's
+// writes wait for it to accept them instead of failing, within the
+// caller's deadline — else a failover loses a citizen's queued replies.
+func TestWritesWaitForReplicas(t *testing.T) {
+	primary := redistest.StartStandalone(t)
+	rdb := primary.Client(t)
+	ctx := t.Context()
+	for k, v := range map[string]string{"min-replicas-to-write": "1", "repl-diskless-sync-delay": "0"} {
+		if err := rdb.ConfigSet(ctx, k, v).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := redisstore.New(rdb, redisstore.Options{Prefix: "wait:"})
+	t.Cleanup(func() { _ = s.Close() })
+
+	wctx, cancel := context.WithTimeout(ctx, 4*time.Second)
+	defer cancel()
+	now := time.Now()
+	errs := make(chan error, 3)
+	go func() {
+		_, err := s.Schedule(wctx, "outbox", store.DueItem{ID: "m1", Due: now, Payload: []byte("x")})
+		errs <- err
+	}()
+	go func() { errs <- s.Cancel(wctx, "outbox", "m0") }()
+	go func() {
+		_, _, err := s.BeginDelivery(wctx, "k1", "", time.Minute)
+		errs <- err
+	}()
+	// Only once the writes have been refused does a replica follow.
+	for refused(t, rdb) < 3 {
+		select {
+		case err := <-errs:
+			t.Fatalf("a write returned before any replica followed: %v", err)
+		case <-time.After(10 * time.Millisecond): // polling Redis's counters
+		}
+	}
+	replica := redistest.StartStandalone(t)
+	host, port, _ := strings.Cut(primary.Addr, ":")
+	if err := replica.Client(t).ReplicaOf(ctx, host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Errorf("write after the replica followed: %v", err)
+		}
+	}
+	items, err := s.Claim(ctx, "outbox", now, 10, time.Minute)
+	if err != nil || len(items) != 1 || items[0].ID != "m1" {
+		t.Errorf("Claim = %+v, %v; want the scheduled item", items, err)
+	}
+}
+
+// refused counts the NOREPLICAS errors the server has answered.
+func refused(t *testing.T, rdb *goredis.Client) int {
+	t.Helper()
+	info, err := rdb.Info(t.Context(), "errorstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "errorstat_NOREPLICAS:count="); ok {
+			var n int
+			_, _ = fmt.Sscan(v, &n)
+			return n
+		}
+	}
+	return 0
+}

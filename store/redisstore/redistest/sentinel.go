@@ -35,7 +35,10 @@ const (
 // replica connected, so it accepts writes until clients follow the
 // switch; those are lost. Failover tests therefore kill the primary, as
 // a crash does.
-const minReplicas = "min-replicas-to-write 1\nmin-replicas-max-lag 10\n"
+//
+// repl-diskless-sync-delay 0: a replica that needs a full copy gets it at
+// once, not after the default 5 s wait for other replicas to share it.
+const minReplicas = "min-replicas-to-write 1\nmin-replicas-max-lag 10\nrepl-diskless-sync-delay 0\n"
 
 // Sentinel is a primary, two replicas of it, and one sentinel (quorum 1)
 // that monitors the primary as MasterName.
