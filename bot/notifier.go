@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"huimin/bot/wechat"
@@ -45,14 +46,27 @@ func (n *Notifier) Notify(ctx context.Context, msgs ...desk.Message) error {
 			o.Kind, o.MediaID = OutImage, m.Image.MediaID
 		case m.Channel == chat.ChannelWeCom:
 			o.Kind = OutWeComText
+			if len(m.Options) > 0 {
+				o.Text = RenderText(chat.Reply{Kind: chat.ReplyMenu, Text: m.Text, Options: m.Options, Tail: m.Tail})
+			}
+		case m.Form == desk.FormNotice:
+			o.Kind = OutNotice
+			if spec, ok := n.templates[m.Template]; ok && spec.ID != "" {
+				o.Notice = &wechat.Notice{TemplateID: spec.ID, Page: m.URL, Data: spec.data(m.Fields)}
+			}
 		default:
 			o.Kind = OutText
-			if spec, ok := n.templates[m.Template]; ok && spec.ID != "" {
-				data := make(map[string]string, len(spec.Fields))
-				for key, field := range spec.Fields {
-					data[key] = m.Fields[field]
+			if len(m.Options) > 0 {
+				// A msgmenu: tapping a choice sends its text with its ID
+				// as bizmsgmenuid; the tail asks for the digit, for
+				// WeChat versions that do not show the choices.
+				o.Kind, o.Tail = OutMenu, m.Tail
+				for _, opt := range m.Options {
+					o.Items = append(o.Items, wechat.MenuItem{ID: opt.ID, Text: opt.Text})
 				}
-				o.Fallback = &wechat.Template{TemplateID: spec.ID, Data: data}
+			}
+			if spec, ok := n.templates[m.Template]; ok && spec.ID != "" {
+				o.Fallback = &wechat.Template{TemplateID: spec.ID, URL: m.URL, Data: spec.data(m.Fields)}
 			}
 		}
 		out = append(out, o)
@@ -61,6 +75,54 @@ func (n *Notifier) Notify(ctx context.Context, msgs ...desk.Message) error {
 		return fmt.Errorf("queue notices: %w", err)
 	}
 	return nil
+}
+
+func (s TemplateSpec) data(fields map[string]string) map[string]string {
+	data := make(map[string]string, len(s.Fields))
+	for key, field := range s.Fields {
+		data[key] = fields[field]
+	}
+	return data
+}
+
+// Delivery implements desk.Deliveries from the outbox's outcomes: how a
+// notice went, through its chat message and then its template fallback
+// (or as a subscribe notice).
+func (n *Notifier) Delivery(ctx context.Context, m desk.Message) (desk.Delivery, error) {
+	oc, done, err := n.outcome(ctx, "n:"+m.ID)
+	if err != nil || !done {
+		return desk.Delivery{}, err
+	}
+	switch {
+	case oc.Status == store.OutcomeSent && m.Form == desk.FormNotice:
+		return desk.Delivery{Done: true, Channel: desk.ChannelNotice}, nil
+	case oc.Status == store.OutcomeSent:
+		return desk.Delivery{Done: true, Channel: desk.ChannelChat}, nil
+	case oc.Status != store.OutcomeOutOfWindow || m.Form == desk.FormNotice:
+		return desk.Delivery{Done: true}, nil
+	}
+	if spec, ok := n.templates[m.Template]; !ok || spec.ID == "" {
+		return desk.Delivery{Done: true}, nil // no template to fall back on
+	}
+	oc, done, err = n.outcome(ctx, "n:"+m.ID+":template")
+	if err != nil || !done {
+		return desk.Delivery{}, err
+	}
+	if oc.Status == store.OutcomeSent {
+		return desk.Delivery{Done: true, Channel: desk.ChannelTemplate}, nil
+	}
+	return desk.Delivery{Done: true}, nil
+}
+
+func (n *Notifier) outcome(ctx context.Context, id string) (store.Outcome, bool, error) {
+	oc, err := n.out.out.GetOutcome(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return oc, false, nil
+	}
+	if err != nil {
+		return oc, false, fmt.Errorf("outcome of %s: %w", id, err)
+	}
+	return oc, true, nil
 }
 
 // Undelivered returns the desk notice a message was, when the message has

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"huimin/chat"
@@ -32,11 +33,20 @@ const (
 	cmdResolve  = "resolve"
 	cmdReopen   = "reopen"
 	cmdClose    = "close"
+	// Return visits and 好差评.
+	cmdVisitTasks    = "visit_tasks"
+	cmdVisit         = "visit"
+	cmdRectifier     = "rectifier"
+	cmdAppeal        = "appeal"
+	cmdApproveAppeal = "approve_appeal"
+	cmdRefuseAppeal  = "refuse_appeal"
+	cmdSuggestions   = "suggestions"
 )
 
 // commandNames lists every command, for reading their words from the texts.
 var commandNames = []string{cmdHelp, cmdMine, cmdOnDuty, cmdOffDuty, cmdView, cmdPhone, cmdAccept, cmdReply, cmdAskMore,
-	cmdTransfer, cmdExtend, cmdApprove, cmdRefuse, cmdResolve, cmdReopen, cmdClose}
+	cmdTransfer, cmdExtend, cmdApprove, cmdRefuse, cmdResolve, cmdReopen, cmdClose,
+	cmdVisitTasks, cmdVisit, cmdRectifier, cmdAppeal, cmdApproveAppeal, cmdRefuseAppeal, cmdSuggestions}
 
 // commandWords reads the officers' command words from the texts: word →
 // command, and the words longest first, so that a word that starts with
@@ -76,6 +86,10 @@ func (d *Desk) Command(ctx context.Context, o Officer, text string) (string, err
 	case cmdOffDuty:
 		until, err := d.SetDuty(ctx, o, false)
 		return d.officer.Say("off_duty", map[string]any{"Until": d.when(until)}), err
+	case cmdVisitTasks:
+		return d.phoneTasks(ctx, o)
+	case cmdSuggestions:
+		return d.suggestions(ctx, o)
 	case "":
 		return d.officer.Say("unknown_command", nil), nil
 	}
@@ -126,8 +140,33 @@ func (d *Desk) Command(ctx context.Context, o Officer, text string) (string, err
 		t, err = d.Resolve(ctx, o, id, args)
 		key = "resolved"
 	case cmdReopen:
+		if req, ok := d.rectifyArgs(id, args); ok {
+			t, err = d.Rectify(ctx, o, req)
+			key = "rectified_" + req.Outcome
+			break
+		}
 		t, err = d.Reopen(ctx, o, id, args)
 		key = "reopened_ok"
+	case cmdRectifier:
+		t, err = d.NameRectifier(ctx, o, id, args)
+		key = "rectifier_named"
+	case cmdVisit:
+		levelText, comment := d.splitWord(args)
+		level, convErr := strconv.Atoi(levelText)
+		if convErr != nil {
+			level = 0
+		}
+		t, err = d.Rate(ctx, RateRequest{Ticket: id, By: o, Level: level, Comment: comment, Via: ViaPhone})
+		key = "visit_recorded"
+	case cmdAppeal:
+		t, err = d.Appeal(ctx, o, id, args)
+		key = "appealed"
+	case cmdApproveAppeal, cmdRefuseAppeal:
+		t, err = d.DecideAppeal(ctx, o, Decision{Ticket: id, Approve: cmd == cmdApproveAppeal, Reason: args})
+		key = "appeal_approved"
+		if cmd == cmdRefuseAppeal {
+			key = "appeal_refused"
+		}
 	case cmdClose:
 		t, err = d.Close(ctx, o, id)
 		key = "closed"
@@ -139,6 +178,9 @@ func (d *Desk) Command(ctx context.Context, o Officer, text string) (string, err
 		return "", err
 	}
 	data := d.ticketData(t)
+	if s := latestSurvey(&t); s != nil {
+		data["Level"] = d.LevelName(s.Level)
+	}
 	data["Late"] = !t.ResolvedAt.IsZero() && t.ResolvedAt.After(t.Deadline)
 	data["Chief"] = d.dir.name(d.chiefOf(ctx, t.Department))
 	if t.Agency != "" {
@@ -281,6 +323,15 @@ func (d *Desk) History(h store.TicketEvent) string {
 	if a, ok := d.dir.agency(h.Agency); ok {
 		data["Agency"] = a.Name
 	}
+	switch h.Kind {
+	case EventRated, EventVisitExpired:
+		level, _ := strconv.Atoi(h.Outcome)
+		data["Level"] = d.LevelName(level)
+	case EventVisitChannel:
+		data["Channel"] = d.officer.Say("channel_"+h.Outcome, nil)
+	case EventRectified:
+		data["Outcome"] = d.officer.Say("outcome_"+h.Outcome, nil)
+	}
 	return d.officer.Say("history_"+string(h.Kind), data)
 }
 
@@ -301,4 +352,93 @@ func sortedKeys(m map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// rectifyArgs reads “整改 <工单号> 立行立改|解释说明 <说明>” and
+// “整改 <工单号> 限期整改 <日期> <说明>”; ok is false for a plain reopening
+// (“整改 <工单号> <原因>”).
+func (d *Desk) rectifyArgs(id, args string) (RectifyRequest, bool) {
+	word, rest := d.splitWord(args)
+	for _, outcome := range []string{RectifyImmediate, RectifyScheduled, RectifyExplained} {
+		if !slices.Contains(strings.Fields(d.officer.Say("rectify_word_"+outcome, nil)), word) {
+			continue
+		}
+		req := RectifyRequest{Ticket: id, Outcome: outcome, Note: rest}
+		if outcome == RectifyScheduled {
+			date, note := d.splitWord(rest)
+			req.Promised, req.Note = d.parseDay(date), note
+		}
+		return req, true
+	}
+	return RectifyRequest{}, false
+}
+
+// parseDay reads a day as 2027-01-15, 2027/1/15 or 1月15日 (the next such
+// day), as the end of that day in the bureau's time zone; zero if none.
+func (d *Desk) parseDay(s string) time.Time {
+	now := d.now().In(d.loc)
+	for _, layout := range []string{"2006-01-02", "2006-1-2", "2006/1/2", "1月2日", "1月2号", "1-2"} {
+		t, err := time.ParseInLocation(layout, s, d.loc)
+		if err != nil {
+			continue
+		}
+		if t.Year() == 0 {
+			t = t.AddDate(now.Year(), 0, 0)
+			if t.Before(now.Truncate(24 * time.Hour)) {
+				t = t.AddDate(1, 0, 0)
+			}
+		}
+		return time.Date(t.Year(), t.Month(), t.Day(), 23, 59, 0, 0, d.loc)
+	}
+	return time.Time{}
+}
+
+// phoneTasks lists a chief's phone visits (回访任务).
+func (d *Desk) phoneTasks(ctx context.Context, o Officer) (string, error) {
+	ts, chief, err := d.PhoneTasks(ctx, o)
+	if err != nil {
+		return "", err
+	}
+	if !chief {
+		return d.officer.Say("chiefs_only", nil), nil
+	}
+	if len(ts) == 0 {
+		return d.officer.Say("visit_tasks_none", nil), nil
+	}
+	lines := []string{d.officer.Say("visit_tasks_head", map[string]any{"N": len(ts)})}
+	for i, t := range ts {
+		if i == 20 {
+			lines = append(lines, d.officer.Say("mine_more", map[string]any{"N": len(ts) - 20}))
+			break
+		}
+		data := d.ticketData(t)
+		data["Resolved"], data["Officer"] = d.when(t.ResolvedAt), d.dir.name(latestSurvey(&t).Officer)
+		lines = append(lines, d.officer.Say("visit_task_line", data))
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
+// suggestions lists a chief's suggestion register (建议登记).
+func (d *Desk) suggestions(ctx context.Context, o Officer) (string, error) {
+	ss, chief, err := d.Suggestions(ctx, o)
+	if err != nil {
+		return "", err
+	}
+	if !chief {
+		return d.officer.Say("chiefs_only", nil), nil
+	}
+	if len(ss) == 0 {
+		return d.officer.Say("suggestions_none", nil), nil
+	}
+	lines := []string{d.officer.Say("suggestions_head", map[string]any{"N": len(ss)})}
+	for i, s := range ss {
+		if i == 20 {
+			lines = append(lines, d.officer.Say("mine_more", map[string]any{"N": len(ss) - 20}))
+			break
+		}
+		lines = append(lines, d.officer.Say("suggestion_line", map[string]any{
+			"ID": s.Ticket.ID, "Line": d.lineName(s.Ticket.Line), "Text": chat.Cut(s.Text, 80), "Answer": chat.Cut(s.Answer, 60),
+			"Comment": s.Comment, "At": d.when(s.Ticket.CreatedAt)}))
+	}
+	return strings.Join(lines, "\n"), nil
 }

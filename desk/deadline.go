@@ -29,11 +29,22 @@ const (
 	TimerOverdue TimerKind = "desk.overdue"
 	// TimerLeader tells the bureau leader some working days later.
 	TimerLeader TimerKind = "desk.leader"
+	// TimerVisit sends a resolution's return visit (回访); TimerVisitCheck
+	// looks at how it went (and makes it a phone task when nothing
+	// reached the citizen); TimerVisitRemind sends its one reminder;
+	// TimerVisitExpire ends it unanswered.
+	TimerVisit       TimerKind = "desk.visit"
+	TimerVisitCheck  TimerKind = "desk.visit_check"
+	TimerVisitRemind TimerKind = "desk.visit_remind"
+	TimerVisitExpire TimerKind = "desk.visit_expire"
+	// TimerVerify tells the chief when a 差评 was not verified in time.
+	TimerVerify TimerKind = "desk.verify"
 )
 
 // TimerKinds lists the desk's timer kinds, for the runner.
 func TimerKinds() []TimerKind {
-	return []TimerKind{TimerAssign, TimerRemind, TimerLastDay, TimerOverdue, TimerLeader}
+	return []TimerKind{TimerAssign, TimerRemind, TimerLastDay, TimerOverdue, TimerLeader,
+		TimerVisit, TimerVisitCheck, TimerVisitRemind, TimerVisitExpire, TimerVerify}
 }
 
 // timer is one timed step of a ticket, kept in the due-queue. Deadline is
@@ -44,12 +55,17 @@ type timer struct {
 	Ticket   string    `json:"ticket"`
 	Deadline time.Time `json:"deadline,omitzero"`
 	Fraction float64   `json:"fraction,omitempty"`
+	// Round is a survey timer's survey (and rectification) round.
+	Round int `json:"round,omitempty"`
 }
 
 // id names the timer's due item; the same timer always has the same ID, so
 // scheduling it twice keeps one.
 func (tm timer) id() string {
 	id := string(tm.Kind) + ":" + tm.Ticket
+	if tm.Round != 0 {
+		id += ":" + strconv.Itoa(tm.Round)
+	}
 	if !tm.Deadline.IsZero() {
 		id += ":" + strconv.FormatInt(tm.Deadline.Unix(), 10)
 	}
@@ -116,6 +132,18 @@ func (d *Desk) HandleTimer(ctx context.Context, it store.DueItem) error {
 	if err := json.Unmarshal(it.Payload, &tm); err != nil || tm.Kind == "" {
 		d.log.ErrorContext(ctx, "undecodable desk timer dropped", "item", it.ID, "err", err)
 		return nil
+	}
+	switch tm.Kind {
+	case TimerVisit:
+		return d.handleVisit(ctx, it, tm)
+	case TimerVisitCheck:
+		return d.handleVisitCheck(ctx, it, tm)
+	case TimerVisitRemind:
+		return d.handleVisitRemind(ctx, it, tm)
+	case TimerVisitExpire:
+		return d.handleVisitExpire(ctx, it, tm)
+	case TimerVerify:
+		return d.handleVerify(ctx, it, tm)
 	}
 	if tm.Kind == TimerAssign {
 		t, err := d.assign(ctx, tm.Ticket, "")

@@ -49,6 +49,14 @@ type Message struct {
 	Fields   map[string]string
 	// Image, when set, is a picture to pass on instead of Text.
 	Image *Image
+	// Options and Tail make a chat message a menu of tappable choices
+	// (the survey's levels); URL is the link of its template or notice.
+	Options []chat.Option
+	Tail    string
+	URL     string
+	// Form is FormNotice for a subscribe notice (订阅通知) of Template,
+	// instead of a chat message.
+	Form string
 	// Officer is the officer the message is for (empty for a citizen), and
 	// Ticket the ticket it concerns (may be empty): what NotDelivered
 	// needs to hand the message on when no channel can deliver it.
@@ -61,9 +69,14 @@ type Image struct {
 	MediaID, URL string
 }
 
-// Notifier sends messages; bot's outbox satisfies it.
+// FormNotice sends a Message as a subscribe notice.
+const FormNotice = "notice"
+
+// Notifier sends messages and says how they went; bot's notifier, on the
+// outbox, satisfies it.
 type Notifier interface {
 	Notify(ctx context.Context, msgs ...Message) error
+	Deliveries
 }
 
 // Queue is the due-queue the desk's timers live in; the service's runner
@@ -125,6 +138,7 @@ func New(st Store, cal workingDay, note Notifier, dir Directory, rules Rules, op
 	if rules.TicketPrefix == "" {
 		rules.TicketPrefix = "MZ"
 	}
+	rules.Survey.defaults()
 	if rules.MaxExtensionDays <= 0 {
 		rules.MaxExtensionDays = 15
 	}

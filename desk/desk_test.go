@@ -2,6 +2,7 @@ package desk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,6 +24,25 @@ type recorder struct {
 	mu   sync.Mutex
 	msgs []Message
 	ids  map[string]bool
+	// ends are how messages went, by ID, as the outbox would report them;
+	// a message not in it is still on its way.
+	ends map[string]Delivery
+}
+
+func (r *recorder) Delivery(_ context.Context, m Message) (Delivery, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ends[m.ID], nil
+}
+
+// ended records how a message went.
+func (r *recorder) ended(id string, dl Delivery) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ends == nil {
+		r.ends = map[string]Delivery{}
+	}
+	r.ends[id] = dl
 }
 
 func (r *recorder) Notify(_ context.Context, msgs ...Message) error {
@@ -177,6 +197,8 @@ func newDesk(t *testing.T, mk storeMaker, now time.Time) *deskRig {
 		RemindAt:      []float64{0.75},
 		RemindLastDay: true,
 		LeaderAfter:   2,
+		Survey: SurveyRules{QuietStart: 21 * time.Hour, QuietEnd: 8 * time.Hour, RemindAfter: 24 * time.Hour,
+			PageURL: "https://huimin.test/survey/", Secret: []byte("test secret")},
 	}
 	d, err := New(st, cal, note, testDirectory, rules, Options{Now: clk.Now, Location: shanghai,
 		LineNames: map[string]string{"relief": "低保、特困、临时救助", "veterans": "优抚安置"}})
@@ -213,7 +235,9 @@ func (r *deskRig) sweep(ctx context.Context) error {
 			return err
 		}
 		for _, it := range items {
-			if err := r.desk.HandleTimer(ctx, it); err != nil {
+			if err := r.desk.HandleTimer(ctx, it); errors.Is(err, errNotYet) {
+				continue // back when its lease ends, as the runner retries it
+			} else if err != nil {
 				return err
 			}
 			if err := r.st.Ack(ctx, Queue, it.ID, it.Attempt); err != nil {

@@ -68,6 +68,8 @@ type Rules struct {
 	// Urgent is the deadline of urgent matters by service line ("*" for
 	// any); default one working day.
 	Urgent map[string]Limit
+	// Survey configures return visits and the 好差评 loop.
+	Survey SurveyRules
 }
 
 // Directory is who works where, from configuration.

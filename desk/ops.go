@@ -343,29 +343,54 @@ func (d *Desk) DecideExtension(ctx context.Context, o Officer, dec Decision) (st
 }
 
 // Resolve finishes a ticket with its result (办结); the citizen gets the
-// result, and the first responsible officer learns the outcome.
+// result, the first responsible officer learns the outcome, and the
+// return visit (回访) is scheduled.
 func (d *Desk) Resolve(ctx context.Context, o Officer, id, result string) (store.Ticket, error) {
+	return d.resolve(ctx, o, id, result, "resolved")
+}
+
+// resolve is Resolve, telling the citizen with the text key (a
+// rectification's outcome says what was done about the complaint).
+func (d *Desk) resolve(ctx context.Context, o Officer, id, result, key string) (store.Ticket, error) {
 	result = strings.TrimSpace(result)
 	if result == "" {
 		return store.Ticket{}, refusal(OpResolve, ErrInvalid, "resolve_usage", id, "", nil)
 	}
 	result = chat.Cut(result, maxReply)
+	// The visit is scheduled before the resolution is written: a crash in
+	// between leaves a timer that finds no survey, never a resolution
+	// nobody visits.
+	visit, err := d.scheduleVisit(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Ticket{}, refusal(OpResolve, ErrNotFound, "not_found", id, "", nil)
+	}
+	if err != nil {
+		return store.Ticket{}, err
+	}
 	t, err := d.apply(ctx, id, OpResolve, o.ID, d.mayWork(o), func(t *store.Ticket, ev *store.TicketEvent) error {
 		firstResponsible(t, o)
 		now := d.now()
 		t.Resolution, t.ResolvedAt = result, now
 		t.Transcript = append(t.Transcript, store.Utterance{At: now, From: o.ID, Text: result})
+		s := visit
+		s.Round = len(t.Surveys) + 1 // as scheduled, unless resolved and reopened meanwhile
+		t.Surveys = append(t.Surveys, s)
 		ev.Detail = result
 		return nil
 	})
 	if err != nil {
 		return t, d.explainState(err, t, o)
 	}
+	if s := latestSurvey(&t); s.Round != visit.Round {
+		if err := d.schedule(ctx, timer{Kind: TimerVisit, Ticket: t.ID, Round: s.Round}, s.Due); err != nil {
+			return t, err
+		}
+	}
 	d.cancelTimers(ctx, t)
 	data := d.ticketData(t)
 	data["Text"] = result
 	return t, errors.Join(
-		d.tellCitizen(ctx, t, "resolved:"+t.ID+":"+strconv.FormatInt(t.Version, 10), d.citizen.Say("resolved", data)),
+		d.tellCitizen(ctx, t, "resolved:"+t.ID+":"+strconv.FormatInt(t.Version, 10), d.citizen.Say(key, data)),
 		d.tellFirstResponsible(ctx, t, o, "outcome_resolved", data))
 }
 

@@ -33,6 +33,17 @@ const (
 	OpRevealPhone      Op = "reveal_phone"      // the citizen's number shown in full (recorded)
 	OpUndeliverable    Op = "undeliverable"     // nobody reachable could be told
 	OpNotDelivered     Op = "not_delivered"     // a notice WeChat would not deliver went to the chief
+	OpVisit            Op = "visit"             // the return visit (回访) is sent
+	OpVisitChannel     Op = "visit_channel"     // how it reached the citizen (or: a phone task)
+	OpVisitRemind      Op = "visit_remind"      // its one reminder
+	OpVisitExpire      Op = "visit_expire"      // unanswered in time: 未评价 (or the no-answer level)
+	OpRate             Op = "rate"              // the citizen's rating (好差评)
+	OpSurveyComment    Op = "survey_comment"    // the citizen's words after rating
+	OpRectify          Op = "rectify"           // the named person records the 整改 outcome
+	OpNameRectifier    Op = "name_rectifier"    // a chief names another person for the 整改
+	OpAppeal           Op = "appeal"            // 申诉复核 asked, to exclude a rating
+	OpApproveAppeal    Op = "approve_appeal"    // the rating is excluded from the statistics
+	OpRefuseAppeal     Op = "refuse_appeal"     // the rating stands
 )
 
 // transition is what an operation may start from and where it leads; an
@@ -50,6 +61,13 @@ var open = []store.TicketState{store.StateReceived, store.StateAssigned, store.S
 
 // finished are the states after the work: what may still be looked at.
 var finished = []store.TicketState{store.StateResolved, store.StateClosed, store.StateTransferredOut}
+
+// resolved is the state a return visit runs in; rated are the states a
+// rating can be appealed or commented on in.
+var (
+	resolved = []store.TicketState{store.StateResolved}
+	rated    = []store.TicketState{store.StateResolved, store.StateClosed, store.StateReopened}
+)
 
 // Transitions is the one table of ticket states: which operation may run in
 // which state, and the state it leaves. Every operation goes through it.
@@ -75,6 +93,17 @@ var Transitions = map[Op]transition{
 	OpRevealPhone:      {From: slices.Concat(open, finished)},
 	OpUndeliverable:    {From: open},
 	OpNotDelivered:     {From: slices.Concat(open, finished)},
+	OpVisit:            {From: resolved},
+	OpVisitChannel:     {From: resolved},
+	OpVisitRemind:      {From: resolved},
+	OpVisitExpire:      {From: resolved}, // then OpClose
+	OpRate:             {From: resolved}, // then OpClose, or OpReopen for a 差评
+	OpSurveyComment:    {From: rated},
+	OpRectify:          {From: []store.TicketState{store.StateReopened}}, // fixed or explained: then OpResolve
+	OpNameRectifier:    {From: []store.TicketState{store.StateReopened}},
+	OpAppeal:           {From: rated},
+	OpApproveAppeal:    {From: rated},
+	OpRefuseAppeal:     {From: rated},
 }
 
 // allowed reports whether op may run on a ticket in state s.
@@ -117,6 +146,17 @@ const (
 	EventPhoneRevealed      store.EventKind = "phone_revealed"
 	EventUndeliverable      store.EventKind = "undeliverable"
 	EventNotDelivered       store.EventKind = "not_delivered"
+	EventVisited            store.EventKind = "visited"
+	EventVisitChannel       store.EventKind = "visit_channel"
+	EventVisitReminded      store.EventKind = "visit_reminded"
+	EventVisitExpired       store.EventKind = "visit_expired"
+	EventRated              store.EventKind = "rated"
+	EventSurveyComment      store.EventKind = "survey_comment"
+	EventRectified          store.EventKind = "rectified"
+	EventRectifierNamed     store.EventKind = "rectifier_named"
+	EventAppealed           store.EventKind = "appealed"
+	EventAppealApproved     store.EventKind = "appeal_approved"
+	EventAppealRefused      store.EventKind = "appeal_refused"
 )
 
 // eventOf is the history kind each operation records.
@@ -128,5 +168,8 @@ var eventOf = map[Op]store.EventKind{
 	OpRefuseExtension: EventExtensionRefused, OpResolve: EventResolved, OpReopen: EventReopened,
 	OpClose: EventClosed, OpRemind: EventReminded, OpEscalate: EventEscalated,
 	OpUrgentAlert: EventUrgentAlert, OpRevealPhone: EventPhoneRevealed, OpUndeliverable: EventUndeliverable,
-	OpNotDelivered: EventNotDelivered,
+	OpNotDelivered: EventNotDelivered, OpVisit: EventVisited, OpVisitChannel: EventVisitChannel,
+	OpVisitRemind: EventVisitReminded, OpVisitExpire: EventVisitExpired, OpRate: EventRated,
+	OpSurveyComment: EventSurveyComment, OpRectify: EventRectified, OpNameRectifier: EventRectifierNamed, OpAppeal: EventAppealed,
+	OpApproveAppeal: EventAppealApproved, OpRefuseAppeal: EventAppealRefused,
 }

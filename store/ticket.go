@@ -86,6 +86,11 @@ type Ticket struct {
 	Extension  *Extension `json:"extension,omitempty"`
 	Resolution string     `json:"resolution,omitempty"`
 
+	// Surveys are the return visits (回访), one per resolution, oldest
+	// first; Rectifications the 整改 that bad reviews started.
+	Surveys        []Survey        `json:"surveys,omitempty"`
+	Rectifications []Rectification `json:"rectifications,omitempty"`
+
 	History []TicketEvent `json:"history"`
 	// Version is the optimistic-lock counter; UpdateTicket moves it on.
 	Version int64 `json:"version"`
@@ -130,6 +135,9 @@ type TicketEvent struct {
 	// Days is an extension's length; Deadline the deadline set or passed.
 	Days     int       `json:"days,omitempty"`
 	Deadline time.Time `json:"deadline,omitzero"`
+	// Outcome is the event's machine-readable result: a rating's level, a
+	// visit's channel, a rectification's outcome.
+	Outcome string `json:"outcome,omitempty"`
 	// Ref is the due item that caused the event: a retried timer finds its
 	// event already recorded by this ID.
 	Ref string `json:"ref,omitempty"`
@@ -156,4 +164,67 @@ type TicketFilter struct {
 	Citizen    string
 	// OpenOnly keeps tickets whose State is Open.
 	OpenOnly bool
+}
+
+// Survey is one return visit (回访) and its rating (好差评): sent after a
+// resolution, answered once by the ticket's citizen.
+type Survey struct {
+	// Round counts the resolutions: 1, then 2 after a rectification …
+	Round int `json:"round"`
+	// Officer is the one credited: the owner when the survey was sent.
+	Officer string    `json:"officer,omitempty"`
+	Due     time.Time `json:"due"`
+	SentAt  time.Time `json:"sent_at,omitzero"`
+	// Channel is how it reached the citizen: chat (a customer-service
+	// message), template, notice (subscribe notice) or phone (a task for
+	// the chief: no channel worked).
+	Channel    string    `json:"channel,omitempty"`
+	RemindedAt time.Time `json:"reminded_at,omitzero"`
+	// Level is the rating, 1 非常满意 … 5 非常不满意; 0 none (yet).
+	Level   int    `json:"level,omitempty"`
+	Comment string `json:"comment,omitempty"`
+	// Via is where it was answered: chat, page, phone, or expired (no
+	// answer in time; Level is then the configured no-answer level or 0).
+	Via        string    `json:"via,omitempty"`
+	AnsweredAt time.Time `json:"answered_at,omitzero"`
+	// Excluded is set when an appeal (申诉复核) took the rating out of the
+	// statistics; it stays here and in the history.
+	Excluded bool    `json:"excluded,omitempty"`
+	Appeal   *Appeal `json:"appeal,omitempty"`
+}
+
+// Answered reports whether the survey has its outcome (a rating, or the
+// expiry's).
+func (s Survey) Answered() bool { return s.Via != "" }
+
+// Bad reports a 差评: 4 不满意 or 5 非常不满意.
+func (s Survey) Bad() bool { return s.Level >= 4 }
+
+// Appeal asks to exclude a mistaken or malicious rating (申诉复核).
+type Appeal struct {
+	Reason      string    `json:"reason"`
+	RequestedBy string    `json:"requested_by"`
+	RequestedAt time.Time `json:"requested_at"`
+	// Status is pending, approved or rejected.
+	Status    string    `json:"status"`
+	DecidedBy string    `json:"decided_by,omitempty"`
+	DecidedAt time.Time `json:"decided_at,omitzero"`
+	Note      string    `json:"note,omitempty"`
+}
+
+// Rectification is the 整改 a bad review started: a named person verifies
+// the complaint by VerifyBy (回访核实) and records how it was dealt with.
+type Rectification struct {
+	// Round is the survey round whose rating started it.
+	Round    int       `json:"round"`
+	Assignee string    `json:"assignee"`
+	VerifyBy time.Time `json:"verify_by"`
+	Due      time.Time `json:"due"`
+	// Outcome is immediate (立行立改), scheduled (限期整改, by Promised) or
+	// explained (解释说明); empty until recorded.
+	Outcome    string    `json:"outcome,omitempty"`
+	Promised   time.Time `json:"promised,omitzero"`
+	Note       string    `json:"note,omitempty"`
+	RecordedBy string    `json:"recorded_by,omitempty"`
+	RecordedAt time.Time `json:"recorded_at,omitzero"`
 }
