@@ -43,6 +43,10 @@ type Desk interface {
 	OfficerFor(ctx context.Context, channel chat.Channel, userID string, bindings bool) (desk.Officer, bool, error)
 	Bind(ctx context.Context, channel chat.Channel, userID, code string) (string, error)
 	Command(ctx context.Context, o desk.Officer, text string) (string, error)
+	OpenSurvey(ctx context.Context, openID string) (string, error)
+	RateInChat(ctx context.Context, openID, ticket string, level int) (string, error)
+	Comment(ctx context.Context, openID, ticket, text string) (string, error)
+	LevelName(level int) string
 }
 
 // FlowSet gives the current flow definitions (they reload at run time).
@@ -267,6 +271,9 @@ func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State,
 	if ev.Kind == chat.KindClick || command != "" && command != intake.CmdHuman && command != intake.CmdStatus {
 		sess.Talking = "" // the citizen turns to something else
 	}
+	if replies, ok, err := e.survey(ctx, st, ev, command, sess); ok || err != nil {
+		return replies, st, false, err
+	}
 	if st.Flow == "" && ev.Kind != chat.KindClick && sess.HasTickets && command == "" {
 		id, err := e.desk.TalkingTo(ctx, ev.From, sess.Talking)
 		if err != nil {
@@ -475,4 +482,60 @@ func joinNonEmpty(parts ...string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
+}
+
+// survey answers a return visit in chat: a digit (typed, or a tapped
+// choice) while the citizen's survey is open is their rating, and the
+// message after it their comment ("1": none). Anything else, and a
+// rating the desk refuses (the survey closed meanwhile), goes on to the
+// conversation; ok reports that the message was the survey's.
+func (e *Engine) survey(ctx context.Context, st intake.State, ev chat.Event, command string, sess *store.Session) (replies []chat.Reply, ok bool, err error) {
+	if ev.Kind != chat.KindText && ev.Kind != chat.KindVoice {
+		return nil, false, nil
+	}
+	if id := sess.SurveyComment; id != "" {
+		sess.SurveyComment = ""
+		if command != "" {
+			return nil, false, nil
+		}
+		text := strings.TrimSpace(ev.Text)
+		if text == "1" || text == "１" {
+			return textReply(e.citizenTexts.Say("no_comment", nil)), true, nil
+		}
+		reply, err := e.desk.Comment(ctx, ev.From, id, text)
+		if errors.Is(err, desk.ErrWrongState) || errors.Is(err, desk.ErrNotYours) {
+			return nil, false, nil
+		}
+		return textReply(reply), err == nil, err
+	}
+	level := e.surveyLevel(ev)
+	if level == 0 || st.Flow != "" || !sess.HasTickets {
+		return nil, false, nil
+	}
+	id, err := e.desk.OpenSurvey(ctx, ev.From)
+	if err != nil || id == "" {
+		return nil, false, err
+	}
+	reply, err := e.desk.RateInChat(ctx, ev.From, id, level)
+	if errors.Is(err, desk.ErrWrongState) || errors.Is(err, desk.ErrNotYours) || errors.Is(err, desk.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	sess.SurveyComment = id
+	return textReply(reply), true, nil
+}
+
+// surveyLevel reads a rating: a tapped choice's ID, a digit 1–5 (also
+// full-width), or a level's name; 0 if the message is none of these.
+func (e *Engine) surveyLevel(ev chat.Event) int {
+	text := strings.TrimSpace(ev.Text)
+	for l := desk.LevelVerySatisfied; l <= desk.LevelVeryDissatisfied; l++ {
+		digit := strconv.Itoa(l)
+		if ev.Key == digit || text == digit || text == string(rune('０'+l)) || text == e.desk.LevelName(l) {
+			return l
+		}
+	}
+	return 0
 }

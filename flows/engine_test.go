@@ -73,6 +73,12 @@ type recorder struct {
 	msgs map[string][]string
 }
 
+// Delivery says every message is still on its way: the engine's tests
+// do not follow a message past the outbox.
+func (r *recorder) Delivery(context.Context, desk.Message) (desk.Delivery, error) {
+	return desk.Delivery{}, nil
+}
+
 func (r *recorder) Notify(_ context.Context, msgs ...desk.Message) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -173,7 +179,8 @@ func newRig(t *testing.T, st backend) *engineRig {
 	}
 	clk := &clock{t: time.Date(2026, 11, 30, 9, 0, 0, 0, cal.Location())} // a Monday morning
 	note := &recorder{}
-	d, err := desk.New(st, cal, note, dir, desk.Rules{}, desk.Options{Now: clk.Now, Log: log, Location: cal.Location()})
+	rules := desk.Rules{Survey: desk.SurveyRules{Delay: time.Minute}}
+	d, err := desk.New(st, cal, note, dir, rules, desk.Options{Now: clk.Now, Log: log, Location: cal.Location()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -554,6 +561,109 @@ func TestRedeliveredConfirmationGetsTheSameTicket(t *testing.T) {
 		// A new "1" is a new choice from the menu.
 		if got := r.say(t, "oRetry", "1"); strings.Contains(got, id) {
 			t.Errorf("a new 1 answered %q, want the menu's first line", got)
+		}
+	})
+}
+
+// visitDue does the desk's timers due at the rig's time, as the runner
+// does (the survey's own are sent by then).
+func (r *engineRig) visitDue(t *testing.T) {
+	t.Helper()
+	q, ok := r.st.(interface {
+		Claim(ctx context.Context, queue string, now time.Time, limit int, lease time.Duration) ([]store.DueItem, error)
+		Ack(ctx context.Context, queue, id string, attempt int) error
+	})
+	if !ok {
+		t.Fatal("the store cannot claim timers")
+	}
+	items, err := q.Claim(t.Context(), desk.Queue, r.clock.Now(), 100, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if err := r.desk.HandleTimer(t.Context(), it); err == nil {
+			_ = q.Ack(t.Context(), desk.Queue, it.ID, it.Attempt)
+		}
+	}
+}
+
+// resolvedTicket takes a citizen's relief matter to resolved, by wang.
+func (r *engineRig) resolvedTicket(t *testing.T, openid string) string {
+	t.Helper()
+	id := r.reliefTicket(t, openid)
+	if tk, _ := r.st.GetTicket(t.Context(), id); tk.Owner != "wang" {
+		r.say(t, "oZhao", "转办 "+id+" 王明 测试")
+	}
+	r.say(t, "oWang", "接单 "+id)
+	if got := r.say(t, "oWang", "办结 "+id+" 已为您办理"); !strings.Contains(got, "已办结") {
+		t.Fatalf("办结: %q", got)
+	}
+	r.note.take(openid)
+	return id
+}
+
+// TestSurveyAnsweredInChat: while a citizen's survey is open, a digit (or
+// a tapped choice) is their rating and the next message their comment;
+// anything else, and a digit from someone without a survey, goes to the
+// conversation as before.
+func TestSurveyAnsweredInChat(t *testing.T) {
+	stores(t, func(t *testing.T, newStore func(t *testing.T) backend) {
+		r := newRig(t, newStore(t))
+		id := r.resolvedTicket(t, "oCitizen")
+		// Before the visit, "2" is a choice from the menu.
+		if got := r.say(t, "oCitizen", "2"); strings.Contains(got, "评价") {
+			t.Fatalf("a digit before the survey was sent: %q", got)
+		}
+		r.say(t, "oCitizen", "菜单")
+		r.clock.Advance(2 * time.Minute)
+		r.visitDue(t)
+		if got := r.note.take("oCitizen"); len(got) != 1 || !strings.Contains(got[0], "回访") {
+			t.Fatalf("survey message = %q", got)
+		}
+		// Someone else's "2" is theirs to the menu.
+		if got := r.say(t, "oOther", "2"); strings.Contains(got, "评价") {
+			t.Errorf("another citizen's digit rated: %q", got)
+		}
+		got := r.say(t, "oCitizen", "2")
+		if !strings.Contains(got, "感谢您的评价：满意") || !strings.Contains(got, "没有请回复1") {
+			t.Fatalf("rating reply = %q", got)
+		}
+		if got := r.say(t, "oCitizen", "工作人员很耐心"); !strings.Contains(got, "已记录您的意见") {
+			t.Errorf("comment reply = %q", got)
+		}
+		tk, err := r.st.GetTicket(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := tk.Surveys[0]; s.Level != 2 || s.Comment != "工作人员很耐心" || tk.State != store.StateClosed {
+			t.Errorf("survey = %+v, state %s", s, tk.State)
+		}
+		// Answered: a digit is the menu's again.
+		if got := r.say(t, "oCitizen", "2"); strings.Contains(got, "评价") {
+			t.Errorf("a digit after the answer: %q", got)
+		}
+	})
+}
+
+// TestSurveyTappedChoiceAndNoComment: a tapped msgmenu choice (its text,
+// with its ID as bizmsgmenuid) rates; "1" after it means no comment; a
+// 差评 by tap reopens the ticket.
+func TestSurveyTappedChoiceAndNoComment(t *testing.T) {
+	stores(t, func(t *testing.T, newStore func(t *testing.T) backend) {
+		r := newRig(t, newStore(t))
+		id := r.resolvedTicket(t, "oTap")
+		r.clock.Advance(2 * time.Minute)
+		r.visitDue(t)
+		got := r.send(t, chat.Event{Kind: chat.KindText, From: "oTap", Text: "非常不满意", Key: "5"})
+		if !strings.Contains(got, "整改") {
+			t.Fatalf("tapped 非常不满意: %q", got)
+		}
+		if got := r.say(t, "oTap", "1"); !strings.Contains(got, "感谢") {
+			t.Errorf("no comment: %q", got)
+		}
+		tk, _ := r.st.GetTicket(t.Context(), id)
+		if s := tk.Surveys[0]; s.Level != 5 || s.Comment != "" || tk.State != store.StateReopened {
+			t.Errorf("survey = %+v, state %s; want 5 without comment, reopened", s, tk.State)
 		}
 	})
 }

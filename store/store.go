@@ -55,6 +55,9 @@ type Session struct {
 	// answer was lost is answered with the ticket's number again, not
 	// taken as a new choice from the menu.
 	OpenedBy string `json:"opened_by,omitempty"`
+	// SurveyComment is the ticket whose survey the person just rated in
+	// chat: their next message is its comment.
+	SurveyComment string `json:"survey_comment,omitempty"`
 	// LastInbound is when the person last wrote to us; it bounds WeChat's
 	// 48-hour customer-service window.
 	LastInbound time.Time `json:"last_inbound"`
