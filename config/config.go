@@ -25,12 +25,38 @@ type Config struct {
 	Desk   Desk   `mapstructure:"desk"`
 	WeCom  WeCom  `mapstructure:"wecom"`
 	Web    Web    `mapstructure:"web"`
+	Survey Survey `mapstructure:"survey"`
+}
+
+// Survey configures return visits (回访) and the 好差评 loop.
+type Survey struct {
+	// Delay, when set (3s, 10m), sends the visit that long after the
+	// resolution instead of the next working day at VisitAt (demos, tests).
+	Delay   time.Duration `mapstructure:"delay"`
+	VisitAt string        `mapstructure:"visit_at"`
+	// QuietHours ("21:00-08:00") are when no citizen is messaged; empty
+	// turns them off.
+	QuietHours  string        `mapstructure:"quiet_hours"`
+	Expire      time.Duration `mapstructure:"expire"`
+	RemindAfter time.Duration `mapstructure:"remind_after"`
+	// NoAnswerLevel is recorded for a survey unanswered at expiry where
+	// the province counts it (3: 基本满意); 0 records 未评价.
+	NoAnswerLevel int `mapstructure:"no_answer_level"`
+	VerifyDays    int `mapstructure:"verify_days"`
+	RectifyDays   int `mapstructure:"rectify_days"`
+	// Secret signs the survey page's links; empty derives one from the
+	// WeChat secrets (links then change when those are rotated).
+	Secret string `mapstructure:"secret"`
 }
 
 // Web configures the service's web pages.
 type Web struct {
 	// Bureau is the bureau's name in every page's header (城关区民政局).
 	Bureau string `mapstructure:"bureau"`
+	// BaseURL is where citizens reach the service's pages
+	// (https://huimin.example.gov.cn): survey links start with it. Empty
+	// sends survey template messages without a link.
+	BaseURL string `mapstructure:"base_url"`
 }
 
 // Desk configures the service desk: who works where, deadlines, hours.
@@ -239,6 +265,16 @@ var defaults = map[string]any{
 	"log.level":               "info",
 	"log.format":              "json",
 	"web.bureau":              "",
+	"web.base_url":            "",
+	"survey.delay":            time.Duration(0),
+	"survey.visit_at":         "10:00",
+	"survey.quiet_hours":      "21:00-08:00",
+	"survey.expire":           7 * 24 * time.Hour,
+	"survey.remind_after":     24 * time.Hour,
+	"survey.no_answer_level":  0,
+	"survey.verify_days":      1,
+	"survey.rectify_days":     5,
+	"survey.secret":           "",
 	"desk.ticket_prefix":      "MZ",
 	"desk.timezone":           "Asia/Shanghai",
 	"desk.hours.start":        "08:30",
@@ -426,6 +462,10 @@ func (c Config) Validate() error {
 		bad("log.format", "must be json or text")
 	}
 	c.Desk.validate(bad)
+	c.Survey.validate(bad)
+	if u := c.Web.BaseURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		bad("web.base_url", "must be an http or https URL")
+	}
 	if c.WeCom.CorpID != "" {
 		if c.WeCom.Secret == "" || c.WeCom.AgentID == 0 || c.WeCom.Token == "" {
 			bad("wecom", "corp_id is set, so secret, agent_id and token must be too")
@@ -435,6 +475,55 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func (s Survey) validate(bad func(key, format string, args ...any)) {
+	if s.Delay < 0 {
+		bad("survey.delay", "must not be negative")
+	}
+	if _, err := ParseClock(s.VisitAt); err != nil {
+		bad("survey.visit_at", "%v", err)
+	}
+	if _, _, err := s.Quiet(); err != nil {
+		bad("survey.quiet_hours", "%v", err)
+	}
+	if s.Expire < time.Hour {
+		bad("survey.expire", "must be at least 1h")
+	}
+	if s.RemindAfter < 0 {
+		bad("survey.remind_after", "must not be negative (0: no reminder)")
+	}
+	if s.NoAnswerLevel < 0 || s.NoAnswerLevel > 5 {
+		bad("survey.no_answer_level", "must be 0 (未评价) or a level 1-5")
+	}
+	if s.VerifyDays < 1 || s.RectifyDays < 1 {
+		bad("survey.verify_days", "verify_days and rectify_days must be at least 1")
+	}
+}
+
+// Quiet returns the quiet hours as offsets from midnight; both zero when
+// there are none.
+func (s Survey) Quiet() (start, end time.Duration, err error) {
+	if strings.TrimSpace(s.QuietHours) == "" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(s.QuietHours, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("%q is not HH:MM-HH:MM", s.QuietHours)
+	}
+	if start, err = ParseClock(strings.TrimSpace(a)); err == nil {
+		end, err = ParseClock(strings.TrimSpace(b))
+	}
+	return start, end, err
+}
+
+// ParseClock reads a time of day, "10:00", as an offset from midnight.
+func ParseClock(s string) (time.Duration, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a time of day (HH:MM)", s)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
 }
 
 func (d Desk) validate(bad func(key, format string, args ...any)) {
@@ -575,6 +664,13 @@ func (c Config) Masked() string {
 	w("  flows_dir: %s", c.Desk.FlowsDir)
 	w("  remind_at: %v  remind_last_day: %v  leader_after_days: %d  sweep_interval: %s", c.Desk.RemindAt, c.Desk.RemindLastDay, c.Desk.LeaderAfterDays, c.Desk.SweepInterval)
 	w("  departments: %d  officers: %d  templates: %d", len(c.Desk.Departments), len(c.Desk.Officers), len(c.Desk.Templates))
+	w("web:")
+	w("  bureau: %s", c.Web.Bureau)
+	w("  base_url: %s", c.Web.BaseURL)
+	w("survey:")
+	w("  delay: %s  visit_at: %s  quiet_hours: %s", c.Survey.Delay, c.Survey.VisitAt, c.Survey.QuietHours)
+	w("  expire: %s  remind_after: %s  no_answer_level: %d", c.Survey.Expire, c.Survey.RemindAfter, c.Survey.NoAnswerLevel)
+	w("  verify_days: %d  rectify_days: %d  secret: %s", c.Survey.VerifyDays, c.Survey.RectifyDays, mask(c.Survey.Secret))
 	w("wecom:")
 	w("  corp_id: %s", c.WeCom.CorpID)
 	w("  agent_id: %d", c.WeCom.AgentID)

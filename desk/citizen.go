@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ func (d *Desk) Progress(ctx context.Context, openID string) (string, error) {
 		}
 		data := d.ticketData(t)
 		data["Open"] = t.State.Open()
+		data["Timeline"] = d.timeline(t)
 		lines = append(lines, d.citizen.Say("progress_line", data))
 	}
 	return d.citizen.Say("progress_head", nil) + "\n" + strings.Join(lines, "\n"), nil
@@ -190,4 +192,36 @@ func (d *Desk) HandoverText(t store.Ticket) string {
 		data["Start"] = d.when(d.cal.NextWorkingStart(now))
 	}
 	return d.citizen.Say("handover", data)
+}
+
+// timelineSteps is how many of a ticket's latest steps 进度 shows.
+const timelineSteps = 12
+
+// timeline renders a ticket's steps for its citizen, oldest first, with
+// dates: received, assigned, answered, resolved, visited, rated,
+// rectified … (the kinds with a timeline_ text; officers' internal steps
+// are left out, and repeats of one step in a row shown once).
+func (d *Desk) timeline(t store.Ticket) string {
+	var steps []string
+	var last store.EventKind
+	for _, h := range t.History {
+		key := "timeline_" + string(h.Kind)
+		if !d.citizen.Has(key) || h.Kind == last {
+			continue
+		}
+		last = h.Kind
+		data := map[string]any{"At": h.At.In(d.loc).Format("1月2日")}
+		switch h.Kind {
+		case EventRated, EventVisitExpired:
+			level, _ := strconv.Atoi(h.Outcome)
+			data["Level"] = d.LevelName(level)
+		case EventRectified:
+			data["Outcome"] = d.citizen.Say("rectify_outcome_"+h.Outcome, nil)
+		}
+		steps = append(steps, d.citizen.Say(key, data))
+	}
+	if len(steps) > timelineSteps {
+		steps = append([]string{"…"}, steps[len(steps)-timelineSteps:]...)
+	}
+	return strings.Join(steps, d.citizen.Say("timeline_sep", nil))
 }

@@ -268,6 +268,16 @@ func TestBadRatingRectificationLoop(t *testing.T) {
 		if !contains(r.note.messages("oAngry"), "12月10日") {
 			t.Error("the citizen was not told the promised day")
 		}
+		// 进度 shows the timeline, the rectifications included.
+		progress, err := r.desk.Progress(ctx, "oAngry")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, step := range []string{"12月1日回访", "12月2日立行立改", "12月2日办结", "12月2日评价：不满意", "限期整改"} {
+			if !strings.Contains(progress, step) {
+				t.Errorf("进度 lacks %q:\n%s", step, progress)
+			}
+		}
 	})
 }
 

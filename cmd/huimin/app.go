@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -105,6 +108,8 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
+	rules.Survey = surveyRules(cfg)
+	rules.Survey.Notice = templates["survey_notice"].ID != ""
 	d, err = desk.New(deskStore{st, runner}, cal, bot.NewNotifier(outbox, templates), dir, rules, desk.Options{Log: log, LineNames: lineNames, Location: loc})
 	if err != nil {
 		return nil, err
@@ -298,4 +303,28 @@ func (a *app) run(ctx context.Context) {
 	wg.Go(func() { a.runner.Run(ctx) })
 	wg.Go(func() { a.flows.Run(ctx, 5*time.Second) })
 	wg.Wait()
+}
+
+// surveyRules turns the survey configuration into the desk's rules (the
+// configuration was validated on load). The page links are signed with
+// survey.secret, or with a key derived from the WeChat secrets, which
+// every instance of one account shares.
+func surveyRules(cfg config.Config) desk.SurveyRules {
+	sc := cfg.Survey
+	visitAt, _ := config.ParseClock(sc.VisitAt)
+	qs, qe, _ := sc.Quiet()
+	secret := []byte(sc.Secret)
+	if len(secret) == 0 {
+		m := hmac.New(sha256.New, []byte(cfg.WeChat.AppSecret+"\x00"+cfg.WeChat.Token+"\x00"+cfg.WeChat.AESKey))
+		m.Write([]byte("huimin survey links"))
+		secret = m.Sum(nil)
+	}
+	page := ""
+	if cfg.Web.BaseURL != "" {
+		page = strings.TrimRight(cfg.Web.BaseURL, "/") + "/survey/"
+	}
+	return desk.SurveyRules{
+		Delay: sc.Delay, VisitAt: visitAt, QuietStart: qs, QuietEnd: qe, Expire: sc.Expire, RemindAfter: sc.RemindAfter,
+		NoAnswerLevel: sc.NoAnswerLevel, VerifyDays: sc.VerifyDays, RectifyDays: sc.RectifyDays, PageURL: page, Secret: secret,
+	}
 }

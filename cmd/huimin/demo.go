@@ -71,6 +71,7 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 		"HUIMIN_WECOM_AGENT_ID":      fmt.Sprint(demoAgentID),
 		"HUIMIN_WECOM_TOKEN":         demoWeComTok,
 		"HUIMIN_WECOM_AES_KEY":       demoWeComKey,
+		"HUIMIN_WEB_BASE_URL":        "http://" + *addr,
 	}
 	cfg, err := config.LoadYAML(demoYAML, func(k string) string {
 		if v, ok := env[k]; ok {
@@ -115,6 +116,7 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 			fmt.Fprintf(stdout, "\n  惠民 demo is running (%s mode, store %s).\n", *mode, *data)
 			fmt.Fprintf(stdout, "  Open the WeChat simulator and chat as a citizen:  %s/\n", simURL)
 			fmt.Fprintf(stdout, "  Service: http://%s  (webhook /wechat, /healthz, /readyz, /metrics)\n", a)
+			fmt.Fprintf(stdout, "  Return visits go out %s after 办结 (survey.delay).\n", cfg.Survey.Delay)
 			fmt.Fprintf(stdout, "  Press Ctrl+C to stop.\n\n")
 		case <-ctx.Done():
 		}
