@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -267,6 +268,80 @@ func TestDemoPresetsComeFromTheConfiguration(t *testing.T) {
 		}
 		if !reachable {
 			t.Errorf("department %s (%s): nobody in the demo can receive its tickets", dp.ID, dp.Name)
+		}
+	}
+}
+
+// startDemo runs `huimin demo` on free ports with extra environment and
+// returns a client of its simulator and the service's address.
+func startDemo(t *testing.T, env map[string]string) (*demoClient, string) {
+	t.Helper()
+	addr, simAddr := freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	e := map[string]string{"HUIMIN_LOG_LEVEL": "warn"}
+	maps.Copy(e, env)
+	go func() {
+		done <- run(ctx, []string{"huimin", "demo", "--addr", addr, "--sim-addr", simAddr, "--data", filepath.Join(t.TempDir(), "demo.db")},
+			envFunc(e), io.Discard, io.Discard)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo stopped with %v", err)
+		}
+	})
+	waitReady(t, "http://"+addr+"/readyz")
+	return &demoClient{t: t, base: "http://" + simAddr, seen: map[string]int64{}}, addr
+}
+
+// TestDemoReturnVisitLoop walks README's return-visit loop on the demo:
+// the resolved matter's visit arrives as tappable levels; 非常不满意 starts
+// the rectification, which the chief and the named person get in chat;
+// the named person records 立行立改; the citizen gets the outcome and a
+// second visit, and 进度 shows the timeline.
+func TestDemoReturnVisitLoop(t *testing.T) {
+	c, _ := startDemo(t, map[string]string{"HUIMIN_SURVEY_DELAY": "1s"})
+	for _, o := range []string{"officer-001", "officer-002", "citizen-001"} {
+		c.send(map[string]any{"openid": o, "type": "event", "event": "subscribe"})
+	}
+	id := c.reliefMatter("citizen-001")
+	c.await("officer-001", "", id)
+	c.say("officer-001", "接单 "+id)
+	c.say("officer-001", "办结 "+id+" 已按临时救助政策发放救助金")
+	c.await("citizen-001", "", "已办结")
+	visit := c.await("citizen-001", "", "回访")
+	for _, level := range []string{`"1"`, "非常满意", "基本满意", "非常不满意", "回复数字"} {
+		if !strings.Contains(visit, level) {
+			t.Errorf("the visit %s lacks %s", visit, level)
+		}
+	}
+	// The citizen taps 非常不满意: its text, with its ID as bizmsgmenuid.
+	got := c.send(map[string]any{"openid": "citizen-001", "type": "text", "content": "非常不满意", "bizmsgmenuid": "5"})
+	if !strings.Contains(got, "整改") || !strings.Contains(got, "没有请回复1") {
+		t.Fatalf("rating 非常不满意: %q", got)
+	}
+	if got := c.say("citizen-001", "救助金一直没到账"); !strings.Contains(got, "已记录您的意见") {
+		t.Errorf("comment: %q", got)
+	}
+	c.await("officer-002", "", "差评整改") // the chief
+	c.await("officer-001", "", "差评整改") // the named person: the owner
+	c.await("officer-001", "", "救助金一直没到账")
+	c.await("citizen-001", "", "负责核实")
+	if got := c.say("officer-001", "整改 "+id+" 立行立改 已核实补发救助金"); !strings.Contains(got, "重新办结") {
+		t.Fatalf("立行立改: %q", got)
+	}
+	c.await("citizen-001", "", "已核实补发救助金")
+	c.await("citizen-001", "", "回访")
+	if got := c.say("citizen-001", "2"); !strings.Contains(got, "满意") {
+		t.Fatalf("second rating: %q", got)
+	}
+	c.say("citizen-001", "1")
+	c.await("officer-001", "", "第2次回访：满意")
+	progress := c.say("citizen-001", "进度")
+	for _, step := range []string{"回访", "评价：非常不满意", "整改", "立行立改", "评价：满意", "归档"} {
+		if !strings.Contains(progress, step) {
+			t.Errorf("进度 lacks %q: %q", step, progress)
 		}
 	}
 }
