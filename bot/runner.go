@@ -105,6 +105,14 @@ type Handler struct {
 	GiveUp func(ctx context.Context, it store.DueItem, err error)
 }
 
+// waiting is an error a handler returns for an item whose time has not
+// come after all (its NotYet reports true): it is retried with the
+// backoff like a failure, but logged as waiting, not failing.
+type waiting interface {
+	error
+	NotYet() bool
+}
+
 // Permanent marks err as one no retry can help (a malformed item): the item
 // is given up at once.
 func Permanent(err error) error { return permanentError{err} }
@@ -402,7 +410,13 @@ func (r *Runner) item(ctx context.Context, q *queue, it store.DueItem) {
 		return
 	}
 	at := r.now().Add(h.Retry.Backoff(it.Attempt))
-	log.WarnContext(ctx, "due item failed, will retry", "retry_at", at, "err", err)
+	if w, ok := errors.AsType[waiting](err); ok && w.NotYet() {
+		// Not a failure: what the item waits for has not happened yet
+		// (a message still on its way). Looked at again with the backoff.
+		log.DebugContext(ctx, "due item waits, will look again", "retry_at", at, "reason", err)
+	} else {
+		log.WarnContext(ctx, "due item failed, will retry", "retry_at", at, "err", err)
+	}
 	if err := r.q.Retry(ctx, q.Name, it.ID, it.Attempt, at); err != nil {
 		log.WarnContext(ctx, "reschedule due item failed; its lease brings it back", "err", err)
 	}

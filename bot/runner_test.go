@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -492,4 +493,59 @@ func TestRetryBackoff(t *testing.T) {
 			}
 		})
 	}
+}
+
+// notYetErr is a handler's "its time has not come" (desk timers return one
+// while a message is still on its way).
+type notYetErr struct{}
+
+func (notYetErr) Error() string { return "not yet" }
+func (notYetErr) NotYet() bool  { return true }
+
+// TestRunnerWaitingIsNoFailure: an item whose handler says it waits is
+// looked at again with the backoff until it is done, and logged as
+// waiting (debug), not as a failure (warn).
+func TestRunnerWaitingIsNoFailure(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st DueQueue) {
+		var tries handled
+		var logs bytes.Buffer
+		var mu sync.Mutex
+		log := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		r := NewRunner(st, time.Second, nil, log)
+		r.Register(Queue{Name: "work"}, Handler{
+			Kind: "k",
+			Do: func(_ context.Context, it store.DueItem) error {
+				tries.add(it.ID)
+				if tries.count(it.ID) < 4 {
+					return fmt.Errorf("check: %w", notYetErr{})
+				}
+				return nil
+			},
+		})
+		runUntilCleanup(t, r)
+		if _, err := r.Schedule(t.Context(), "work", store.DueItem{ID: "w", Kind: "k", Due: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if n := tries.count("w"); n != 4 {
+			t.Errorf("tried %d times, want 4 (three waits, then done)", n)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if out := logs.String(); strings.Contains(out, "level=WARN") || !strings.Contains(out, "waits, will look again") {
+			t.Errorf("logs:\n%s\nwant the waits at debug and no warning", out)
+		}
+	})
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -178,8 +178,17 @@ func (d *Desk) scheduleVisit(ctx context.Context, id string) (store.Survey, erro
 	return s, nil
 }
 
-// errNotYet keeps a timer that came before what it waits for.
-var errNotYet = errors.New("not yet")
+// errNotYet keeps a timer that came before what it waits for (a message
+// still on its way, a resolution being written): the runner looks again
+// with its backoff, and logs it as waiting, not failing.
+var errNotYet error = notYet{}
+
+type notYet struct{}
+
+func (notYet) Error() string { return "not yet: what the timer waits for has not happened" }
+
+// NotYet tells the runner this is no failure.
+func (notYet) NotYet() bool { return true }
 
 // visitMessageID names a survey round's message (and its reminder's).
 func visitMessageID(t string, round int) string { return "visit:" + t + ":" + strconv.Itoa(round) }
