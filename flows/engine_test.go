@@ -624,6 +624,13 @@ func TestSurveyAnsweredInChat(t *testing.T) {
 		if got := r.say(t, "oOther", "2"); strings.Contains(got, "评价") {
 			t.Errorf("another citizen's digit rated: %q", got)
 		}
+		// While it is open, other messages work as before.
+		if got := r.say(t, "oCitizen", "进度"); !strings.Contains(got, id) || !strings.Contains(got, "回访") {
+			t.Errorf("进度 with a survey open: %q", got)
+		}
+		if got := r.say(t, "oCitizen", "菜单"); strings.Contains(got, "评价") || !strings.Contains(got, "低保") {
+			t.Errorf("菜单 with a survey open: %q", got)
+		}
 		got := r.say(t, "oCitizen", "2")
 		if !strings.Contains(got, "感谢您的评价：满意") || !strings.Contains(got, "没有请回复1") {
 			t.Fatalf("rating reply = %q", got)
