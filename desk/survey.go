@@ -17,6 +17,7 @@ import (
 )
 
 // SurveyRules configure return visits (回访) and the 好差评 loop.
+
 type SurveyRules struct {
 	// Delay, when set, is how long after a resolution the visit is sent
 	// (demos, tests); else the next working day at VisitAt.
@@ -61,6 +62,7 @@ func (r *SurveyRules) defaults() {
 }
 
 // The national five levels (政务服务“好差评”), by digit.
+
 const (
 	LevelVerySatisfied    = 1 // 非常满意
 	LevelSatisfied        = 2 // 满意
@@ -70,6 +72,7 @@ const (
 )
 
 // Ways a survey is answered (store.Survey.Via).
+
 const (
 	ViaChat    = "chat"
 	ViaPage    = "page"
@@ -78,6 +81,7 @@ const (
 )
 
 // Channels a survey reaches the citizen by (store.Survey.Channel).
+
 const (
 	ChannelChat     = "chat"
 	ChannelTemplate = "template"
@@ -86,6 +90,7 @@ const (
 )
 
 // Rectification outcomes (store.Rectification.Outcome).
+
 const (
 	RectifyImmediate = "immediate" // 立行立改
 	RectifyScheduled = "scheduled" // 限期整改
@@ -93,20 +98,26 @@ const (
 )
 
 // Delivery is how a desk message went: Done once it has its end, Channel
+
 // the one that delivered it ("" when none did).
+
 type Delivery struct {
 	Done    bool
 	Channel string
 }
 
 // Deliveries tells the desk how its messages went; bot's notifier reads
+
 // the outbox's outcomes.
+
 type Deliveries interface {
 	Delivery(ctx context.Context, m Message) (Delivery, error)
 }
 
 // visitDue is when the return visit of a ticket resolved at now is sent:
+
 // after Delay, or the next working day at VisitAt; never in quiet hours.
+
 func (d *Desk) visitDue(now time.Time) time.Time {
 	sr := d.rules.Survey
 	if sr.Delay > 0 {
@@ -118,6 +129,7 @@ func (d *Desk) visitDue(now time.Time) time.Time {
 }
 
 // quiet reports whether t falls in the quiet hours.
+
 func (d *Desk) quiet(t time.Time) bool {
 	s, e := d.rules.Survey.QuietStart, d.rules.Survey.QuietEnd
 	if s == e {
@@ -132,6 +144,7 @@ func (d *Desk) quiet(t time.Time) bool {
 }
 
 // afterQuiet is t, or the end of the quiet hours t falls in.
+
 func (d *Desk) afterQuiet(t time.Time) time.Time {
 	if !d.quiet(t) {
 		return t
@@ -145,6 +158,7 @@ func (d *Desk) afterQuiet(t time.Time) time.Time {
 }
 
 // survey returns a pointer to the ticket's survey of a round, nil if none.
+
 func survey(t *store.Ticket, round int) *store.Survey {
 	for i := range t.Surveys {
 		if t.Surveys[i].Round == round {
@@ -155,6 +169,7 @@ func survey(t *store.Ticket, round int) *store.Survey {
 }
 
 // latestSurvey is the ticket's latest survey, nil if none.
+
 func latestSurvey(t *store.Ticket) *store.Survey {
 	if len(t.Surveys) == 0 {
 		return nil
@@ -163,9 +178,13 @@ func latestSurvey(t *store.Ticket) *store.Survey {
 }
 
 // scheduleVisit schedules the return visit of a resolution, before the
+
 // resolution is written (a visit timer whose survey was never recorded
+
 // does nothing, as an assignment timer whose ticket was never written).
+
 // It returns the survey to record.
+
 func (d *Desk) scheduleVisit(ctx context.Context, id string) (store.Survey, error) {
 	t, err := d.st.GetTicket(ctx, id)
 	if err != nil {
@@ -179,8 +198,11 @@ func (d *Desk) scheduleVisit(ctx context.Context, id string) (store.Survey, erro
 }
 
 // errNotYet keeps a timer that came before what it waits for (a message
+
 // still on its way, a resolution being written): the runner looks again
+
 // with its backoff, and logs it as waiting, not failing.
+
 var errNotYet error = notYet{}
 
 type notYet struct{}
@@ -188,14 +210,19 @@ type notYet struct{}
 func (notYet) Error() string { return "not yet: what the timer waits for has not happened" }
 
 // NotYet tells the runner this is no failure.
+
 func (notYet) NotYet() bool { return true }
 
 // visitMessageID names a survey round's message (and its reminder's).
+
 func visitMessageID(t string, round int) string { return "visit:" + t + ":" + strconv.Itoa(round) }
 
 // handleVisit sends a survey: recorded as sent (crediting the owner), its
+
 // check, reminder and expiry timers scheduled, the citizen's open survey
+
 // noted, and the message queued — each step safe to repeat.
+
 func (d *Desk) handleVisit(ctx context.Context, it store.DueItem, tm timer) error {
 	t, err := d.st.GetTicket(ctx, tm.Ticket)
 	if errors.Is(err, store.ErrNotFound) {
@@ -257,14 +284,19 @@ func (d *Desk) handleVisit(ctx context.Context, it store.DueItem, tm timer) erro
 }
 
 // visitCheckAfter is when a sent survey's delivery is first looked at.
+
 const visitCheckAfter = time.Minute
 
 func openSurveyKey(openID string) string { return "survey_open:" + openID }
 
 // sendSurvey queues a survey (or its reminder, key "survey_reminder") to
+
 // the citizen: the five levels as tappable choices with “回复数字” for
+
 // those whose WeChat does not show them, and the survey template with the
+
 // page's link for when WeChat's 48-hour window has closed.
+
 func (d *Desk) sendSurvey(ctx context.Context, t store.Ticket, s store.Survey, id, key string) error {
 	if err := d.note.Notify(ctx, d.surveyMessage(t, s, id, key)); err != nil {
 		return fmt.Errorf("queue survey of %s: %w", t.ID, err)
@@ -283,6 +315,7 @@ func (d *Desk) surveyMessage(t store.Ticket, s store.Survey, id, key string) Mes
 }
 
 // levelOptions are the five levels as menu choices, digits first to last.
+
 func (d *Desk) levelOptions() []chat.Option {
 	out := make([]chat.Option, 0, 5)
 	for l := LevelVerySatisfied; l <= LevelVeryDissatisfied; l++ {
@@ -292,15 +325,21 @@ func (d *Desk) levelOptions() []chat.Option {
 }
 
 // LevelName is a level's name (非常满意 …), or 未评价 for 0.
+
 func (d *Desk) LevelName(l int) string {
 	return d.citizen.Say("level_"+strconv.Itoa(l), nil)
 }
 
 // handleVisitCheck looks at how a survey went: the channel that delivered
+
 // it is recorded; when neither the chat message nor the template did, a
+
 // subscribe notice is tried where configured, else the visit becomes a
+
 // phone task for the department's chief. While a message is still on its
+
 // way the check is retried.
+
 func (d *Desk) handleVisitCheck(ctx context.Context, it store.DueItem, tm timer) error {
 	t, s, err := d.sentSurvey(ctx, tm)
 	if err != nil || s == nil || s.Channel != "" || s.Answered() {
@@ -348,7 +387,9 @@ func (d *Desk) handleVisitCheck(ctx context.Context, it store.DueItem, tm timer)
 }
 
 // sentSurvey reads the ticket and survey of a survey timer; s is nil when
+
 // there is nothing to do (no ticket, no survey, or not sent).
+
 func (d *Desk) sentSurvey(ctx context.Context, tm timer) (store.Ticket, *store.Survey, error) {
 	t, err := d.st.GetTicket(ctx, tm.Ticket)
 	if errors.Is(err, store.ErrNotFound) {
@@ -365,6 +406,7 @@ func (d *Desk) sentSurvey(ctx context.Context, tm timer) (store.Ticket, *store.S
 }
 
 // handleVisitRemind sends the one reminder of an unanswered survey.
+
 func (d *Desk) handleVisitRemind(ctx context.Context, it store.DueItem, tm timer) error {
 	t, s, err := d.sentSurvey(ctx, tm)
 	if err != nil || s == nil || s.Answered() || s.Channel == ChannelPhone || t.State != store.StateResolved {
@@ -393,8 +435,11 @@ func (d *Desk) handleVisitRemind(ctx context.Context, it store.DueItem, tm timer
 }
 
 // handleVisitExpire ends an unanswered survey at its expiry: 未评价, or
+
 // the configured no-answer level; the ticket is archived. A survey that
+
 // was answered but whose ticket a crash left unfinished is finished here.
+
 func (d *Desk) handleVisitExpire(ctx context.Context, it store.DueItem, tm timer) error {
 	t, s, err := d.sentSurvey(ctx, tm)
 	if err != nil || s == nil {
@@ -425,6 +470,7 @@ func (d *Desk) handleVisitExpire(ctx context.Context, it store.DueItem, tm timer
 }
 
 // RateRequest is an answer to a survey.
+
 type RateRequest struct {
 	Ticket string
 	// Citizen is the openid the answer came from (chat, page); By the
@@ -440,9 +486,13 @@ type RateRequest struct {
 }
 
 // Rate records a survey's answer: only from the ticket's citizen (or, for
+
 // a phone visit, from a chief who is not the officer credited), only while
+
 // the survey is open, once. A good rating archives the ticket; a 差评
+
 // starts the rectification.
+
 func (d *Desk) Rate(ctx context.Context, req RateRequest) (store.Ticket, error) {
 	if req.Level < LevelVerySatisfied || req.Level > LevelVeryDissatisfied {
 		return store.Ticket{}, refusal(OpRate, ErrInvalid, "rate_usage", req.Ticket, "", nil)
@@ -499,9 +549,13 @@ func (d *Desk) rater(req RateRequest) string {
 }
 
 // afterRating finishes a rated (or expired) survey's ticket, each step
+
 // safe to repeat: the owner and the first responsible officer learn the
+
 // outcome; a 差评 reopens the ticket for rectification, anything else
+
 // archives it.
+
 func (d *Desk) afterRating(ctx context.Context, t store.Ticket, round int) error {
 	s := survey(&t, round)
 	if s == nil || !s.Answered() || t.State != store.StateResolved || s != latestSurvey(&t) {
@@ -539,159 +593,33 @@ func uniq(ids ...string) []string {
 }
 
 // rectify reopens a ticket after a 差评 (整改): a named person — the owner
+
 // credited, else the chief — verifies it within VerifyDays and rectifies
+
 // within RectifyDays; the chief and the named person are told, and after
+
 // a second 差评 the bureau leader too.
-func (d *Desk) rectify(ctx context.Context, t store.Ticket, s store.Survey) error {
-	now := d.now()
-	chief := d.chiefOf(ctx, t.Department)
-	assignee := s.Officer
-	if assignee == "" || !d.reachable(ctx, assignee) {
-		assignee = chief
-	}
-	sr := d.rules.Survey
-	r := store.Rectification{Round: s.Round, Assignee: assignee, VerifyBy: d.cal.AddWorkingDays(now, sr.VerifyDays), Due: d.cal.AddWorkingDays(now, sr.RectifyDays)}
-	t, err := d.apply(ctx, t.ID, OpReopen, actorSystem, nil, func(t *store.Ticket, ev *store.TicketEvent) error {
-		t.Owner, t.Deadline, t.Extension = assignee, r.Due, nil
-		t.Rectifications = append(t.Rectifications, r)
-		ev.Officer, ev.Deadline, ev.Days, ev.Detail = assignee, r.Due, s.Round, d.LevelName(s.Level)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if err := d.scheduleDeadline(ctx, t); err != nil {
-		return err
-	}
-	if err := d.schedule(ctx, timer{Kind: TimerVerify, Ticket: t.ID, Round: s.Round}, r.VerifyBy); err != nil {
-		return err
-	}
-	data := d.ticketData(t)
-	data["Level"], data["Comment"], data["Assignee"] = d.LevelName(s.Level), s.Comment, d.dir.name(assignee)
-	data["VerifyBy"], data["Due"], data["Second"] = d.when(r.VerifyBy), d.when(r.Due), s.Round > 1
-	key := "rectify:" + t.ID + ":" + strconv.Itoa(s.Round)
-	told := uniq(assignee, chief)
-	if s.Round > 1 {
-		told = uniq(assignee, chief, d.dir.leader)
-	}
-	var errs []error
-	for _, o := range told {
-		errs = append(errs, d.tellOfficer(ctx, o, key+":"+o, d.officer.Say("rectify_start", data), "escalation", d.templateFields(t)))
-	}
-	errs = append(errs, d.tellCitizen(ctx, t, key, d.citizen.Say("rectify_start", data)))
-	return errors.Join(errs...)
-}
 
 // handleVerify tells the chief when a 差评's named person has not recorded
-// the verification's outcome by its deadline (回访核实).
-func (d *Desk) handleVerify(ctx context.Context, it store.DueItem, tm timer) error {
-	t, err := d.st.GetTicket(ctx, tm.Ticket)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("get ticket %s: %w", tm.Ticket, err)
-	}
-	r := rectification(&t, tm.Round)
-	if r == nil || r.Outcome != "" || t.State != store.StateReopened {
-		return nil
-	}
-	if slices.ContainsFunc(t.History, func(h store.TicketEvent) bool { return h.Ref == it.ID }) {
-		return nil
-	}
-	chief := d.chiefOf(ctx, t.Department)
-	to := chief
-	if tm.Round > 1 && d.dir.leader != "" {
-		to = d.dir.leader
-	}
-	data := d.ticketData(t)
-	data["Assignee"], data["VerifyBy"] = d.dir.name(r.Assignee), d.when(r.VerifyBy)
-	if err := d.tellOfficer(ctx, to, it.ID, d.officer.Say("verify_overdue", data), "escalation", d.templateFields(t)); err != nil {
-		return err
-	}
-	_, err = d.apply(ctx, t.ID, OpEscalate, actorSystem, nil, func(t *store.Ticket, ev *store.TicketEvent) error {
-		if slices.ContainsFunc(t.History, func(h store.TicketEvent) bool { return h.Ref == it.ID }) {
-			return errRecorded
-		}
-		ev.Officer, ev.Deadline, ev.Ref = to, r.VerifyBy, it.ID
-		return nil
-	})
-	if errors.Is(err, errRecorded) {
-		return nil
-	}
-	return err
-}
 
-func rectification(t *store.Ticket, round int) *store.Rectification {
-	for i := len(t.Rectifications) - 1; i >= 0; i-- {
-		if t.Rectifications[i].Round == round {
-			return &t.Rectifications[i]
-		}
-	}
-	return nil
-}
+// the verification's outcome by its deadline (回访核实).
 
 // RectifyRequest records how a 差评 was dealt with: Outcome is
+
 // RectifyImmediate (fixed now), RectifyScheduled (by Promised) or
+
 // RectifyExplained (the request has no legal basis, explained).
-type RectifyRequest struct {
-	Ticket   string
-	Outcome  string
-	Promised time.Time
-	Note     string
-}
 
 // Rectify records a rectification's outcome, by its named person or a
+
 // chief. The citizen is told in plain words; fixed or explained, the
+
 // ticket is resolved again and a second return visit follows; scheduled,
+
 // the ticket's deadline becomes the promised day.
-func (d *Desk) Rectify(ctx context.Context, o Officer, req RectifyRequest) (store.Ticket, error) {
-	req.Note = strings.TrimSpace(req.Note)
-	valid := req.Outcome == RectifyImmediate || req.Outcome == RectifyExplained || req.Outcome == RectifyScheduled && !req.Promised.IsZero()
-	if !valid || req.Note == "" {
-		return store.Ticket{}, refusal(OpRectify, ErrInvalid, "rectify_usage", req.Ticket, "", nil)
-	}
-	req.Note = chat.Cut(req.Note, maxReply)
-	now := d.now()
-	if req.Outcome == RectifyScheduled && !req.Promised.After(now) {
-		return store.Ticket{}, refusal(OpRectify, ErrInvalid, "promise_past", req.Ticket, "", nil)
-	}
-	var old time.Time
-	t, err := d.apply(ctx, req.Ticket, OpRectify, o.ID, d.mayWork(o), func(t *store.Ticket, ev *store.TicketEvent) error {
-		if len(t.Rectifications) == 0 {
-			return refusal("", ErrWrongState, "no_rectification", "", "", nil)
-		}
-		r := &t.Rectifications[len(t.Rectifications)-1]
-		if r.Outcome != "" && r.Outcome != RectifyScheduled {
-			return refusal("", ErrWrongState, "rectified", "", "", nil)
-		}
-		r.Outcome, r.Note, r.RecordedBy, r.RecordedAt = req.Outcome, req.Note, o.ID, now
-		old = t.Deadline
-		if req.Outcome == RectifyScheduled {
-			r.Promised = req.Promised
-			t.Deadline = req.Promised
-			ev.Deadline = req.Promised
-		}
-		ev.Outcome, ev.Detail, ev.Days = req.Outcome, req.Note, r.Round
-		return nil
-	})
-	if err != nil {
-		return t, d.explainState(err, t, o)
-	}
-	data := d.ticketData(t)
-	data["Text"], data["Promised"] = req.Note, d.when(req.Promised)
-	msgID := fmt.Sprintf("rectified:%s:%d", t.ID, t.Version)
-	if req.Outcome == RectifyScheduled {
-		d.cancelTimers(ctx, store.Ticket{ID: t.ID, CreatedAt: t.CreatedAt, Deadline: old})
-		if err := d.scheduleDeadline(ctx, t); err != nil {
-			return t, err
-		}
-		return t, d.tellCitizen(ctx, t, msgID, d.citizen.Say("rectify_"+req.Outcome, data))
-	}
-	return d.resolve(ctx, o, t.ID, req.Note, "rectify_"+req.Outcome)
-}
 
 // surveyURL is the survey page's link for a round, "" without a page.
+
 func (d *Desk) surveyURL(t store.Ticket, round int) string {
 	if d.rules.Survey.PageURL == "" {
 		return ""
@@ -700,9 +628,13 @@ func (d *Desk) surveyURL(t store.Ticket, round int) string {
 }
 
 // SurveyToken is the survey page's token for a ticket's round: the ticket
+
 // and round, signed with the survey secret over them and the citizen's
+
 // openid, so that it cannot be guessed, names one survey, and fails for a
+
 // ticket whose citizen is someone else.
+
 func (d *Desk) SurveyToken(ticket string, round int, openID string) string {
 	body := ticket + "." + strconv.Itoa(round)
 	return body + "." + d.tokenMAC(body, openID)
@@ -715,6 +647,7 @@ func (d *Desk) tokenMAC(body, openID string) string {
 }
 
 // SurveyPage is what the survey page shows and answers.
+
 type SurveyPage struct {
 	Ticket store.Ticket
 	Survey store.Survey
@@ -723,9 +656,13 @@ type SurveyPage struct {
 }
 
 // SurveyByToken finds the survey a page token names; a token that does not
+
 // verify, or names no sent survey, is ErrNotFound (nothing to tell a
+
 // guesser apart); an answered, expired or superseded survey is
+
 // ErrWrongState with its reason.
+
 func (d *Desk) SurveyByToken(ctx context.Context, token string) (SurveyPage, error) {
 	id, round, ok := d.parseToken(token)
 	if !ok {
@@ -773,8 +710,11 @@ func (d *Desk) parseToken(token string) (string, int, bool) {
 }
 
 // RateByToken records a survey answered on the page. viewer, when the page
+
 // knows it (WeChat OAuth), is the openid of whoever answers: an officer's
+
 // never answers.
+
 func (d *Desk) RateByToken(ctx context.Context, token, viewer string, level int, comment string) (store.Ticket, error) {
 	p, err := d.SurveyByToken(ctx, token)
 	if err != nil {
@@ -787,7 +727,9 @@ func (d *Desk) RateByToken(ctx context.Context, token, viewer string, level int,
 }
 
 // OpenSurvey returns the ticket whose survey waits for this citizen's
+
 // answer, "" for none.
+
 func (d *Desk) OpenSurvey(ctx context.Context, openID string) (string, error) {
 	id, err := d.st.GetCache(ctx, openSurveyKey(openID))
 	if errors.Is(err, store.ErrNotFound) {
@@ -800,8 +742,11 @@ func (d *Desk) OpenSurvey(ctx context.Context, openID string) (string, error) {
 }
 
 // RateInChat records a digit a citizen sent as their answer to the open
+
 // survey of a ticket, and returns what to tell them (thanks, and the
+
 // question for a comment).
+
 func (d *Desk) RateInChat(ctx context.Context, openID, ticket string, level int) (string, error) {
 	t, err := d.Rate(ctx, RateRequest{Ticket: ticket, Citizen: openID, Level: level, Via: ViaChat})
 	if err != nil {
@@ -813,8 +758,11 @@ func (d *Desk) RateInChat(ctx context.Context, openID, ticket string, level int)
 }
 
 // Comment adds what a citizen wrote after rating to the latest survey of
+
 // a ticket (once), and passes it to the named person of a rectification.
+
 // It returns the thanks.
+
 func (d *Desk) Comment(ctx context.Context, openID, ticket, text string) (string, error) {
 	text = chat.Cut(strings.TrimSpace(text), maxReason)
 	t, err := d.apply(ctx, ticket, OpSurveyComment, actorCitizen, func(t store.Ticket) error {
