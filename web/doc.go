@@ -9,12 +9,17 @@
 // at all. A page handler returns an error, and one place (Pages.handle)
 // logs it and answers with the error page.
 //
-// Data comes through small interfaces declared here (OfficeLister …) and
-// records of this package (Office …), which cmd/huimin fills from the desk
-// and the flows; the package imports no other part of the project. A page
-// whose source is not given is not registered.
+// Data comes through small interfaces declared here (OfficeLister,
+// SurveyDesk …). Read-only pages take records of this package (Office …),
+// which cmd/huimin fills from the desk and the flows; pages that act call
+// the desk's own operations (SurveyDesk is *desk.Desk), so that a survey
+// is answered by the same rule on the page as in the chat, and web
+// imports desk and store for their records and typed errors. A page whose
+// source is not given is not registered.
 //
-// Pages today: GET /offices (办事指南·联系方式). The return-visit survey,
-// the public satisfaction results and the supervisors' pages (login links,
-// CSRF-protected forms, session cookies) are meant to live here too.
+// Pages today: GET /offices (办事指南·联系方式), and GET and POST
+// /survey/{token} (回访评价), the return-visit survey a citizen opens from
+// the survey's WeChat message. The public satisfaction results and the
+// supervisors' pages (login links, CSRF-protected forms, session cookies)
+// are meant to live here too.
 package web

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -31,7 +32,13 @@ type Options struct {
 	Bureau string
 	// Offices feeds /offices; nil leaves the page out.
 	Offices OfficeLister
-	// Log receives failed pages; nil discards.
+	// Surveys feeds the return-visit survey page, /survey/{token}; nil
+	// leaves it out.
+	Surveys SurveyDesk
+	// Location is the bureau's time zone for the dates pages show; nil is
+	// time.Local.
+	Location *time.Location
+	// Log receives failed pages and refused survey answers; nil discards.
 	Log *slog.Logger
 }
 
@@ -50,6 +57,9 @@ type Pages struct {
 func New(opts Options) (*Pages, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Location == nil {
+		opts.Location = time.Local
 	}
 	raw, err := files.ReadFile("texts.yaml")
 	if err != nil {
@@ -91,6 +101,10 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	if p.opts.Offices != nil {
 		mux.Handle("GET /offices", secure(p.handle(p.offices)))
 	}
+	if p.opts.Surveys != nil {
+		mux.Handle("GET /survey/{token}", secure(surveyHeaders(p.handle(p.surveyPage))))
+		mux.Handle("POST /survey/{token}", secure(surveyHeaders(p.handle(p.surveyAnswer))))
+	}
 }
 
 // text is a page text by key. A missing key fails the page (and the tests)
@@ -117,7 +131,8 @@ func (p *Pages) handle(h handlerFunc) http.Handler {
 		if errors.Is(err, context.Canceled) {
 			return // the browser went away
 		}
-		p.opts.Log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
+		// The route, not the path: a survey's path holds its token.
+		p.opts.Log.ErrorContext(r.Context(), "page failed", "route", r.Pattern, "err", err)
 		w.Header().Set("Cache-Control", "no-store")
 		if rerr := p.render(w, http.StatusInternalServerError, "error", "error_title", nil); rerr != nil {
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)

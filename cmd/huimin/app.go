@@ -132,7 +132,7 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 		MaxBody: cfg.HTTP.MaxBodyBytes, Budget: cfg.WeChat.ReplyBudget, DedupTTL: cfg.WeChat.DedupTTL,
 	})
 	runner.Register(deskQueue(cfg.Desk.SweepInterval), deskTimers(d)...)
-	pages, err := web.New(web.Options{Bureau: cfg.Web.Bureau, Offices: officeDirectory{dir, watcher}, Log: log})
+	pages, err := web.New(web.Options{Bureau: cfg.Web.Bureau, Offices: officeDirectory{dir, watcher}, Surveys: d, Location: loc, Log: log})
 	if err != nil {
 		return nil, err
 	}
