@@ -13,6 +13,10 @@ import (
 	"huimin/store"
 )
 
+// rectify reopens a ticket after a 差评 (整改): a named person — the owner
+// credited, else the chief — verifies it within VerifyDays and rectifies
+// within RectifyDays; the chief and the named person are told, and after
+// a second 差评 the bureau leader too.
 func (d *Desk) rectify(ctx context.Context, t store.Ticket, s store.Survey) error {
 	now := d.now()
 	chief := d.chiefOf(ctx, t.Department)
@@ -53,6 +57,8 @@ func (d *Desk) rectify(ctx context.Context, t store.Ticket, s store.Survey) erro
 	return errors.Join(errs...)
 }
 
+// handleVerify tells the chief when a 差评's named person has not recorded
+// the verification's outcome by its deadline (回访核实).
 func (d *Desk) handleVerify(ctx context.Context, it store.DueItem, tm timer) error {
 	t, err := d.st.GetTicket(ctx, tm.Ticket)
 	if errors.Is(err, store.ErrNotFound) {
@@ -100,6 +106,9 @@ func rectification(t *store.Ticket, round int) *store.Rectification {
 	return nil
 }
 
+// RectifyRequest records how a 差评 was dealt with: Outcome is
+// RectifyImmediate (fixed now), RectifyScheduled (by Promised) or
+// RectifyExplained (the request has no legal basis, explained).
 type RectifyRequest struct {
 	Ticket   string
 	Outcome  string
@@ -107,6 +116,10 @@ type RectifyRequest struct {
 	Note     string
 }
 
+// Rectify records a rectification's outcome, by its named person or a
+// chief. The citizen is told in plain words; fixed or explained, the
+// ticket is resolved again and a second return visit follows; scheduled,
+// the ticket's deadline becomes the promised day.
 func (d *Desk) Rectify(ctx context.Context, o Officer, req RectifyRequest) (store.Ticket, error) {
 	req.Note = strings.TrimSpace(req.Note)
 	valid := req.Outcome == RectifyImmediate || req.Outcome == RectifyExplained || req.Outcome == RectifyScheduled && !req.Promised.IsZero()
@@ -153,6 +166,10 @@ func (d *Desk) Rectify(ctx context.Context, o Officer, req RectifyRequest) (stor
 	return d.resolve(ctx, o, t.ID, req.Note, "rectify_"+req.Outcome)
 }
 
+// Appeal asks to take a mistaken or malicious rating out of the statistics
+// (申诉复核), with a reason: by the ticket's owner, its first responsible
+// officer or a chief of its department. The chief decides, or the bureau
+// leader when the chief asked.
 func (d *Desk) Appeal(ctx context.Context, o Officer, id, reason string) (store.Ticket, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
@@ -192,6 +209,7 @@ func (d *Desk) Appeal(ctx context.Context, o Officer, id, reason string) (store.
 	return t, d.tellOfficer(ctx, to, fmt.Sprintf("appeal:%s:%d", t.ID, t.Version), d.officer.Say("appeal_request", data), "approval", map[string]string{"ticket": t.ID})
 }
 
+// ratedSurvey is the ticket's latest survey with a rating, nil if none.
 func ratedSurvey(t *store.Ticket) *store.Survey {
 	for i := len(t.Surveys) - 1; i >= 0; i-- {
 		if t.Surveys[i].Level > 0 && t.Surveys[i].Via != ViaExpired {
@@ -201,6 +219,9 @@ func ratedSurvey(t *store.Ticket) *store.Survey {
 	return nil
 }
 
+// DecideAppeal approves an appeal (the rating leaves the statistics and
+// stays in the history) or refuses it: a chief of the department or the
+// leader, never the officer who asked.
 func (d *Desk) DecideAppeal(ctx context.Context, o Officer, dec Decision) (store.Ticket, error) {
 	op := OpRefuseAppeal
 	if dec.Approve {
@@ -234,6 +255,8 @@ func (d *Desk) DecideAppeal(ctx context.Context, o Officer, dec Decision) (store
 	return t, d.tellOfficer(ctx, requester, fmt.Sprintf("appeal_decision:%s:%d", t.ID, t.Version), d.officer.Say("appeal_decided", data), "approval", map[string]string{"ticket": t.ID})
 }
 
+// NameRectifier names the person who verifies and rectifies a 差评 instead
+// of the owner (a chief only); they are told at once.
 func (d *Desk) NameRectifier(ctx context.Context, o Officer, id, who string) (store.Ticket, error) {
 	to, ok := d.dir.officer(strings.TrimSpace(who))
 	if !ok {

@@ -8,30 +8,8 @@ import (
 	"huimin/store"
 )
 
-// Appeal asks to take a mistaken or malicious rating out of the statistics
-
-// (申诉复核), with a reason: by the ticket's owner, its first responsible
-
-// officer or a chief of its department. The chief decides, or the bureau
-
-// leader when the chief asked.
-
-// ratedSurvey is the ticket's latest survey with a rating, nil if none.
-
-// DecideAppeal approves an appeal (the rating leaves the statistics and
-
-// stays in the history) or refuses it: a chief of the department or the
-
-// leader, never the officer who asked.
-
-// NameRectifier names the person who verifies and rectifies a 差评 instead
-
-// of the owner (a chief only); they are told at once.
-
 // departmentTickets lists every ticket of the departments a chief (or the
-
 // leader) answers for, oldest first.
-
 func (d *Desk) departmentTickets(ctx context.Context, o Officer) ([]store.Ticket, bool, error) {
 	depts := d.chiefDepartments(o)
 	if o.Leader {
@@ -53,11 +31,8 @@ func (d *Desk) departmentTickets(ctx context.Context, o Officer) ([]store.Ticket
 }
 
 // PhoneTasks lists the return visits no channel delivered (电话回访) that
-
 // still wait for their answer, in the departments a chief answers for.
-
 // The citizen's number is masked; 电话 <工单号> shows it and is recorded.
-
 func (d *Desk) PhoneTasks(ctx context.Context, o Officer) ([]store.Ticket, bool, error) {
 	ts, chief, err := d.departmentTickets(ctx, o)
 	if err != nil || !chief {
@@ -73,9 +48,7 @@ func (d *Desk) PhoneTasks(ctx context.Context, o Officer) ([]store.Ticket, bool,
 }
 
 // Suggestion is one entry of the suggestion register (建议登记): a ticket
-
 // of the suggestion type with its answer, or a survey's comment.
-
 type Suggestion struct {
 	Ticket store.Ticket
 	// Text is the suggestion; Answer the ticket's resolution ("" for a
@@ -85,9 +58,7 @@ type Suggestion struct {
 }
 
 // Suggestions is the suggestion register of the departments a chief
-
 // answers for, newest first.
-
 func (d *Desk) Suggestions(ctx context.Context, o Officer) ([]Suggestion, bool, error) {
 	ts, chief, err := d.departmentTickets(ctx, o)
 	if err != nil || !chief {

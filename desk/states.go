@@ -94,7 +94,7 @@ var Transitions = map[Op]transition{
 	OpUndeliverable:    {From: open},
 	OpNotDelivered:     {From: slices.Concat(open, finished)},
 	OpVisit:            {From: resolved},
-	OpVisitChannel:     {From: resolved},
+	OpVisitChannel:     {From: rated}, // recorded also after a quick answer
 	OpVisitRemind:      {From: resolved},
 	OpVisitExpire:      {From: resolved}, // then OpClose
 	OpRate:             {From: resolved}, // then OpClose, or OpReopen for a 差评

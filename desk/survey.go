@@ -17,7 +17,6 @@ import (
 )
 
 // SurveyRules configure return visits (回访) and the 好差评 loop.
-
 type SurveyRules struct {
 	// Delay, when set, is how long after a resolution the visit is sent
 	// (demos, tests); else the next working day at VisitAt.
@@ -62,7 +61,6 @@ func (r *SurveyRules) defaults() {
 }
 
 // The national five levels (政务服务“好差评”), by digit.
-
 const (
 	LevelVerySatisfied    = 1 // 非常满意
 	LevelSatisfied        = 2 // 满意
@@ -72,7 +70,6 @@ const (
 )
 
 // Ways a survey is answered (store.Survey.Via).
-
 const (
 	ViaChat    = "chat"
 	ViaPage    = "page"
@@ -81,7 +78,6 @@ const (
 )
 
 // Channels a survey reaches the citizen by (store.Survey.Channel).
-
 const (
 	ChannelChat     = "chat"
 	ChannelTemplate = "template"
@@ -90,7 +86,6 @@ const (
 )
 
 // Rectification outcomes (store.Rectification.Outcome).
-
 const (
 	RectifyImmediate = "immediate" // 立行立改
 	RectifyScheduled = "scheduled" // 限期整改
@@ -98,26 +93,20 @@ const (
 )
 
 // Delivery is how a desk message went: Done once it has its end, Channel
-
 // the one that delivered it ("" when none did).
-
 type Delivery struct {
 	Done    bool
 	Channel string
 }
 
 // Deliveries tells the desk how its messages went; bot's notifier reads
-
 // the outbox's outcomes.
-
 type Deliveries interface {
 	Delivery(ctx context.Context, m Message) (Delivery, error)
 }
 
 // visitDue is when the return visit of a ticket resolved at now is sent:
-
 // after Delay, or the next working day at VisitAt; never in quiet hours.
-
 func (d *Desk) visitDue(now time.Time) time.Time {
 	sr := d.rules.Survey
 	if sr.Delay > 0 {
@@ -129,7 +118,6 @@ func (d *Desk) visitDue(now time.Time) time.Time {
 }
 
 // quiet reports whether t falls in the quiet hours.
-
 func (d *Desk) quiet(t time.Time) bool {
 	s, e := d.rules.Survey.QuietStart, d.rules.Survey.QuietEnd
 	if s == e {
@@ -144,7 +132,6 @@ func (d *Desk) quiet(t time.Time) bool {
 }
 
 // afterQuiet is t, or the end of the quiet hours t falls in.
-
 func (d *Desk) afterQuiet(t time.Time) time.Time {
 	if !d.quiet(t) {
 		return t
@@ -158,7 +145,6 @@ func (d *Desk) afterQuiet(t time.Time) time.Time {
 }
 
 // survey returns a pointer to the ticket's survey of a round, nil if none.
-
 func survey(t *store.Ticket, round int) *store.Survey {
 	for i := range t.Surveys {
 		if t.Surveys[i].Round == round {
@@ -169,7 +155,6 @@ func survey(t *store.Ticket, round int) *store.Survey {
 }
 
 // latestSurvey is the ticket's latest survey, nil if none.
-
 func latestSurvey(t *store.Ticket) *store.Survey {
 	if len(t.Surveys) == 0 {
 		return nil
@@ -178,13 +163,9 @@ func latestSurvey(t *store.Ticket) *store.Survey {
 }
 
 // scheduleVisit schedules the return visit of a resolution, before the
-
 // resolution is written (a visit timer whose survey was never recorded
-
 // does nothing, as an assignment timer whose ticket was never written).
-
 // It returns the survey to record.
-
 func (d *Desk) scheduleVisit(ctx context.Context, id string) (store.Survey, error) {
 	t, err := d.st.GetTicket(ctx, id)
 	if err != nil {
@@ -198,11 +179,8 @@ func (d *Desk) scheduleVisit(ctx context.Context, id string) (store.Survey, erro
 }
 
 // errNotYet keeps a timer that came before what it waits for (a message
-
 // still on its way, a resolution being written): the runner looks again
-
 // with its backoff, and logs it as waiting, not failing.
-
 var errNotYet error = notYet{}
 
 type notYet struct{}
@@ -210,19 +188,14 @@ type notYet struct{}
 func (notYet) Error() string { return "not yet: what the timer waits for has not happened" }
 
 // NotYet tells the runner this is no failure.
-
 func (notYet) NotYet() bool { return true }
 
 // visitMessageID names a survey round's message (and its reminder's).
-
 func visitMessageID(t string, round int) string { return "visit:" + t + ":" + strconv.Itoa(round) }
 
 // handleVisit sends a survey: recorded as sent (crediting the owner), its
-
 // check, reminder and expiry timers scheduled, the citizen's open survey
-
 // noted, and the message queued — each step safe to repeat.
-
 func (d *Desk) handleVisit(ctx context.Context, it store.DueItem, tm timer) error {
 	t, err := d.st.GetTicket(ctx, tm.Ticket)
 	if errors.Is(err, store.ErrNotFound) {
@@ -283,20 +256,16 @@ func (d *Desk) handleVisit(ctx context.Context, it store.DueItem, tm timer) erro
 	return d.sendSurvey(ctx, t, *s, visitMessageID(t.ID, tm.Round), "survey")
 }
 
-// visitCheckAfter is when a sent survey's delivery is first looked at.
-
-const visitCheckAfter = time.Minute
+// visitCheckAfter is when a sent survey's delivery is first looked at
+// (then again with the runner's backoff until the outbox has its end).
+const visitCheckAfter = 10 * time.Second
 
 func openSurveyKey(openID string) string { return "survey_open:" + openID }
 
 // sendSurvey queues a survey (or its reminder, key "survey_reminder") to
-
 // the citizen: the five levels as tappable choices with “回复数字” for
-
 // those whose WeChat does not show them, and the survey template with the
-
 // page's link for when WeChat's 48-hour window has closed.
-
 func (d *Desk) sendSurvey(ctx context.Context, t store.Ticket, s store.Survey, id, key string) error {
 	if err := d.note.Notify(ctx, d.surveyMessage(t, s, id, key)); err != nil {
 		return fmt.Errorf("queue survey of %s: %w", t.ID, err)
@@ -315,7 +284,6 @@ func (d *Desk) surveyMessage(t store.Ticket, s store.Survey, id, key string) Mes
 }
 
 // levelOptions are the five levels as menu choices, digits first to last.
-
 func (d *Desk) levelOptions() []chat.Option {
 	out := make([]chat.Option, 0, 5)
 	for l := LevelVerySatisfied; l <= LevelVeryDissatisfied; l++ {
@@ -325,24 +293,18 @@ func (d *Desk) levelOptions() []chat.Option {
 }
 
 // LevelName is a level's name (非常满意 …), or 未评价 for 0.
-
 func (d *Desk) LevelName(l int) string {
 	return d.citizen.Say("level_"+strconv.Itoa(l), nil)
 }
 
 // handleVisitCheck looks at how a survey went: the channel that delivered
-
 // it is recorded; when neither the chat message nor the template did, a
-
 // subscribe notice is tried where configured, else the visit becomes a
-
 // phone task for the department's chief. While a message is still on its
-
 // way the check is retried.
-
 func (d *Desk) handleVisitCheck(ctx context.Context, it store.DueItem, tm timer) error {
 	t, s, err := d.sentSurvey(ctx, tm)
-	if err != nil || s == nil || s.Channel != "" || s.Answered() {
+	if err != nil || s == nil || s.Channel != "" {
 		return err
 	}
 	m := d.surveyMessage(t, *s, visitMessageID(t.ID, tm.Round), "survey")
@@ -364,6 +326,9 @@ func (d *Desk) handleVisitCheck(ctx context.Context, it store.DueItem, tm timer)
 		return errNotYet
 	}
 	channel := dl.Channel
+	if channel == "" && (s.Answered() || t.State != store.StateResolved) {
+		return nil // answered, expired or taken on by a chief: no phone task
+	}
 	if channel == "" {
 		channel = ChannelPhone
 	}
@@ -387,9 +352,7 @@ func (d *Desk) handleVisitCheck(ctx context.Context, it store.DueItem, tm timer)
 }
 
 // sentSurvey reads the ticket and survey of a survey timer; s is nil when
-
 // there is nothing to do (no ticket, no survey, or not sent).
-
 func (d *Desk) sentSurvey(ctx context.Context, tm timer) (store.Ticket, *store.Survey, error) {
 	t, err := d.st.GetTicket(ctx, tm.Ticket)
 	if errors.Is(err, store.ErrNotFound) {
@@ -406,7 +369,6 @@ func (d *Desk) sentSurvey(ctx context.Context, tm timer) (store.Ticket, *store.S
 }
 
 // handleVisitRemind sends the one reminder of an unanswered survey.
-
 func (d *Desk) handleVisitRemind(ctx context.Context, it store.DueItem, tm timer) error {
 	t, s, err := d.sentSurvey(ctx, tm)
 	if err != nil || s == nil || s.Answered() || s.Channel == ChannelPhone || t.State != store.StateResolved {
@@ -435,15 +397,15 @@ func (d *Desk) handleVisitRemind(ctx context.Context, it store.DueItem, tm timer
 }
 
 // handleVisitExpire ends an unanswered survey at its expiry: 未评价, or
-
 // the configured no-answer level; the ticket is archived. A survey that
-
 // was answered but whose ticket a crash left unfinished is finished here.
-
 func (d *Desk) handleVisitExpire(ctx context.Context, it store.DueItem, tm timer) error {
 	t, s, err := d.sentSurvey(ctx, tm)
 	if err != nil || s == nil {
 		return err
+	}
+	if !s.Answered() && t.State != store.StateResolved {
+		return nil // a chief reopened or archived it meanwhile
 	}
 	if !s.Answered() {
 		level := d.rules.Survey.NoAnswerLevel
@@ -470,7 +432,6 @@ func (d *Desk) handleVisitExpire(ctx context.Context, it store.DueItem, tm timer
 }
 
 // RateRequest is an answer to a survey.
-
 type RateRequest struct {
 	Ticket string
 	// Citizen is the openid the answer came from (chat, page); By the
@@ -486,13 +447,9 @@ type RateRequest struct {
 }
 
 // Rate records a survey's answer: only from the ticket's citizen (or, for
-
 // a phone visit, from a chief who is not the officer credited), only while
-
 // the survey is open, once. A good rating archives the ticket; a 差评
-
 // starts the rectification.
-
 func (d *Desk) Rate(ctx context.Context, req RateRequest) (store.Ticket, error) {
 	if req.Level < LevelVerySatisfied || req.Level > LevelVeryDissatisfied {
 		return store.Ticket{}, refusal(OpRate, ErrInvalid, "rate_usage", req.Ticket, "", nil)
@@ -549,13 +506,9 @@ func (d *Desk) rater(req RateRequest) string {
 }
 
 // afterRating finishes a rated (or expired) survey's ticket, each step
-
 // safe to repeat: the owner and the first responsible officer learn the
-
 // outcome; a 差评 reopens the ticket for rectification, anything else
-
 // archives it.
-
 func (d *Desk) afterRating(ctx context.Context, t store.Ticket, round int) error {
 	s := survey(&t, round)
 	if s == nil || !s.Answered() || t.State != store.StateResolved || s != latestSurvey(&t) {
@@ -592,34 +545,7 @@ func uniq(ids ...string) []string {
 	return out
 }
 
-// rectify reopens a ticket after a 差评 (整改): a named person — the owner
-
-// credited, else the chief — verifies it within VerifyDays and rectifies
-
-// within RectifyDays; the chief and the named person are told, and after
-
-// a second 差评 the bureau leader too.
-
-// handleVerify tells the chief when a 差评's named person has not recorded
-
-// the verification's outcome by its deadline (回访核实).
-
-// RectifyRequest records how a 差评 was dealt with: Outcome is
-
-// RectifyImmediate (fixed now), RectifyScheduled (by Promised) or
-
-// RectifyExplained (the request has no legal basis, explained).
-
-// Rectify records a rectification's outcome, by its named person or a
-
-// chief. The citizen is told in plain words; fixed or explained, the
-
-// ticket is resolved again and a second return visit follows; scheduled,
-
-// the ticket's deadline becomes the promised day.
-
 // surveyURL is the survey page's link for a round, "" without a page.
-
 func (d *Desk) surveyURL(t store.Ticket, round int) string {
 	if d.rules.Survey.PageURL == "" {
 		return ""
@@ -628,13 +554,9 @@ func (d *Desk) surveyURL(t store.Ticket, round int) string {
 }
 
 // SurveyToken is the survey page's token for a ticket's round: the ticket
-
 // and round, signed with the survey secret over them and the citizen's
-
 // openid, so that it cannot be guessed, names one survey, and fails for a
-
 // ticket whose citizen is someone else.
-
 func (d *Desk) SurveyToken(ticket string, round int, openID string) string {
 	body := ticket + "." + strconv.Itoa(round)
 	return body + "." + d.tokenMAC(body, openID)
@@ -647,7 +569,6 @@ func (d *Desk) tokenMAC(body, openID string) string {
 }
 
 // SurveyPage is what the survey page shows and answers.
-
 type SurveyPage struct {
 	Ticket store.Ticket
 	Survey store.Survey
@@ -656,13 +577,9 @@ type SurveyPage struct {
 }
 
 // SurveyByToken finds the survey a page token names; a token that does not
-
 // verify, or names no sent survey, is ErrNotFound (nothing to tell a
-
 // guesser apart); an answered, expired or superseded survey is
-
 // ErrWrongState with its reason.
-
 func (d *Desk) SurveyByToken(ctx context.Context, token string) (SurveyPage, error) {
 	id, round, ok := d.parseToken(token)
 	if !ok {
@@ -710,11 +627,8 @@ func (d *Desk) parseToken(token string) (string, int, bool) {
 }
 
 // RateByToken records a survey answered on the page. viewer, when the page
-
 // knows it (WeChat OAuth), is the openid of whoever answers: an officer's
-
 // never answers.
-
 func (d *Desk) RateByToken(ctx context.Context, token, viewer string, level int, comment string) (store.Ticket, error) {
 	p, err := d.SurveyByToken(ctx, token)
 	if err != nil {
@@ -727,9 +641,7 @@ func (d *Desk) RateByToken(ctx context.Context, token, viewer string, level int,
 }
 
 // OpenSurvey returns the ticket whose survey waits for this citizen's
-
 // answer, "" for none.
-
 func (d *Desk) OpenSurvey(ctx context.Context, openID string) (string, error) {
 	id, err := d.st.GetCache(ctx, openSurveyKey(openID))
 	if errors.Is(err, store.ErrNotFound) {
@@ -742,11 +654,8 @@ func (d *Desk) OpenSurvey(ctx context.Context, openID string) (string, error) {
 }
 
 // RateInChat records a digit a citizen sent as their answer to the open
-
 // survey of a ticket, and returns what to tell them (thanks, and the
-
 // question for a comment).
-
 func (d *Desk) RateInChat(ctx context.Context, openID, ticket string, level int) (string, error) {
 	t, err := d.Rate(ctx, RateRequest{Ticket: ticket, Citizen: openID, Level: level, Via: ViaChat})
 	if err != nil {
@@ -758,11 +667,8 @@ func (d *Desk) RateInChat(ctx context.Context, openID, ticket string, level int)
 }
 
 // Comment adds what a citizen wrote after rating to the latest survey of
-
 // a ticket (once), and passes it to the named person of a rectification.
-
 // It returns the thanks.
-
 func (d *Desk) Comment(ctx context.Context, openID, ticket, text string) (string, error) {
 	text = chat.Cut(strings.TrimSpace(text), maxReason)
 	t, err := d.apply(ctx, ticket, OpSurveyComment, actorCitizen, func(t store.Ticket) error {

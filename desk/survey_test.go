@@ -462,3 +462,38 @@ func TestAppeal(t *testing.T) {
 		}
 	})
 }
+
+// TestVisitAfterAQuickAnswer: a survey answered before its delivery was
+// looked at still gets its channel recorded; one the chief archived before
+// it expired ends quietly (no timer retried for ever, no phone task).
+func TestVisitAfterAQuickAnswer(t *testing.T) {
+	eachStore(t, func(t *testing.T, mk storeMaker) {
+		r := newDesk(t, mk, at("2026-12-01 10:00"))
+		r.desk.rules.Survey.Delay = time.Minute
+		quick := resolvedFor(t, r, "oQuick")
+		archived := resolvedFor(t, r, "oArchived")
+		r.advance(t, at("2026-12-01 10:01"))
+		if _, err := r.desk.RateInChat(t.Context(), "oQuick", quick.ID, 1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.desk.Close(t.Context(), r.off["zhao"], archived.ID); err != nil {
+			t.Fatal(err)
+		}
+		r.note.ended(visitMessageID(quick.ID, 1), Delivery{Done: true, Channel: ChannelTemplate})
+		r.note.ended(visitMessageID(archived.ID, 1), Delivery{Done: true})
+		r.advance(t, at("2026-12-01 10:05"))
+		if s := r.ticket(t, quick.ID).Surveys[0]; s.Channel != ChannelTemplate || s.Level != 1 {
+			t.Errorf("quickly answered survey = %+v, want its channel recorded", s)
+		}
+		if s := r.ticket(t, archived.ID).Surveys[0]; s.Channel != "" {
+			t.Errorf("archived ticket's survey = %+v, want no phone task", s)
+		}
+		if contains(r.note.messages("oZhao"), "电话回访") {
+			t.Error("a phone task for an archived ticket")
+		}
+		r.advance(t, at("2026-12-08 10:05")) // past the expiry: a sweep error would fail here
+		if s := r.ticket(t, archived.ID).Surveys[0]; s.Answered() {
+			t.Errorf("the archived ticket's survey was ended as %+v", s)
+		}
+	})
+}

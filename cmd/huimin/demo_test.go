@@ -345,3 +345,70 @@ func TestDemoReturnVisitLoop(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoSurveyPageOutsideTheWindow: a citizen outside WeChat's 48-hour
+// window gets the survey as the template message; its link opens
+// Huimin's survey page, which records the answer once.
+func TestDemoSurveyPageOutsideTheWindow(t *testing.T) {
+	c, addr := startDemo(t, map[string]string{"HUIMIN_SURVEY_DELAY": "1s"})
+	for _, o := range []string{"officer-001", "citizen-002"} {
+		c.send(map[string]any{"openid": o, "type": "event", "event": "subscribe"})
+	}
+	id := c.reliefMatter("citizen-002")
+	c.await("officer-001", "", id)
+	c.say("officer-001", "接单 "+id)
+	c.post("/sim/api/faults", map[string]any{"kind": "out_of_window", "openid": "citizen-002"})
+	c.say("officer-001", "办结 "+id+" 已办理")
+	card := c.await("citizen-002", "", "demo_tpl_survey")
+	var m struct {
+		Template struct {
+			URL string `json:"url"`
+		} `json:"template"`
+	}
+	if err := json.Unmarshal([]byte(card), &m); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(m.Template.URL, "http://"+addr+"/survey/"+id+".1.") {
+		t.Fatalf("template link = %q, want the survey page for %s", m.Template.URL, id)
+	}
+	get := func() (int, string) {
+		resp, err := http.Get(m.Template.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, page := get(); code != http.StatusOK || !strings.Contains(page, id) || !strings.Contains(page, "基本满意") || strings.Contains(page, "13812345678") {
+		t.Fatalf("survey page = %d:\n%s", code, page)
+	}
+	post := func() int {
+		resp, err := http.PostForm(m.Template.URL, url.Values{"level": {"1"}, "comment": {"谢谢"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(); code != http.StatusOK {
+		t.Fatalf("answer = %d", code)
+	}
+	if code := post(); code != http.StatusGone {
+		t.Errorf("second answer = %d, want 410", code)
+	}
+	c.await("officer-001", "", "第1次回访：非常满意")
+	// The visit's channel is recorded once the outbox has its end (the
+	// first look is 10 s after sending).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := c.say("officer-001", "查看 "+id)
+		if strings.Contains(got, "评价：非常满意") && strings.Contains(got, "模板消息送达") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("查看 after the page's answer: %q, want the rating and the template channel", got)
+		}
+		time.Sleep(500 * time.Millisecond) // polling the service
+	}
+}
