@@ -20,6 +20,7 @@ type DueQueue interface {
 	Retry(ctx context.Context, queue, id string, attempt int, due time.Time) error
 	Cancel(ctx context.Context, queue, id string) error
 	QueueStats(ctx context.Context, queue string, now time.Time) (store.QueueStats, error)
+	NextDue(ctx context.Context, queue string) (time.Time, bool, error)
 }
 
 // Kind says what a due item is, and so which handler does it: an outgoing
@@ -310,11 +311,14 @@ func (r *Runner) Run(ctx context.Context) {
 // due: the queue is looked at again at once.
 func (r *Runner) batch(ctx context.Context, q *queue) {
 	full := false
+	var next time.Time // when the queue's earliest item falls due, if sooner than the poll
 	defer func() {
 		r.mu.Lock()
 		q.busy = false
 		if full {
 			q.next = time.Time{}
+		} else if !next.IsZero() && next.Before(q.next) {
+			q.next = next
 		}
 		r.mu.Unlock()
 		r.nudge()
@@ -332,6 +336,14 @@ func (r *Runner) batch(ctx context.Context, q *queue) {
 	}
 	full = len(items) == q.Batch
 	r.do(wctx, q, items)
+	if !full {
+		// The queue's earliest item, whoever scheduled it: every instance
+		// looks when it falls due (a morning's return visits, all due at
+		// 10:00), not up to a poll later.
+		if t, ok, err := r.q.NextDue(wctx, q.Name); err == nil && ok {
+			next = t
+		}
+	}
 }
 
 // do handles a claimed batch: items of one Serial key in order, up to

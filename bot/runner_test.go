@@ -549,3 +549,33 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestRunnerLooksWhenTheEarliestItemFallsDue: an item another instance
+// scheduled is done when it falls due, not a poll later: each look learns
+// when the queue's earliest item is due (return visits all fall due at
+// 10:00, and every instance should be there).
+func TestRunnerLooksWhenTheEarliestItemFallsDue(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st DueQueue) {
+		var done handled
+		r := NewRunner(st, time.Hour, nil, testLog(t))
+		r.Register(Queue{Name: "work"}, Handler{Kind: "k", Do: func(_ context.Context, it store.DueItem) error {
+			done.add(it.ID)
+			return nil
+		}})
+		// Scheduled in the store directly, as by another instance.
+		if _, err := st.Schedule(t.Context(), "work", store.DueItem{ID: "visit", Kind: "k", Due: time.Now().Add(10 * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		runUntilCleanup(t, r)
+		time.Sleep(10*time.Minute - time.Second)
+		synctest.Wait()
+		if done.count("visit") != 0 {
+			t.Fatal("done before it fell due")
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if done.count("visit") != 1 {
+			t.Errorf("not done within a second of falling due (the poll is an hour)")
+		}
+	})
+}

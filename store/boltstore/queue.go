@@ -373,3 +373,26 @@ func (s *Store) QueueStats(ctx context.Context, queue string, now time.Time) (st
 	}
 	return st, nil
 }
+
+// NextDue returns when the queue's earliest item becomes claimable: its due
+// time, or the end of the lease it is under. ok is false for an empty queue.
+func (s *Store) NextDue(ctx context.Context, queue string) (time.Time, bool, error) {
+	var (
+		next time.Time
+		ok   bool
+	)
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		q, found, err := openQueue(tx, queue, false)
+		if !found || err != nil {
+			return err
+		}
+		if k, _ := q.idx.Cursor().First(); k != nil {
+			next, ok = time.Unix(0, int64(binary.BigEndian.Uint64(k))).UTC(), true
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("next due %s: %w", queue, err)
+	}
+	return next, ok, nil
+}

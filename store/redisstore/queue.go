@@ -247,3 +247,16 @@ func (s *Store) QueueStats(ctx context.Context, queue string, now time.Time) (st
 	}
 	return store.QueueStats{Total: total.Val(), Due: due.Val()}, nil
 }
+
+// NextDue returns when the queue's earliest item becomes claimable: its due
+// time, or the end of the lease it is under. ok is false for an empty queue.
+func (s *Store) NextDue(ctx context.Context, queue string) (time.Time, bool, error) {
+	zs, err := s.rdb.ZRangeWithScores(ctx, s.keys.queue(queue)[0], 0, 0).Result()
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("next due %s: %w", queue, err)
+	}
+	if len(zs) == 0 {
+		return time.Time{}, false, nil
+	}
+	return scoreTime(int64(zs[0].Score)), true, nil
+}

@@ -237,6 +237,27 @@ func testQueue(t *testing.T, h Harness) {
 		}
 	})
 
+	t.Run("NextDue", func(t *testing.T) {
+		s := h.New(t)
+		next := func(want time.Time, wantOK bool) {
+			t.Helper()
+			got, ok, err := s.NextDue(ctx(t), q)
+			check(t, "NextDue", err)
+			if ok != wantOK || !got.Equal(want) {
+				t.Errorf("NextDue = %v, %v; want t0%+v, %v", got, ok, want.Sub(t0), wantOK)
+			}
+		}
+		next(time.Time{}, false)
+		schedule(t, s, q, "late", t0.Add(time.Hour), "")
+		schedule(t, s, q, "early", t0.Add(time.Minute), "")
+		next(t0.Add(time.Minute), true)
+		// A claimed item comes back at its lease's end.
+		claim(t, s, q, t0.Add(time.Minute), 1, 30*time.Minute)
+		next(t0.Add(31*time.Minute), true)
+		check(t, "Cancel", s.Cancel(ctx(t), q, "early"))
+		next(t0.Add(time.Hour), true)
+	})
+
 	t.Run("PayloadPreserved", func(t *testing.T) {
 		allBytes := make([]byte, 256)
 		for i := range allBytes {

@@ -80,6 +80,9 @@ type Store interface {
 	Cancel(ctx context.Context, queue, id string) error
 	// QueueStats counts the queue's items and those due at now.
 	QueueStats(ctx context.Context, queue string, now time.Time) (store.QueueStats, error)
+	// NextDue returns when the earliest item becomes claimable (its due
+	// time, or the end of its lease); ok is false for an empty queue.
+	NextDue(ctx context.Context, queue string) (next time.Time, ok bool, err error)
 
 	// PutOutcome records how an outbound message ended; it expires after ttl.
 	PutOutcome(ctx context.Context, o store.Outcome, ttl time.Duration) error
