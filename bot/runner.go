@@ -57,6 +57,11 @@ type Queue struct {
 	Poll time.Duration
 	// Workers handles up to this many items of a batch at once (default 1).
 	Workers int
+	// Batches is how many batches may be in hand at once (default 1): a
+	// full batch has the next claimed while it is worked, so that a crowd
+	// of items falling due together (a morning's return visits) is claimed
+	// at once and worked through within the leases.
+	Batches int
 	// Serial, when set, keys items that must be handled one after another
 	// in due order (the outbox keys by recipient); items of different keys
 	// run in parallel up to Workers. Without it every item is on its own.
@@ -155,8 +160,8 @@ type queue struct {
 	// wakes are the due times, before the poll they were scheduled ahead
 	// of, of items this process scheduled: the queue is also looked at
 	// then. Sorted; at most the items of one poll interval.
-	wakes []time.Time
-	busy  bool // a batch is in hand
+	wakes  []time.Time
+	inHand int // batches claimed and not yet done
 }
 
 // due is when the queue is next looked at.
@@ -207,6 +212,9 @@ func (r *Runner) Register(q Queue, handlers ...Handler) {
 	}
 	if q.Workers <= 0 {
 		q.Workers = 1
+	}
+	if q.Batches <= 0 {
+		q.Batches = 1
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -285,14 +293,14 @@ func (r *Runner) Run(ctx context.Context) {
 		now := r.now()
 		r.mu.Lock()
 		for _, q := range r.queues {
-			if q.busy {
-				continue // the batch's end nudges
+			if q.inHand >= q.Batches {
+				continue // a batch's end nudges
 			}
 			if d := q.due().Sub(now); d > 0 {
 				wait = min(wait, d)
 				continue
 			}
-			q.busy = true
+			q.inHand++
 			q.looked(now)
 			batches.Go(func() { r.batch(ctx, q) })
 		}
@@ -314,7 +322,7 @@ func (r *Runner) batch(ctx context.Context, q *queue) {
 	var next time.Time // when the queue's earliest item falls due, if sooner than the poll
 	defer func() {
 		r.mu.Lock()
-		q.busy = false
+		q.inHand--
 		if full {
 			q.next = time.Time{}
 		} else if !next.IsZero() && next.Before(q.next) {
@@ -335,6 +343,14 @@ func (r *Runner) batch(ctx context.Context, q *queue) {
 		return
 	}
 	full = len(items) == q.Batch
+	if full && q.Batches > 1 {
+		// More may be due: the next batch is claimed while this one is
+		// worked.
+		r.mu.Lock()
+		q.next = time.Time{}
+		r.mu.Unlock()
+		r.nudge()
+	}
 	r.do(wctx, q, items)
 	if !full {
 		// The queue's earliest item, whoever scheduled it: every instance

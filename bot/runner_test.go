@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -576,6 +577,41 @@ func TestRunnerLooksWhenTheEarliestItemFallsDue(t *testing.T) {
 		synctest.Wait()
 		if done.count("visit") != 1 {
 			t.Errorf("not done within a second of falling due (the poll is an hour)")
+		}
+	})
+}
+
+// TestRunnerClaimsTheNextBatchWhileWorking: with Batches 2, a full batch
+// has the next one claimed while it is worked, so that items falling due
+// together are claimed at once rather than a batch at a time.
+func TestRunnerClaimsTheNextBatchWhileWorking(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st DueQueue) {
+		release := make(chan struct{})
+		var started atomic.Int64
+		r := NewRunner(st, time.Hour, nil, testLog(t))
+		r.Register(Queue{Name: "work", Batch: 2, Batches: 2, Workers: 1}, Handler{Kind: "k", Do: func(context.Context, store.DueItem) error {
+			started.Add(1)
+			<-release
+			return nil
+		}})
+		for i := range 4 {
+			if _, err := st.Schedule(t.Context(), "work", store.DueItem{ID: fmt.Sprint("i", i), Kind: "k", Due: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runUntilCleanup(t, r)
+		synctest.Wait()
+		if n := started.Load(); n != 2 {
+			t.Errorf("%d items in hand, want 2 (one of each of two batches)", n)
+		}
+		stats, err := st.QueueStats(t.Context(), "work", time.Now())
+		if err != nil || stats.Due != 0 {
+			t.Errorf("due and unclaimed: %+v, %v; want all four claimed", stats, err)
+		}
+		close(release)
+		synctest.Wait()
+		if n := started.Load(); n != 4 {
+			t.Errorf("%d items done, want 4", n)
 		}
 	})
 }

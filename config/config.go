@@ -47,6 +47,11 @@ type Survey struct {
 	// Secret signs the survey page's links; empty derives one from the
 	// WeChat secrets (links then change when those are rotated).
 	Secret string `mapstructure:"secret"`
+	// OAuth makes the survey page learn who opens it through WeChat's web
+	// authorisation (网页授权, scope snsapi_base), so that only the
+	// ticket's citizen can answer: the account must be a verified 服务号
+	// whose web authorisation domain (网页授权域名) is web.base_url's host.
+	OAuth bool `mapstructure:"oauth"`
 }
 
 // Web configures the service's web pages.
@@ -177,6 +182,9 @@ type WeChat struct {
 	AESKey     string        `mapstructure:"aes_key"`
 	APIBaseURL string        `mapstructure:"api_base_url"`
 	APITimeout time.Duration `mapstructure:"api_timeout"`
+	// OAuthBaseURL is where WeChat's web authorisation page lives
+	// (open.weixin.qq.com); the simulator and tests point it elsewhere.
+	OAuthBaseURL string `mapstructure:"oauth_base_url"`
 	// ReplyBudget is how long the webhook waits for a flow's answer before
 	// it answers "success" and sends the reply by customer-service message.
 	ReplyBudget time.Duration `mapstructure:"reply_budget"`
@@ -245,6 +253,7 @@ var defaults = map[string]any{
 	"wechat.aes_key":          "",
 	"wechat.api_base_url":     "https://api.weixin.qq.com",
 	"wechat.api_timeout":      5 * time.Second,
+	"wechat.oauth_base_url":   "https://open.weixin.qq.com",
 	"wechat.reply_budget":     3 * time.Second,
 	"wechat.dedup_ttl":        10 * time.Minute,
 	"wechat.max_clock_skew":   5 * time.Minute,
@@ -275,6 +284,7 @@ var defaults = map[string]any{
 	"survey.verify_days":      1,
 	"survey.rectify_days":     5,
 	"survey.secret":           "",
+	"survey.oauth":            false,
 	"desk.ticket_prefix":      "MZ",
 	"desk.timezone":           "Asia/Shanghai",
 	"desk.hours.start":        "08:30",
@@ -406,6 +416,9 @@ func (c Config) Validate() error {
 	if !strings.HasPrefix(c.WeChat.APIBaseURL, "http://") && !strings.HasPrefix(c.WeChat.APIBaseURL, "https://") {
 		bad("wechat.api_base_url", "must be an http or https URL")
 	}
+	if !strings.HasPrefix(c.WeChat.OAuthBaseURL, "http://") && !strings.HasPrefix(c.WeChat.OAuthBaseURL, "https://") {
+		bad("wechat.oauth_base_url", "must be an http or https URL")
+	}
 	if c.WeChat.APITimeout <= 0 {
 		bad("wechat.api_timeout", "must be positive")
 	}
@@ -465,6 +478,9 @@ func (c Config) Validate() error {
 	c.Survey.validate(bad)
 	if u := c.Web.BaseURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 		bad("web.base_url", "must be an http or https URL")
+	}
+	if c.Survey.OAuth && c.Web.BaseURL == "" {
+		bad("survey.oauth", "needs web.base_url: WeChat sends the citizen back to the survey page there")
 	}
 	if c.WeCom.CorpID != "" {
 		if c.WeCom.Secret == "" || c.WeCom.AgentID == 0 || c.WeCom.Token == "" {
@@ -631,6 +647,7 @@ func (c Config) Masked() string {
 	w("  aes_key: %s", mask(c.WeChat.AESKey))
 	w("  api_base_url: %s", c.WeChat.APIBaseURL)
 	w("  api_timeout: %s", c.WeChat.APITimeout)
+	w("  oauth_base_url: %s", c.WeChat.OAuthBaseURL)
 	w("  reply_budget: %s", c.WeChat.ReplyBudget)
 	w("  dedup_ttl: %s", c.WeChat.DedupTTL)
 	w("  max_clock_skew: %s", c.WeChat.MaxClockSkew)
@@ -671,6 +688,7 @@ func (c Config) Masked() string {
 	w("  delay: %s  visit_at: %s  quiet_hours: %s", c.Survey.Delay, c.Survey.VisitAt, c.Survey.QuietHours)
 	w("  expire: %s  remind_after: %s  no_answer_level: %d", c.Survey.Expire, c.Survey.RemindAfter, c.Survey.NoAnswerLevel)
 	w("  verify_days: %d  rectify_days: %d  secret: %s", c.Survey.VerifyDays, c.Survey.RectifyDays, mask(c.Survey.Secret))
+	w("  oauth: %v", c.Survey.OAuth)
 	w("wecom:")
 	w("  corp_id: %s", c.WeCom.CorpID)
 	w("  agent_id: %d", c.WeCom.AgentID)

@@ -87,6 +87,8 @@ func TestValidateNamesKeyAndProblem(t *testing.T) {
 		{"log level", "HUIMIN_LOG_LEVEL", "loud", "log.level: must be debug, info, warn or error"},
 		{"token", "HUIMIN_WECHAT_TOKEN", "x", "wechat.token: must be 3 to 32 characters"},
 		{"api base", "HUIMIN_WECHAT_API_BASE_URL", "ftp://x", "wechat.api_base_url: must be an http or https URL"},
+		{"oauth base", "HUIMIN_WECHAT_OAUTH_BASE_URL", "open.weixin.qq.com", "wechat.oauth_base_url: must be an http or https URL"},
+		{"oauth without the page's address", "HUIMIN_SURVEY_OAUTH", "true", "survey.oauth: needs web.base_url"},
 		{"desk sweep", "HUIMIN_DESK_SWEEP_INTERVAL", "100ms", "desk.sweep_interval: must be at least 1s"},
 		{"clock skew", "HUIMIN_WECHAT_MAX_CLOCK_SKEW", "1s", "wechat.max_clock_skew: must be at least 30s"},
 		{"nonces forgotten too soon", "HUIMIN_WECHAT_MAX_CLOCK_SKEW", "6m", "wechat.dedup_ttl: must be at least twice wechat.max_clock_skew"},
@@ -129,6 +131,36 @@ func TestMaskedHidesSecrets(t *testing.T) {
 	}
 	if !strings.Contains(out, "app_id: wx123") {
 		t.Errorf("Masked() hides non-secret app_id:\n%s", out)
+	}
+}
+
+func TestSurveyOAuth(t *testing.T) {
+	c, err := Load("", env(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Survey.OAuth || c.WeChat.OAuthBaseURL != "https://open.weixin.qq.com" {
+		t.Errorf("defaults: survey.oauth %v, wechat.oauth_base_url %q; want off and WeChat's own", c.Survey.OAuth, c.WeChat.OAuthBaseURL)
+	}
+	e := map[string]string{
+		"HUIMIN_SURVEY_OAUTH":          "true",
+		"HUIMIN_WEB_BASE_URL":          "https://huimin.example.gov.cn",
+		"HUIMIN_WECHAT_OAUTH_BASE_URL": "http://127.0.0.1:8081",
+	}
+	for k, v := range minimal {
+		e[k] = v
+	}
+	if c, err = Load("", env(e)); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Survey.OAuth || c.WeChat.OAuthBaseURL != "http://127.0.0.1:8081" {
+		t.Errorf("from the environment: survey.oauth %v, wechat.oauth_base_url %q", c.Survey.OAuth, c.WeChat.OAuthBaseURL)
+	}
+	out := c.Masked()
+	for _, want := range []string{"oauth_base_url: http://127.0.0.1:8081", "oauth: true"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("Masked() lacks %q:\n%s", want, out)
+		}
 	}
 }
 

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"huimin/store"
@@ -75,6 +78,15 @@ func (tm timer) id() string {
 	return id
 }
 
+// TimerTicket is the ticket a desk timer's due item is about, read from
+// its ID: the runner does one ticket's timers one after another, and
+// different tickets' side by side.
+func TimerTicket(it store.DueItem) string {
+	_, rest, _ := strings.Cut(it.ID, ":")
+	t, _, _ := strings.Cut(rest, ":")
+	return t
+}
+
 func (d *Desk) schedule(ctx context.Context, tm timer, at time.Time) error {
 	p, err := json.Marshal(tm)
 	if err != nil {
@@ -104,15 +116,27 @@ func (d *Desk) deadlineTimers(t store.Ticket) map[timer]time.Time {
 
 func (d *Desk) scheduleDeadline(ctx context.Context, t store.Ticket) error {
 	now := d.now()
-	for tm, at := range d.deadlineTimers(t) {
-		if !at.After(now) {
-			continue
-		}
-		if err := d.schedule(ctx, tm, at); err != nil {
-			return err
-		}
+	timers := d.deadlineTimers(t)
+	maps.DeleteFunc(timers, func(_ timer, at time.Time) bool { return !at.After(now) })
+	return d.scheduleAll(ctx, timers)
+}
+
+// scheduleAll schedules timers side by side: the store sends what arrives
+// together in one round trip, so a ticket's four or five timers cost one
+// wait, not five.
+func (d *Desk) scheduleAll(ctx context.Context, timers map[timer]time.Time) error {
+	errs := make(chan error, len(timers))
+	var wg sync.WaitGroup
+	for tm, at := range timers {
+		wg.Go(func() { errs <- d.schedule(ctx, tm, at) })
 	}
-	return nil
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
 }
 
 // cancelTimers removes a ticket's pending timers for its current deadline.

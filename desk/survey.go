@@ -229,11 +229,11 @@ func (d *Desk) handleVisit(ctx context.Context, it store.DueItem, tm timer) erro
 			ev.Officer, ev.Days, ev.Ref = t.Owner, tm.Round, it.ID
 			return nil
 		})
-		if err != nil && !errors.Is(err, errRecorded) {
-			return err
+		if errors.Is(err, errRecorded) {
+			t, err = d.st.GetTicket(ctx, tm.Ticket)
 		}
-		if t, err = d.st.GetTicket(ctx, tm.Ticket); err != nil {
-			return fmt.Errorf("get ticket %s: %w", tm.Ticket, err)
+		if err != nil {
+			return err
 		}
 		s = survey(&t, tm.Round)
 	}
@@ -245,10 +245,8 @@ func (d *Desk) handleVisit(ctx context.Context, it store.DueItem, tm timer) erro
 	if sr.RemindAfter > 0 && sr.RemindAfter < sr.Expire {
 		timers[timer{Kind: TimerVisitRemind, Ticket: t.ID, Round: tm.Round}] = d.afterQuiet(s.SentAt.Add(sr.RemindAfter))
 	}
-	for tm, at := range timers {
-		if err := d.schedule(ctx, tm, at); err != nil {
-			return err
-		}
+	if err := d.scheduleAll(ctx, timers); err != nil {
+		return err
 	}
 	if err := d.st.SetCache(ctx, openSurveyKey(t.CitizenOpenID), t.ID, sr.Expire); err != nil {
 		return fmt.Errorf("note open survey: %w", err)

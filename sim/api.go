@@ -439,8 +439,8 @@ func (s *Simulator) handleUserList(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// handleUnknownAPI answers any other /cgi-bin/ path like WeChat answers an API the account
-// may not call.
+// handleUnknownAPI answers any other /cgi-bin/ or /sns/ path like WeChat answers an API the
+// account may not call.
 func (s *Simulator) handleUnknownAPI(w http.ResponseWriter, r *http.Request) {
 	s.log.WarnContext(r.Context(), "unsimulated api called", "path", r.URL.Path)
 	writeErr(w, wxErrf(CodeAPIUnauthorized, "%s is not simulated", r.URL.Path))

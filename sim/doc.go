@@ -16,6 +16,9 @@
 //     mux as the Official Account's /cgi-bin/token), and the WeCom servers that post a
 //     member's messages and events to the service's WeCom callback, encrypted with the CorpID
 //     as receiveid and signed with msg_signature (SendWeCom, VerifyWeComURL);
+//   - WeChat's web authorisation (网页授权): the authorize page at
+//     /connect/oauth2/authorize (open.weixin.qq.com's path) and the code exchange at
+//     /sns/oauth2/access_token (see "Web authorisation" below);
 //   - a chat page at / where a person plays a citizen or an officer (on the Official Account,
 //     or in WeCom on its own tab), and a JSON API under /sim/api/ for tests and scripts.
 //
@@ -85,6 +88,45 @@
 //	                          agent_id, members): what the chat page draws
 //	POST /sim/api/verify    → {"ok":true} after the GET echostr handshake with the webhook
 //
+// # Web authorisation (网页授权)
+//
+// A page of the service that wants to know which WeChat user opened it sends the browser to
+//
+//	GET /connect/oauth2/authorize?appid=APPID&redirect_uri=ENC&response_type=code
+//	    &scope=snsapi_base&state=STATE#wechat_redirect
+//
+// and the simulator, like WeChat, answers 302 to redirect_uri?code=CODE&state=STATE (code
+// and state added after redirect_uri's own query; snsapi_userinfo's consent screen is taken
+// as accepted). It checks appid, redirect_uri (an absolute http or https URL, on one of
+// Options.OAuthDomains when set: 网页授权域名, ports ignored), response_type=code, scope
+// snsapi_base or snsapi_userinfo, and state of at most 128 bytes; a bad one shows WeChat's
+// error words (10003 redirect_uri域名与后台配置不一致, 10005, 10010, 10011, 10012 …) on a page
+// with HTTP 400 where WeChat shows its error page with them.
+//
+// WeChat knows who is logged in to the client; the simulator must be told. The
+// simulator-only query parameter sim_openid names the user whose in-app browser opened the
+// link, and sets a sim_openid cookie (Path /connect/oauth2/) that later links in the same
+// browser use; the parameter wins over the cookie. A test adds it to the authorize URL the
+// service redirected to:
+//
+//	GET /connect/oauth2/authorize?appid=…&redirect_uri=…&response_type=code&scope=snsapi_base
+//	    &state=…&sim_openid=citizen-001
+//	    → 302 Location: https://huimin.example/survey/TOKEN?code=0a1B…&state=…
+//
+// By hand, with neither (a survey link opened from a template card on the chat page), the
+// authorize page lists the ready-made users to choose from, and carries the link on.
+//
+// The service then exchanges the code, once, within five minutes (OAuthCodeLifetime):
+//
+//	GET /sns/oauth2/access_token?appid=APPID&secret=SECRET&code=CODE&grant_type=authorization_code
+//	    → {"access_token":"…","expires_in":7200,"refresh_token":"…","openid":"citizen-001","scope":"snsapi_base"}
+//	      a used code 40163 (code been used); an unknown or expired one 40029 (invalid code);
+//	      none 41008; a wrong appid 40013, secret 40125, grant_type 40002
+//
+// The exchange is an API call like the others: it is counted and faults apply to it (a fault
+// may name the path /sns/oauth2/access_token). The simulator does not model the account's
+// type: real WeChat allows web authorisation only to a verified 服务号.
+//
 // Protocol references:
 //   - receiving messages: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
 //   - events: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
@@ -95,6 +137,7 @@
 //   - subscribe notices: https://developers.weixin.qq.com/doc/offiaccount/Subscription_Messages/api.html
 //   - stable token: https://developers.weixin.qq.com/doc/service/api/base/api_getstableaccesstoken
 //   - global return codes: https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Global_Return_Code.html
+//   - web authorisation: https://developers.weixin.qq.com/doc/offiaccount/OA_Web_Apps/Wechat_webpage_authorization.html
 //   - WeCom callback and encryption: https://developer.work.weixin.qq.com/document/path/90930
 //   - WeCom messages and events: https://developer.work.weixin.qq.com/document/path/90239, …/90240
 //   - WeCom access token: https://developer.work.weixin.qq.com/document/path/91039

@@ -23,10 +23,13 @@ const (
 	CodeInvalidButtonKey   = 40019 // invalid button key size
 	CodeInvalidButtonURL   = 40020 // invalid button url size
 	CodeInvalidSubButton   = 40023 // invalid sub button size
+	CodeInvalidCode        = 40029 // invalid code (web authorisation: unknown or expired)
 	CodeInvalidTemplateID  = 40037 // invalid template_id
 	CodeInvalidArgs        = 40097 // invalid args
 	CodeInvalidAppSecret   = 40125 // invalid appsecret
+	CodeCodeUsed           = 40163 // code been used (web authorisation)
 	CodeAccessTokenMissing = 41001 // access_token missing
+	CodeMissingCode        = 41008 // missing code (web authorisation)
 	CodeAccessTokenExpired = 42001 // access_token expired
 	CodeRequireSubscribe   = 43004 // require subscribe
 	CodeUserRefused        = 43101 // user refuse to accept the msg
@@ -67,6 +70,12 @@ func errMsg(code int) string {
 		return "invalid button url size"
 	case CodeInvalidSubButton:
 		return "invalid sub button size"
+	case CodeInvalidCode:
+		return "invalid code"
+	case CodeCodeUsed:
+		return "code been used"
+	case CodeMissingCode:
+		return "missing code"
 	case CodeInvalidTemplateID:
 		return "invalid template_id"
 	case CodeInvalidArgs:

@@ -22,8 +22,8 @@ const (
 	// FaultOutOfWindow answers 45015 to customer-service messages for Fault.OpenID, as if
 	// the 48-hour window had closed.
 	FaultOutOfWindow FaultKind = "out_of_window"
-	// FaultHTTP500 answers HTTP 500 to API calls on Fault.Path, or on every /cgi-bin/ path
-	// when Path is empty.
+	// FaultHTTP500 answers HTTP 500 to API calls on Fault.Path, or on every API path
+	// (/cgi-bin/, /sns/) when Path is empty.
 	FaultHTTP500 FaultKind = "http_500"
 	// FaultDelay delays API answers on Fault.Path (or every path) by Fault.DelayMS; the
 	// delay ends early when the caller gives up, and the call is then not done (a hang
@@ -105,8 +105,8 @@ func newFaultState() faultState {
 
 // SetFault switches f on (or off when f.Off is set).
 func (s *Simulator) SetFault(f Fault) error {
-	if f.Path != "" && !strings.HasPrefix(f.Path, "/cgi-bin/") {
-		return fmt.Errorf("set fault %s: path %q is not an API path under /cgi-bin/", f.Kind, f.Path)
+	if f.Path != "" && !strings.HasPrefix(f.Path, "/cgi-bin/") && !strings.HasPrefix(f.Path, "/sns/") {
+		return fmt.Errorf("set fault %s: path %q is not an API path under /cgi-bin/ or /sns/", f.Kind, f.Path)
 	}
 	switch f.Kind {
 	case FaultExpireTokens:

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -131,6 +132,10 @@ type Options struct {
 	// Presets are the ready-made users the chat page offers (citizens and
 	// officers); default citizen-001..003 and officer-001..002.
 	Presets []Preset
+	// OAuthDomains are the account's web authorisation domains (网页授权域名): the authorize
+	// page sends the browser back only to a redirect_uri on one of these hosts (ports
+	// ignored), else it shows error 10003. Empty allows any host.
+	OAuthDomains []string
 }
 
 // Simulator is a fake WeChat platform. Create it with New, serve Handler on loopback, and
@@ -184,6 +189,9 @@ type Simulator struct {
 	members    map[string]string      // lower-cased userid → userid (WeCom ids ignore case)
 	weComTok   string                 // the current /cgi-bin/gettoken token
 	weComSent  map[string][]time.Time // userid → application messages in the last hour
+	// oauthCodes are the web authorisation's codes, until they expire.
+	oauthCodes   map[string]*oauthCode
+	oauthDomains []string // lower-cased hosts; empty: any
 }
 
 // user is what WeChat knows of one follower.
@@ -225,6 +233,10 @@ func New(opts Options) *Simulator {
 		faults:     newFaultState(),
 		members:    make(map[string]string),
 		weComSent:  make(map[string][]time.Time),
+		oauthCodes: make(map[string]*oauthCode),
+	}
+	for _, d := range opts.OAuthDomains {
+		s.oauthDomains = append(s.oauthDomains, strings.ToLower(d))
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -336,6 +348,11 @@ func (s *Simulator) routes() *http.ServeMux {
 		api("/cgi-bin/message/send", s.handleWeComSend)
 	}
 	api("/cgi-bin/", s.handleUnknownAPI)
+	// Web authorisation: the authorize page is the user's browser's (open.weixin.qq.com),
+	// the code exchange the service's API call.
+	mux.HandleFunc("GET /connect/oauth2/authorize", s.handleAuthorize)
+	api("/sns/oauth2/access_token", s.handleOAuthAccessToken)
+	api("/sns/", s.handleUnknownAPI)
 
 	mux.HandleFunc("POST /sim/api/send", s.handleSimSend)
 	mux.HandleFunc("GET /sim/api/messages", s.handleSimMessages)

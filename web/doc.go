@@ -19,7 +19,13 @@
 //
 // Pages today: GET /offices (办事指南·联系方式), and GET and POST
 // /survey/{token} (回访评价), the return-visit survey a citizen opens from
-// the survey's WeChat message. The public satisfaction results and the
-// supervisors' pages (login links, CSRF-protected forms, session cookies)
-// are meant to live here too.
+// the survey's WeChat message. With WeChat's web authorisation configured
+// (Options.OAuth, survey.oauth), the survey page first sends a browser it
+// does not know to WeChat's authorize page (snsapi_base, the state in a
+// cookie), takes WeChat's code back for the openid, keeps that in a
+// signed cookie of that survey's page for 30 minutes, and lets only the
+// ticket's citizen answer: an officer who opens the link is refused.
+//
+// The public satisfaction results and the supervisors' pages (login
+// links, CSRF-protected forms, session cookies) are meant to live here too.
 package web

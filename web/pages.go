@@ -35,6 +35,18 @@ type Options struct {
 	// Surveys feeds the return-visit survey page, /survey/{token}; nil
 	// leaves it out.
 	Surveys SurveyDesk
+	// OAuth, when set, makes the survey page ask WeChat who opens it (web
+	// authorisation, snsapi_base) and answer only for the ticket's
+	// citizen; nil leaves the token alone to decide. It needs BaseURL and
+	// Secret.
+	OAuth SurveyOAuth
+	// BaseURL is where citizens reach the pages (web.base_url,
+	// https://huimin.example.gov.cn): WeChat sends the browser back to the
+	// survey page there.
+	BaseURL string
+	// Secret keys the signature of the survey page's viewer cookie (a key
+	// is derived from it for that alone).
+	Secret []byte
 	// Location is the bureau's time zone for the dates pages show; nil is
 	// time.Local.
 	Location *time.Location
@@ -50,6 +62,12 @@ type Pages struct {
 	// cssPath is the stylesheet's URL, versioned by its content so that
 	// browsers may keep it long.
 	cssPath string
+	// With OAuth: the survey pages' address (web.base_url, no trailing
+	// slash) and path there, whether their cookies are Secure, and the
+	// viewer cookie's key.
+	surveyBase, surveyPath string
+	secureCookies          bool
+	viewerKey              []byte
 }
 
 // New parses the embedded templates and texts. An error is a defect of the
@@ -66,6 +84,11 @@ func New(opts Options) (*Pages, error) {
 		return nil, fmt.Errorf("read web texts: %w", err)
 	}
 	p := &Pages{opts: opts, pages: map[string]*template.Template{}}
+	if opts.OAuth != nil {
+		if err := p.setupOAuth(); err != nil {
+			return nil, err
+		}
+	}
 	if err := yaml.Unmarshal(raw, &p.texts); err != nil {
 		return nil, fmt.Errorf("parse web texts: %w", err)
 	}

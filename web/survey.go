@@ -49,34 +49,68 @@ type surveyDone struct {
 	Bad           bool
 }
 
-// surveyPage serves GET /survey/{token}: the survey's form.
+// surveyPage serves GET /survey/{token}: the survey's form. With WeChat
+// authorisation, a browser whose viewer is not yet known is first sent to
+// WeChat (see toWeChat and oauthCallback), and the form is shown to the
+// ticket's citizen only.
 func (p *Pages) surveyPage(w http.ResponseWriter, r *http.Request) error {
-	return p.surveyFormPage(w, r, http.StatusOK, 0, "", "")
+	if p.opts.OAuth == nil {
+		return p.surveyFormPage(w, r, "", http.StatusOK, 0, "", "")
+	}
+	token := r.PathValue("token")
+	viewer := p.viewer(r, token)
+	if q := r.URL.Query(); q.Has("code") || q.Has("state") {
+		if viewer != "" {
+			// Back to WeChat's answer (the browser's history): the viewer
+			// is known already.
+			http.Redirect(w, r, p.surveyURL(token), http.StatusFound)
+			return nil
+		}
+		return p.oauthCallback(w, r, token)
+	}
+	if viewer != "" {
+		return p.surveyFormPage(w, r, viewer, http.StatusOK, 0, "", "")
+	}
+	// A link that names no open survey says so at once, without the trip.
+	if _, err := p.opts.Surveys.SurveyByToken(r.Context(), token); err != nil {
+		return p.surveyRefused(w, r, err)
+	}
+	return p.toWeChat(w, r, token)
 }
 
 // surveyAnswer serves POST /survey/{token}: records the answer and thanks,
 // or shows why not. The token in the URL is the secret that binds the form
-// to one survey of one citizen, and it answers once; the origin check only
-// refuses a form another site made a browser post.
+// to one survey of one citizen, and it answers once; with WeChat
+// authorisation the viewer WeChat named must be that citizen too. The
+// origin check only refuses a form another site made a browser post.
 func (p *Pages) surveyAnswer(w http.ResponseWriter, r *http.Request) error {
 	if !sameOrigin(r) {
 		p.opts.Log.InfoContext(r.Context(), "survey page refused", "status", http.StatusForbidden, "reason", "cross_origin")
 		return p.surveyMessage(w, http.StatusForbidden, "survey_refused")
 	}
+	// Without WeChat authorisation the page cannot tell who answers: the
+	// token alone binds the answer to the ticket's citizen.
+	viewer := ""
+	if p.opts.OAuth != nil {
+		if viewer = p.viewer(r, r.PathValue("token")); viewer == "" {
+			// No cookie, or one that expired: the page was opened too long
+			// ago, or not through WeChat.
+			p.opts.Log.InfoContext(r.Context(), "survey page refused", "status", http.StatusForbidden, "reason", "no_viewer")
+			return p.surveyMessage(w, http.StatusForbidden, "survey_reopen")
+		}
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxSurveyForm)
 	if err := r.ParseForm(); err != nil {
-		return p.surveyFormPage(w, r, http.StatusBadRequest, 0, "", "survey_form_bad")
+		return p.surveyFormPage(w, r, viewer, http.StatusBadRequest, 0, "", "survey_form_bad")
 	}
 	comment := r.PostForm.Get("comment")
 	level, err := strconv.Atoi(r.PostForm.Get("level"))
 	if err != nil || level < desk.LevelVerySatisfied || level > desk.LevelVeryDissatisfied {
-		return p.surveyFormPage(w, r, http.StatusBadRequest, 0, comment, "survey_pick_level")
+		return p.surveyFormPage(w, r, viewer, http.StatusBadRequest, 0, comment, "survey_pick_level")
 	}
-	// The page cannot tell who answers until WeChat OAuth is configured:
-	// the token alone binds the answer to the ticket's citizen.
-	t, err := p.opts.Surveys.RateByToken(r.Context(), r.PathValue("token"), "", level, comment)
+	t, err := p.opts.Surveys.RateByToken(r.Context(), r.PathValue("token"), viewer, level, comment)
 	if errors.Is(err, desk.ErrInvalid) {
-		return p.surveyFormPage(w, r, http.StatusBadRequest, 0, comment, "survey_pick_level")
+		return p.surveyFormPage(w, r, viewer, http.StatusBadRequest, 0, comment, "survey_pick_level")
 	}
 	if err != nil {
 		return p.surveyRefused(w, r, err)
@@ -87,11 +121,17 @@ func (p *Pages) surveyAnswer(w http.ResponseWriter, r *http.Request) error {
 
 // surveyFormPage renders the form of the token's survey with status, the
 // level and comment a citizen gave, and the problem with them (a text key,
-// "" for none); a token that names no open survey shows why instead.
-func (p *Pages) surveyFormPage(w http.ResponseWriter, r *http.Request, status, level int, comment, problem string) error {
+// "" for none); a token that names no open survey shows why instead. A
+// viewer WeChat named ("" when unknown) who is not the ticket's citizen
+// is refused: the desk would refuse the answer too (RateByToken).
+func (p *Pages) surveyFormPage(w http.ResponseWriter, r *http.Request, viewer string, status, level int, comment, problem string) error {
 	s, err := p.opts.Surveys.SurveyByToken(r.Context(), r.PathValue("token"))
 	if err != nil {
 		return p.surveyRefused(w, r, err)
+	}
+	if viewer != "" && viewer != s.Ticket.CitizenOpenID {
+		p.opts.Log.InfoContext(r.Context(), "survey page refused", "status", http.StatusForbidden, "reason", "not_yours", "ticket_id", s.Ticket.ID)
+		return p.surveyMessage(w, http.StatusForbidden, "survey_not_yours")
 	}
 	form := surveyForm{Ticket: s.Ticket.ID, Line: s.Line, Comment: comment, Problem: problem}
 	if !s.Ticket.ResolvedAt.IsZero() {

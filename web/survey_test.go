@@ -86,6 +86,9 @@ func (f *fakeSurveys) RateByToken(_ context.Context, token, viewer string, level
 	if err != nil {
 		return store.Ticket{}, err
 	}
+	if viewer != "" && viewer != p.Ticket.CitizenOpenID {
+		return store.Ticket{}, refused(desk.ErrNotYours, "not_yours")
+	}
 	f.rated = append(f.rated, rating{token, viewer, level, comment})
 	return p.Ticket, nil
 }

@@ -132,7 +132,14 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 		MaxBody: cfg.HTTP.MaxBodyBytes, Budget: cfg.WeChat.ReplyBudget, DedupTTL: cfg.WeChat.DedupTTL,
 	})
 	runner.Register(deskQueue(cfg.Desk.SweepInterval), deskTimers(d)...)
-	pages, err := web.New(web.Options{Bureau: cfg.Web.Bureau, Offices: officeDirectory{dir, watcher}, Surveys: d, Location: loc, Log: log})
+	pageOpts := web.Options{Bureau: cfg.Web.Bureau, Offices: officeDirectory{dir, watcher}, Surveys: d, Location: loc, Log: log}
+	if cfg.Survey.OAuth {
+		pageOpts.OAuth = surveyOAuth{wechat.NewOAuth(wechat.OAuthOptions{
+			AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret, AuthorizeBase: cfg.WeChat.OAuthBaseURL,
+		})}
+		pageOpts.BaseURL, pageOpts.Secret = cfg.Web.BaseURL, rules.Survey.Secret
+	}
+	pages, err := web.New(pageOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -143,12 +150,30 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	return a, nil
 }
 
+// surveyOAuth is WeChat's web authorisation as the survey page takes it:
+// a code WeChat refused is the page's ErrOAuthCode (a reloaded or kept
+// address), anything else the service's failure.
+type surveyOAuth struct{ *wechat.OAuth }
+
+func (o surveyOAuth) OpenID(ctx context.Context, code string) (string, error) {
+	id, err := o.OAuth.OpenID(ctx, code)
+	if wechat.CodeRefused(err) {
+		return "", fmt.Errorf("%w: %w", web.ErrOAuthCode, err)
+	}
+	return id, err
+}
+
 // deskQueue is the runner's queue of the desk's timers, looked at every
 // poll for timers other instances scheduled. Its items without a kind
 // (scheduled before kinds were stored) go to the handler of any desk kind:
 // HandleTimer reads the timer's kind from its payload.
 func deskQueue(poll time.Duration) bot.Queue {
-	return bot.Queue{Name: desk.Queue, Batch: 32, Lease: 2 * time.Minute, Poll: poll, Default: bot.Kind(desk.TimerAssign)}
+	// A morning's return visits all fall due at 10:00: up to three
+	// batches of 1,000 are claimed at once (each worked well within its
+	// lease), and timers of different tickets run side by side, one
+	// ticket's in order (BenchmarkVisitSweep).
+	return bot.Queue{Name: desk.Queue, Batch: 1000, Batches: 3, Lease: 2 * time.Minute, Poll: poll, Workers: 16,
+		Serial: desk.TimerTicket, Default: bot.Kind(desk.TimerAssign)}
 }
 
 // deskTimers are the handlers of the desk's timer kinds. A failed timer is

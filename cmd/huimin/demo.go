@@ -72,6 +72,10 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 		"HUIMIN_WECOM_TOKEN":         demoWeComTok,
 		"HUIMIN_WECOM_AES_KEY":       demoWeComKey,
 		"HUIMIN_WEB_BASE_URL":        "http://" + *addr,
+
+		// The simulator plays WeChat's authorize page too (survey.oauth,
+		// off unless HUIMIN_SURVEY_OAUTH=true).
+		"HUIMIN_WECHAT_OAUTH_BASE_URL": simURL,
 	}
 	cfg, err := config.LoadYAML(demoYAML, func(k string) string {
 		if v, ok := env[k]; ok {
@@ -86,6 +90,10 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 	log := newLogger(cfg.Log, stderr)
 
 	presets, wecomPresets := demoPresets(cfg.Desk)
+	var oauthDomains []string // 网页授权域名: the service's host
+	if h, _, err := net.SplitHostPort(*addr); err == nil && h != "" {
+		oauthDomains = []string{h}
+	}
 	simulator := sim.New(sim.Options{
 		AppID: demoAppID, AppSecret: demoAppSecret, Token: demoToken, AESKey: aesKey, Mode: *mode,
 		WebhookURL: "http://" + *addr + "/wechat",
@@ -95,6 +103,7 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 		WeComWebhookURL: "http://" + *addr + "/wecom",
 		WeComPresets:    wecomPresets,
 		Presets:         presets,
+		OAuthDomains:    oauthDomains,
 	})
 	defer simulator.Close()
 	simSrv := &http.Server{Handler: simulator.Handler(), ReadHeaderTimeout: 5 * time.Second}
@@ -117,6 +126,9 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 			fmt.Fprintf(stdout, "  Open the WeChat simulator and chat as a citizen:  %s/\n", simURL)
 			fmt.Fprintf(stdout, "  Service: http://%s  (webhook /wechat, /healthz, /readyz, /metrics)\n", a)
 			fmt.Fprintf(stdout, "  Return visits go out %s after 办结 (survey.delay).\n", cfg.Survey.Delay)
+			if cfg.Survey.OAuth {
+				fmt.Fprintf(stdout, "  Survey links ask the simulator's WeChat who opens them (survey.oauth): choose the user there.\n")
+			}
 			fmt.Fprintf(stdout, "  Press Ctrl+C to stop.\n\n")
 		case <-ctx.Done():
 		}

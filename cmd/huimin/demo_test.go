@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -351,28 +352,9 @@ func TestDemoReturnVisitLoop(t *testing.T) {
 // Huimin's survey page, which records the answer once.
 func TestDemoSurveyPageOutsideTheWindow(t *testing.T) {
 	c, addr := startDemo(t, map[string]string{"HUIMIN_SURVEY_DELAY": "1s"})
-	for _, o := range []string{"officer-001", "citizen-002"} {
-		c.send(map[string]any{"openid": o, "type": "event", "event": "subscribe"})
-	}
-	id := c.reliefMatter("citizen-002")
-	c.await("officer-001", "", id)
-	c.say("officer-001", "接单 "+id)
-	c.post("/sim/api/faults", map[string]any{"kind": "out_of_window", "openid": "citizen-002"})
-	c.say("officer-001", "办结 "+id+" 已办理")
-	card := c.await("citizen-002", "", "demo_tpl_survey")
-	var m struct {
-		Template struct {
-			URL string `json:"url"`
-		} `json:"template"`
-	}
-	if err := json.Unmarshal([]byte(card), &m); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(m.Template.URL, "http://"+addr+"/survey/"+id+".1.") {
-		t.Fatalf("template link = %q, want the survey page for %s", m.Template.URL, id)
-	}
+	id, link := c.surveyLink(addr, "citizen-002")
 	get := func() (int, string) {
-		resp, err := http.Get(m.Template.URL)
+		resp, err := http.Get(link)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -384,7 +366,7 @@ func TestDemoSurveyPageOutsideTheWindow(t *testing.T) {
 		t.Fatalf("survey page = %d:\n%s", code, page)
 	}
 	post := func() int {
-		resp, err := http.PostForm(m.Template.URL, url.Values{"level": {"1"}, "comment": {"谢谢"}})
+		resp, err := http.PostForm(link, url.Values{"level": {"1"}, "comment": {"谢谢"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -411,4 +393,121 @@ func TestDemoSurveyPageOutsideTheWindow(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond) // polling the service
 	}
+}
+
+// surveyLink walks citizen's matter to 办结 while WeChat's 48-hour window
+// is closed, so that the return visit goes out as the survey template
+// message, and returns the ticket and the message's link.
+func (c *demoClient) surveyLink(addr, citizen string) (string, string) {
+	c.t.Helper()
+	for _, o := range []string{"officer-001", citizen} {
+		c.send(map[string]any{"openid": o, "type": "event", "event": "subscribe"})
+	}
+	id := c.reliefMatter(citizen)
+	c.await("officer-001", "", id)
+	c.say("officer-001", "接单 "+id)
+	c.post("/sim/api/faults", map[string]any{"kind": "out_of_window", "openid": citizen})
+	c.say("officer-001", "办结 "+id+" 已办理")
+	card := c.await(citizen, "", "demo_tpl_survey")
+	var m struct {
+		Template struct {
+			URL string `json:"url"`
+		} `json:"template"`
+	}
+	if err := json.Unmarshal([]byte(card), &m); err != nil {
+		c.t.Fatal(err)
+	}
+	if !strings.HasPrefix(m.Template.URL, "http://"+addr+"/survey/"+id+".1.") {
+		c.t.Fatalf("template link = %q, want the survey page for %s", m.Template.URL, id)
+	}
+	return id, m.Template.URL
+}
+
+// TestDemoSurveyPageWithWeChatOAuth: with survey.oauth on, the survey
+// page asks the simulator's WeChat who opens the template message's link
+// (snsapi_base) and takes the answer from the ticket's citizen only; the
+// same link opened by an officer is refused.
+func TestDemoSurveyPageWithWeChatOAuth(t *testing.T) {
+	c, addr := startDemo(t, map[string]string{"HUIMIN_SURVEY_DELAY": "1s", "HUIMIN_SURVEY_OAUTH": "true"})
+	id, link := c.surveyLink(addr, "citizen-003")
+
+	// A WeChat in-app browser: cookies kept, each redirect looked at.
+	newBrowser := func() *http.Client {
+		jar, err := cookiejar.New(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}
+	}
+	do := func(b *http.Client, method, target string, form url.Values) (int, string, string) {
+		t.Helper()
+		var resp *http.Response
+		var err error
+		if method == http.MethodPost {
+			resp, err = b.PostForm(target, form)
+		} else {
+			resp, err = b.Get(target)
+		}
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, target, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Location"), string(body)
+	}
+	// open follows the link as openid: to the simulator's authorize page,
+	// back with a code, on to the page's clean address; it returns the
+	// page.
+	open := func(b *http.Client, openid string) (int, string) {
+		t.Helper()
+		code, loc, body := do(b, http.MethodGet, link, nil)
+		if code != http.StatusFound || !strings.HasPrefix(loc, c.base+"/connect/oauth2/authorize?") {
+			t.Fatalf("the link = %d to %q, want 302 to the simulator's authorize page\n%s", code, loc, body)
+		}
+		u, err := url.Parse(loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		if q.Get("appid") != demoAppID || q.Get("scope") != "snsapi_base" || q.Get("redirect_uri") != link || u.Fragment != "wechat_redirect" {
+			t.Errorf("authorize URL %s: want the demo's appid, snsapi_base and the link as redirect_uri", loc)
+		}
+		q.Set("sim_openid", openid) // who the simulated WeChat client is
+		u.RawQuery = q.Encode()
+		if code, loc, body = do(b, http.MethodGet, u.String(), nil); code != http.StatusFound || !strings.HasPrefix(loc, link+"?code=") {
+			t.Fatalf("authorize = %d to %q, want 302 back to the link with a code\n%s", code, loc, body)
+		}
+		if code, loc, body = do(b, http.MethodGet, loc, nil); code != http.StatusFound || loc != link {
+			t.Fatalf("back from WeChat = %d to %q, want 302 to the link itself\n%s", code, loc, body)
+		}
+		code, _, body = do(b, http.MethodGet, link, nil)
+		return code, body
+	}
+	answer := url.Values{"level": {"1"}, "comment": {"谢谢"}}
+
+	officer := newBrowser()
+	if code, page := open(officer, "officer-001"); code != http.StatusForbidden || !strings.Contains(page, "不能评价") {
+		t.Errorf("the citizen's link opened by an officer = %d, want 403 不能评价\n%s", code, page)
+	}
+	if code, _, page := do(officer, http.MethodPost, link, answer); code != http.StatusForbidden || !strings.Contains(page, "不能评价") {
+		t.Errorf("an officer's answer = %d, want 403 不能评价\n%s", code, page)
+	}
+	// Not through WeChat at all: no answer either.
+	if code, _, page := do(newBrowser(), http.MethodPost, link, answer); code != http.StatusForbidden || !strings.Contains(page, "请重新打开评价页") {
+		t.Errorf("an answer without WeChat's word = %d, want 403\n%s", code, page)
+	}
+
+	citizen := newBrowser()
+	if code, page := open(citizen, "citizen-003"); code != http.StatusOK || !strings.Contains(page, id) || !strings.Contains(page, `<form method="post"`) {
+		t.Fatalf("the link opened by its citizen = %d\n%s", code, page)
+	}
+	if code, _, page := do(citizen, http.MethodPost, link, answer); code != http.StatusOK || !strings.Contains(page, "感谢您的评价") {
+		t.Fatalf("the citizen's answer = %d\n%s", code, page)
+	}
+	if code, _, _ := do(citizen, http.MethodPost, link, answer); code != http.StatusGone {
+		t.Errorf("a second answer = %d, want 410", code)
+	}
+	c.await("officer-001", "", "第1次回访：非常满意")
 }
