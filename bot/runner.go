@@ -109,6 +109,31 @@ type Handler struct {
 	// GiveUp, when set, is told of an item given up, with the last error,
 	// before it is acknowledged (the outbox records the message failed).
 	GiveUp func(ctx context.Context, it store.DueItem, err error)
+	// Every paces the kind: in this process at most one of its items
+	// starts per Every (0: no pacing), so that a crowd falling due
+	// together (a morning's return visits) is worked through beside the
+	// webhook, not over it. Items waiting for their turn when the runner
+	// stops are put back for at once, for this or another instance.
+	Every time.Duration
+}
+
+// pacer hands out the start times of a paced kind's items.
+type pacer struct {
+	mu    sync.Mutex
+	next  time.Time
+	every time.Duration
+}
+
+// slot reserves the next start time at or after now.
+func (p *pacer) slot(now time.Time) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	at := now
+	if p.next.After(at) {
+		at = p.next
+	}
+	p.next = at.Add(p.every)
+	return at
 }
 
 // waiting is an error a handler returns for an item whose time has not
@@ -151,6 +176,10 @@ type Runner struct {
 	queues []*queue
 	byName map[string]*queue
 	kinds  map[Kind]string // kind → queue, to refuse a kind registered twice
+	pacers map[Kind]*pacer
+	// stopping is Run's context's Done: paced items still waiting for
+	// their turn are put back when it closes.
+	stopping <-chan struct{}
 }
 
 type queue struct {
@@ -194,7 +223,7 @@ func NewRunner(q DueQueue, poll time.Duration, now func() time.Time, log *slog.L
 		now = time.Now
 	}
 	return &Runner{q: q, poll: poll, now: now, log: log.With("component", "runner"), kick: make(chan struct{}, 1),
-		byName: map[string]*queue{}, kinds: map[Kind]string{}}
+		byName: map[string]*queue{}, kinds: map[Kind]string{}, pacers: map[Kind]*pacer{}}
 }
 
 // Register adds a queue and the handlers of its kinds. Call it before Run.
@@ -228,6 +257,9 @@ func (r *Runner) Register(q Queue, handlers ...Handler) {
 		}
 		r.kinds[h.Kind] = q.Name
 		qq.handlers[h.Kind] = h
+		if h.Every > 0 {
+			r.pacers[h.Kind] = &pacer{every: h.Every}
+		}
 	}
 	r.queues = append(r.queues, qq)
 	r.byName[q.Name] = qq
@@ -284,6 +316,9 @@ func (r *Runner) nudge() {
 // Run does due work until ctx ends. Every batch claimed is finished before
 // it returns, so a shutdown abandons nothing it claimed.
 func (r *Runner) Run(ctx context.Context) {
+	r.mu.Lock()
+	r.stopping = ctx.Done()
+	r.mu.Unlock()
 	var batches sync.WaitGroup
 	defer batches.Wait()
 	timer := time.NewTimer(0)
@@ -419,6 +454,9 @@ func (r *Runner) item(ctx context.Context, q *queue, it store.DueItem) {
 		}
 		return
 	}
+	if !r.turn(ctx, log, q, kind, it) {
+		return
+	}
 	err := call(ctx, h.Do, it)
 	if err == nil {
 		if err := r.q.Ack(ctx, q.Name, it.ID, it.Attempt); err != nil {
@@ -447,6 +485,32 @@ func (r *Runner) item(ctx context.Context, q *queue, it store.DueItem) {
 	}
 	if err := r.q.Retry(ctx, q.Name, it.ID, it.Attempt, at); err != nil {
 		log.WarnContext(ctx, "reschedule due item failed; its lease brings it back", "err", err)
+	}
+}
+
+// turn waits for a paced kind's item's start time; false when the runner
+// stops first, and the item is put back for at once.
+func (r *Runner) turn(ctx context.Context, log *slog.Logger, q *queue, kind Kind, it store.DueItem) bool {
+	r.mu.Lock()
+	p, stopping := r.pacers[kind], r.stopping
+	r.mu.Unlock()
+	if p == nil {
+		return true
+	}
+	wait := p.slot(r.now()).Sub(r.now())
+	if wait <= 0 {
+		return true
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-stopping:
+		if err := r.q.Retry(ctx, q.Name, it.ID, it.Attempt, r.now()); err != nil {
+			log.WarnContext(ctx, "put back paced item failed; its lease brings it back", "err", err)
+		}
+		return false
 	}
 }
 

@@ -615,3 +615,34 @@ func TestRunnerClaimsTheNextBatchWhileWorking(t *testing.T) {
 		}
 	})
 }
+
+// TestRunnerPacesAKind: a kind with Every starts one item per Every in
+// this process; items still waiting when the runner stops are put back
+// for at once, not left to their lease.
+func TestRunnerPacesAKind(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st DueQueue) {
+		var done handled
+		r := NewRunner(st, time.Hour, nil, testLog(t))
+		r.Register(Queue{Name: "work", Batch: 10, Workers: 4}, Handler{Kind: "k", Every: time.Second, Do: func(_ context.Context, it store.DueItem) error {
+			done.add(it.ID)
+			return nil
+		}})
+		for i := range 4 {
+			if _, err := st.Schedule(t.Context(), "work", store.DueItem{ID: fmt.Sprint("v", i), Kind: "k", Due: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stop := runUntilCleanup(t, r)
+		time.Sleep(1500 * time.Millisecond)
+		synctest.Wait()
+		if n := len(done.all()); n != 2 {
+			t.Errorf("%d done after 1.5 s, want 2 (one a second)", n)
+		}
+		stop()
+		synctest.Wait()
+		stats, err := st.QueueStats(t.Context(), "work", time.Now())
+		if err != nil || stats.Total != 2 || stats.Due != 2 {
+			t.Errorf("after the stop: %+v, %v; want the two waiting items due again at once", stats, err)
+		}
+	})
+}

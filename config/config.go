@@ -43,7 +43,11 @@ type Survey struct {
 	// the province counts it (3: 基本满意); 0 records 未评价.
 	NoAnswerLevel int `mapstructure:"no_answer_level"`
 	VerifyDays    int `mapstructure:"verify_days"`
-	RectifyDays   int `mapstructure:"rectify_days"`
+	// PerSecond paces return visits in each instance (0: not paced), so
+	// that a morning's visits go out within WeChat's rate limits and
+	// beside the webhook, not over it.
+	PerSecond   int `mapstructure:"per_second"`
+	RectifyDays int `mapstructure:"rectify_days"`
 	// Secret signs the survey page's links; empty derives one from the
 	// WeChat secrets (links then change when those are rotated).
 	Secret string `mapstructure:"secret"`
@@ -86,6 +90,10 @@ type Desk struct {
 	// most one scheduled by another instance, or before a restart, is
 	// done. Timers an instance schedules itself are done when due.
 	SweepInterval time.Duration `mapstructure:"sweep_interval"`
+	// TimerWorkers is how many tickets' timers an instance works side by
+	// side: it paces a morning's return visits against the webhook's
+	// share of the machine.
+	TimerWorkers int `mapstructure:"timer_workers"`
 	// Deadlines by service line then inquiry type ("*" for any): "3d" is
 	// three working days, "2h" two working hours.
 	Deadlines map[string]map[string]string `mapstructure:"deadlines"`
@@ -283,6 +291,7 @@ var defaults = map[string]any{
 	"survey.no_answer_level":  0,
 	"survey.verify_days":      1,
 	"survey.rectify_days":     5,
+	"survey.per_second":       50,
 	"survey.secret":           "",
 	"survey.oauth":            false,
 	"desk.ticket_prefix":      "MZ",
@@ -299,6 +308,7 @@ var defaults = map[string]any{
 	"desk.leader_after_days":  2,
 	"desk.max_extension_days": 15,
 	"desk.sweep_interval":     5 * time.Second,
+	"desk.timer_workers":      4,
 	"wecom.corp_id":           "",
 	"wecom.secret":            "",
 	"wecom.agent_id":          0,
@@ -509,6 +519,9 @@ func (s Survey) validate(bad func(key, format string, args ...any)) {
 	if s.RemindAfter < 0 {
 		bad("survey.remind_after", "must not be negative (0: no reminder)")
 	}
+	if s.PerSecond < 0 {
+		bad("survey.per_second", "must not be negative (0: not paced)")
+	}
 	if s.NoAnswerLevel < 0 || s.NoAnswerLevel > 5 {
 		bad("survey.no_answer_level", "must be 0 (未评价) or a level 1-5")
 	}
@@ -550,6 +563,9 @@ func (d Desk) validate(bad func(key, format string, args ...any)) {
 		if f <= 0 || f >= 1 {
 			bad("desk.remind_at", "fractions must be between 0 and 1, not %g", f)
 		}
+	}
+	if d.TimerWorkers < 1 {
+		bad("desk.timer_workers", "must be at least 1")
 	}
 	if d.SweepInterval < time.Second {
 		bad("desk.sweep_interval", "must be at least 1s (how often desk timers that fell due are looked for)")

@@ -131,7 +131,7 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	wh := bot.NewWebhook(codec, engine, st, runner, outbox, metrics, log, bot.WebhookOptions{
 		MaxBody: cfg.HTTP.MaxBodyBytes, Budget: cfg.WeChat.ReplyBudget, DedupTTL: cfg.WeChat.DedupTTL,
 	})
-	runner.Register(deskQueue(cfg.Desk.SweepInterval), deskTimers(d)...)
+	runner.Register(deskQueue(cfg.Desk.SweepInterval, cfg.Desk.TimerWorkers), deskTimers(d, cfg.Survey.PerSecond)...)
 	pageOpts := web.Options{Bureau: cfg.Web.Bureau, Offices: officeDirectory{dir, watcher}, Surveys: d, Location: loc, Log: log}
 	if cfg.Survey.OAuth {
 		pageOpts.OAuth = surveyOAuth{wechat.NewOAuth(wechat.OAuthOptions{
@@ -167,22 +167,28 @@ func (o surveyOAuth) OpenID(ctx context.Context, code string) (string, error) {
 // poll for timers other instances scheduled. Its items without a kind
 // (scheduled before kinds were stored) go to the handler of any desk kind:
 // HandleTimer reads the timer's kind from its payload.
-func deskQueue(poll time.Duration) bot.Queue {
+func deskQueue(poll time.Duration, workers int) bot.Queue {
 	// A morning's return visits all fall due at 10:00: up to three
 	// batches of 1,000 are claimed at once (each worked well within its
-	// lease), and timers of different tickets run side by side, one
-	// ticket's in order (BenchmarkVisitSweep).
-	return bot.Queue{Name: desk.Queue, Batch: 1000, Batches: 3, Lease: 2 * time.Minute, Poll: poll, Workers: 16,
+	// lease), and workers tickets' timers run side by side, one ticket's
+	// in order (BenchmarkVisitSweep, BenchmarkWebhookDuringVisitSweep).
+	return bot.Queue{Name: desk.Queue, Batch: 1000, Batches: 3, Lease: 2 * time.Minute, Poll: poll, Workers: workers,
 		Serial: desk.TimerTicket, Default: bot.Kind(desk.TimerAssign)}
 }
 
 // deskTimers are the handlers of the desk's timer kinds. A failed timer is
 // retried with backoff until it succeeds (an assignment nobody can yet
 // receive, a store outage); the desk makes a retried timer do nothing twice.
-func deskTimers(d *desk.Desk) []bot.Handler {
+// Return visits are paced to visitsPerSecond in this process (0: not
+// paced): a morning's visits are worked through beside the webhook.
+func deskTimers(d *desk.Desk, visitsPerSecond int) []bot.Handler {
 	var hs []bot.Handler
 	for _, k := range desk.TimerKinds() {
-		hs = append(hs, bot.Handler{Kind: bot.Kind(k), Do: d.HandleTimer})
+		h := bot.Handler{Kind: bot.Kind(k), Do: d.HandleTimer}
+		if k == desk.TimerVisit && visitsPerSecond > 0 {
+			h.Every = time.Second / time.Duration(visitsPerSecond)
+		}
+		hs = append(hs, h)
 	}
 	return hs
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +16,7 @@ import (
 
 	"huimin/bot"
 	"huimin/bot/wechat"
+	"huimin/config"
 	"huimin/desk"
 	"huimin/desk/calendar"
 	"huimin/store"
@@ -132,7 +135,7 @@ func BenchmarkVisitSweep(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		runner.Register(deskQueue(5*time.Second), deskTimers(d)...)
+		runner.Register(deskQueue(5*time.Second, benchWorkers()), deskTimers(d, benchPerSecond())...)
 		all = append(all, instance{runner, d})
 	}
 
@@ -220,4 +223,25 @@ func BenchmarkVisitSweep(b *testing.B) {
 	b.ReportMetric(last.Sub(due).Seconds(), "s-to-last-claim")
 	b.ReportMetric(sender.last.Sub(due).Seconds(), "s-to-last-send")
 	b.ReportMetric(float64(n)/sender.last.Sub(due).Seconds(), "surveys/s")
+}
+
+// benchWorkers and benchPerSecond are desk.timer_workers and
+// survey.per_second for the sweep benchmarks: HUIMIN_BENCH_TIMER_WORKERS
+// and HUIMIN_BENCH_PER_SECOND ("0": not paced), else the defaults.
+func benchWorkers() int {
+	return benchSetting("HUIMIN_BENCH_TIMER_WORKERS", func(c config.Config) int { return c.Desk.TimerWorkers })
+}
+func benchPerSecond() int {
+	return benchSetting("HUIMIN_BENCH_PER_SECOND", func(c config.Config) int { return c.Survey.PerSecond })
+}
+
+func benchSetting(env string, def func(config.Config) int) int {
+	if n, err := strconv.Atoi(os.Getenv(env)); err == nil && n >= 0 {
+		return n
+	}
+	cfg, err := config.Load("", envFunc(map[string]string{"HUIMIN_WECHAT_APP_ID": "wx", "HUIMIN_WECHAT_APP_SECRET": "s", "HUIMIN_WECHAT_TOKEN": "token"}))
+	if err != nil {
+		panic(err)
+	}
+	return def(cfg)
 }

@@ -1,0 +1,289 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/silenceper/wechat/v2/util"
+
+	"huimin/bot"
+	"huimin/bot/wechat"
+	"huimin/config"
+	"huimin/desk"
+	"huimin/desk/calendar"
+	"huimin/store"
+	"huimin/store/redisstore"
+)
+
+// fakeWeChatAPI answers the WeChat API at the network boundary: a token,
+// and success for every send; it counts the surveys (msgmenu messages)
+// per citizen.
+type fakeWeChatAPI struct {
+	mu      sync.Mutex
+	surveys map[string]int
+}
+
+func (f *fakeWeChatAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if strings.HasSuffix(r.URL.Path, "/stable_token") {
+		_, _ = io.WriteString(w, `{"access_token":"benchtoken","expires_in":7200}`)
+		return
+	}
+	if strings.HasSuffix(r.URL.Path, "/message/custom/send") {
+		var m struct {
+			ToUser  string `json:"touser"`
+			MsgType string `json:"msgtype"`
+		}
+		if json.NewDecoder(r.Body).Decode(&m) == nil && m.MsgType == "msgmenu" && strings.HasPrefix(m.ToUser, "oVisit") {
+			f.mu.Lock()
+			f.surveys[m.ToUser]++
+			f.mu.Unlock()
+		}
+	}
+	_, _ = io.WriteString(w, `{"errcode":0,"errmsg":"ok","msgid":1}`)
+}
+
+// BenchmarkWebhookDuringVisitSweep measures what a morning's return visits
+// do to the webhook: one service instance answers citizens' messages at a
+// steady rate (in process) while it and three more instances
+// on the same Redis sweep 10,000 visits that fall due together. It
+// reports the webhook's p99 in the seconds before the visits fall due and
+// in those after, and their ratio, and checks every survey went out once.
+//
+//	go test -run '^$' -bench WebhookDuringVisitSweep -benchtime 1x ./cmd/huimin/
+func BenchmarkWebhookDuringVisitSweep(b *testing.B) {
+	const (
+		n     = 10000
+		delay = 12 * time.Second
+	)
+	prefix := fmt.Sprintf("huiminbench:sweep:%d:", time.Now().UnixNano())
+	b.Cleanup(func() { deleteRedisPrefix(testRedisAddr(), prefix) })
+	api := &fakeWeChatAPI{surveys: map[string]int{}}
+	apiSrv := httptest.NewServer(api)
+	b.Cleanup(apiSrv.Close)
+	wechat.ConfigureSDK(apiSrv.URL, 5*time.Second)
+	b.Cleanup(func() { wechat.ConfigureSDK("", 5*time.Second) })
+
+	var yaml strings.Builder
+	yaml.WriteString("desk:\n  departments:\n    - {id: relief, name: 社会救助科, lines: [relief], supervisor: zhao}\n  officers:\n")
+	yaml.WriteString("    - {id: zhao, name: 赵敏, department: relief, openid: oZhao, supervisor: true}\n")
+	for i := range 100 {
+		fmt.Fprintf(&yaml, "    - {id: o%03d, name: 干部%03d, department: relief, openid: oOfficer%03d}\n", i, i, i)
+	}
+	const token = "benchtoken"
+	env := map[string]string{
+		"HUIMIN_WECHAT_APP_ID": "wxbench0000000000", "HUIMIN_WECHAT_APP_SECRET": "s", "HUIMIN_WECHAT_TOKEN": token,
+		"HUIMIN_WECHAT_API_BASE_URL": apiSrv.URL, "HUIMIN_STORE_DRIVER": "redis", "HUIMIN_REDIS_ADDR": testRedisAddr(),
+		"HUIMIN_REDIS_PREFIX": prefix, "HUIMIN_SURVEY_DELAY": delay.String(), "HUIMIN_SURVEY_QUIET_HOURS": "",
+	}
+	cfg, err := config.LoadYAML([]byte(yaml.String()), func(k string) string { return env[k] })
+	if err != nil {
+		b.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	ctx := b.Context()
+
+	// The instance under load: the whole service.
+	st, _, err := openStore(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close() })
+	reg := prometheus.NewRegistry()
+	a, err := newApp(cfg, st, bot.NewMetrics(reg), log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := bot.NewHandler(st, reg, log, a.webhook)
+	b.Cleanup(a.webhook.Wait)
+
+	// Three more instances: store, runner, outbox and desk each.
+	cal, err := calendar.New(calendar.Options{EveryDay: true, Hours: calendar.Hours{Start: "00:00", End: "23:59"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir, rules, err := deskConfig(cfg.Desk, []string{"relief"}, log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rules.Survey = surveyRules(cfg)
+	seedAt := time.Now()
+	type instance struct {
+		runner *bot.Runner
+		desk   *desk.Desk
+		st     *redisstore.Store
+	}
+	var others []instance
+	for range 3 {
+		client := goredis.NewClient(&goredis.Options{Addr: testRedisAddr(), Protocol: 2, PoolSize: 64})
+		b.Cleanup(func() { _ = client.Close() })
+		rs := redisstore.New(client, redisstore.Options{Prefix: prefix})
+		b.Cleanup(func() { _ = rs.Close() })
+		runner := bot.NewRunner(rs, time.Second, nil, log)
+		sender := wechat.NewClient(wechat.ClientOptions{AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret, Owner: "bench", Log: log}, rs)
+		outbox := bot.NewOutbox(runner, rs, sender, bot.NewMetrics(prometheus.NewRegistry()), log, bot.OutboxOptions{})
+		// Resolving happens at one frozen moment, so that every visit
+		// falls due at seedAt+delay; the sweep runs on real time.
+		d, err := desk.New(deskStore{rs, runner}, cal, bot.NewNotifier(outbox, nil), dir, rules,
+			desk.Options{Now: func() time.Time { return seedAt }, Log: log, Location: cal.Location()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sweeper, err := desk.New(deskStore{rs, runner}, cal, bot.NewNotifier(outbox, nil), dir, rules, desk.Options{Log: log, Location: cal.Location()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		runner.Register(deskQueue(5*time.Second, benchWorkers()), deskTimers(sweeper, benchPerSecond())...)
+		others = append(others, instance{runner, d, rs})
+	}
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range 32 {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				in := others[i%len(others)]
+				o := dir.Officers[1+i%100]
+				t := store.Ticket{ID: fmt.Sprintf("MZ20261207-%05d", i), CitizenOpenID: fmt.Sprintf("oVisit%05d", i), Line: "relief",
+					Inquiry: "help", Summary: "申请临时救助", State: store.StateInProgress, Department: "relief", Owner: o.ID,
+					FirstResponsible: o.ID, CreatedAt: seedAt.Add(-time.Hour), AcceptedAt: seedAt, Deadline: seedAt.Add(72 * time.Hour)}
+				err := in.st.CreateTicket(ctx, t)
+				if err == nil {
+					_, err = in.desk.Resolve(ctx, o, t.ID, "已办理")
+				}
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	due := seedAt.Add(delay)
+	if b.Failed() {
+		return
+	}
+	if time.Until(due) < 6*time.Second {
+		b.Fatalf("seeding took until %v before the visits fall due; raise delay", time.Until(due))
+	}
+
+	runCtx, stop := context.WithCancel(context.Background())
+	var running sync.WaitGroup
+	running.Go(func() { a.runner.Run(runCtx) })
+	for _, in := range others {
+		running.Go(func() { in.runner.Run(runCtx) })
+	}
+	// Citizens write all along: from six seconds before the visits fall
+	// due until every survey is out.
+	type sample struct {
+		at  time.Time
+		dur time.Duration
+	}
+	var (
+		smu     sync.Mutex
+		samples []sample
+		seq     atomic.Int64
+		done    atomic.Bool
+	)
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	time.Sleep(time.Until(due.Add(-6 * time.Second))) // the load starts six seconds before 10:00
+	b.ResetTimer()
+	// A steady 3,000 messages a second, a third of what this machine
+	// answers at most: a busy morning with room to spare, as production
+	// runs. (At saturation any extra work shows in the p99.)
+	const rate, senders = 3000, 64
+	var load sync.WaitGroup
+	for g := range senders {
+		load.Go(func() {
+			var mine []sample
+			tick := time.Second * senders / rate
+			at := time.Now().Add(tick * time.Duration(g) / senders)
+			for !done.Load() {
+				time.Sleep(time.Until(at)) // pacing the load, open loop
+				at = at.Add(tick)
+				i := seq.Add(1)
+				from := fmt.Sprintf("o%027d", i%100000)
+				nonce := strconv.FormatInt(i, 10)
+				body := "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[" + from +
+					"]]></FromUserName><CreateTime>" + ts + "</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好]]></Content><MsgId>" +
+					strconv.FormatInt(1<<60+i, 10) + "</MsgId></xml>"
+				target := "/wechat?signature=" + util.Signature(token, ts, nonce) + "&timestamp=" + ts + "&nonce=" + nonce + "&openid=" + from
+				req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+				w := httptest.NewRecorder()
+				start := time.Now()
+				h.ServeHTTP(w, req)
+				mine = append(mine, sample{start, time.Since(start)})
+				if w.Code != http.StatusOK {
+					b.Errorf("answer %d %q", w.Code, w.Body.String())
+					return
+				}
+			}
+			smu.Lock()
+			samples = append(samples, mine...)
+			smu.Unlock()
+		})
+	}
+	deadline := due.Add(2 * time.Minute)
+	var sent time.Time
+	for {
+		api.mu.Lock()
+		got := len(api.surveys)
+		api.mu.Unlock()
+		if got == n {
+			sent = time.Now()
+			break
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond) // polling the fake API's count
+	}
+	time.Sleep(time.Second)
+	done.Store(true)
+	load.Wait()
+	b.StopTimer()
+	stop()
+	running.Wait()
+	if sent.IsZero() {
+		b.Fatalf("%d of %d surveys sent within two minutes", len(api.surveys), n)
+	}
+	for c, k := range api.surveys {
+		if k != 1 {
+			b.Errorf("%s got %d surveys", c, k)
+		}
+	}
+	p99 := func(from, to time.Time) (time.Duration, int) {
+		var ds []time.Duration
+		for _, s := range samples {
+			if !s.at.Before(from) && s.at.Before(to) {
+				ds = append(ds, s.dur)
+			}
+		}
+		if len(ds) == 0 {
+			return 0, 0
+		}
+		slices.Sort(ds)
+		return ds[len(ds)*99/100], len(ds)
+	}
+	before, nb := p99(due.Add(-5*time.Second), due)
+	during, nd := p99(due, sent)
+	b.ReportMetric(float64(before.Microseconds())/1000, "p99-ms-before")
+	b.ReportMetric(float64(during.Microseconds())/1000, "p99-ms-during")
+	b.ReportMetric(float64(during)/float64(before), "p99-ratio")
+	b.ReportMetric(sent.Sub(due).Seconds(), "s-to-last-send")
+	b.ReportMetric(float64(nb)/5, "msgs/s-before")
+	b.ReportMetric(float64(nd)/sent.Sub(due).Seconds(), "msgs/s-during")
+}
