@@ -46,7 +46,12 @@ return 1
 
 // getJSON decodes the value at key into dst, or returns store.ErrNotFound.
 func (s *Store) getJSON(ctx context.Context, key string, dst any) error {
-	b, err := s.rdb.Get(ctx, key).Bytes()
+	// Through the queues' batcher: the runner's handlers read tickets and
+	// outcomes many at a time (a morning's return visits), and one
+	// pipeline carries them, as it carries their schedules.
+	cmd := goredis.NewStringCmd(ctx, "get", key)
+	err := s.queues.do(ctx, cmd)
+	b, _ := cmd.Bytes()
 	if errors.Is(err, goredis.Nil) {
 		return store.ErrNotFound
 	}

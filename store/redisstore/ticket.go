@@ -118,7 +118,7 @@ func (s *Store) createTicket(ctx context.Context, t store.Ticket) error {
 		return err
 	}
 	keys := append([]string{s.keys.ticket(t.ID)}, s.ticketIndexKeys(t)...)
-	created, err := s.scripts.createTicket.Run(ctx, s.rdb, keys, body, sc, t.ID).Int()
+	created, err := s.queues.script(ctx, s.scripts.createTicket, createTicketScript, keys, body, sc, t.ID).Int()
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,11 @@ func (s *Store) updateTicket(ctx context.Context, t store.Ticket) (store.Ticket,
 		return store.Ticket{}, err
 	}
 	key := s.keys.ticket(t.ID)
-	raw, err := s.rdb.Get(ctx, key).Bytes()
+	// Reads and writes of tickets go through the queues' batcher: the
+	// desk's timers work many tickets at once (a morning's visits).
+	get := goredis.NewStringCmd(ctx, "get", key)
+	err = s.queues.do(ctx, get)
+	raw, _ := get.Bytes()
 	if errors.Is(err, goredis.Nil) {
 		return store.Ticket{}, store.ErrNotFound
 	}
@@ -188,7 +192,7 @@ func (s *Store) updateTicket(ctx context.Context, t store.Ticket) (store.Ticket,
 	}
 	old := s.ticketIndexKeys(cur)
 	keys := append(append([]string{key}, old...), s.ticketIndexKeys(next)...)
-	res, err := s.scripts.updateTicket.Run(ctx, s.rdb, keys, raw, body, sc, t.ID, len(old)).Int()
+	res, err := s.queues.script(ctx, s.scripts.updateTicket, updateTicketScript, keys, raw, body, sc, t.ID, len(old)).Int()
 	if err != nil {
 		return store.Ticket{}, err
 	}
