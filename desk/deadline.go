@@ -92,7 +92,7 @@ func (d *Desk) schedule(ctx context.Context, tm timer, at time.Time) error {
 	if err != nil {
 		return fmt.Errorf("encode timer: %w", err)
 	}
-	if _, err := d.st.Schedule(ctx, Queue, store.DueItem{ID: tm.id(), Kind: string(tm.Kind), Due: at, Payload: p}); err != nil {
+	if _, err := d.st.Schedule(ctx, queueOf(tm.Kind), store.DueItem{ID: tm.id(), Kind: string(tm.Kind), Due: at, Payload: p}); err != nil {
 		return fmt.Errorf("schedule %s: %w", tm.id(), err)
 	}
 	return nil

@@ -83,6 +83,20 @@ type Notifier interface {
 // claims them and calls HandleTimer.
 const Queue = "desk"
 
+// VisitQueue holds the return visits (TimerVisit) apart from the desk's
+// other timers: a morning's visits fall due together and are claimed in
+// large batches and paced, which must hold back no reminder or
+// assignment.
+const VisitQueue = "visit"
+
+// queueOf is the due-queue a timer kind lives in.
+func queueOf(k TimerKind) string {
+	if k == TimerVisit {
+		return VisitQueue
+	}
+	return Queue
+}
+
 // Desk applies the service-desk rules.
 type Desk struct {
 	st      Store

@@ -229,8 +229,17 @@ func (r *deskRig) open(t *testing.T, citizen, line, inquiry string) store.Ticket
 // sweep does the desk's due timers as the service's runner does: claim,
 // HandleTimer, acknowledge.
 func (r *deskRig) sweep(ctx context.Context) error {
+	for _, q := range []string{Queue, VisitQueue} {
+		if err := r.sweepQueue(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *deskRig) sweepQueue(ctx context.Context, queue string) error {
 	for {
-		items, err := r.st.Claim(ctx, Queue, r.clock.Now(), 32, 2*time.Minute)
+		items, err := r.st.Claim(ctx, queue, r.clock.Now(), 32, 2*time.Minute)
 		if err != nil {
 			return err
 		}
@@ -240,7 +249,7 @@ func (r *deskRig) sweep(ctx context.Context) error {
 			} else if err != nil {
 				return err
 			}
-			if err := r.st.Ack(ctx, Queue, it.ID, it.Attempt); err != nil {
+			if err := r.st.Ack(ctx, queue, it.ID, it.Attempt); err != nil {
 				return err
 			}
 		}

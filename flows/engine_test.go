@@ -576,13 +576,15 @@ func (r *engineRig) visitDue(t *testing.T) {
 	if !ok {
 		t.Fatal("the store cannot claim timers")
 	}
-	items, err := q.Claim(t.Context(), desk.Queue, r.clock.Now(), 100, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, it := range items {
-		if err := r.desk.HandleTimer(t.Context(), it); err == nil {
-			_ = q.Ack(t.Context(), desk.Queue, it.ID, it.Attempt)
+	for _, queue := range []string{desk.Queue, desk.VisitQueue} {
+		items, err := q.Claim(t.Context(), queue, r.clock.Now(), 100, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			if err := r.desk.HandleTimer(t.Context(), it); err == nil {
+				_ = q.Ack(t.Context(), queue, it.ID, it.Attempt)
+			}
 		}
 	}
 }

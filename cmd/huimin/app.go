@@ -131,7 +131,8 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	wh := bot.NewWebhook(codec, engine, st, runner, outbox, metrics, log, bot.WebhookOptions{
 		MaxBody: cfg.HTTP.MaxBodyBytes, Budget: cfg.WeChat.ReplyBudget, DedupTTL: cfg.WeChat.DedupTTL,
 	})
-	runner.Register(deskQueue(cfg.Desk.SweepInterval, cfg.Desk.TimerWorkers), deskTimers(d, cfg.Survey.PerSecond)...)
+	runner.Register(deskQueue(cfg.Desk.SweepInterval, cfg.Desk.TimerWorkers), deskTimers(d)...)
+	runner.Register(visitQueue(cfg.Desk.SweepInterval, cfg.Desk.TimerWorkers, cfg.Survey.PerSecond), visitTimers(d, cfg.Survey.PerSecond))
 	pageOpts := web.Options{Bureau: cfg.Web.Bureau, Offices: officeDirectory{dir, watcher}, Surveys: d, Location: loc, Log: log}
 	if cfg.Survey.OAuth {
 		pageOpts.OAuth = surveyOAuth{wechat.NewOAuth(wechat.OAuthOptions{
@@ -168,29 +169,48 @@ func (o surveyOAuth) OpenID(ctx context.Context, code string) (string, error) {
 // (scheduled before kinds were stored) go to the handler of any desk kind:
 // HandleTimer reads the timer's kind from its payload.
 func deskQueue(poll time.Duration, workers int) bot.Queue {
-	// A morning's return visits all fall due at 10:00: up to three
-	// batches of 1,000 are claimed at once (each worked well within its
-	// lease), and workers tickets' timers run side by side, one ticket's
-	// in order (BenchmarkVisitSweep, BenchmarkWebhookDuringVisitSweep).
-	return bot.Queue{Name: desk.Queue, Batch: 1000, Batches: 3, Lease: 2 * time.Minute, Poll: poll, Workers: workers,
+	// Timers of different tickets run side by side, one ticket's in order.
+	return bot.Queue{Name: desk.Queue, Batch: 64, Lease: 2 * time.Minute, Poll: poll, Workers: workers,
 		Serial: desk.TimerTicket, Default: bot.Kind(desk.TimerAssign)}
 }
 
-// deskTimers are the handlers of the desk's timer kinds. A failed timer is
-// retried with backoff until it succeeds (an assignment nobody can yet
-// receive, a store outage); the desk makes a retried timer do nothing twice.
-// Return visits are paced to visitsPerSecond in this process (0: not
-// paced): a morning's visits are worked through beside the webhook.
-func deskTimers(d *desk.Desk, visitsPerSecond int) []bot.Handler {
+// visitQueue is the runner's queue of return visits. A morning's visits
+// all fall due at 10:00: up to three batches are claimed at once, each
+// as many as the pacing (perSecond, 0: none) works through in 30 s, well
+// within the lease, so that no visit's lease runs out while it waits for
+// its turn (BenchmarkVisitSweep, BenchmarkWebhookDuringVisitSweep).
+func visitQueue(poll time.Duration, workers, perSecond int) bot.Queue {
+	batch := 1000
+	if perSecond > 0 {
+		batch = min(batch, max(32, 30*perSecond))
+	}
+	return bot.Queue{Name: desk.VisitQueue, Batch: batch, Batches: 3, Lease: 2 * time.Minute, Poll: poll, Workers: workers,
+		Serial: desk.TimerTicket}
+}
+
+// deskTimers are the handlers of the desk's timer kinds but the visits'. A
+// failed timer is retried with backoff until it succeeds (an assignment
+// nobody can yet receive, a store outage); the desk makes a retried timer
+// do nothing twice.
+func deskTimers(d *desk.Desk) []bot.Handler {
 	var hs []bot.Handler
 	for _, k := range desk.TimerKinds() {
-		h := bot.Handler{Kind: bot.Kind(k), Do: d.HandleTimer}
-		if k == desk.TimerVisit && visitsPerSecond > 0 {
-			h.Every = time.Second / time.Duration(visitsPerSecond)
+		if k != desk.TimerVisit {
+			hs = append(hs, bot.Handler{Kind: bot.Kind(k), Do: d.HandleTimer})
 		}
-		hs = append(hs, h)
 	}
 	return hs
+}
+
+// visitTimers is the handler of return visits, paced to perSecond in this
+// process (0: not paced): a morning's visits are worked through beside
+// the webhook and within WeChat's rate limits.
+func visitTimers(d *desk.Desk, perSecond int) bot.Handler {
+	h := bot.Handler{Kind: bot.Kind(desk.TimerVisit), Do: d.HandleTimer}
+	if perSecond > 0 {
+		h.Every = time.Second / time.Duration(perSecond)
+	}
+	return h
 }
 
 // deskStore is the store as the desk uses it, scheduling through the

@@ -155,7 +155,8 @@ func BenchmarkWebhookDuringVisitSweep(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		runner.Register(deskQueue(5*time.Second, benchWorkers()), deskTimers(sweeper, benchPerSecond())...)
+		runner.Register(deskQueue(5*time.Second, benchWorkers()), deskTimers(sweeper)...)
+		runner.Register(visitQueue(5*time.Second, benchWorkers(), benchPerSecond()), visitTimers(sweeper, benchPerSecond()))
 		others = append(others, instance{runner, d, rs})
 	}
 	var wg sync.WaitGroup

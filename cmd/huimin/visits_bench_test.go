@@ -135,7 +135,8 @@ func BenchmarkVisitSweep(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		runner.Register(deskQueue(5*time.Second, benchWorkers()), deskTimers(d, benchPerSecond())...)
+		runner.Register(deskQueue(5*time.Second, benchWorkers()), deskTimers(d)...)
+		runner.Register(visitQueue(5*time.Second, benchWorkers(), benchPerSecond()), visitTimers(d, benchPerSecond()))
 		all = append(all, instance{runner, d})
 	}
 

@@ -37,7 +37,7 @@ import (
 // The desk's timer queue and its return-visit items, shaped as
 // desk/deadline.go shapes them.
 const (
-	visitQueue = "desk"       // desk.Queue
+	visitQueue = "visit"      // desk.VisitQueue
 	visitKind  = "desk.visit" // desk.TimerVisit
 )
 
