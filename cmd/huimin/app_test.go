@@ -93,3 +93,16 @@ func TestFlowOptionsNameTheConfiguredOffices(t *testing.T) {
 		}
 	}
 }
+
+// TestVisitBatchesFitTheLease: whatever the pacing, the visits an
+// instance holds at once are worked through before their lease runs out
+// (else another instance would claim them again).
+func TestVisitBatchesFitTheLease(t *testing.T) {
+	for _, perSecond := range []int{1, 2, 10, 50, 200} {
+		q := visitQueue(5*time.Second, 4, perSecond)
+		held := q.Batch * q.Batches
+		if work := time.Duration(held) * time.Second / time.Duration(perSecond); work >= q.Lease {
+			t.Errorf("at %d/s an instance holds %d visits, %v of work, past the %v lease", perSecond, held, work, q.Lease)
+		}
+	}
+}
