@@ -183,6 +183,13 @@ func (d *Desk) scheduleVisit(ctx context.Context, id string) (store.Survey, erro
 // with its backoff, and logs it as waiting, not failing.
 var errNotYet error = notYet{}
 
+// errNoVisit and errQuiet stop a visit's update: nothing to send, or not
+// in the quiet hours.
+var (
+	errNoVisit = errors.New("no visit to send")
+	errQuiet   = errors.New("quiet hours")
+)
+
 type notYet struct{}
 
 func (notYet) Error() string { return "not yet: what the timer waits for has not happened" }
@@ -197,46 +204,40 @@ func visitMessageID(t string, round int) string { return "visit:" + t + ":" + st
 // check, reminder and expiry timers scheduled, the citizen's open survey
 // noted, and the message queued — each step safe to repeat.
 func (d *Desk) handleVisit(ctx context.Context, it store.DueItem, tm timer) error {
-	t, err := d.st.GetTicket(ctx, tm.Ticket)
-	if errors.Is(err, store.ErrNotFound) {
+	// One read: the check decides, on the ticket the update reads, whether
+	// there is a visit to send.
+	now := d.now()
+	t, err := d.apply(ctx, tm.Ticket, OpVisit, actorSystem, func(t store.Ticket) error {
+		s := survey(&t, tm.Round)
+		switch {
+		case s == nil && t.State.Open() && now.Sub(it.Due) < 10*time.Minute:
+			return errNotYet // the resolution is being written
+		case s == nil || s.Answered() || t.State != store.StateResolved:
+			return errNoVisit // never written, answered, or reopened or archived by a chief
+		case !s.SentAt.IsZero():
+			return errRecorded // sent before: finish what followed it
+		case d.quiet(now):
+			return errQuiet
+		}
 		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("get ticket %s: %w", tm.Ticket, err)
+	}, func(t *store.Ticket, ev *store.TicketEvent) error {
+		s := survey(t, tm.Round)
+		s.SentAt, s.Officer = now, t.Owner
+		ev.Officer, ev.Days, ev.Ref = t.Owner, tm.Round, it.ID
+		return nil
+	})
+	switch {
+	case errors.Is(err, errNoVisit), errors.Is(err, ErrNotFound):
+		return nil
+	case errors.Is(err, errQuiet):
+		// Fell due in the quiet hours (a restart, a backlog): the morning.
+		return d.schedule(ctx, timer{Kind: TimerVisit, Ticket: tm.Ticket, Round: tm.Round, Deadline: d.afterQuiet(now)}, d.afterQuiet(now))
+	case errors.Is(err, errRecorded):
+		// t is the ticket as the update read it.
+	case err != nil:
+		return err
 	}
 	s := survey(&t, tm.Round)
-	if s == nil {
-		if t.State.Open() && d.now().Sub(it.Due) < 10*time.Minute {
-			return errNotYet // the resolution is being written
-		}
-		return nil // the resolution was never written
-	}
-	if s.Answered() || t.State != store.StateResolved {
-		return nil
-	}
-	now := d.now()
-	if s.SentAt.IsZero() && d.quiet(now) {
-		// Fell due in the quiet hours (a restart, a backlog): the morning.
-		return d.schedule(ctx, timer{Kind: TimerVisit, Ticket: t.ID, Round: tm.Round, Deadline: d.afterQuiet(now)}, d.afterQuiet(now))
-	}
-	if s.SentAt.IsZero() {
-		t, err = d.apply(ctx, t.ID, OpVisit, actorSystem, nil, func(t *store.Ticket, ev *store.TicketEvent) error {
-			s := survey(t, tm.Round)
-			if !s.SentAt.IsZero() {
-				return errRecorded
-			}
-			s.SentAt, s.Officer = now, t.Owner
-			ev.Officer, ev.Days, ev.Ref = t.Owner, tm.Round, it.ID
-			return nil
-		})
-		if errors.Is(err, errRecorded) {
-			t, err = d.st.GetTicket(ctx, tm.Ticket)
-		}
-		if err != nil {
-			return err
-		}
-		s = survey(&t, tm.Round)
-	}
 	sr := d.rules.Survey
 	timers := map[timer]time.Time{
 		{Kind: TimerVisitCheck, Ticket: t.ID, Round: tm.Round}:  s.SentAt.Add(visitCheckAfter),
