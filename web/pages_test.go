@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -43,15 +42,8 @@ type answer struct {
 
 func get(t *testing.T, h http.Handler, target string) (answer, string) {
 	t.Helper()
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
-	res := rec.Result()
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return answer{res.StatusCode, res.Header}, string(body)
+	res, body, _ := visit(t, h, httptest.NewRequest(http.MethodGet, target, nil))
+	return res, body
 }
 
 // checkSecurityHeaders fails the test unless res carries the headers every

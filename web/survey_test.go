@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -123,15 +122,8 @@ func post(t *testing.T, h http.Handler, target string, form url.Values, headers 
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	res := rec.Result()
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return answer{res.StatusCode, res.Header}, string(body)
+	res, body, _ := visit(t, h, req)
+	return res, body
 }
 
 // checkSurveyHeaders fails the test unless res carries the headers every
