@@ -340,10 +340,10 @@ func (d *Desk) handleVisitCheck(ctx context.Context, it store.DueItem, tm timer)
 		ev.Outcome, ev.Days, ev.Ref = channel, tm.Round, it.ID
 		return nil
 	})
-	if errors.Is(err, errRecorded) || err != nil || channel != ChannelPhone {
-		if errors.Is(err, errRecorded) {
-			return nil
-		}
+	switch {
+	case errors.Is(err, errRecorded):
+		return nil
+	case err != nil || channel != ChannelPhone:
 		return err
 	}
 	chief := d.chiefOf(ctx, t.Department)
@@ -417,11 +417,9 @@ func (d *Desk) handleVisitExpire(ctx context.Context, it store.DueItem, tm timer
 			ev.Days, ev.Outcome, ev.Ref = tm.Round, strconv.Itoa(level), it.ID
 			return nil
 		})
+		// On errRecorded t is the ticket as the update read it.
 		if err != nil && !errors.Is(err, errRecorded) {
 			return err
-		}
-		if t, err = d.st.GetTicket(ctx, tm.Ticket); err != nil {
-			return fmt.Errorf("get ticket %s: %w", tm.Ticket, err)
 		}
 		if err := d.st.DeleteCache(ctx, openSurveyKey(t.CitizenOpenID)); err != nil {
 			d.log.WarnContext(ctx, "forget open survey failed", "ticket_id", t.ID, "err", err)
