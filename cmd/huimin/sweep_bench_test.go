@@ -26,7 +26,6 @@ import (
 	"huimin/config"
 	"huimin/desk"
 	"huimin/desk/calendar"
-	"huimin/store"
 	"huimin/store/redisstore"
 )
 
@@ -159,28 +158,10 @@ func BenchmarkWebhookDuringVisitSweep(b *testing.B) {
 		runner.Register(visitQueue(5*time.Second, benchWorkers(), benchPerSecond()), visitTimers(sweeper, benchPerSecond()))
 		others = append(others, instance{runner, d, rs})
 	}
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	for range 32 {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				in := others[i%len(others)]
-				o := dir.Officers[1+i%100]
-				t := store.Ticket{ID: fmt.Sprintf("MZ20261207-%05d", i), CitizenOpenID: fmt.Sprintf("oVisit%05d", i), Line: "relief",
-					Inquiry: "help", Summary: "申请临时救助", State: store.StateInProgress, Department: "relief", Owner: o.ID,
-					FirstResponsible: o.ID, CreatedAt: seedAt.Add(-time.Hour), AcceptedAt: seedAt, Deadline: seedAt.Add(72 * time.Hour)}
-				err := in.st.CreateTicket(ctx, t)
-				if err == nil {
-					_, err = in.desk.Resolve(ctx, o, t.ID, "已办理")
-				}
-				if err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
+	resolveMany(b, n, "oVisit", dir.Officers[1:], seedAt, func(i int) (*redisstore.Store, *desk.Desk) {
+		in := others[i%len(others)]
+		return in.st, in.desk
+	})
 	due := seedAt.Add(delay)
 	if b.Failed() {
 		return
