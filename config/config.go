@@ -15,17 +15,18 @@ import (
 
 // Config is the whole effective configuration.
 type Config struct {
-	HTTP   HTTP   `mapstructure:"http"`
-	WeChat WeChat `mapstructure:"wechat"`
-	Store  Store  `mapstructure:"store"`
-	Redis  Redis  `mapstructure:"redis"`
-	Bot    Bot    `mapstructure:"bot"`
-	Outbox Outbox `mapstructure:"outbox"`
-	Log    Log    `mapstructure:"log"`
-	Desk   Desk   `mapstructure:"desk"`
-	WeCom  WeCom  `mapstructure:"wecom"`
-	Web    Web    `mapstructure:"web"`
-	Survey Survey `mapstructure:"survey"`
+	HTTP    HTTP    `mapstructure:"http"`
+	WeChat  WeChat  `mapstructure:"wechat"`
+	Store   Store   `mapstructure:"store"`
+	Redis   Redis   `mapstructure:"redis"`
+	Bot     Bot     `mapstructure:"bot"`
+	Outbox  Outbox  `mapstructure:"outbox"`
+	Log     Log     `mapstructure:"log"`
+	Desk    Desk    `mapstructure:"desk"`
+	WeCom   WeCom   `mapstructure:"wecom"`
+	Web     Web     `mapstructure:"web"`
+	Survey  Survey  `mapstructure:"survey"`
+	Results Results `mapstructure:"results"`
 }
 
 // Survey configures return visits (回访) and the 好差评 loop.
@@ -104,6 +105,14 @@ type Desk struct {
 	Officers        []Officer         `mapstructure:"officers"`
 	// Agencies are outside agencies tickets can be transferred to.
 	Agencies []Agency `mapstructure:"agencies"`
+	// Windows are service windows (窗口) beyond the departments, each of
+	// which is a window of its own: a street office's 民政办 that takes
+	// the matters of its towns. The published results count per window.
+	Windows []Window `mapstructure:"windows"`
+	// ResponseLimit is how soon a ticket must be accepted ("2h" working
+	// hours, "1d" working days) for the 响应率; empty leaves the 响应率
+	// out of the results.
+	ResponseLimit string `mapstructure:"response_limit"`
 	// Templates are the WeChat template messages sent when a chat message
 	// cannot be (outside the 48-hour window), by notice kind.
 	Templates map[string]Template `mapstructure:"templates"`
@@ -143,6 +152,34 @@ type Agency struct {
 	Name    string   `mapstructure:"name"`
 	Lines   []string `mapstructure:"lines"`
 	Contact `mapstructure:",squash"`
+}
+
+// Window is a service window (窗口单位): tickets of its departments (all,
+// when none is listed) whose citizen's 街道（镇） answer names one of its
+// towns count under it; with no towns, every ticket of its departments
+// does.
+type Window struct {
+	ID          string   `mapstructure:"id"`
+	Name        string   `mapstructure:"name"`
+	Departments []string `mapstructure:"departments"`
+	Towns       []string `mapstructure:"towns"`
+	Contact     `mapstructure:",squash"`
+}
+
+// Results configures the published satisfaction results (/results).
+type Results struct {
+	// ShowOfficers names officers in the public results; off, they are
+	// counted but not named.
+	ShowOfficers bool `mapstructure:"show_officers"`
+	// MinAnswers is how many answered surveys a rate needs to be shown;
+	// fewer show 样本不足.
+	MinAnswers int `mapstructure:"min_answers"`
+	// Refresh is the cron schedule on which the public page is computed
+	// again (robfig/cron syntax, "@every 10m").
+	Refresh string `mapstructure:"refresh"`
+	// Months is how many months the public page shows, the current one
+	// included.
+	Months int `mapstructure:"months"`
 }
 
 // Officer is a member of staff.
@@ -294,6 +331,11 @@ var defaults = map[string]any{
 	"survey.per_second":       50,
 	"survey.secret":           "",
 	"survey.oauth":            false,
+	"results.show_officers":   false,
+	"results.min_answers":     10,
+	"results.refresh":         "@every 10m",
+	"results.months":          12,
+	"desk.response_limit":     "",
 	"desk.ticket_prefix":      "MZ",
 	"desk.timezone":           "Asia/Shanghai",
 	"desk.hours.start":        "08:30",
@@ -486,6 +528,15 @@ func (c Config) Validate() error {
 	}
 	c.Desk.validate(bad)
 	c.Survey.validate(bad)
+	if c.Results.MinAnswers < 1 {
+		bad("results.min_answers", "must be at least 1")
+	}
+	if c.Results.Months < 1 || c.Results.Months > 36 {
+		bad("results.months", "must be 1 to 36")
+	}
+	if strings.TrimSpace(c.Results.Refresh) == "" {
+		bad("results.refresh", "must be a cron schedule such as @every 10m")
+	}
 	if u := c.Web.BaseURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 		bad("web.base_url", "must be an http or https URL")
 	}
@@ -612,6 +663,34 @@ func (d Desk) validate(bad func(key, format string, args ...any)) {
 			bad(fmt.Sprintf("desk.agencies[%d].id", i), "%q is also a department", a.ID)
 		}
 	}
+	windows := map[string]bool{}
+	for i, w := range d.Windows {
+		key := fmt.Sprintf("desk.windows[%d]", i)
+		switch {
+		case w.ID == "" || w.Name == "":
+			bad(key, "needs id and name")
+		case depts[w.ID]:
+			bad(key+".id", "%q is also a department (every department is a window of its own)", w.ID)
+		case windows[w.ID]:
+			bad(key+".id", "%q is listed twice", w.ID)
+		}
+		windows[w.ID] = true
+		for _, dp := range w.Departments {
+			if !depts[dp] {
+				bad(key+".departments", "unknown department %q", dp)
+			}
+		}
+		for _, t := range w.Towns {
+			if strings.TrimSpace(t) == "" {
+				bad(key+".towns", "a town must not be empty")
+			}
+		}
+	}
+	if d.ResponseLimit != "" {
+		if _, _, err := ParseLimit(d.ResponseLimit); err != nil {
+			bad("desk.response_limit", "%v", err)
+		}
+	}
 }
 
 // ParseLimit reads a deadline: "3d" (working days) or "2h" (working hours).
@@ -696,7 +775,8 @@ func (c Config) Masked() string {
 	w("  calendar_dir: %s", c.Desk.CalendarDir)
 	w("  flows_dir: %s", c.Desk.FlowsDir)
 	w("  remind_at: %v  remind_last_day: %v  leader_after_days: %d  sweep_interval: %s", c.Desk.RemindAt, c.Desk.RemindLastDay, c.Desk.LeaderAfterDays, c.Desk.SweepInterval)
-	w("  departments: %d  officers: %d  templates: %d", len(c.Desk.Departments), len(c.Desk.Officers), len(c.Desk.Templates))
+	w("  departments: %d  officers: %d  templates: %d  windows: %d", len(c.Desk.Departments), len(c.Desk.Officers), len(c.Desk.Templates), len(c.Desk.Windows))
+	w("  response_limit: %s", c.Desk.ResponseLimit)
 	w("web:")
 	w("  bureau: %s", c.Web.Bureau)
 	w("  base_url: %s", c.Web.BaseURL)
@@ -705,6 +785,8 @@ func (c Config) Masked() string {
 	w("  expire: %s  remind_after: %s  no_answer_level: %d", c.Survey.Expire, c.Survey.RemindAfter, c.Survey.NoAnswerLevel)
 	w("  verify_days: %d  rectify_days: %d  secret: %s", c.Survey.VerifyDays, c.Survey.RectifyDays, mask(c.Survey.Secret))
 	w("  oauth: %v", c.Survey.OAuth)
+	w("results:")
+	w("  show_officers: %v  min_answers: %d  months: %d  refresh: %s", c.Results.ShowOfficers, c.Results.MinAnswers, c.Results.Months, c.Results.Refresh)
 	w("wecom:")
 	w("  corp_id: %s", c.WeCom.CorpID)
 	w("  agent_id: %d", c.WeCom.AgentID)

@@ -187,6 +187,9 @@ type OpenRequest struct {
 	Urgent      bool
 	Attachments []store.Attachment
 	Transcript  []store.Utterance
+	// Window is the service window whose QR code the citizen scanned to
+	// begin; empty (or unknown) counts the matter by department and town.
+	Window string
 	// Source identifies the message that confirmed the matter (see
 	// chat.Event.Source): WeChat's retry of that message, or its replay
 	// after a crash, finds the ticket it opened instead of opening another.
@@ -240,6 +243,10 @@ func (d *Desk) Open(ctx context.Context, req OpenRequest) (store.Ticket, error) 
 			}
 		}
 	}
+	window := req.Window
+	if !d.dir.windowIDs[window] {
+		window = d.dir.windowOf(deptID, req.Fields[FieldTown])
+	}
 	limit := d.rules.limit(req.Line, req.Inquiry)
 	if req.Urgent {
 		limit = d.rules.urgentLimit(req.Line)
@@ -249,7 +256,7 @@ func (d *Desk) Open(ctx context.Context, req OpenRequest) (store.Ticket, error) 
 		CitizenOpenID: req.Citizen, Line: req.Line, Inquiry: req.Inquiry, Summary: req.Summary,
 		Fields: req.Fields, Labels: req.Labels, Name: req.Name, Phone: req.Phone, IDNumber: req.IDNumber, Urgent: req.Urgent,
 		Attachments: req.Attachments, Transcript: req.Transcript,
-		State: next(OpOpen, ""), Department: deptID, CreatedAt: now,
+		State: next(OpOpen, ""), Department: deptID, Window: window, CreatedAt: now,
 		Deadline: d.deadline(now, limit),
 		History:  []store.TicketEvent{{At: now, Actor: actorCitizen, Kind: eventOf[OpOpen], Deadline: d.deadline(now, limit)}},
 	}

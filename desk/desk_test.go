@@ -125,6 +125,7 @@ var testDirectory = Directory{
 		{ID: "orphans", Name: "无人科", Lines: []string{"socialorg"}},
 	},
 	Agencies: []Agency{{ID: "veterans-bureau", Name: "退役军人事务局", Contact: Contact{Phone: "0755-1111"}}},
+	Windows:  []Window{{ID: "w-chengguan", Name: "城关街道民政办", Departments: []string{"relief"}, Towns: []string{"城关街道"}}},
 	Officers: []Officer{
 		{ID: "wang", Name: "王明", Department: "relief", OpenID: "oWang"},
 		{ID: "li", Name: "李华", Department: "relief", OpenID: "oLi", MaxOpen: 2},

@@ -2,6 +2,8 @@ package desk
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -42,6 +44,19 @@ type Agency struct {
 	Contact
 }
 
+// Window is a service window (窗口单位) that tickets count under in the
+// published results. Every department is a window of its own; configured
+// windows add street offices' 民政办 and the like: a ticket of one of its
+// Departments (any, when none is listed) counts under it when the
+// citizen's 街道（镇） answer names one of its Towns, or always when it
+// lists no towns.
+type Window struct {
+	ID, Name    string
+	Departments []string
+	Towns       []string
+	Contact
+}
+
 // Limit is a deadline: working days, or working hours for urgent matters.
 type Limit struct {
 	Days  int
@@ -70,6 +85,9 @@ type Rules struct {
 	Urgent map[string]Limit
 	// Survey configures return visits and the 好差评 loop.
 	Survey SurveyRules
+	// Response is how soon a ticket must be accepted, counted for the
+	// 响应率 of the published results; zero counts none.
+	Response Limit
 }
 
 // Directory is who works where, from configuration.
@@ -77,6 +95,7 @@ type Directory struct {
 	Departments []Department
 	Officers    []Officer
 	Agencies    []Agency
+	Windows     []Window
 }
 
 // directory indexes a Directory.
@@ -89,6 +108,9 @@ type directory struct {
 	leader   string
 	order    []string
 	agencies []Agency
+	// windows are the configured windows, then one per department.
+	windows   []Window
+	windowIDs map[string]bool
 }
 
 func newDirectory(d Directory) (*directory, error) {
@@ -129,6 +151,27 @@ func newDirectory(d Directory) (*directory, error) {
 		}
 		dir.agencies = append(dir.agencies, a)
 	}
+	seen := map[string]bool{}
+	for _, w := range d.Windows {
+		if _, dup := dir.depts[w.ID]; dup || seen[w.ID] {
+			return nil, fmt.Errorf("window %s listed twice or also a department", w.ID)
+		}
+		seen[w.ID] = true
+		for _, dp := range w.Departments {
+			if _, ok := dir.depts[dp]; !ok {
+				return nil, fmt.Errorf("window %s: unknown department %q", w.ID, dp)
+			}
+		}
+		dir.windows = append(dir.windows, w)
+	}
+	for _, id := range dir.order {
+		dp := dir.depts[id]
+		dir.windows = append(dir.windows, Window{ID: dp.ID, Name: dp.Name, Departments: []string{dp.ID}, Contact: dp.Contact})
+	}
+	dir.windowIDs = map[string]bool{}
+	for _, w := range dir.windows {
+		dir.windowIDs[w.ID] = true
+	}
 	for _, dp := range d.Departments {
 		if dp.Supervisor == "" {
 			continue // tickets nobody can take wait unassigned (and are logged)
@@ -138,6 +181,59 @@ func newDirectory(d Directory) (*directory, error) {
 		}
 	}
 	return dir, nil
+}
+
+// FieldTown is the intake flows' field of the citizen's 街道（镇） answer.
+const FieldTown = "town"
+
+// windowOf is the window a ticket of department dept counts under, given
+// the citizen's 街道（镇） answer: the configured window whose town the
+// answer names (the longest such town, so that 城关镇 wins over 城关),
+// else a configured window of the department without towns, else the
+// department's own.
+func (d *directory) windowOf(dept, town string) string {
+	town = strings.TrimSpace(town)
+	best, bestLen := "", 0
+	for _, w := range d.windows {
+		if len(w.Departments) > 0 && !slices.Contains(w.Departments, dept) {
+			continue
+		}
+		if len(w.Towns) == 0 {
+			if best == "" {
+				best = w.ID
+			}
+			continue
+		}
+		for _, t := range w.Towns {
+			if t = strings.TrimSpace(t); t != "" && town != "" && strings.Contains(town, t) && len(t) > bestLen {
+				best, bestLen = w.ID, len(t)
+			}
+		}
+	}
+	if best == "" {
+		return dept
+	}
+	return best
+}
+
+// Windows lists the service windows: the configured ones, then one per
+// department, in configuration order.
+func (d *Desk) Windows() []Window { return slices.Clone(d.dir.windows) }
+
+// OfficerName is the name of the officer with ID id; false for an ID not
+// on the staff list.
+func (d *Desk) OfficerName(id string) (string, bool) {
+	o, ok := d.dir.officers[id]
+	return o.Name, ok
+}
+
+// RespondBy is when a ticket received at created must be accepted
+// (desk.response_limit); ok is false when the bureau set no limit.
+func (d *Desk) RespondBy(created time.Time) (time.Time, bool) {
+	if d.rules.Response == (Limit{}) {
+		return time.Time{}, false
+	}
+	return d.deadline(created, d.rules.Response), true
 }
 
 // sorted lists the departments in configuration order.

@@ -67,6 +67,10 @@ type Ticket struct {
 
 	State      TicketState `json:"state"`
 	Department string      `json:"department"`
+	// Window is the service window (窗口) the ticket counts under in the
+	// published results: the street office's where its town has one, else
+	// its department's.
+	Window string `json:"window,omitempty"`
 	// Owner is the officer working the ticket now; FirstResponsible the
 	// first officer who accepted it (首问负责), kept across transfers.
 	Owner            string `json:"owner,omitempty"`

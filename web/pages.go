@@ -40,6 +40,11 @@ type Options struct {
 	// citizen; nil leaves the token alone to decide. It needs BaseURL and
 	// Secret.
 	OAuth SurveyOAuth
+	// Results feeds the public results, /results and /results.json; nil
+	// leaves them out. Levels names the five levels there (*desk.Desk);
+	// nil takes Surveys'.
+	Results ResultsSource
+	Levels  LevelNamer
 	// BaseURL is where citizens reach the pages (web.base_url,
 	// https://huimin.example.gov.cn): WeChat sends the browser back to the
 	// survey page there.
@@ -89,6 +94,12 @@ func New(opts Options) (*Pages, error) {
 			return nil, err
 		}
 	}
+	if opts.Levels == nil && opts.Surveys != nil {
+		p.opts.Levels = opts.Surveys
+	}
+	if opts.Results != nil && p.opts.Levels == nil {
+		return nil, errors.New("web pages: the results need the levels' names (Options.Levels)")
+	}
 	if err := yaml.Unmarshal(raw, &p.texts); err != nil {
 		return nil, fmt.Errorf("parse web texts: %w", err)
 	}
@@ -123,6 +134,10 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	mux.Handle("GET /static/", secure(cacheLong(http.StripPrefix("/static/", http.FileServerFS(static)))))
 	if p.opts.Offices != nil {
 		mux.Handle("GET /offices", secure(p.handle(p.offices)))
+	}
+	if p.opts.Results != nil {
+		mux.Handle("GET /results", secure(p.handle(p.results)))
+		mux.Handle("GET /results.json", secure(p.handle(p.resultsJSON)))
 	}
 	if p.opts.Surveys != nil {
 		mux.Handle("GET /survey/{token}", secure(surveyHeaders(p.handle(p.surveyPage))))

@@ -19,6 +19,7 @@ import (
 	"huimin/desk/calendar"
 	"huimin/flows"
 	"huimin/flows/intake"
+	"huimin/results"
 	"huimin/store"
 	"huimin/web"
 )
@@ -33,6 +34,7 @@ type app struct {
 	wecom   *bot.WeComWebhook // nil without WeCom
 	pages   *web.Pages
 	runner  *bot.Runner
+	results *results.Publisher
 	metrics *bot.Metrics
 }
 
@@ -133,7 +135,9 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	})
 	runner.Register(deskQueue(cfg.Desk.SweepInterval, cfg.Desk.TimerWorkers), deskTimers(d)...)
 	runner.Register(visitQueue(cfg.Desk.SweepInterval, cfg.Desk.TimerWorkers, cfg.Survey.PerSecond), visitTimers(d, cfg.Survey.PerSecond))
-	pageOpts := web.Options{Bureau: cfg.Web.Bureau, Offices: officeDirectory{dir, watcher}, Surveys: d, Location: loc, Log: log}
+	published := results.NewPublisher(st, publishOptions(cfg, d, loc, log))
+	pageOpts := web.Options{Bureau: cfg.Web.Bureau, Offices: officeDirectory{dir, watcher}, Surveys: d, Results: published,
+		Location: loc, Log: log}
 	if cfg.Survey.OAuth {
 		pageOpts.OAuth = surveyOAuth{wechat.NewOAuth(wechat.OAuthOptions{
 			AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret, AuthorizeBase: cfg.WeChat.OAuthBaseURL,
@@ -144,7 +148,8 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	a := &app{client: client, outbox: outbox, desk: d, flows: watcher, webhook: wh, metrics: metrics, pages: pages, runner: runner}
+	a := &app{client: client, outbox: outbox, desk: d, flows: watcher, webhook: wh, metrics: metrics, pages: pages, runner: runner,
+		results: published}
 	if wecomCodec != nil {
 		a.wecom = bot.NewWeComWebhook(wecomCodec, wh, log)
 	}
@@ -180,12 +185,17 @@ func deskQueue(poll time.Duration, workers int) bot.Queue {
 // within the lease, so that no visit's lease runs out while it waits for
 // its turn (BenchmarkVisitSweep, BenchmarkWebhookDuringVisitSweep).
 func visitQueue(poll time.Duration, workers, perSecond int) bot.Queue {
-	batch := 1000
+	// An instance holds up to 30 s of paced work (3,000 visits unpaced),
+	// claimed in batches of 200 one after another: a morning's visits
+	// are all claimed within a second of falling due, and no claim holds
+	// Redis long enough to delay the webhook's commands behind it.
+	held := 3000
 	if perSecond > 0 {
-		batch = min(batch, max(32, 30*perSecond))
+		held = min(held, max(32, 30*perSecond))
 	}
-	return bot.Queue{Name: desk.VisitQueue, Batch: batch, Batches: 3, Lease: 2 * time.Minute, Poll: poll, Workers: workers,
-		Serial: desk.TimerTicket}
+	batch := min(200, held)
+	return bot.Queue{Name: desk.VisitQueue, Batch: batch, Batches: (held + batch - 1) / batch, Lease: 2 * time.Minute,
+		Poll: poll, Workers: workers, Serial: desk.TimerTicket}
 }
 
 // deskTimers are the handlers of the desk's timer kinds but the visits'. A
@@ -241,6 +251,10 @@ func deskConfig(c config.Desk, lines []string, log *slog.Logger) (desk.Directory
 	for _, a := range c.Agencies {
 		dir.Agencies = append(dir.Agencies, desk.Agency{ID: a.ID, Name: a.Name, Lines: a.Lines, Contact: desk.Contact(a.Contact)})
 	}
+	for _, w := range c.Windows {
+		dir.Windows = append(dir.Windows, desk.Window{ID: w.ID, Name: w.Name, Departments: w.Departments, Towns: w.Towns,
+			Contact: desk.Contact(w.Contact)})
+	}
 	covered := map[string]bool{}
 	for _, dp := range dir.Departments {
 		for _, l := range dp.Lines {
@@ -271,6 +285,13 @@ func deskConfig(c config.Desk, lines []string, log *slog.Logger) (desk.Directory
 			}
 			rules.Deadlines[line][q] = desk.Limit{Days: days, Hours: hours}
 		}
+	}
+	if c.ResponseLimit != "" {
+		days, hours, err := config.ParseLimit(c.ResponseLimit)
+		if err != nil {
+			return dir, rules, fmt.Errorf("desk.response_limit: %w", err)
+		}
+		rules.Response = desk.Limit{Days: days, Hours: hours}
 	}
 	rules.Urgent = map[string]desk.Limit{}
 	for line, v := range c.UrgentDeadlines {
@@ -354,6 +375,26 @@ func (a *app) run(ctx context.Context) {
 	wg.Go(func() { a.runner.Run(ctx) })
 	wg.Go(func() { a.flows.Run(ctx, 5*time.Second) })
 	wg.Wait()
+}
+
+// publishOptions are the public results' windows (every department's and
+// the configured ones), what they show and the bureau's rules they count
+// by.
+func publishOptions(cfg config.Config, d *desk.Desk, loc *time.Location, log *slog.Logger) results.PublishOptions {
+	opts := results.PublishOptions{
+		Months: cfg.Results.Months, MinAnswers: cfg.Results.MinAnswers, Log: log,
+		Counter: results.Counter{Location: loc},
+	}
+	for _, w := range d.Windows() {
+		opts.Windows = append(opts.Windows, results.Window{ID: w.ID, Name: w.Name})
+	}
+	if _, ok := d.RespondBy(time.Now()); ok {
+		opts.Counter.RespondBy = func(created time.Time) time.Time { t, _ := d.RespondBy(created); return t }
+	}
+	if cfg.Results.ShowOfficers {
+		opts.Officers = d.OfficerName
+	}
+	return opts
 }
 
 // surveyRules turns the survey configuration into the desk's rules (the

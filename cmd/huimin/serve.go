@@ -24,6 +24,7 @@ import (
 	"huimin/config"
 	"huimin/desk"
 	"huimin/flows"
+	"huimin/results"
 	"huimin/store/boltstore"
 	"huimin/store/redisstore"
 )
@@ -88,6 +89,7 @@ type backend interface {
 	wechat.TokenCache
 	desk.Store
 	flows.Sessions
+	results.Source
 	Close() error
 }
 
@@ -206,6 +208,17 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 			return fmt.Errorf("schedule %s: %w", name, err)
 		}
 	}
+	// The public results are computed at start and again on schedule;
+	// their page reads the last computation.
+	refresh := func() {
+		if _, err := a.results.Refresh(workCtx); err != nil {
+			log.Error("refresh published results failed", "err", err)
+		}
+	}
+	if _, err := sched.AddFunc(cfg.Results.Refresh, refresh); err != nil {
+		return fmt.Errorf("results.refresh %q: %w", cfg.Results.Refresh, err)
+	}
+	workers.Go(refresh)
 	sched.Start()
 
 	serveErr := make(chan error, 1)

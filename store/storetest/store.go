@@ -109,6 +109,12 @@ type Store interface {
 	// then ID), using an index of the given owner/department/citizen — not
 	// a scan of every ticket.
 	ListTickets(ctx context.Context, f store.TicketFilter) ([]store.Ticket, error)
+	// TicketFacts calls fn with the facts (store.FactsOf, as of the
+	// ticket's latest write) of every ticket received (CreatedAt) in
+	// [from, to), oldest first (by CreatedAt, then ID), reading an index
+	// by time kept in the same step as each write — not a scan of every
+	// ticket. It stops at fn's first error and returns it unwrapped.
+	TicketFacts(ctx context.Context, from, to time.Time, fn func(store.Facts) error) error
 
 	// BindOfficer links a WeChat (or WeCom) user ID to an officer ID,
 	// replacing an earlier binding of that user ID.
