@@ -220,6 +220,16 @@ func (d *directory) windowOf(dept, town string) string {
 // department, in configuration order.
 func (d *Desk) Windows() []Window { return slices.Clone(d.dir.windows) }
 
+// Window finds a service window by ID.
+func (d *Desk) Window(id string) (Window, bool) {
+	for _, w := range d.dir.windows {
+		if w.ID == id {
+			return w, true
+		}
+	}
+	return Window{}, false
+}
+
 // OfficerName is the name of the officer with ID id; false for an ID not
 // on the staff list.
 func (d *Desk) OfficerName(id string) (string, bool) {

@@ -47,6 +47,7 @@ type Desk interface {
 	RateInChat(ctx context.Context, openID, ticket string, level int) (string, error)
 	Comment(ctx context.Context, openID, ticket, text string) (string, error)
 	LevelName(level int) string
+	Window(id string) (desk.Window, bool)
 }
 
 // FlowSet gives the current flow definitions (they reload at run time).
@@ -265,6 +266,15 @@ func (e *Engine) citizen(ctx context.Context, sess *store.Session, ev chat.Event
 func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State, ev chat.Event, sess *store.Session) (replies []chat.Reply, next intake.State, opened bool, err error) {
 	in := input(ev)
 	if ev.Kind == chat.KindSubscribe || ev.Kind == chat.KindScan {
+		if id, ok := strings.CutPrefix(ev.Scene, WindowScene); ok {
+			if w, ok := e.desk.Window(id); ok {
+				// A service window's QR code: its greeting, and the matters
+				// the person opens from here on count under it.
+				sess.Window = w.ID
+				greeting := intake.Prompt{Text: e.citizenTexts.Say("window_greeting", w)}
+				return prompts(greeting, set.Menu()), intake.State{}, false, nil
+			}
+		}
 		return prompts(set.Greeting(), set.Menu()), intake.State{}, false, nil
 	}
 	command := set.Command(ev.Text)
@@ -310,7 +320,7 @@ func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State,
 		return e.handover(ctx, set, ev, oc, sess)
 	}
 	if res.Outcome != nil && res.Outcome.Kind == intake.OutcomeTicket {
-		text, err := e.open(ctx, ev, res.Outcome)
+		text, err := e.open(ctx, ev, res.Outcome, sess.Window)
 		if err != nil {
 			return nil, st, false, err
 		}
@@ -348,15 +358,20 @@ func (e *Engine) handover(ctx context.Context, set *intake.Set, ev chat.Event, o
 	return out, res.State, false, nil
 }
 
+// WindowScene starts the QR scene of a service window's code
+// (window_w-chengguan): `huimin window qr` makes them.
+const WindowScene = "window_"
+
 // handoverFlow asks a citizen with no matter on file what it is about and
 // for a phone number before a person takes it (flows/intake/defaults).
 const handoverFlow = "handover"
 
 // open turns a flow's outcome into a ticket and returns what to tell the citizen.
-func (e *Engine) open(ctx context.Context, ev chat.Event, oc *intake.Outcome) (string, error) {
+// window is the service window whose QR code the citizen scanned, if any.
+func (e *Engine) open(ctx context.Context, ev chat.Event, oc *intake.Outcome, window string) (string, error) {
 	req := desk.OpenRequest{
 		Citizen: ev.From, Line: oc.Line, Inquiry: oc.Inquiry, Summary: oc.Summary, Fields: oc.Fields, Labels: oc.Labels,
-		Name: oc.Name, Phone: oc.Phone, IDNumber: oc.IDNumber, Urgent: oc.Urgent, Source: ev.Source(),
+		Name: oc.Name, Phone: oc.Phone, IDNumber: oc.IDNumber, Urgent: oc.Urgent, Source: ev.Source(), Window: window,
 	}
 	for _, a := range oc.Attachments {
 		req.Attachments = append(req.Attachments, store.Attachment{Kind: a.Kind, MediaID: a.MediaID, URL: a.URL, Lat: a.Lat, Lng: a.Lng, Label: a.Label, At: a.At})

@@ -176,6 +176,10 @@ func newRig(t *testing.T, st backend) *engineRig {
 			{ID: "wang", Name: "王明", Department: "all", OpenID: "oWang"},
 			{ID: "li", Name: "李华", Department: "all"},
 		},
+		Windows: []desk.Window{
+			{ID: "w-chengguan", Name: "城关街道民政办", Towns: []string{"城关街道"}},
+			{ID: "w-east", Name: "东湖街道民政办", Towns: []string{"东湖街道"}, Contact: desk.Contact{Address: "东湖路1号（测试）"}},
+		},
 	}
 	clk := &clock{t: time.Date(2026, 11, 30, 9, 0, 0, 0, cal.Location())} // a Monday morning
 	note := &recorder{}
@@ -673,6 +677,43 @@ func TestSurveyTappedChoiceAndNoComment(t *testing.T) {
 		tk, _ := r.st.GetTicket(t.Context(), id)
 		if s := tk.Surveys[0]; s.Level != 5 || s.Comment != "" || tk.State != store.StateReopened {
 			t.Errorf("survey = %+v, state %s; want 5 without comment, reopened", s, tk.State)
+		}
+	})
+}
+
+// TestWindowQRCode: scanning a service window's QR code greets the citizen
+// with that window and counts the matters they open under it; without a
+// scan their town's window counts it, and an unknown window's code gets
+// the general greeting.
+func TestWindowQRCode(t *testing.T) {
+	stores(t, func(t *testing.T, newStore func(t *testing.T) backend) {
+		r := newRig(t, newStore(t))
+		got := r.send(t, chat.Event{Kind: chat.KindSubscribe, From: "oScanned", Scene: flows.WindowScene + "w-east"})
+		for _, want := range []string{"东湖街道民政办", "东湖路1号（测试）", "1. "} {
+			if !strings.Contains(got, want) {
+				t.Errorf("greeting %q lacks %q", got, want)
+			}
+		}
+		window := func(id string) string {
+			t.Helper()
+			tk, err := r.st.GetTicket(t.Context(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tk.Window
+		}
+		if w := window(r.reliefTicket(t, "oScanned")); w != "w-east" {
+			t.Errorf("ticket of a scanned window counts under %q, want w-east", w)
+		}
+		if w := window(r.reliefTicket(t, "oWalkIn")); w != "w-chengguan" {
+			t.Errorf("ticket without a scan counts under %q, want its town's w-chengguan", w)
+		}
+		got = r.send(t, chat.Event{Kind: chat.KindScan, From: "oOther", Scene: flows.WindowScene + "w-nowhere"})
+		if strings.Contains(got, "民政办") || !strings.Contains(got, "1. ") {
+			t.Errorf("an unknown window's code got %q, want the general greeting and menu", got)
+		}
+		if w := window(r.reliefTicket(t, "oOther")); w != "w-chengguan" {
+			t.Errorf("after an unknown window's code the ticket counts under %q", w)
 		}
 	})
 }

@@ -58,6 +58,9 @@ type Session struct {
 	// SurveyComment is the ticket whose survey the person just rated in
 	// chat: their next message is its comment.
 	SurveyComment string `json:"survey_comment,omitempty"`
+	// Window is the service window whose QR code the person scanned last:
+	// the matters they open count under it.
+	Window string `json:"window,omitempty"`
 	// LastInbound is when the person last wrote to us; it bounds WeChat's
 	// 48-hour customer-service window.
 	LastInbound time.Time `json:"last_inbound"`

@@ -2,6 +2,7 @@ package wechat
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"time"
@@ -212,5 +213,24 @@ func (c *Client) QRCode(ctx context.Context, scene string, ttl time.Duration) (s
 		return "", err
 	}
 	// basic.ShowQRCode does not escape the ticket.
+	return "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=" + url.QueryEscape(ticket.Ticket), nil
+}
+
+// PermanentQRCode creates a QR code that never expires carrying scene (at
+// most 64 bytes; an account may have 100,000 of them) and returns the URL
+// of its image.
+func (c *Client) PermanentQRCode(ctx context.Context, scene string) (string, error) {
+	if len(scene) == 0 || len(scene) > 64 {
+		return "", fmt.Errorf("qr scene %q: must be 1 to 64 bytes", scene)
+	}
+	var ticket *basic.Ticket
+	err := c.call(ctx, "qrcode/create", func() error {
+		var err error
+		ticket, err = c.basic.GetQRTicket(basic.NewLimitQrRequest(scene))
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
 	return "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=" + url.QueryEscape(ticket.Ticket), nil
 }

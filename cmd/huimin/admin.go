@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,6 +13,7 @@ import (
 	"huimin/bot"
 	"huimin/bot/wechat"
 	"huimin/config"
+	"huimin/flows"
 	"huimin/flows/intake"
 )
 
@@ -93,6 +95,40 @@ func menuCommand(ctx context.Context, args []string, getenv func(string) string,
 			return fmt.Errorf("publish menu: %w", err)
 		}
 		fmt.Fprintf(stdout, "Published the account menu: %d buttons.\n", len(buttons))
+		return nil
+	})
+}
+
+// windowCommand makes a service window's permanent QR code (huimin window
+// qr --id w-chengguan): citizens who scan it are greeted by the window, and
+// the matters they open count under it.
+func windowCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "qr" {
+		fmt.Fprintln(stderr, "usage: huimin window qr --id WINDOW [--config FILE]")
+		return errUsage
+	}
+	fs := flag.NewFlagSet("window qr", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "YAML configuration file")
+	id := fs.String("id", "", "the window's id in desk.windows, or a department's id")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	return withApp(ctx, *path, getenv, stderr, func(a *app) error {
+		w, ok := a.desk.Window(*id)
+		if !ok {
+			var ids []string
+			for _, w := range a.desk.Windows() {
+				ids = append(ids, w.ID)
+			}
+			return fmt.Errorf("window qr: no window %q (windows: %s)", *id, strings.Join(ids, ", "))
+		}
+		url, err := a.client.PermanentQRCode(ctx, flows.WindowScene+w.ID)
+		if err != nil {
+			return fmt.Errorf("window qr: %w", err)
+		}
+		fmt.Fprintf(stdout, "QR code of %s (%s), permanent: %s\n", w.Name, w.ID, url)
+		fmt.Fprintln(stdout, "Print it at the window: citizens who scan it are greeted by the window, and what they submit counts under it.")
 		return nil
 	})
 }

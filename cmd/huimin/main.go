@@ -33,6 +33,7 @@ commands:
   check-config  print the effective configuration with secrets masked
   officer add   issue an officer a one-time code to bind their WeChat (--id OFFICER)
   menu publish  publish the account's custom menu from the flow definitions
+  window qr     make a service window's permanent QR code (--id WINDOW)
 `
 
 var errUsage = errors.New("see usage above")
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return officerCommand(ctx, rest, getenv, stdout, stderr)
 	case "menu":
 		return menuCommand(ctx, rest, getenv, stdout, stderr)
+	case "window":
+		return windowCommand(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

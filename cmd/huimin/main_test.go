@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -496,6 +497,62 @@ func TestOfficerAddAndMenuPublish(t *testing.T) {
 	res, err = s.Send(ctx, sim.Message{OpenID: "oWangPhone", Type: "text", Content: "我的工单"})
 	if err != nil || res.Reply == nil || !strings.Contains(res.Reply.Content, "在办工单") {
 		t.Fatalf("bound officer's 我的工单: %+v, %v", res, err)
+	}
+	svc.stop(t)
+}
+
+// TestWindowQRCodeAndResults makes a street window's QR code with the
+// command, scans it with the simulator against the running service, and
+// finds the window on the public results page.
+func TestWindowQRCodeAndResults(t *testing.T) {
+	addr := freeAddr(t)
+	s, simURL := newSim(t, "http://"+addr+"/wechat")
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "huimin.yaml")
+	cfg := adminTestConfig + `  windows:
+    - {id: w-east, name: 东湖街道民政办, departments: [relief], towns: [东湖街道], address: 东湖路1号（测试）}
+`
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := serviceEnv(addr, simURL, map[string]string{"HUIMIN_STORE_DRIVER": "bolt", "HUIMIN_STORE_PATH": filepath.Join(dir, "huimin.db")})
+	var out, errOut bytes.Buffer
+	if err := run(t.Context(), []string{"huimin", "window", "qr", "--id", "w-east", "--config", cfgPath}, envFunc(env), &out, &errOut); err != nil {
+		t.Fatalf("window qr: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "showqrcode?ticket=") || !strings.Contains(out.String(), "东湖街道民政办") {
+		t.Fatalf("window qr printed %q, want the window and its QR code's URL", out.String())
+	}
+	var ticket string
+	for _, q := range s.QRCodes() {
+		if q.Scene == "window_w-east" && q.Permanent {
+			ticket = q.Ticket
+		}
+	}
+	if ticket == "" {
+		t.Fatalf("no permanent QR code with scene window_w-east in %+v", s.QRCodes())
+	}
+	errOut.Reset()
+	err := run(t.Context(), []string{"huimin", "window", "qr", "--id", "w-nowhere", "--config", cfgPath}, envFunc(env), &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "w-east") {
+		t.Errorf("window qr for an unknown window: %v, want an error listing the windows", err)
+	}
+
+	svc := startService(t, env, "--config", cfgPath)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	res, err := s.Send(ctx, sim.Message{OpenID: "oNewCitizen", Type: sim.TypeScan, Ticket: ticket})
+	if err != nil || res.Reply == nil || !strings.Contains(res.Reply.Content, "东湖街道民政办") || !strings.Contains(res.Reply.Content, "东湖路1号") {
+		t.Fatalf("scanning the window's code: %+v, %v", res, err)
+	}
+	resp, err := http.Get("http://" + addr + "/results")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "东湖街道民政办") || !strings.Contains(string(body), "社会救助科") {
+		t.Errorf("/results = %d, want both windows:\n%s", resp.StatusCode, body)
 	}
 	svc.stop(t)
 }
