@@ -69,6 +69,39 @@ func MaskID(id string) string {
 	return maskMiddle(strings.ToUpper(strings.TrimSpace(id)), 6, 4)
 }
 
+// MaskNumbers masks the numbers inside free text (a comment, a note) that
+// may be a phone or ID number: every run of 7 or more digits (an ID's
+// final X included) is shown as MaskID shows an ID (15 or 18 long), as
+// MaskPhone shows a phone (11), or with its first and last 2 kept.
+func MaskNumbers(text string) string {
+	var b strings.Builder
+	r := []rune(text)
+	for i := 0; i < len(r); {
+		j := i
+		for j < len(r) && (r[j] >= '0' && r[j] <= '9' || j > i && j-i == 17 && (r[j] == 'X' || r[j] == 'x')) {
+			j++
+		}
+		if j == i {
+			b.WriteRune(r[i])
+			i++
+			continue
+		}
+		run := string(r[i:j])
+		switch n := j - i; {
+		case n == 15 || n == 18:
+			b.WriteString(MaskID(run))
+		case n == 11:
+			b.WriteString(MaskPhone(run))
+		case n >= 7:
+			b.WriteString(maskMiddle(run, 2, 2))
+		default:
+			b.WriteString(run)
+		}
+		i = j
+	}
+	return b.String()
+}
+
 // maskMiddle keeps head and tail runes and stars the rest; a value too
 // short to keep anything is starred whole.
 func maskMiddle(s string, head, tail int) string {

@@ -117,3 +117,19 @@ func TestMaskID(t *testing.T) {
 		}
 	}
 }
+
+func TestMaskNumbers(t *testing.T) {
+	for in, want := range map[string]string{
+		"电话13812345678，谢谢":      "电话138****5678，谢谢",
+		"身份证11010119900101123X": "身份证110101********123X",
+		"身份证110101199001011234": "身份证110101********1234",
+		"座机0755-12345678":       "座机0755-12****78",
+		"3号楼502室，2026年":         "3号楼502室，2026年",
+		"":                      "",
+		"没有数字":                  "没有数字",
+	} {
+		if got := MaskNumbers(in); got != want {
+			t.Errorf("MaskNumbers(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

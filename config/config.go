@@ -67,6 +67,9 @@ type Web struct {
 	// (https://huimin.example.gov.cn): survey links start with it. Empty
 	// sends survey template messages without a link.
 	BaseURL string `mapstructure:"base_url"`
+	// SessionTTL is how long a supervisor stays logged in to the web
+	// pages after following a login link from chat.
+	SessionTTL time.Duration `mapstructure:"session_ttl"`
 }
 
 // Desk configures the service desk: who works where, deadlines, hours.
@@ -320,6 +323,7 @@ var defaults = map[string]any{
 	"log.format":              "json",
 	"web.bureau":              "",
 	"web.base_url":            "",
+	"web.session_ttl":         8 * time.Hour,
 	"survey.delay":            time.Duration(0),
 	"survey.visit_at":         "10:00",
 	"survey.quiet_hours":      "21:00-08:00",
@@ -539,6 +543,9 @@ func (c Config) Validate() error {
 	}
 	if u := c.Web.BaseURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 		bad("web.base_url", "must be an http or https URL")
+	}
+	if c.Web.SessionTTL < time.Minute || c.Web.SessionTTL > 7*24*time.Hour {
+		bad("web.session_ttl", "must be between 1m and 168h")
 	}
 	if c.Survey.OAuth && c.Web.BaseURL == "" {
 		bad("survey.oauth", "needs web.base_url: WeChat sends the citizen back to the survey page there")
@@ -780,6 +787,7 @@ func (c Config) Masked() string {
 	w("web:")
 	w("  bureau: %s", c.Web.Bureau)
 	w("  base_url: %s", c.Web.BaseURL)
+	w("  session_ttl: %s", c.Web.SessionTTL)
 	w("survey:")
 	w("  delay: %s  visit_at: %s  quiet_hours: %s", c.Survey.Delay, c.Survey.VisitAt, c.Survey.QuietHours)
 	w("  expire: %s  remind_after: %s  no_answer_level: %d", c.Survey.Expire, c.Survey.RemindAfter, c.Survey.NoAnswerLevel)

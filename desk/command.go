@@ -41,12 +41,13 @@ const (
 	cmdApproveAppeal = "approve_appeal"
 	cmdRefuseAppeal  = "refuse_appeal"
 	cmdSuggestions   = "suggestions"
+	cmdLogin         = "login"
 )
 
 // commandNames lists every command, for reading their words from the texts.
 var commandNames = []string{cmdHelp, cmdMine, cmdOnDuty, cmdOffDuty, cmdView, cmdPhone, cmdAccept, cmdReply, cmdAskMore,
 	cmdTransfer, cmdExtend, cmdApprove, cmdRefuse, cmdResolve, cmdReopen, cmdClose,
-	cmdVisitTasks, cmdVisit, cmdRectifier, cmdAppeal, cmdApproveAppeal, cmdRefuseAppeal, cmdSuggestions}
+	cmdVisitTasks, cmdVisit, cmdRectifier, cmdAppeal, cmdApproveAppeal, cmdRefuseAppeal, cmdSuggestions, cmdLogin}
 
 // commandWords reads the officers' command words from the texts: word →
 // command, and the words longest first, so that a word that starts with
@@ -90,6 +91,12 @@ func (d *Desk) Command(ctx context.Context, o Officer, text string) (string, err
 		return d.phoneTasks(ctx, o)
 	case cmdSuggestions:
 		return d.suggestions(ctx, o)
+	case cmdLogin:
+		url, err := d.IssueLogin(ctx, o)
+		if r, ok := errors.AsType[*Refusal](err); ok {
+			return d.refusalText(r, ""), nil
+		}
+		return d.officer.Say("login_link", map[string]any{"URL": url, "Minutes": int(LoginTTL / time.Minute)}), err
 	case "":
 		return d.officer.Say("unknown_command", nil), nil
 	}
@@ -103,7 +110,7 @@ func (d *Desk) Command(ctx context.Context, o Officer, text string) (string, err
 			return d.view(t), nil
 		}
 	case cmdPhone:
-		if t, err = d.RevealPhone(ctx, o, id); err == nil {
+		if t, err = d.RevealPhone(ctx, o, id, args); err == nil {
 			return d.officer.Say("phone", map[string]any{"ID": t.ID, "Phone": t.Phone, "Name": t.Name}), nil
 		}
 	case cmdAccept:

@@ -22,12 +22,14 @@ type Store interface {
 	GetTicket(ctx context.Context, id string) (store.Ticket, error)
 	UpdateTicket(ctx context.Context, t store.Ticket) (store.Ticket, error)
 	ListTickets(ctx context.Context, f store.TicketFilter) ([]store.Ticket, error)
+	TicketFacts(ctx context.Context, from, to time.Time, fn func(store.Facts) error) error
 	BindOfficer(ctx context.Context, userID, officerID string) error
 	OfficerByUser(ctx context.Context, userID string) (string, error)
 	UserOfOfficer(ctx context.Context, officerID string) (string, error)
 	PutBindCode(ctx context.Context, code, officerID string, ttl time.Duration) error
 	TakeBindCode(ctx context.Context, code string) (string, error)
 	GetCache(ctx context.Context, key string) (string, error)
+	TakeCache(ctx context.Context, key string) (string, error)
 	SetCache(ctx context.Context, key, value string, ttl time.Duration) error
 	DeleteCache(ctx context.Context, key string) error
 	Schedule(ctx context.Context, queue string, it store.DueItem) (bool, error)

@@ -200,6 +200,7 @@ func newDesk(t *testing.T, mk storeMaker, now time.Time) *deskRig {
 		LeaderAfter:   2,
 		Survey: SurveyRules{QuietStart: 21 * time.Hour, QuietEnd: 8 * time.Hour, RemindAfter: 24 * time.Hour,
 			PageURL: "https://huimin.test/survey/", Secret: []byte("test secret")},
+		LoginURL: "https://huimin.test/desk/login/",
 	}
 	d, err := New(st, cal, note, testDirectory, rules, Options{Now: clk.Now, Location: shanghai,
 		LineNames: map[string]string{"relief": "低保、特困、临时救助", "veterans": "优抚安置"}})

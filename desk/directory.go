@@ -85,6 +85,9 @@ type Rules struct {
 	Urgent map[string]Limit
 	// Survey configures return visits and the 好差评 loop.
 	Survey SurveyRules
+	// LoginURL is the supervisors' login page without the token
+	// (https://…/desk/login/); empty when the bureau has no web address.
+	LoginURL string
 	// Response is how soon a ticket must be accepted, counted for the
 	// 响应率 of the published results; zero counts none.
 	Response Limit

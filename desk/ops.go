@@ -439,16 +439,28 @@ func (d *Desk) Close(ctx context.Context, o Officer, id string) (store.Ticket, e
 }
 
 // RevealPhone gives the citizen's full phone number to the owner or a chief
-// and records who saw it and when.
-func (d *Desk) RevealPhone(ctx context.Context, o Officer, id string) (store.Ticket, error) {
-	t, err := d.apply(ctx, id, OpRevealPhone, o.ID, d.mayWork(o), func(t *store.Ticket, _ *store.TicketEvent) error {
-		if t.Phone == "" {
-			return refusal("", ErrInvalid, "no_phone", "", "", nil)
+// and records who saw it, when and why (reason may be empty in chat).
+func (d *Desk) RevealPhone(ctx context.Context, o Officer, id, reason string) (store.Ticket, error) {
+	return d.reveal(ctx, o, id, reason, OpRevealPhone, func(t *store.Ticket) bool { return t.Phone != "" }, "no_phone")
+}
+
+// RevealIDNumber gives the citizen's full ID number to the owner or a
+// chief and records who saw it, when and why.
+func (d *Desk) RevealIDNumber(ctx context.Context, o Officer, id, reason string) (store.Ticket, error) {
+	return d.reveal(ctx, o, id, reason, OpRevealID, func(t *store.Ticket) bool { return t.IDNumber != "" }, "no_id_number")
+}
+
+func (d *Desk) reveal(ctx context.Context, o Officer, id, reason string, op Op, has func(*store.Ticket) bool, missing string) (store.Ticket, error) {
+	reason = chat.Cut(strings.TrimSpace(reason), maxReason)
+	t, err := d.apply(ctx, id, op, o.ID, d.mayWork(o), func(t *store.Ticket, ev *store.TicketEvent) error {
+		if !has(t) {
+			return refusal("", ErrInvalid, missing, "", "", nil)
 		}
+		ev.Detail = reason
 		return nil
 	})
 	if err == nil {
-		d.log.InfoContext(ctx, "phone unmasked", "ticket_id", t.ID, "officer_id", o.ID)
+		d.log.InfoContext(ctx, "personal data unmasked", "ticket_id", t.ID, "officer_id", o.ID, "what", string(op))
 	}
 	return t, d.explainState(err, t, o)
 }

@@ -31,6 +31,7 @@ const (
 	OpEscalate         Op = "escalate"          // a timer tells the chief or the leader
 	OpUrgentAlert      Op = "urgent_alert"      // an urgent matter is told to the chief
 	OpRevealPhone      Op = "reveal_phone"      // the citizen's number shown in full (recorded)
+	OpRevealID         Op = "reveal_id"         // the citizen's ID number shown in full (recorded)
 	OpUndeliverable    Op = "undeliverable"     // nobody reachable could be told
 	OpNotDelivered     Op = "not_delivered"     // a notice WeChat would not deliver went to the chief
 	OpVisit            Op = "visit"             // the return visit (回访) is sent
@@ -91,6 +92,7 @@ var Transitions = map[Op]transition{
 	OpEscalate:         {From: open},
 	OpUrgentAlert:      {From: open},
 	OpRevealPhone:      {From: slices.Concat(open, finished)},
+	OpRevealID:         {From: slices.Concat(open, finished)},
 	OpUndeliverable:    {From: open},
 	OpNotDelivered:     {From: slices.Concat(open, finished)},
 	OpVisit:            {From: resolved},
@@ -144,6 +146,7 @@ const (
 	EventEscalated          store.EventKind = "escalated"
 	EventUrgentAlert        store.EventKind = "urgent_alert"
 	EventPhoneRevealed      store.EventKind = "phone_revealed"
+	EventIDRevealed         store.EventKind = "id_revealed"
 	EventUndeliverable      store.EventKind = "undeliverable"
 	EventNotDelivered       store.EventKind = "not_delivered"
 	EventVisited            store.EventKind = "visited"
@@ -167,7 +170,7 @@ var eventOf = map[Op]store.EventKind{
 	OpRequestExtension: EventExtensionRequested, OpApproveExtension: EventExtensionApproved,
 	OpRefuseExtension: EventExtensionRefused, OpResolve: EventResolved, OpReopen: EventReopened,
 	OpClose: EventClosed, OpRemind: EventReminded, OpEscalate: EventEscalated,
-	OpUrgentAlert: EventUrgentAlert, OpRevealPhone: EventPhoneRevealed, OpUndeliverable: EventUndeliverable,
+	OpUrgentAlert: EventUrgentAlert, OpRevealPhone: EventPhoneRevealed, OpRevealID: EventIDRevealed, OpUndeliverable: EventUndeliverable,
 	OpNotDelivered: EventNotDelivered, OpVisit: EventVisited, OpVisitChannel: EventVisitChannel,
 	OpVisitRemind: EventVisitReminded, OpVisitExpire: EventVisitExpired, OpRate: EventRated,
 	OpSurveyComment: EventSurveyComment, OpRectify: EventRectified, OpNameRectifier: EventRectifierNamed, OpAppeal: EventAppealed,

@@ -11,16 +11,18 @@ import "time"
 type Facts struct {
 	ID string `json:"id"`
 	// Window is the service window (窗口) the ticket counts under.
-	Window     string      `json:"window,omitempty"`
-	Department string      `json:"department,omitempty"`
-	Line       string      `json:"line,omitempty"`
-	Inquiry    string      `json:"inquiry,omitempty"`
-	Owner      string      `json:"owner,omitempty"`
-	State      TicketState `json:"state"`
-	Urgent     bool        `json:"urgent,omitempty"`
-	CreatedAt  time.Time   `json:"created_at"`
-	AcceptedAt time.Time   `json:"accepted_at,omitzero"`
-	ResolvedAt time.Time   `json:"resolved_at,omitzero"`
+	Window     string `json:"window,omitempty"`
+	Department string `json:"department,omitempty"`
+	Line       string `json:"line,omitempty"`
+	Inquiry    string `json:"inquiry,omitempty"`
+	Owner      string `json:"owner,omitempty"`
+	// FirstResponsible is the first officer who took the matter (首问负责).
+	FirstResponsible string      `json:"first_responsible,omitempty"`
+	State            TicketState `json:"state"`
+	Urgent           bool        `json:"urgent,omitempty"`
+	CreatedAt        time.Time   `json:"created_at"`
+	AcceptedAt       time.Time   `json:"accepted_at,omitzero"`
+	ResolvedAt       time.Time   `json:"resolved_at,omitzero"`
 	// Deadline is the ticket's current deadline: a granted extension has
 	// moved it.
 	Deadline       time.Time            `json:"deadline,omitzero"`
@@ -36,6 +38,9 @@ type SurveyFacts struct {
 	Level    int    `json:"level,omitempty"`
 	Via      string `json:"via,omitempty"`
 	Excluded bool   `json:"excluded,omitempty"`
+	// Commented says the citizen left a comment (its words stay in the
+	// ticket).
+	Commented bool `json:"commented,omitempty"`
 }
 
 // RectificationFacts are the counted part of one 整改.
@@ -53,11 +58,12 @@ type RectificationFacts struct {
 func FactsOf(t Ticket) Facts {
 	f := Facts{
 		ID: t.ID, Window: t.Window, Department: t.Department, Line: t.Line, Inquiry: t.Inquiry,
-		Owner: t.Owner, State: t.State, Urgent: t.Urgent,
+		Owner: t.Owner, FirstResponsible: t.FirstResponsible, State: t.State, Urgent: t.Urgent,
 		CreatedAt: t.CreatedAt, AcceptedAt: t.AcceptedAt, ResolvedAt: t.ResolvedAt, Deadline: t.Deadline,
 	}
 	for _, s := range t.Surveys {
-		f.Surveys = append(f.Surveys, SurveyFacts{Round: s.Round, Officer: s.Officer, Level: s.Level, Via: s.Via, Excluded: s.Excluded})
+		f.Surveys = append(f.Surveys, SurveyFacts{Round: s.Round, Officer: s.Officer, Level: s.Level, Via: s.Via, Excluded: s.Excluded,
+			Commented: s.Comment != ""})
 	}
 	for _, r := range t.Rectifications {
 		f.Rectifications = append(f.Rectifications, RectificationFacts{

@@ -45,6 +45,12 @@ type Options struct {
 	// nil takes Surveys'.
 	Results ResultsSource
 	Levels  LevelNamer
+	// Supervisor feeds the supervisors' pages under /desk (login by a
+	// link from chat); nil leaves them out. Sessions keeps their sessions
+	// for SessionTTL (web.session_ttl).
+	Supervisor SupervisorDesk
+	Sessions   WebSessions
+	SessionTTL time.Duration
 	// BaseURL is where citizens reach the pages (web.base_url,
 	// https://huimin.example.gov.cn): WeChat sends the browser back to the
 	// survey page there.
@@ -97,7 +103,10 @@ func New(opts Options) (*Pages, error) {
 	if opts.Levels == nil && opts.Surveys != nil {
 		p.opts.Levels = opts.Surveys
 	}
-	if opts.Results != nil && p.opts.Levels == nil {
+	if opts.Supervisor != nil && (opts.Sessions == nil || opts.SessionTTL <= 0) {
+		return nil, errors.New("web pages: the supervisors' pages need Sessions and a SessionTTL")
+	}
+	if (opts.Results != nil || opts.Supervisor != nil) && p.opts.Levels == nil {
 		return nil, errors.New("web pages: the results need the levels' names (Options.Levels)")
 	}
 	if err := yaml.Unmarshal(raw, &p.texts); err != nil {
@@ -138,6 +147,9 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	if p.opts.Results != nil {
 		mux.Handle("GET /results", secure(p.handle(p.results)))
 		mux.Handle("GET /results.json", secure(p.handle(p.resultsJSON)))
+	}
+	if p.opts.Supervisor != nil {
+		p.registerSupervisor(mux)
 	}
 	if p.opts.Surveys != nil {
 		mux.Handle("GET /survey/{token}", secure(surveyHeaders(p.handle(p.surveyPage))))

@@ -111,6 +111,9 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 		return nil, err
 	}
 	rules.Survey = surveyRules(cfg)
+	if cfg.Web.BaseURL != "" {
+		rules.LoginURL = strings.TrimRight(cfg.Web.BaseURL, "/") + "/desk/login/"
+	}
 	rules.Survey.Notice = templates["survey_notice"].ID != ""
 	d, err = desk.New(deskStore{st, runner}, cal, bot.NewNotifier(outbox, templates), dir, rules, desk.Options{Log: log, LineNames: lineNames, Location: loc})
 	if err != nil {
@@ -137,12 +140,12 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	runner.Register(visitQueue(cfg.Desk.SweepInterval, cfg.Desk.TimerWorkers, cfg.Survey.PerSecond), visitTimers(d, cfg.Survey.PerSecond))
 	published := results.NewPublisher(st, publishOptions(cfg, d, loc, log))
 	pageOpts := web.Options{Bureau: cfg.Web.Bureau, Offices: officeDirectory{dir, watcher}, Surveys: d, Results: published,
-		Location: loc, Log: log}
+		Supervisor: d, Sessions: st, SessionTTL: cfg.Web.SessionTTL, BaseURL: cfg.Web.BaseURL, Location: loc, Log: log}
 	if cfg.Survey.OAuth {
 		pageOpts.OAuth = surveyOAuth{wechat.NewOAuth(wechat.OAuthOptions{
 			AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret, AuthorizeBase: cfg.WeChat.OAuthBaseURL,
 		})}
-		pageOpts.BaseURL, pageOpts.Secret = cfg.Web.BaseURL, rules.Survey.Secret
+		pageOpts.Secret = rules.Survey.Secret
 	}
 	pages, err := web.New(pageOpts)
 	if err != nil {
