@@ -63,6 +63,12 @@ const (
 	bucketByOwner       = "tickets_by_owner"
 	bucketByDepartment  = "tickets_by_department"
 	bucketByCitizen     = "tickets_by_citizen"
+	// bucketTicketFacts is the results index (see facts.go); New creates
+	// it apart from the others, since it fills it as it creates it.
+	bucketTicketFacts = "ticket_facts"
+	// bucketMeta holds facts about the file itself, such as the version
+	// of the facts index.
+	bucketMeta = "meta"
 )
 
 // expiringBuckets lists the buckets whose values start with an expiry time.
@@ -73,7 +79,7 @@ func expiringBuckets() []string {
 // lastingBuckets lists the other top-level buckets, whose records stay
 // until they are deleted.
 func lastingBuckets() []string {
-	return []string{bucketQueues, bucketOfficerByUser, bucketUserByOfficer, bucketTickets, bucketByOwner, bucketByDepartment, bucketByCitizen}
+	return []string{bucketQueues, bucketOfficerByUser, bucketUserByOfficer, bucketTickets, bucketByOwner, bucketByDepartment, bucketByCitizen, bucketMeta}
 }
 
 // bucket returns a top-level bucket, which New created.
@@ -141,7 +147,7 @@ func New(path string, opts Options) (*Store, error) {
 				return fmt.Errorf("bucket %s: %w", name, err)
 			}
 		}
-		return nil
+		return createFacts(tx)
 	})
 	if err != nil {
 		_ = db.Close() // the create error is the one worth reporting

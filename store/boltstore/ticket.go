@@ -25,7 +25,8 @@ import (
 // a scan of the prefix "value\x00" walks one value's tickets oldest first,
 // ties by ID. An empty value is not indexed; a value may not contain NUL,
 // which would make one value's prefix match another's keys. CreateTicket
-// and UpdateTicket change a ticket and its index entries in one transaction.
+// and UpdateTicket change a ticket, its index entries and its facts (see
+// facts.go) in one transaction.
 
 // ticketIndex is one index: its bucket and the field it holds.
 type ticketIndex struct {
@@ -97,8 +98,8 @@ func putTicketIndexes(tx *bolt.Tx, t store.Ticket, del bool) error {
 	return nil
 }
 
-// CreateTicket stores t with Version 1 (t.Version is ignored) and indexes
-// it; store.ErrExists when the ID is taken.
+// CreateTicket stores t with Version 1 (t.Version is ignored), its facts
+// and its index entries; store.ErrExists when the ID is taken.
 func (s *Store) CreateTicket(ctx context.Context, t store.Ticket) error {
 	if err := checkTicket(t); err != nil {
 		return fmt.Errorf("create ticket %s: %w", t.ID, err)
@@ -108,12 +109,19 @@ func (s *Store) CreateTicket(ctx context.Context, t store.Ticket) error {
 	if err != nil {
 		return fmt.Errorf("create ticket %s: %w", t.ID, err)
 	}
+	facts, err := json.Marshal(store.FactsOf(t))
+	if err != nil {
+		return fmt.Errorf("create ticket %s: %w", t.ID, err)
+	}
 	err = s.update(ctx, false, func(tx *bolt.Tx) error {
 		b := bucket(tx, bucketTickets)
 		if b.Get([]byte(t.ID)) != nil {
 			return store.ErrExists
 		}
 		if err := b.Put([]byte(t.ID), body); err != nil {
+			return err
+		}
+		if err := putFacts(tx, t, facts); err != nil {
 			return err
 		}
 		return putTicketIndexes(tx, t, false)
@@ -144,9 +152,10 @@ func (s *Store) GetTicket(ctx context.Context, id string) (store.Ticket, error) 
 }
 
 // UpdateTicket replaces the stored ticket with t if the stored Version is
-// t.Version, storing and returning it with Version+1, and moves its index
-// entries in the same transaction. It returns store.ErrConflict when the
-// ticket changed since t was read, store.ErrNotFound for an unknown ID.
+// t.Version, storing and returning it with Version+1, and replaces its
+// facts and moves its index entries in the same transaction. It returns
+// store.ErrConflict when the ticket changed since t was read,
+// store.ErrNotFound for an unknown ID.
 func (s *Store) UpdateTicket(ctx context.Context, t store.Ticket) (store.Ticket, error) {
 	if err := checkTicket(t); err != nil {
 		return store.Ticket{}, fmt.Errorf("update ticket %s: %w", t.ID, err)
@@ -154,6 +163,10 @@ func (s *Store) UpdateTicket(ctx context.Context, t store.Ticket) (store.Ticket,
 	next := t
 	next.Version = t.Version + 1
 	body, err := json.Marshal(next)
+	if err != nil {
+		return store.Ticket{}, fmt.Errorf("update ticket %s: %w", t.ID, err)
+	}
+	facts, err := json.Marshal(store.FactsOf(next))
 	if err != nil {
 		return store.Ticket{}, fmt.Errorf("update ticket %s: %w", t.ID, err)
 	}
@@ -174,6 +187,12 @@ func (s *Store) UpdateTicket(ctx context.Context, t store.Ticket) (store.Ticket,
 			return err
 		}
 		if err := putTicketIndexes(tx, next, false); err != nil {
+			return err
+		}
+		if err := deleteFacts(tx, cur); err != nil {
+			return err
+		}
+		if err := putFacts(tx, next, facts); err != nil {
 			return err
 		}
 		return b.Put([]byte(t.ID), body)

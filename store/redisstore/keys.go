@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -23,6 +24,8 @@ import (
 //	P {t}:idx:owner:<officer id>   zset    ticket IDs, score = CreatedAt in µs  never (UpdateTicket moves members)
 //	P {t}:idx:dept:<department>    zset    ticket IDs, score = CreatedAt in µs  never (UpdateTicket moves members)
 //	P {t}:idx:citizen:<openid>     zset    ticket IDs, score = CreatedAt in µs  never (UpdateTicket moves members)
+//	P {t}:facts:<yyyy-mm>          hash    ticket ID → JSON store.Facts         never (the UTC month of CreatedAt)
+//	P {t}:facts_built              string  the Facts version the index holds    never
 //	P {bind}:officer_by_user       hash    user ID → officer ID                 never
 //	P {bind}:user_by_officer       hash    officer ID → user ID last bound      never
 //	P bindcode:<code>              string  the officer ID                       PutBindCode's ttl (TakeBindCode GETDELs it)
@@ -40,6 +43,17 @@ import (
 // script may only touch keys of one Cluster slot. One slot for all tickets is acceptable at
 // a district bureau's volume, thousands of tickets a year. An index is
 // scored like a queue, by CreatedAt in µs, so ZRANGE gives oldest first.
+//
+// The facts of a ticket (store.FactsOf: what the published results count)
+// sit in the hash of the UTC month the ticket was received in, written by
+// the scripts that write the ticket, so they share its tag. A month is the
+// unit results read (a month, a quarter, a year): TicketFacts reads whole
+// months with HGETALL and keeps the facts inside its range. A hash per
+// month rather than a zset by time and a hash by ID costs one key per
+// month and no second look-up. facts_built marks that the index holds
+// every ticket, and for which shape of store.Facts: BuildFacts fills it
+// from the tickets written before it existed, or before Facts changed
+// (see facts.go).
 //
 // The two binding hashes share the tag {bind} because BindOfficer changes
 // both in one script. They are hashes, not a key per user and per officer,
@@ -80,6 +94,31 @@ func (k keys) outcome(id string) string         { return k.prefix + "out:" + id 
 func (k keys) seq(name string) string           { return k.prefix + "seq:" + name }
 func (k keys) bindCode(code string) string      { return k.prefix + "bindcode:" + code }
 func (k keys) ticket(id string) string          { return k.prefix + "{t}:ticket:" + id }
+
+// factsMonth formats the month in the key of a facts hash.
+const factsMonth = "2006-01"
+
+// facts is the hash of the facts of the tickets received in the UTC month
+// of created.
+func (k keys) facts(created time.Time) string {
+	return k.prefix + "{t}:facts:" + created.UTC().Format(factsMonth)
+}
+
+// factsBuilt marks the facts index as holding every ticket.
+func (k keys) factsBuilt() string { return k.prefix + "{t}:facts_built" }
+
+// tickets is the SCAN pattern of every ticket key: the prefix with its
+// glob characters escaped.
+func (k keys) tickets() string {
+	var b strings.Builder
+	for _, r := range k.prefix {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String() + "{t}:ticket:*"
+}
 
 // Ticket index kinds, the <kind> in P {t}:idx:<kind>:<value>.
 const (

@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -29,6 +31,11 @@ type Store struct {
 	queues  *batcher
 	keys    keys
 	scripts scripts
+
+	// factsBuilt is set once the facts index is known to be built;
+	// factsMu makes one caller at a time build it (see BuildFacts).
+	factsBuilt atomic.Bool
+	factsMu    sync.Mutex
 }
 
 // scripts are the store's Lua scripts. Script.Run sends EVALSHA and falls
@@ -40,6 +47,7 @@ type scripts struct {
 	cancel                      *goredis.Script
 	nextSeq, bindOfficer        *goredis.Script
 	createTicket, updateTicket  *goredis.Script
+	backfillFacts               *goredis.Script
 }
 
 // New returns a store on client. The store does not own client: Close
@@ -55,18 +63,19 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 		queues: newBatcher(client, batchWorkers, batchMax),
 		keys:   keys{prefix: prefix},
 		scripts: scripts{
-			acquireLock:  goredis.NewScript(acquireLockScript),
-			releaseLock:  goredis.NewScript(releaseLockScript),
-			saveSession:  goredis.NewScript(saveSessionScript),
-			schedule:     goredis.NewScript(scheduleScript),
-			claim:        goredis.NewScript(claimScript),
-			ack:          goredis.NewScript(ackScript),
-			retry:        goredis.NewScript(retryScript),
-			cancel:       goredis.NewScript(cancelScript),
-			nextSeq:      goredis.NewScript(nextSeqScript),
-			bindOfficer:  goredis.NewScript(bindOfficerScript),
-			createTicket: goredis.NewScript(createTicketScript),
-			updateTicket: goredis.NewScript(updateTicketScript),
+			acquireLock:   goredis.NewScript(acquireLockScript),
+			releaseLock:   goredis.NewScript(releaseLockScript),
+			saveSession:   goredis.NewScript(saveSessionScript),
+			schedule:      goredis.NewScript(scheduleScript),
+			claim:         goredis.NewScript(claimScript),
+			ack:           goredis.NewScript(ackScript),
+			retry:         goredis.NewScript(retryScript),
+			cancel:        goredis.NewScript(cancelScript),
+			nextSeq:       goredis.NewScript(nextSeqScript),
+			bindOfficer:   goredis.NewScript(bindOfficerScript),
+			createTicket:  goredis.NewScript(createTicketScript),
+			updateTicket:  goredis.NewScript(updateTicketScript),
+			backfillFacts: goredis.NewScript(backfillFactsScript),
 		},
 	}
 }

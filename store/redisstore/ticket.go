@@ -14,27 +14,32 @@ import (
 	"huimin/store"
 )
 
-// The ticket scripts take KEYS[1] the ticket and then index zsets, all
-// under the hash tag {t} (see keys.go).
+// The ticket scripts take KEYS[1] the ticket, then facts hashes and index
+// zsets, all under the hash tag {t} (see keys.go).
 
-// createTicketScript stores a new ticket and adds it to its indexes.
-// KEYS[2..] the indexes; ARGV[1] JSON, ARGV[2] score, ARGV[3] id.
-// Returns 1 if created, 0 if the ID is taken.
+// createTicketScript stores a new ticket, its facts and its index entries.
+// KEYS[2] the facts hash, KEYS[3..] the indexes; ARGV[1] JSON, ARGV[2]
+// score, ARGV[3] id, ARGV[4] the facts' JSON. Returns 1 if created, 0 if
+// the ID is taken.
 const createTicketScript = `
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then
 	return 0
 end
-for i = 2, #KEYS do
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+for i = 3, #KEYS do
 	redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3])
 end
 return 1
 `
 
 // updateTicketScript replaces a ticket if it still holds exactly ARGV[1]
-// (the JSON the caller read), removes it from its old indexes and adds it
-// to its new ones. KEYS[2..ARGV[5]+1] the old indexes, the rest the new;
-// ARGV[2] the new JSON, ARGV[3] its score, ARGV[4] the id. Returns 1 if
-// replaced, 0 if the ticket changed since it was read, -1 if it is gone.
+// (the JSON the caller read), replaces its facts, removes it from its old
+// indexes and adds it to its new ones. KEYS[2] is the facts hash of the
+// stored CreatedAt, KEYS[3] that of the new one (the same key unless
+// CreatedAt was corrected across a month), KEYS[4..ARGV[5]+3] the old
+// indexes, the rest the new; ARGV[2] the new JSON, ARGV[3] its score,
+// ARGV[4] the id, ARGV[6] the new facts' JSON. Returns 1 if replaced, 0 if
+// the ticket changed since it was read, -1 if it is gone.
 const updateTicketScript = `
 local cur = redis.call('GET', KEYS[1])
 if not cur then
@@ -44,11 +49,15 @@ if cur ~= ARGV[1] then
 	return 0
 end
 redis.call('SET', KEYS[1], ARGV[2])
+if KEYS[2] ~= KEYS[3] then
+	redis.call('HDEL', KEYS[2], ARGV[4])
+end
+redis.call('HSET', KEYS[3], ARGV[4], ARGV[6])
 local old = tonumber(ARGV[5])
-for i = 2, old + 1 do
+for i = 4, old + 3 do
 	redis.call('ZREM', KEYS[i], ARGV[4])
 end
-for i = old + 2, #KEYS do
+for i = old + 4, #KEYS do
 	redis.call('ZADD', KEYS[i], ARGV[3], ARGV[4])
 end
 return 1
@@ -98,8 +107,9 @@ func (s *Store) ticketIndexKeys(t store.Ticket) []string {
 	return out
 }
 
-// CreateTicket stores t with Version 1 (t.Version is ignored) and indexes
-// it, in one script; store.ErrExists when the ID is taken.
+// CreateTicket stores t with Version 1 (t.Version is ignored), its facts
+// and its index entries, in one script; store.ErrExists when the ID is
+// taken.
 func (s *Store) CreateTicket(ctx context.Context, t store.Ticket) error {
 	if err := s.createTicket(ctx, t); err != nil {
 		return fmt.Errorf("create ticket %s: %w", t.ID, err)
@@ -117,8 +127,12 @@ func (s *Store) createTicket(ctx context.Context, t store.Ticket) error {
 	if err != nil {
 		return err
 	}
-	keys := append([]string{s.keys.ticket(t.ID)}, s.ticketIndexKeys(t)...)
-	created, err := s.queues.script(ctx, s.scripts.createTicket, createTicketScript, keys, body, sc, t.ID).Int()
+	facts, err := json.Marshal(store.FactsOf(t))
+	if err != nil {
+		return err
+	}
+	keys := append([]string{s.keys.ticket(t.ID), s.keys.facts(t.CreatedAt)}, s.ticketIndexKeys(t)...)
+	created, err := s.queues.script(ctx, s.scripts.createTicket, createTicketScript, keys, body, sc, t.ID, facts).Int()
 	if err != nil {
 		return err
 	}
@@ -142,8 +156,8 @@ func (s *Store) GetTicket(ctx context.Context, id string) (store.Ticket, error) 
 }
 
 // UpdateTicket replaces the stored ticket with t if the stored Version is
-// t.Version, storing and returning it with Version+1, and moves it between
-// indexes in the same script. It returns store.ErrConflict when the ticket
+// t.Version, storing and returning it with Version+1, and replaces its
+// facts and moves it between indexes in the same script. It returns store.ErrConflict when the ticket
 // changed since t was read, store.ErrNotFound for an unknown ID.
 //
 // It reads the stored ticket first, to learn the indexes to leave (a
@@ -190,9 +204,14 @@ func (s *Store) updateTicket(ctx context.Context, t store.Ticket) (store.Ticket,
 	if err != nil {
 		return store.Ticket{}, err
 	}
+	facts, err := json.Marshal(store.FactsOf(next))
+	if err != nil {
+		return store.Ticket{}, err
+	}
 	old := s.ticketIndexKeys(cur)
-	keys := append(append([]string{key}, old...), s.ticketIndexKeys(next)...)
-	res, err := s.queues.script(ctx, s.scripts.updateTicket, updateTicketScript, keys, raw, body, sc, t.ID, len(old)).Int()
+	keys := append([]string{key, s.keys.facts(cur.CreatedAt), s.keys.facts(next.CreatedAt)}, old...)
+	keys = append(keys, s.ticketIndexKeys(next)...)
+	res, err := s.queues.script(ctx, s.scripts.updateTicket, updateTicketScript, keys, raw, body, sc, t.ID, len(old), facts).Int()
 	if err != nil {
 		return store.Ticket{}, err
 	}

@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"fmt"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -190,4 +192,118 @@ func benchSessionLockSaveParallel(b *testing.B, s Store) {
 			}
 		}
 	})
+}
+
+// FactsMonths are the twelve months FillFacts spreads its tickets over,
+// as the thirteen bounds [FactsMonths()[i], FactsMonths()[i+1]).
+func FactsMonths() []time.Time {
+	out := make([]time.Time, 13)
+	for i := range out {
+		out[i] = time.Date(2026, time.Month(1+i), 1, 0, 0, 0, 0, time.UTC)
+	}
+	return out
+}
+
+// FillFacts creates n tickets spread evenly over FactsMonths, from
+// workers goroutines, shaped like a year's real ones: a dozen windows,
+// forty officers, most closed with an answered survey, one in twenty
+// with a rectification. It returns how many fall in each month.
+func FillFacts(b *testing.B, s Store, n, workers int) []int {
+	b.Helper()
+	months := FactsMonths()
+	start, end := months[0], months[len(months)-1]
+	step := end.Sub(start) / time.Duration(n)
+	perMonth := make([]int, len(months)-1)
+	for i := range n {
+		at := start.Add(time.Duration(i) * step)
+		for m := range perMonth {
+			if at.Before(months[m+1]) {
+				perMonth[m]++
+				break
+			}
+		}
+	}
+	var (
+		next      atomic.Int64
+		failed    atomic.Bool
+		wg        sync.WaitGroup
+		windows   = []string{"street-1", "street-2", "street-3", "street-4", "street-5", "street-6", "town-1", "town-2", "town-3", "relief", "veterans", "affairs"}
+		depts     = []string{"relief", "veterans", "elderly", "children", "affairs", "disability"}
+		inquiries = []string{"consult", "help", "complaint", "report", "suggestion"}
+	)
+	for range workers {
+		wg.Go(func() {
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				at := start.Add(time.Duration(i) * step)
+				officer := "officer-" + strconv.Itoa(i%40)
+				tk := store.Ticket{
+					ID:            fmt.Sprintf("MZ%s-%05d", at.Format("20060102"), i),
+					CitizenOpenID: "o-citizen-" + strconv.Itoa(i%20000),
+					Line:          depts[i%len(depts)], Inquiry: inquiries[i%len(inquiries)],
+					Summary: "咨询低保年审需要哪些材料，家里有两位老人", Phone: "13800000000", Name: "张三",
+					State: store.StateClosed, Department: depts[i%len(depts)], Window: windows[i%len(windows)],
+					Owner: officer, FirstResponsible: officer, CreatedAt: at,
+					AssignedAt: at.Add(5 * time.Minute), AcceptedAt: at.Add(20 * time.Minute), ResolvedAt: at.Add(30 * time.Hour),
+					ClosedAt: at.Add(80 * time.Hour), Deadline: at.Add(72 * time.Hour), Resolution: "已办结",
+					Surveys: []store.Survey{{Round: 1, Officer: officer, Due: at.Add(31 * time.Hour), SentAt: at.Add(31 * time.Hour),
+						Channel: "chat", Level: 1 + i%5, Via: "chat", AnsweredAt: at.Add(33 * time.Hour)}},
+					History: []store.TicketEvent{{At: at, Actor: "citizen", Kind: "created"}},
+				}
+				if i%5 == 0 {
+					tk.State = store.StateInProgress
+					tk.ResolvedAt, tk.ClosedAt, tk.Surveys = time.Time{}, time.Time{}, nil
+				}
+				if i%20 == 3 {
+					tk.Rectifications = []store.Rectification{{Round: 1, Assignee: "chief-1", VerifyBy: at.Add(50 * time.Hour),
+						Due: at.Add(100 * time.Hour), Outcome: "immediate", RecordedAt: at.Add(60 * time.Hour)}}
+				}
+				if err := s.CreateTicket(b.Context(), tk); err != nil {
+					b.Errorf("CreateTicket: %v", err)
+					failed.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() {
+		b.FailNow()
+	}
+	return perMonth
+}
+
+// BenchTicketFacts times TicketFacts over one month (March) and over all
+// twelve of a store FillFacts filled, perMonth being what it returned.
+func BenchTicketFacts(b *testing.B, s Store, perMonth []int) {
+	months := FactsMonths()
+	total := 0
+	for _, n := range perMonth {
+		total += n
+	}
+	for _, r := range []struct {
+		name     string
+		from, to time.Time
+		want     int
+	}{
+		{"OneMonth", months[2], months[3], perMonth[2]},
+		{"TwelveMonths", months[0], months[12], total},
+	} {
+		b.Run(r.name, func(b *testing.B) {
+			for b.Loop() {
+				n := 0
+				err := s.TicketFacts(b.Context(), r.from, r.to, func(store.Facts) error {
+					n++
+					return nil
+				})
+				if err != nil || n != r.want {
+					b.Fatalf("TicketFacts = %d facts, %v; want %d", n, err, r.want)
+				}
+			}
+			b.ReportMetric(float64(r.want), "facts/op")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(r.want), "ns/fact")
+		})
+	}
 }
