@@ -114,6 +114,28 @@ func (s *Store) GetCache(ctx context.Context, key string) (string, error) {
 	return v, nil
 }
 
+// TakeCache returns the value under key and deletes it in one
+// transaction: one caller gets it.
+func (s *Store) TakeCache(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.update(ctx, false, func(tx *bolt.Tx) error {
+		b := bucket(tx, bucketCache)
+		body, ok := live(b.Get([]byte(key)), s.now())
+		if !ok {
+			return store.ErrNotFound // rolls back: no write
+		}
+		v = string(body)
+		return b.Delete([]byte(key))
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	if err != nil {
+		return "", fmt.Errorf("take cache %s: %w", key, err)
+	}
+	return v, nil
+}
+
 // SetCache stores value under key until ttl from now.
 func (s *Store) SetCache(ctx context.Context, key, value string, ttl time.Duration) error {
 	if err := checkTTL(ttl); err != nil {

@@ -311,6 +311,19 @@ func (s *Store) GetCache(ctx context.Context, key string) (string, error) {
 	return v, nil
 }
 
+// TakeCache returns the value under key and deletes it (GETDEL): one
+// caller gets it.
+func (s *Store) TakeCache(ctx context.Context, key string) (string, error) {
+	v, err := s.rdb.GetDel(ctx, s.keys.cache(key)).Result()
+	if errors.Is(err, goredis.Nil) {
+		return "", store.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("take cache %s: %w", key, err)
+	}
+	return v, nil
+}
+
 // SetCache stores value under key for ttl.
 func (s *Store) SetCache(ctx context.Context, key, value string, ttl time.Duration) error {
 	px, err := pxTTL(ttl)

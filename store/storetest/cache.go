@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,6 +62,49 @@ func testCache(t *testing.T, h Harness) {
 			}
 		})
 	}
+}
+
+// testTakeCache: a value is taken once, by one of many racing callers,
+// never after it expired.
+func testTakeCache(t *testing.T, h Harness) {
+	s := h.New(t)
+	ctx := t.Context()
+	check(t, "SetCache", s.SetCache(ctx, "login:a", "zhao", time.Hour))
+	check(t, "SetCache", s.SetCache(ctx, "login:b", "qian", time.Hour))
+	const racers = 16
+	got := make(chan string, racers)
+	var wg sync.WaitGroup
+	for range racers {
+		wg.Go(func() {
+			v, err := s.TakeCache(ctx, "login:a")
+			if err == nil {
+				got <- v
+			} else if !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("TakeCache: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	close(got)
+	var taken []string
+	for v := range got {
+		taken = append(taken, v)
+	}
+	if len(taken) != 1 || taken[0] != "zhao" {
+		t.Errorf("racing takers got %q, want exactly one zhao", taken)
+	}
+	_, err := s.GetCache(ctx, "login:a")
+	wantErr(t, "GetCache after take", err, store.ErrNotFound)
+	if v, err := s.GetCache(ctx, "login:b"); err != nil || v != "qian" {
+		t.Errorf("the other key: %q, %v", v, err)
+	}
+	_, err = s.TakeCache(ctx, "never")
+	wantErr(t, "TakeCache of a missing key", err, store.ErrNotFound)
+
+	check(t, "SetCache", s.SetCache(ctx, "login:c", "sun", time.Second))
+	h.Advance(t, s, 2*time.Second)
+	_, err = s.TakeCache(ctx, "login:c")
+	wantErr(t, "TakeCache of an expired key", err, store.ErrNotFound)
 }
 
 func testLock(t *testing.T, h Harness) {

@@ -53,6 +53,10 @@ type Store interface {
 	// GetCache, SetCache and DeleteCache are a small shared string cache
 	// (the WeChat access token lives here). GetCache returns store.ErrNotFound.
 	GetCache(ctx context.Context, key string) (string, error)
+	// TakeCache returns the value and deletes it in one step: of callers
+	// racing for one key exactly one gets it (a one-time login link);
+	// store.ErrNotFound for a missing or expired key.
+	TakeCache(ctx context.Context, key string) (string, error)
 	SetCache(ctx context.Context, key, value string, ttl time.Duration) error
 	DeleteCache(ctx context.Context, key string) error
 

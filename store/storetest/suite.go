@@ -24,6 +24,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("SessionLock", func(t *testing.T) { testSessionLock(t, h) })
 	t.Run("Delivery", func(t *testing.T) { testDelivery(t, h) })
 	t.Run("Cache", func(t *testing.T) { testCache(t, h) })
+	t.Run("TakeCache", func(t *testing.T) { testTakeCache(t, h) })
 	t.Run("Lock", func(t *testing.T) { testLock(t, h) })
 	t.Run("Outcome", func(t *testing.T) { testOutcome(t, h) })
 	t.Run("Expiry", func(t *testing.T) { testExpiry(t, h) })
