@@ -1,6 +1,13 @@
 package store
 
-import "time"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Facts are what the published results (满意率, 响应率, 解决率, on-time
 // rate, 差评 and their rectification) count of one ticket: no citizen,
@@ -71,4 +78,54 @@ func FactsOf(t Ticket) Facts {
 		})
 	}
 	return f
+}
+
+// factsRevision counts changes in how FactsOf derives a field that keep
+// Facts' shape: bump it with such a change, so that the stores build
+// their index again.
+const factsRevision = 1
+
+// FactsVersion names the facts as this build writes them: a digest of
+// Facts' shape (its fields, JSON names and kinds, nested) and
+// factsRevision. The stores record the version their index was built for
+// and build it again, once, when they find another, so that a field added
+// to Facts reaches the facts of tickets not written since.
+func FactsVersion() string {
+	return typeDigest(reflect.TypeFor[Facts]()) + "." + strconv.Itoa(factsRevision)
+}
+
+// typeDigest is 16 hex digits of a digest of t's shape: its fields'
+// names, JSON names and kinds, nested.
+func typeDigest(t reflect.Type) string {
+	var b strings.Builder
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		switch t.Kind() {
+		case reflect.Struct:
+			if t == reflect.TypeFor[time.Time]() {
+				b.WriteString("time")
+				return
+			}
+			b.WriteByte('{')
+			for f := range t.Fields() {
+				b.WriteString(f.Name + " " + f.Tag.Get("json") + " ")
+				walk(f.Type)
+				b.WriteByte(';')
+			}
+			b.WriteByte('}')
+		case reflect.Slice, reflect.Array, reflect.Pointer:
+			b.WriteString("[]")
+			walk(t.Elem())
+		case reflect.Map:
+			b.WriteString("map[")
+			walk(t.Key())
+			b.WriteByte(']')
+			walk(t.Elem())
+		default:
+			b.WriteString(t.Kind().String())
+		}
+	}
+	walk(t)
+	sum := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(sum[:8])
 }

@@ -3,13 +3,9 @@ package boltstore
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"reflect"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -67,55 +63,11 @@ func deleteFacts(tx *bolt.Tx, t store.Ticket) error {
 // metaFactsVersion is the marker's key in the meta bucket.
 const metaFactsVersion = "ticket_facts"
 
-// factsVersion names the shape of store.Facts (typeDigest). A field added
-// to Facts changes it, and the next New builds the index again, so that
-// the field reaches the facts of tickets not written since. A change in
-// how FactsOf derives an existing field leaves it as it is: delete the
-// marker to rebuild. redisstore has the same functions; both would rather
-// call one in package store.
-func factsVersion() string { return typeDigest(reflect.TypeFor[store.Facts]()) }
-
-// typeDigest is 16 hex digits of a digest of t's shape: its fields'
-// names, JSON names and kinds, nested.
-func typeDigest(t reflect.Type) string {
-	var b strings.Builder
-	var walk func(t reflect.Type)
-	walk = func(t reflect.Type) {
-		switch t.Kind() {
-		case reflect.Struct:
-			if t == reflect.TypeFor[time.Time]() {
-				b.WriteString("time")
-				return
-			}
-			b.WriteByte('{')
-			for f := range t.Fields() {
-				b.WriteString(f.Name + " " + f.Tag.Get("json") + " ")
-				walk(f.Type)
-				b.WriteByte(';')
-			}
-			b.WriteByte('}')
-		case reflect.Slice, reflect.Array, reflect.Pointer:
-			b.WriteString("[]")
-			walk(t.Elem())
-		case reflect.Map:
-			b.WriteString("map[")
-			walk(t.Key())
-			b.WriteByte(']')
-			walk(t.Elem())
-		default:
-			b.WriteString(t.Kind().String())
-		}
-	}
-	walk(t)
-	sum := sha256.Sum256([]byte(b.String()))
-	return hex.EncodeToString(sum[:8])
-}
-
 // createFacts builds the facts bucket afresh from every stored ticket,
 // unless the marker says it holds this version of the facts, and sets the
 // marker.
 func createFacts(tx *bolt.Tx) error {
-	meta, version := bucket(tx, bucketMeta), factsVersion()
+	meta, version := bucket(tx, bucketMeta), store.FactsVersion()
 	built := tx.Bucket([]byte(bucketTicketFacts)) != nil
 	if built && string(meta.Get([]byte(metaFactsVersion))) == version {
 		return nil

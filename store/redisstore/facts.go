@@ -3,12 +3,9 @@ package redisstore
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -22,51 +19,6 @@ import (
 // store.Facts, written by CreateTicket's and UpdateTicket's scripts with
 // the ticket itself. Tickets written before the index existed get their
 // facts from BuildFacts.
-
-// factsVersion names the shape of store.Facts (typeDigest). The marker
-// records the version the index was built for, and a store that finds
-// another builds it again, so that a field added to Facts reaches the
-// facts of tickets not written since. A change in how FactsOf derives an
-// existing field leaves the version as it is: delete the marker to
-// rebuild. boltstore has the same functions; both would rather call one
-// in package store.
-func factsVersion() string { return typeDigest(reflect.TypeFor[store.Facts]()) }
-
-// typeDigest is 16 hex digits of a digest of t's shape: its fields'
-// names, JSON names and kinds, nested.
-func typeDigest(t reflect.Type) string {
-	var b strings.Builder
-	var walk func(t reflect.Type)
-	walk = func(t reflect.Type) {
-		switch t.Kind() {
-		case reflect.Struct:
-			if t == reflect.TypeFor[time.Time]() {
-				b.WriteString("time")
-				return
-			}
-			b.WriteByte('{')
-			for f := range t.Fields() {
-				b.WriteString(f.Name + " " + f.Tag.Get("json") + " ")
-				walk(f.Type)
-				b.WriteByte(';')
-			}
-			b.WriteByte('}')
-		case reflect.Slice, reflect.Array, reflect.Pointer:
-			b.WriteString("[]")
-			walk(t.Elem())
-		case reflect.Map:
-			b.WriteString("map[")
-			walk(t.Key())
-			b.WriteByte(']')
-			walk(t.Elem())
-		default:
-			b.WriteString(t.Kind().String())
-		}
-	}
-	walk(t)
-	sum := sha256.Sum256([]byte(b.String()))
-	return hex.EncodeToString(sum[:8])
-}
 
 // backfillFactsScript writes one ticket's facts if the ticket still holds
 // the bytes they were made from; otherwise a write of the ticket came in
@@ -242,7 +194,7 @@ func (s *Store) buildFacts(ctx context.Context) (int, error) {
 	if s.factsBuilt.Load() {
 		return 0, nil
 	}
-	marker, version := s.keys.factsBuilt(), factsVersion()
+	marker, version := s.keys.factsBuilt(), store.FactsVersion()
 	built, err := s.rdb.Get(ctx, marker).Result()
 	if err != nil && !errors.Is(err, goredis.Nil) {
 		return 0, err

@@ -18,7 +18,7 @@ import (
 
 // markFactsBuilt sets the marker of a built facts index under prefix.
 func markFactsBuilt(ctx context.Context, rdb goredis.UniversalClient, prefix string) error {
-	return rdb.Set(ctx, prefix+"{t}:facts_built", redisstore.FactsVersion(), 0).Err()
+	return rdb.Set(ctx, prefix+"{t}:facts_built", store.FactsVersion(), 0).Err()
 }
 
 // forgetFacts takes the facts index under prefix back to before it
@@ -105,8 +105,8 @@ func testBuildFacts(t *testing.T, rdb goredis.UniversalClient) {
 		if err != nil || n != tickets {
 			t.Fatalf("BuildFacts = %d, %v; want %d, nil", n, err, tickets)
 		}
-		if built, err := rdb.Get(ctx, prefix+"{t}:facts_built").Result(); err != nil || built != redisstore.FactsVersion() {
-			t.Errorf("marker after BuildFacts = %q, %v; want the version %q", built, err, redisstore.FactsVersion())
+		if built, err := rdb.Get(ctx, prefix+"{t}:facts_built").Result(); err != nil || built != store.FactsVersion() {
+			t.Errorf("marker after BuildFacts = %q, %v; want the version %q", built, err, store.FactsVersion())
 		}
 		assertAllFacts(t, s, from, to, ids)
 		again := redisstore.New(rdb, redisstore.Options{Prefix: prefix})
