@@ -8,9 +8,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"huimin/chat"
+	"huimin/results"
 	"huimin/store"
 )
 
@@ -306,4 +308,114 @@ func (d *Desk) Export(ctx context.Context, o Officer, from, to time.Time, fn fun
 		}
 		return fn(row)
 	})
+}
+
+// ResultsQuery asks the supervisors' results: the tickets received in
+// [From, To), and a drill-down: all windows, one window's officers, or one
+// officer's tickets in a window.
+type ResultsQuery struct {
+	From, To        time.Time
+	Window, Officer string
+}
+
+// ResultsRow is one row of the supervisors' results: a window or an
+// officer, by ID and name, and its figures.
+type ResultsRow struct {
+	ID, Name string
+	results.Figures
+}
+
+// ResultsTable is the answer to a ResultsQuery: rows (windows, or a
+// window's officers), the total, and at the last level the tickets.
+type ResultsTable struct {
+	Rows    []ResultsRow
+	Total   results.Figures
+	Tickets []ResultsTicket
+	// Response is set when the bureau counts the 响应率.
+	Response bool
+}
+
+// ResultsTicket is one ticket at the bottom of the drill-down.
+type ResultsTicket struct {
+	ID, Line, State string
+	Received        time.Time
+	// Level is the latest counted rating, 0 none.
+	Level int
+}
+
+// maxResultsDays bounds one query's period.
+const maxResultsDays = 366
+
+// Results counts the tickets of the departments o answers for (the leader:
+// all) as the published results do, for any period and drill-down.
+// ErrInvalid for a period upside down or longer than a year; ErrNotYours
+// for an officer who is neither chief nor leader.
+func (d *Desk) Results(ctx context.Context, o Officer, q ResultsQuery) (ResultsTable, error) {
+	if !d.Supervises(o) {
+		return ResultsTable{}, refusal("", ErrNotYours, "login_chief_only", "", "", nil)
+	}
+	if !q.To.After(q.From) || q.To.Sub(q.From) > maxResultsDays*24*time.Hour {
+		return ResultsTable{}, refusal("", ErrInvalid, "bad_period", "", "", nil)
+	}
+	depts := map[string]bool{}
+	for _, id := range d.chiefDepartments(o) {
+		depts[id] = true
+	}
+	keep := func(f store.Facts) bool {
+		return (o.Leader || depts[f.Department]) && (q.Window == "" || results.WindowOf(f) == q.Window)
+	}
+	c := results.Counter{Location: d.loc, Now: d.now(), Keep: keep, By: results.ByWindow}
+	if _, ok := d.RespondBy(q.From); ok {
+		c.RespondBy = func(t time.Time) time.Time { by, _ := d.RespondBy(t); return by }
+	}
+	if q.Window != "" {
+		c.By = results.ByOfficer
+	}
+	table := results.Table{}
+	var tickets []ResultsTicket
+	err := d.st.TicketFacts(ctx, q.From, q.To, func(f store.Facts) error {
+		c.Add(table, f)
+		if q.Officer == "" || !keep(f) {
+			return nil
+		}
+		level, mine := 0, f.Owner == q.Officer
+		for _, s := range f.Surveys {
+			if s.Officer == q.Officer {
+				mine = true
+			}
+			if s.Level > 0 && !s.Excluded {
+				level = s.Level
+			}
+		}
+		if mine {
+			tickets = append(tickets, ResultsTicket{ID: f.ID, Line: d.lineName(f.Line), State: d.stateName(f.State), Received: f.CreatedAt, Level: level})
+		}
+		return nil
+	})
+	if err != nil {
+		return ResultsTable{}, fmt.Errorf("supervisors' results: %w", err)
+	}
+	out := ResultsTable{Total: table.Total(), Tickets: tickets, Response: c.RespondBy != nil}
+	rows := table.Rows()
+	if q.Window == "" {
+		for _, w := range d.dir.windows {
+			if f, ok := rows[w.ID]; ok {
+				out.Rows = append(out.Rows, ResultsRow{ID: w.ID, Name: w.Name, Figures: f})
+			}
+		}
+		return out, nil
+	}
+	ids := make([]string, 0, len(rows))
+	for id := range rows {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		name := d.dir.name(id)
+		if id == "" {
+			name = d.officer.Say("results_unassigned", nil)
+		}
+		out.Rows = append(out.Rows, ResultsRow{ID: id, Name: name, Figures: rows[id]})
+	}
+	return out, nil
 }

@@ -89,3 +89,65 @@ func TestBoard(t *testing.T) {
 		}
 	})
 }
+
+// TestResultsDrillDown: a chief's results by window, then a window's
+// officers, then an officer's tickets, of their departments only.
+func TestResultsDrillDown(t *testing.T) {
+	eachStore(t, func(t *testing.T, mk storeMaker) {
+		r := newDesk(t, mk, at("2026-11-24 10:00"))
+		var ids []string
+		for _, town := range []string{"城关街道", "城关街道", "东湖街道"} {
+			tk, err := r.desk.Open(t.Context(), OpenRequest{Citizen: "oA", Line: "relief", Inquiry: "help", Summary: "想申请临时救助",
+				Fields: map[string]string{FieldTown: town}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, tk.ID)
+		}
+		other, err := r.desk.Open(t.Context(), OpenRequest{Citizen: "oB", Line: "veterans", Inquiry: "help", Summary: "优抚金"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := ResultsQuery{From: at("2026-11-01 00:00"), To: at("2026-12-01 00:00")}
+		tab, err := r.desk.Results(t.Context(), r.off["zhao"], q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := map[string]int{}
+		for _, rw := range tab.Rows {
+			rows[rw.ID] = rw.Received
+		}
+		if rows["w-chengguan"] != 2 || rows["relief"] != 1 || rows["veterans"] != 0 || tab.Total.Received != 3 {
+			t.Errorf("zhao's windows %v, total %d (the veterans' ticket %s is qian's)", rows, tab.Total.Received, other.ID)
+		}
+		q.Window = "w-chengguan"
+		tab, err = r.desk.Results(t.Context(), r.off["zhao"], q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner := r.ticket(t, ids[0]).Owner
+		var found bool
+		for _, rw := range tab.Rows {
+			if rw.ID == owner && rw.Received >= 1 {
+				found = true
+			}
+		}
+		if !found || tab.Total.Received != 2 {
+			t.Errorf("w-chengguan's officers %+v, want %s among them", tab.Rows, owner)
+		}
+		q.Officer = owner
+		tab, err = r.desk.Results(t.Context(), r.off["zhao"], q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tab.Tickets) == 0 || tab.Tickets[0].ID != ids[0] {
+			t.Errorf("%s's tickets in w-chengguan: %+v", owner, tab.Tickets)
+		}
+		if _, err := r.desk.Results(t.Context(), r.off["zhao"], ResultsQuery{From: q.To, To: q.From}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("a period upside down: %v, want ErrInvalid", err)
+		}
+		if _, err := r.desk.Results(t.Context(), r.off["wang"], ResultsQuery{From: q.From, To: q.To}); !errors.Is(err, ErrNotYours) {
+			t.Errorf("an officer's results: %v, want ErrNotYours", err)
+		}
+	})
+}

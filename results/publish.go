@@ -116,7 +116,7 @@ func (p *Publisher) Refresh(ctx context.Context) (*Published, error) {
 		for _, w := range p.opts.Windows {
 			oc := c
 			oc.By = ByOfficer
-			oc.Keep = func(f store.Facts) bool { return windowOf(f) == w.ID }
+			oc.Keep = func(f store.Facts) bool { return WindowOf(f) == w.ID }
 			counters = append(counters, oc)
 		}
 	}
@@ -161,7 +161,8 @@ func byMonth(t Table, row string) map[string]Figures {
 	return out
 }
 
-// windowOf is the window a ticket counts under (ByWindow's row).
-func windowOf(f store.Facts) string {
+// WindowOf is the window a ticket counts under (ByWindow's row): its
+// window, or its department's for a ticket from before windows.
+func WindowOf(f store.Facts) string {
 	return Counter{By: ByWindow}.row(f, "")
 }

@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"huimin/desk"
+	"huimin/results"
 	"huimin/store"
 )
 
@@ -34,6 +36,7 @@ type SupervisorDesk interface {
 	RevealIDNumber(ctx context.Context, o desk.Officer, id, reason string) (store.Ticket, error)
 	Explain(err error, ticket string) (string, bool)
 	Export(ctx context.Context, o desk.Officer, from, to time.Time, fn func(desk.ExportRow) error) error
+	Results(ctx context.Context, o desk.Officer, q desk.ResultsQuery) (desk.ResultsTable, error)
 }
 
 // WebSessions keeps the supervisors' sessions (the store's small cache).
@@ -82,6 +85,7 @@ func (p *Pages) registerSupervisor(mux *http.ServeMux) {
 	mux.Handle("POST /desk/tickets/{id}/extension", h(p.authed(p.extension)))
 	mux.Handle("POST /desk/tickets/{id}/reveal", h(p.authed(p.reveal)))
 	mux.Handle("GET /desk/export.csv", h(p.authed(p.exportCSV)))
+	mux.Handle("GET /desk/results", h(p.authed(p.deskResults)))
 }
 
 // noStore keeps the supervisors' pages out of every cache.
@@ -372,4 +376,106 @@ func (p *Pages) reveal(w http.ResponseWriter, r *http.Request, s session) error 
 		tv.Revealed, tv.RevealedKey = t.IDNumber, "desk_id_number"
 	}
 	return p.renderTicket(w, http.StatusOK, s, t, tv)
+}
+
+// deskResultsPage is what desk_results.html renders.
+type deskResultsPage struct {
+	From, To        string
+	Window, Officer string
+	// Level says what the rows are: windows, officers, or (Tickets) none.
+	RowsKey  string
+	Rows     []deskResultsRow
+	Total    deskResultsRow
+	Tickets  []deskResultsTicket
+	Response bool
+	// Up is the link one level up the drill-down ("" at the top).
+	Up string
+}
+
+type deskResultsRow struct {
+	Name, Link                                     string
+	results.Figures
+	Satisfaction, Response, Resolution, Timeliness string
+}
+
+type deskResultsTicket struct {
+	ID, Line, State, Received, Level string
+}
+
+// deskResults serves GET /desk/results?from=2026-11-01&to=2026-11-30
+// [&window=…[&officer=…]]: the results of the chief's departments for any
+// days (both included), by window, then a window's officers, then an
+// officer's tickets, each linking to the next.
+func (p *Pages) deskResults(w http.ResponseWriter, r *http.Request, s session) error {
+	loc := p.opts.Location
+	qs := r.URL.Query()
+	now := time.Now().In(loc)
+	fromText, toText := qs.Get("from"), qs.Get("to")
+	if fromText == "" && toText == "" {
+		fromText = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc).Format(time.DateOnly)
+		toText = now.Format(time.DateOnly)
+	}
+	from, errFrom := time.ParseInLocation(time.DateOnly, fromText, loc)
+	to, errTo := time.ParseInLocation(time.DateOnly, toText, loc)
+	if errFrom != nil || errTo != nil {
+		return p.message(w, http.StatusBadRequest, "desk_bad_period_title", p.texts["desk_bad_period"], "/desk/results")
+	}
+	q := desk.ResultsQuery{From: from, To: to.AddDate(0, 0, 1), Window: qs.Get("window"), Officer: qs.Get("officer")}
+	if q.Officer != "" && q.Window == "" {
+		return p.message(w, http.StatusBadRequest, "desk_bad_form_title", p.texts["desk_bad_form"], "/desk/results")
+	}
+	tab, err := p.opts.Supervisor.Results(r.Context(), s.officer, q)
+	if err != nil {
+		if errors.Is(err, desk.ErrInvalid) {
+			return p.message(w, http.StatusBadRequest, "desk_bad_period_title", p.texts["desk_bad_period"], "/desk/results")
+		}
+		return p.refused(w, err, "")
+	}
+	link := func(extra url.Values) string {
+		v := url.Values{"from": {fromText}, "to": {toText}}
+		for k, vs := range extra {
+			v[k] = vs
+		}
+		return "/desk/results?" + v.Encode()
+	}
+	row := func(name, href string, f results.Figures) deskResultsRow {
+		pct := func(v float64, ok bool) string {
+			if !ok {
+				return p.texts["results_none"]
+			}
+			return percent(v)
+		}
+		return deskResultsRow{Name: name, Link: href, Figures: f,
+			Satisfaction: pct(f.Satisfaction()), Response: pct(f.Response()),
+			Resolution: pct(f.Resolution()), Timeliness: pct(f.Timeliness())}
+	}
+	page := deskResultsPage{From: fromText, To: toText, Window: q.Window, Officer: q.Officer, Response: tab.Response,
+		Total: row(p.texts["desk_results_total"], "", tab.Total)}
+	switch {
+	case q.Officer != "":
+		page.Up = link(url.Values{"window": {q.Window}})
+		for _, t := range tab.Tickets {
+			lv := ""
+			if t.Level > 0 {
+				lv = p.levelName(t.Level)
+			}
+			page.Tickets = append(page.Tickets, deskResultsTicket{ID: t.ID, Line: t.Line, State: t.State,
+				Received: t.Received.In(loc).Format("2006-01-02 15:04"), Level: lv})
+		}
+	case q.Window != "":
+		page.Up, page.RowsKey = link(nil), "desk_results_officers"
+		for _, rw := range tab.Rows {
+			href := ""
+			if rw.ID != "" {
+				href = link(url.Values{"window": {q.Window}, "officer": {rw.ID}})
+			}
+			page.Rows = append(page.Rows, row(rw.Name, href, rw.Figures))
+		}
+	default:
+		page.RowsKey = "desk_results_windows"
+		for _, rw := range tab.Rows {
+			page.Rows = append(page.Rows, row(rw.Name, link(url.Values{"window": {rw.ID}}), rw.Figures))
+		}
+	}
+	return p.render(w, http.StatusOK, "desk_results", "desk_results_title", page)
 }

@@ -417,3 +417,36 @@ func TestExportCSV(t *testing.T) {
 		}
 	}
 }
+
+// TestSupervisorResultsDrillDown: the chief's results page by window, a
+// window's officers, an officer's tickets linking to their pages; bad
+// dates are a 400.
+func TestSupervisorResultsDrillDown(t *testing.T) {
+	r := newSupervisorRig(t)
+	tk := r.ticket(t, "relief")
+	r.ticket(t, "veterans")
+	c := r.login(t, "zhao")
+	day := time.Now().In(cst).Format(time.DateOnly)
+	res, body, _ := getWith(t, r.pages, "/desk/results?from="+day+"&to="+day, c)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "社会救助科") || strings.Contains(body, "优抚安置科") {
+		t.Fatalf("results by window: %d", res.StatusCode)
+	}
+	q := url.Values{"from": {day}, "to": {day}, "window": {"relief"}}
+	res, body, _ = getWith(t, r.pages, "/desk/results?"+q.Encode(), c)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "王明") {
+		t.Fatalf("the window's officers: %d", res.StatusCode)
+	}
+	q.Set("officer", "wang")
+	res, body, _ = getWith(t, r.pages, "/desk/results?"+q.Encode(), c)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `href="/desk/tickets/`+tk.ID+`"`) {
+		t.Fatalf("wang's tickets: %d", res.StatusCode)
+	}
+	for _, bad := range []string{"from=2026-12-05&to=2026-12-01", "from=x&to=y", "from=2020-01-01&to=2026-01-01", "from=" + day + "&to=" + day + "&officer=wang"} {
+		if res, _, _ := getWith(t, r.pages, "/desk/results?"+bad, c); res.StatusCode != http.StatusBadRequest {
+			t.Errorf("results?%s: %d, want 400", bad, res.StatusCode)
+		}
+	}
+	if res, _, _ := getWith(t, r.pages, "/desk/results"); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("results without a session: %d", res.StatusCode)
+	}
+}
