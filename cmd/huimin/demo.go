@@ -126,6 +126,7 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 			fmt.Fprintf(stdout, "  Open the WeChat simulator and chat as a citizen:  %s/\n", simURL)
 			fmt.Fprintf(stdout, "  Service: http://%s  (webhook /wechat, /healthz, /readyz, /metrics)\n", a)
 			fmt.Fprintf(stdout, "  Return visits go out %s after 办结 (survey.delay).\n", cfg.Survey.Delay)
+			fmt.Fprintf(stdout, "  Published results: http://%s/results  ·  chiefs send 登录 in chat for the web desk.\n", a)
 			if cfg.Survey.OAuth {
 				fmt.Fprintf(stdout, "  Survey links ask the simulator's WeChat who opens them (survey.oauth): choose the user there.\n")
 			}
