@@ -393,7 +393,7 @@ type deskResultsPage struct {
 }
 
 type deskResultsRow struct {
-	Name, Link                                     string
+	Name, Link string
 	results.Figures
 	Satisfaction, Response, Resolution, Timeliness string
 }
