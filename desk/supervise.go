@@ -170,7 +170,24 @@ type TicketView struct {
 	Overdue, Urgent       bool
 	// Extension is a pending extension request, if any.
 	Extension *store.Extension
+	// Rectifying is the open 整改 (its person and due time), if any.
+	Rectifying *RectificationView
+	// Appeal is a pending appeal of a rating, if any.
+	Appeal *AppealView
+	// PhoneTask is set when the return visit reached the citizen by no
+	// channel and waits for a phone call's answer (电话回访).
+	PhoneTask bool
 	History   []HistoryLine
+}
+
+// RectificationView is an open 整改 for people.
+type RectificationView struct {
+	Assignee, VerifyBy, Due, Level string
+}
+
+// AppealView is a pending appeal for people.
+type AppealView struct {
+	RequestedBy, Reason, Level string
 }
 
 // Field is one answer of the intake flow under its label.
@@ -205,6 +222,22 @@ func (d *Desk) Describe(t store.Ticket) TicketView {
 	if t.Extension != nil && t.Extension.Status == "pending" {
 		ext := *t.Extension
 		v.Extension = &ext
+	}
+	if n := len(t.Rectifications); n > 0 && t.Rectifications[n-1].Outcome == "" {
+		r := t.Rectifications[n-1]
+		rv := &RectificationView{Assignee: d.dir.name(r.Assignee), VerifyBy: d.when(r.VerifyBy), Due: d.when(r.Due)}
+		if s := survey(&t, r.Round); s != nil {
+			rv.Level = d.LevelName(s.Level)
+		}
+		v.Rectifying = rv
+	}
+	for _, s := range t.Surveys {
+		if s.Appeal != nil && s.Appeal.Status == "pending" {
+			v.Appeal = &AppealView{RequestedBy: d.dir.name(s.Appeal.RequestedBy), Reason: s.Appeal.Reason, Level: d.LevelName(s.Level)}
+		}
+	}
+	if s := latestSurvey(&t); s != nil && s.Channel == ChannelPhone && !s.Answered() && t.State == store.StateResolved {
+		v.PhoneTask = true
 	}
 	for _, k := range sortedKeys(t.Fields) {
 		label := t.Labels[k]

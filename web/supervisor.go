@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +38,11 @@ type SupervisorDesk interface {
 	Explain(err error, ticket string) (string, bool)
 	Export(ctx context.Context, o desk.Officer, from, to time.Time, fn func(desk.ExportRow) error) error
 	Results(ctx context.Context, o desk.Officer, q desk.ResultsQuery) (desk.ResultsTable, error)
+	NameRectifier(ctx context.Context, o desk.Officer, id, who string) (store.Ticket, error)
+	DecideAppeal(ctx context.Context, o desk.Officer, dec desk.Decision) (store.Ticket, error)
+	Rate(ctx context.Context, req desk.RateRequest) (store.Ticket, error)
+	Suggestions(ctx context.Context, o desk.Officer) ([]desk.Suggestion, bool, error)
+	LevelName(level int) string
 }
 
 // WebSessions keeps the supervisors' sessions (the store's small cache).
@@ -84,6 +90,10 @@ func (p *Pages) registerSupervisor(mux *http.ServeMux) {
 	mux.Handle("POST /desk/tickets/{id}/transfer", h(p.authed(p.transfer)))
 	mux.Handle("POST /desk/tickets/{id}/extension", h(p.authed(p.extension)))
 	mux.Handle("POST /desk/tickets/{id}/reveal", h(p.authed(p.reveal)))
+	mux.Handle("POST /desk/tickets/{id}/rectifier", h(p.authed(p.rectifier)))
+	mux.Handle("POST /desk/tickets/{id}/appeal", h(p.authed(p.appeal)))
+	mux.Handle("POST /desk/tickets/{id}/visit", h(p.authed(p.phoneVisit)))
+	mux.Handle("GET /desk/suggestions", h(p.authed(p.suggestions)))
 	mux.Handle("GET /desk/export.csv", h(p.authed(p.exportCSV)))
 	mux.Handle("GET /desk/results", h(p.authed(p.deskResults)))
 }
@@ -254,6 +264,10 @@ type ticketView struct {
 	Notice, Problem string
 	// Revealed is a number just unmasked, shown this once.
 	Revealed, RevealedKey string
+	// Members are the department's officers, for naming a rectifier;
+	// Levels the five levels, for a phone visit's answer.
+	Members []desk.Officer
+	Levels  []surveyLevel
 }
 
 func (p *Pages) renderTicket(w http.ResponseWriter, status int, s session, t store.Ticket, tv ticketView) error {
@@ -263,6 +277,10 @@ func (p *Pages) renderTicket(w http.ResponseWriter, status int, s session, t sto
 		if o.ID != t.Owner {
 			tv.Colleagues = append(tv.Colleagues, o)
 		}
+	}
+	tv.Members = p.opts.Supervisor.Colleagues(t.Department)
+	for l := desk.LevelVerySatisfied; l <= desk.LevelVeryDissatisfied; l++ {
+		tv.Levels = append(tv.Levels, surveyLevel{Value: l, Name: p.levelName(l)})
 	}
 	return p.render(w, status, "desk_ticket", "desk_ticket_title", tv)
 }
@@ -478,4 +496,62 @@ func (p *Pages) deskResults(w http.ResponseWriter, r *http.Request, s session) e
 		}
 	}
 	return p.render(w, http.StatusOK, "desk_results", "desk_results_title", page)
+}
+
+// rectifier serves POST /desk/tickets/{id}/rectifier: name the person who
+// verifies and rectifies a 差评 (整改人 in chat).
+func (p *Pages) rectifier(w http.ResponseWriter, r *http.Request, s session) error {
+	return p.act(w, r, s, "desk_rectifier_named", func(ctx context.Context, id string) (store.Ticket, error) {
+		return p.opts.Supervisor.NameRectifier(ctx, s.officer, id, r.PostForm.Get("who"))
+	})
+}
+
+// appeal serves POST /desk/tickets/{id}/appeal: approve or refuse an
+// appeal of a rating (同意申诉 / 驳回申诉 in chat).
+func (p *Pages) appeal(w http.ResponseWriter, r *http.Request, s session) error {
+	approve := r.PostForm.Get("decision") == "approve"
+	if !approve && r.PostForm.Get("decision") != "refuse" {
+		return p.message(w, http.StatusBadRequest, "desk_bad_form_title", p.texts["desk_bad_form"], "/desk")
+	}
+	notice := "desk_appeal_refused"
+	if approve {
+		notice = "desk_appeal_approved"
+	}
+	return p.act(w, r, s, notice, func(ctx context.Context, id string) (store.Ticket, error) {
+		return p.opts.Supervisor.DecideAppeal(ctx, s.officer, desk.Decision{Ticket: id, Approve: approve, Reason: r.PostForm.Get("reason")})
+	})
+}
+
+// phoneVisit serves POST /desk/tickets/{id}/visit: the answer of a phone
+// return visit (回访 号 1-5 in chat).
+func (p *Pages) phoneVisit(w http.ResponseWriter, r *http.Request, s session) error {
+	level, err := strconv.Atoi(r.PostForm.Get("level"))
+	if err != nil || level < desk.LevelVerySatisfied || level > desk.LevelVeryDissatisfied {
+		return p.message(w, http.StatusBadRequest, "desk_bad_form_title", p.texts["desk_bad_form"], "/desk")
+	}
+	return p.act(w, r, s, "desk_visit_recorded", func(ctx context.Context, id string) (store.Ticket, error) {
+		return p.opts.Supervisor.Rate(ctx, desk.RateRequest{Ticket: id, By: s.officer, Level: level,
+			Comment: r.PostForm.Get("comment"), Via: desk.ViaPhone})
+	})
+}
+
+// suggestionLine is one entry of desk_suggestions.html.
+type suggestionLine struct {
+	ID, Line, Received, Text, Answer string
+	Comment                          bool
+}
+
+// suggestions serves GET /desk/suggestions: the suggestion register
+// (建议登记) of the chief's departments, newest first.
+func (p *Pages) suggestions(w http.ResponseWriter, r *http.Request, s session) error {
+	list, _, err := p.opts.Supervisor.Suggestions(r.Context(), s.officer)
+	if err != nil {
+		return err
+	}
+	var lines []suggestionLine
+	for _, sg := range list {
+		v := p.opts.Supervisor.Describe(sg.Ticket)
+		lines = append(lines, suggestionLine{ID: v.ID, Line: v.Line, Received: v.Created, Text: sg.Text, Answer: sg.Answer, Comment: sg.Comment})
+	}
+	return p.render(w, http.StatusOK, "desk_suggestions", "desk_suggestions_title", lines)
 }

@@ -450,3 +450,97 @@ func TestSupervisorResultsDrillDown(t *testing.T) {
 		t.Errorf("results without a session: %d", res.StatusCode)
 	}
 }
+
+// setTicket changes a ticket in the store, as the desk's earlier steps
+// would have left it (a visit sent by no channel, a 差评 being rectified,
+// an appeal asked).
+func (r *supervisorRig) setTicket(t *testing.T, id string, change func(tk *store.Ticket)) {
+	t.Helper()
+	tk, err := r.st.GetTicket(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change(&tk)
+	if _, err := r.st.UpdateTicket(t.Context(), tk); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSupervisorVisitRectifierAppeal: the chief records a phone visit's
+// answer, names a rectifier and decides an appeal on the ticket's page,
+// through the desk's operations; the suggestion register lists comments.
+func TestSupervisorVisitRectifierAppeal(t *testing.T) {
+	r := newSupervisorRig(t)
+	tk := r.ticket(t, "relief")
+	if _, err := r.desk.Resolve(t.Context(), r.off["wang"], tk.ID, "已办理"); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	r.setTicket(t, tk.ID, func(tk *store.Ticket) {
+		tk.Surveys = []store.Survey{{Round: 1, Officer: "wang", Due: now, SentAt: now, Channel: desk.ChannelPhone}}
+	})
+	c := r.login(t, "zhao")
+	_, body, _ := getWith(t, r.pages, "/desk", c)
+	if !strings.Contains(body, "电话回访任务（1）") {
+		t.Error("the board does not list the phone visit")
+	}
+	_, body, _ = getWith(t, r.pages, "/desk/tickets/"+tk.ID, c)
+	token := csrfOf(t, body)
+	if !strings.Contains(body, "群众在电话里的评价") {
+		t.Fatal("the ticket page offers no phone visit form")
+	}
+	res, _ := r.post(t, c, "/desk/tickets/"+tk.ID+"/visit", url.Values{"level": {"9"}, "csrf": {token}})
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("level 9: %d", res.StatusCode)
+	}
+	res, body = r.post(t, c, "/desk/tickets/"+tk.ID+"/visit", url.Values{"level": {"5"}, "comment": {"一直没人联系我"}, "csrf": {token}})
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "已记录电话回访结果") {
+		t.Fatalf("record the phone visit: %d", res.StatusCode)
+	}
+	got, _ := r.st.GetTicket(t.Context(), tk.ID)
+	if s := got.Surveys[0]; s.Level != 5 || s.Via != desk.ViaPhone || len(got.Rectifications) != 1 {
+		t.Fatalf("after the phone visit: survey %+v, %d rectifications", s, len(got.Rectifications))
+	}
+	// The 差评 started a rectification: name li for it.
+	if !strings.Contains(body, "差评整改") {
+		t.Fatal("the page does not show the rectification")
+	}
+	res, body = r.post(t, c, "/desk/tickets/"+tk.ID+"/rectifier", url.Values{"who": {"li"}, "csrf": {token}})
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "已指定整改责任人") {
+		t.Fatalf("name the rectifier: %d", res.StatusCode)
+	}
+	got, _ = r.st.GetTicket(t.Context(), tk.ID)
+	if got.Rectifications[0].Assignee != "li" || !strings.Contains(r.note.to("oLi"), tk.ID) {
+		t.Errorf("rectifier %s; li told: %q", got.Rectifications[0].Assignee, r.note.to("oLi"))
+	}
+	res, _ = r.post(t, c, "/desk/tickets/"+tk.ID+"/rectifier", url.Values{"who": {"nobody"}, "csrf": {token}})
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("an unknown rectifier: %d", res.StatusCode)
+	}
+
+	// wang appeals the rating in chat; zhao approves on the page.
+	if text, err := r.desk.Command(t.Context(), r.off["wang"], "申诉 "+tk.ID+" 群众反映的是其他部门的事"); err != nil || !strings.Contains(text, "申诉") {
+		t.Fatalf("申诉 in chat: %q, %v", text, err)
+	}
+	_, body, _ = getWith(t, r.pages, "/desk/tickets/"+tk.ID, c)
+	if !strings.Contains(body, "群众反映的是其他部门的事") {
+		t.Fatal("the page does not show the appeal")
+	}
+	res, body = r.post(t, c, "/desk/tickets/"+tk.ID+"/appeal", url.Values{"decision": {"approve"}, "csrf": {token}})
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "已同意申诉") {
+		t.Fatalf("approve the appeal: %d", res.StatusCode)
+	}
+	got, _ = r.st.GetTicket(t.Context(), tk.ID)
+	if !got.Surveys[0].Excluded || got.Surveys[0].Appeal.DecidedBy != "zhao" {
+		t.Errorf("after the approval: %+v", got.Surveys[0])
+	}
+	res, _ = r.post(t, c, "/desk/tickets/"+tk.ID+"/appeal", url.Values{"decision": {"approve"}, "csrf": {token}})
+	if res.StatusCode == http.StatusOK {
+		t.Error("an appeal decided twice")
+	}
+
+	res, body, _ = getWith(t, r.pages, "/desk/suggestions", c)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "一直没人联系我") {
+		t.Errorf("the suggestion register: %d, lacks the comment", res.StatusCode)
+	}
+}
