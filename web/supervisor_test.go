@@ -53,6 +53,9 @@ func (n *notes) to(user string) string {
 // supervisorRig is a real desk on a real store behind the pages, as the
 // service wires them; chat commands and pages act on the same tickets.
 type supervisorRig struct {
+	// clock is the store's clock: the login link's and the sessions'
+	// expiries run on it.
+	clock *storeClock
 	desk  *desk.Desk
 	st    *boltstore.Store
 	note  *notes
@@ -76,7 +79,8 @@ var supervisorDirectory = desk.Directory{
 
 func newSupervisorRig(t *testing.T) *supervisorRig {
 	t.Helper()
-	st, err := boltstore.New(filepath.Join(t.TempDir(), "h.db"), boltstore.Options{})
+	clock := &storeClock{}
+	st, err := boltstore.New(filepath.Join(t.TempDir(), "h.db"), boltstore.Options{Now: clock.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +104,7 @@ func newSupervisorRig(t *testing.T) *supervisorRig {
 		off[o.ID] = o
 	}
 	h := newPages(t, Options{Supervisor: d, Sessions: st, SessionTTL: 8 * time.Hour, Levels: d, Location: cst, Log: log})
-	return &supervisorRig{desk: d, st: st, note: note, pages: h, off: off}
+	return &supervisorRig{clock: clock, desk: d, st: st, note: note, pages: h, off: off}
 }
 
 // ticket opens a matter for line and has wang (or sun) accept it.
@@ -542,5 +546,71 @@ func TestSupervisorVisitRectifierAppeal(t *testing.T) {
 	res, body, _ = getWith(t, r.pages, "/desk/suggestions", c)
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, "一直没人联系我") {
 		t.Errorf("the suggestion register: %d, lacks the comment", res.StatusCode)
+	}
+}
+
+// storeClock is the real time plus what a test skipped.
+type storeClock struct {
+	mu   sync.Mutex
+	skip time.Duration
+}
+
+func (c *storeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.skip)
+}
+
+func (c *storeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.skip += d
+}
+
+// TestLoginLinkAndSessionExpire: a link unused for 10 minutes no longer
+// logs in; a session ends after web.session_ttl.
+func TestLoginLinkAndSessionExpire(t *testing.T) {
+	r := newSupervisorRig(t)
+	text, err := r.desk.Command(t.Context(), r.off["zhao"], "登录")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := strings.Fields(text[strings.Index(text, "https://huimin.test")+len("https://huimin.test"):])[0]
+	r.clock.advance(desk.LoginTTL + time.Second)
+	res, body, _ := visit(t, r.pages, httptest.NewRequest(http.MethodPost, path, nil))
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "登录链接已失效") {
+		t.Errorf("a link 10 minutes old: %d", res.StatusCode)
+	}
+	c := r.login(t, "zhao")
+	r.clock.advance(8*time.Hour + time.Second)
+	if res, _, _ := getWith(t, r.pages, "/desk", c); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a session past web.session_ttl: %d, want 401", res.StatusCode)
+	}
+}
+
+// TestChiefCannotActOnAnotherDepartment: a chief's form on another
+// department's ticket is refused (403) and changes nothing.
+func TestChiefCannotActOnAnotherDepartment(t *testing.T) {
+	r := newSupervisorRig(t)
+	other := r.ticket(t, "veterans")
+	c := r.login(t, "zhao")
+	_, body, _ := getWith(t, r.pages, "/desk", c)
+	token := csrfOf(t, body)
+	for _, action := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/transfer", url.Values{"to": {"wang"}, "reason": {"试试"}}},
+		{"/reveal", url.Values{"what": {"phone"}, "reason": {"试试"}}},
+		{"/extension", url.Values{"decision": {"approve"}}},
+	} {
+		action.form.Set("csrf", token)
+		res, body := r.post(t, c, "/desk/tickets/"+other.ID+action.path, action.form)
+		if res.StatusCode != http.StatusForbidden || strings.Contains(body, "13812345678") {
+			t.Errorf("%s on another department's ticket: %d", action.path, res.StatusCode)
+		}
+	}
+	if got, _ := r.st.GetTicket(t.Context(), other.ID); got.Version != other.Version || got.Owner != "sun" {
+		t.Errorf("another department's ticket changed: version %d → %d, owner %s", other.Version, got.Version, got.Owner)
 	}
 }
