@@ -591,7 +591,9 @@ func (s Survey) validate(bad func(key, format string, args ...any)) {
 // Quiet returns the quiet hours as offsets from midnight; both zero when
 // there are none.
 func (s Survey) Quiet() (start, end time.Duration, err error) {
-	if strings.TrimSpace(s.QuietHours) == "" {
+	// "off" says the same as empty where empty cannot be said: an empty
+	// environment variable leaves the key at its default.
+	if q := strings.TrimSpace(s.QuietHours); q == "" || strings.EqualFold(q, "off") {
 		return 0, 0, nil
 	}
 	a, b, ok := strings.Cut(s.QuietHours, "-")

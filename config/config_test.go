@@ -211,3 +211,19 @@ func TestDeskFromFile(t *testing.T) {
 		}
 	}
 }
+
+// TestQuietHoursOffFromEnvironment: an empty variable keeps the default,
+// so "off" turns the quiet hours off from the environment.
+func TestQuietHoursOffFromEnvironment(t *testing.T) {
+	for v, want := range map[string]bool{"": true, "off": false, "OFF": false, "22:00-07:00": true} {
+		c, err := Load("", env(map[string]string{"HUIMIN_WECHAT_APP_ID": "wx1", "HUIMIN_WECHAT_APP_SECRET": "s", "HUIMIN_WECHAT_TOKEN": "tok",
+			"HUIMIN_SURVEY_QUIET_HOURS": v}))
+		if err != nil {
+			t.Fatalf("%q: %v", v, err)
+		}
+		s, e, err := c.Survey.Quiet()
+		if err != nil || (s != e) != want {
+			t.Errorf("HUIMIN_SURVEY_QUIET_HOURS=%q: quiet %v-%v (%v), want on=%v", v, s, e, err, want)
+		}
+	}
+}

@@ -183,15 +183,14 @@ func deskQueue(poll time.Duration, workers int) bot.Queue {
 }
 
 // visitQueue is the runner's queue of return visits. A morning's visits
-// all fall due at 10:00: up to three batches are claimed at once, each
-// as many as the pacing (perSecond, 0: none) works through in 30 s, well
+// all fall due at 10:00. An instance holds at most what its pacing
+// (perSecond, 0: none) works through in 30 s (3,000 visits unpaced), well
 // within the lease, so that no visit's lease runs out while it waits for
-// its turn (BenchmarkVisitSweep, BenchmarkWebhookDuringVisitSweep).
+// its turn; it claims them in batches of 200, one after another, so that
+// no claim holds Redis long enough to delay the webhook's commands
+// behind it (TestVisitBatchesFitTheLease, BenchmarkVisitSweep,
+// BenchmarkWebhookDuringVisitSweep).
 func visitQueue(poll time.Duration, workers, perSecond int) bot.Queue {
-	// An instance holds up to 30 s of paced work (3,000 visits unpaced),
-	// claimed in batches of 200 one after another: a morning's visits
-	// are all claimed within a second of falling due, and no claim holds
-	// Redis long enough to delay the webhook's commands behind it.
 	held := 3000
 	if perSecond > 0 {
 		held = min(held, max(32, 30*perSecond))

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,10 +72,16 @@ func BenchmarkWebhookDuringVisitSweep(b *testing.B) {
 		n = v // 0: the control run, the same load with no visits
 	}
 	const (
-		delay = 30 * time.Second
+		delay = 45 * time.Second
 		// window is how long the webhook is measured before the visits
 		// fall due, and for as long after.
 		window = 20 * time.Second
+		// warmup is how long the load runs before it is measured: every
+		// citizen has written once and the service is in its steady state.
+		warmup = 10 * time.Second
+		// citizens is how many write, in turn; at the rate below each
+		// writes every 6.7 s, so the load is the same before and after.
+		citizens = 20000
 	)
 	prefix := fmt.Sprintf("huiminbench:sweep:%d:", time.Now().UnixNano())
 	b.Cleanup(func() { deleteRedisPrefix(testRedisAddr(), prefix) })
@@ -85,6 +92,10 @@ func BenchmarkWebhookDuringVisitSweep(b *testing.B) {
 	b.Cleanup(func() { wechat.ConfigureSDK("", 5*time.Second) })
 
 	var yaml strings.Builder
+	// No quiet hours, whatever the time of day the benchmark runs at: in
+	// the YAML, since an empty environment variable leaves a key at its
+	// default (the visits waited for 08:00 when it ran at night).
+	yaml.WriteString("survey:\n  quiet_hours: \"\"\n")
 	yaml.WriteString("desk:\n  departments:\n    - {id: relief, name: 社会救助科, lines: [relief], supervisor: zhao}\n  officers:\n")
 	yaml.WriteString("    - {id: zhao, name: 赵敏, department: relief, openid: oZhao, supervisor: true}\n")
 	for i := range 100 {
@@ -94,7 +105,7 @@ func BenchmarkWebhookDuringVisitSweep(b *testing.B) {
 	env := map[string]string{
 		"HUIMIN_WECHAT_APP_ID": "wxbench0000000000", "HUIMIN_WECHAT_APP_SECRET": "s", "HUIMIN_WECHAT_TOKEN": token,
 		"HUIMIN_WECHAT_API_BASE_URL": apiSrv.URL, "HUIMIN_STORE_DRIVER": "redis", "HUIMIN_REDIS_ADDR": testRedisAddr(),
-		"HUIMIN_REDIS_PREFIX": prefix, "HUIMIN_SURVEY_DELAY": delay.String(), "HUIMIN_SURVEY_QUIET_HOURS": "",
+		"HUIMIN_REDIS_PREFIX": prefix, "HUIMIN_SURVEY_DELAY": delay.String(),
 		"HUIMIN_SURVEY_PER_SECOND": strconv.Itoa(benchPerSecond()), "HUIMIN_DESK_TIMER_WORKERS": strconv.Itoa(benchWorkers()),
 	}
 	cfg, err := config.LoadYAML([]byte(yaml.String()), func(k string) string { return env[k] })
@@ -166,7 +177,7 @@ func BenchmarkWebhookDuringVisitSweep(b *testing.B) {
 	if b.Failed() {
 		return
 	}
-	if time.Until(due) < window+time.Second {
+	if time.Until(due) < warmup+window+time.Second {
 		b.Fatalf("seeding took until %v before the visits fall due; raise delay", time.Until(due))
 	}
 
@@ -176,7 +187,7 @@ func BenchmarkWebhookDuringVisitSweep(b *testing.B) {
 	for _, in := range others {
 		running.Go(func() { in.runner.Run(runCtx) })
 	}
-	// Citizens write all along: from a window before the visits fall due
+	// Citizens write all along: from a warm-up and a window before the visits fall due
 	// until every survey is out and a window after they fell due.
 	type sample struct {
 		at  time.Time
@@ -188,7 +199,7 @@ func BenchmarkWebhookDuringVisitSweep(b *testing.B) {
 		seq     atomic.Int64
 		done    atomic.Bool
 	)
-	time.Sleep(time.Until(due.Add(-window))) // the load starts a window before 10:00
+	time.Sleep(time.Until(due.Add(-window - warmup))) // the load starts before 10:00
 	b.ResetTimer()
 	// A steady 3,000 messages a second, a third of what this machine
 	// answers at most: a busy morning with room to spare, as production
@@ -205,7 +216,7 @@ func BenchmarkWebhookDuringVisitSweep(b *testing.B) {
 				at = at.Add(tick)
 				i := seq.Add(1)
 				ts := strconv.FormatInt(time.Now().Unix(), 10) // a slow sweep outlasts the clock-skew window
-				from := fmt.Sprintf("o%027d", i%100000)
+				from := fmt.Sprintf("o%027d", i%citizens)
 				nonce := strconv.FormatInt(i, 10)
 				body := "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[" + from +
 					"]]></FromUserName><CreateTime>" + ts + "</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好]]></Content><MsgId>" +
@@ -224,6 +235,17 @@ func BenchmarkWebhookDuringVisitSweep(b *testing.B) {
 			smu.Lock()
 			samples = append(samples, mine...)
 			smu.Unlock()
+		})
+	}
+	if path := os.Getenv("HUIMIN_BENCH_CPUPROFILE"); path != "" {
+		// A profile of the window after the visits fall due alone.
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		time.AfterFunc(time.Until(due), func() {
+			_ = pprof.StartCPUProfile(f)
+			time.AfterFunc(window, func() { pprof.StopCPUProfile(); _ = f.Close() })
 		})
 	}
 	deadline := due.Add(10 * time.Minute)
@@ -267,6 +289,12 @@ func BenchmarkWebhookDuringVisitSweep(b *testing.B) {
 		}
 		slices.Sort(ds)
 		return ds[len(ds)*99/100], len(ds)
+	}
+	if os.Getenv("HUIMIN_BENCH_SECONDS") != "" {
+		for t := due.Add(-window); t.Before(due.Add(window)); t = t.Add(time.Second) {
+			d, k := p99(t, t.Add(time.Second))
+			fmt.Fprintf(os.Stderr, "%+3.0fs p99 %v (%d)\n", t.Sub(due).Seconds(), d, k)
+		}
 	}
 	before, nb := p99(due.Add(-window), due)
 	during, nd := p99(due, due.Add(window))
