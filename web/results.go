@@ -62,7 +62,8 @@ type rate struct {
 // chart is a window's satisfaction by month as an SVG bar chart, drawn
 // here so that the page needs no script.
 type chart struct {
-	Width, Height, Base int
+	// Axis is where the value axis stands, TickX where its labels end.
+	Width, Height, Base, Axis, TickX int
 	Bars                []bar
 	Label               string
 }
@@ -76,8 +77,8 @@ type bar struct {
 
 // Chart geometry, in SVG user units: a bar per month, 100% is barMax tall.
 const (
-	chartLeft = 34
-	barStep   = 26
+	chartLeft = 42
+	barStep   = 28
 	barWidth  = 18
 	barMax    = 100
 	chartTop  = 10
@@ -170,7 +171,8 @@ func percent(v float64) string { return strconv.FormatFloat(v*100, 'f', 1, 64) +
 
 // chart draws a window's satisfaction per published month.
 func (p *Pages) chart(pub *results.Published, wr results.WindowResults) chart {
-	c := chart{Width: chartLeft + barStep*len(pub.Months) + 4, Height: chartTop + barMax + 26, Base: chartTop + barMax}
+	c := chart{Width: chartLeft + barStep*len(pub.Months) + 4, Height: chartTop + barMax + 28, Base: chartTop + barMax,
+		Axis: chartLeft - 4, TickX: chartLeft - 6}
 	c.Label = fmt.Sprintf(p.texts["results_chart_label"], wr.Name)
 	for i, m := range pub.Months {
 		f := wr.ByMonth[m]
