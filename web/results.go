@@ -64,8 +64,8 @@ type rate struct {
 type chart struct {
 	// Axis is where the value axis stands, TickX where its labels end.
 	Width, Height, Base, Axis, TickX int
-	Bars                []bar
-	Label               string
+	Bars                             []bar
+	Label                            string
 }
 
 type bar struct {
