@@ -57,6 +57,13 @@ type Queue struct {
 	Poll time.Duration
 	// Workers handles up to this many items of a batch at once (default 1).
 	Workers int
+	// Coalesce, when set, spaces the looks that items falling due ask for
+	// (this process's own, or the queue's earliest): the queue is looked
+	// at no sooner than Coalesce after its last look, unless a full batch
+	// says more is due. Items spread over time (a morning's return visits,
+	// one every 20 ms) are then claimed a second's worth at a time rather
+	// than one by one by every instance.
+	Coalesce time.Duration
 	// Batches is how many batches may be in hand at once (default 1): a
 	// full batch has the next claimed while it is worked, so that a crowd
 	// of items falling due together (a morning's return visits) is claimed
@@ -191,20 +198,29 @@ type queue struct {
 	// then. Sorted; at most the items of one poll interval.
 	wakes  []time.Time
 	inHand int // batches claimed and not yet done
+	// last is when the queue was last looked at (for Coalesce).
+	last time.Time
 }
 
 // due is when the queue is next looked at.
 func (q *queue) due() time.Time {
-	if len(q.wakes) > 0 && q.wakes[0].Before(q.next) {
-		return q.wakes[0]
+	if q.next.IsZero() {
+		return q.next // a full batch: more is due now
 	}
-	return q.next
+	at := q.next
+	if len(q.wakes) > 0 && q.wakes[0].Before(at) {
+		at = q.wakes[0]
+	}
+	if soonest := q.last.Add(q.Coalesce); q.Coalesce > 0 && at.Before(soonest) {
+		at = soonest
+	}
+	return at
 }
 
 // looked records a look at now: the next poll is a Poll away and the
 // wakes until now are spent.
 func (q *queue) looked(now time.Time) {
-	q.next = now.Add(q.Poll)
+	q.next, q.last = now.Add(q.Poll), now
 	i := 0
 	for i < len(q.wakes) && !q.wakes[i].After(now) {
 		i++

@@ -646,3 +646,65 @@ func TestRunnerPacesAKind(t *testing.T) {
 		}
 	})
 }
+
+// claimCounter counts the claims a runner makes.
+type claimCounter struct {
+	DueQueue
+	claims atomic.Int64
+}
+
+func (c *claimCounter) Claim(ctx context.Context, queue string, now time.Time, limit int, lease time.Duration) ([]store.DueItem, error) {
+	c.claims.Add(1)
+	return c.DueQueue.Claim(ctx, queue, now, limit, lease)
+}
+
+// TestRunnerCoalescesLooks: items due one every 20 ms, scheduled by this
+// process and by another, are claimed a second's worth at a time with
+// Coalesce 1s — each done within a second of falling due — not one claim
+// per item.
+func TestRunnerCoalescesLooks(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st DueQueue) {
+		cc := &claimCounter{DueQueue: st}
+		var mu sync.Mutex
+		late := time.Duration(0)
+		due := map[string]time.Time{}
+		r := NewRunner(cc, time.Hour, nil, testLog(t))
+		r.Register(Queue{Name: "visits", Batch: 200, Coalesce: time.Second}, Handler{Kind: "k", Do: func(_ context.Context, it store.DueItem) error {
+			mu.Lock()
+			defer mu.Unlock()
+			late = max(late, time.Since(due[it.ID]))
+			return nil
+		}})
+		runUntilCleanup(t, r)
+		synctest.Wait()
+		start, before := time.Now(), cc.claims.Load()
+		for i := range 150 {
+			id := fmt.Sprint("v", i)
+			at := start.Add(time.Duration(i) * 20 * time.Millisecond)
+			mu.Lock()
+			due[id] = at
+			mu.Unlock()
+			schedule := r.Schedule // this process's: the runner wakes for them
+			if i%2 == 1 {
+				schedule = st.Schedule // another instance's: found by the earliest-due look
+			}
+			if _, err := schedule(t.Context(), "visits", store.DueItem{ID: id, Kind: "k", Due: at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		claims := cc.claims.Load() - before
+		mu.Lock()
+		defer mu.Unlock()
+		if claims > 6 {
+			t.Errorf("%d claims for 150 items over 3 s, want about one a second", claims)
+		}
+		if late > time.Second {
+			t.Errorf("an item was done %s after falling due, want within the coalescing second", late)
+		}
+		if stats, err := st.QueueStats(t.Context(), "visits", time.Now()); err != nil || stats.Total != 0 {
+			t.Errorf("queue = %+v, %v; want every item done", stats, err)
+		}
+	})
+}

@@ -44,9 +44,10 @@ type Survey struct {
 	// the province counts it (3: 基本满意); 0 records 未评价.
 	NoAnswerLevel int `mapstructure:"no_answer_level"`
 	VerifyDays    int `mapstructure:"verify_days"`
-	// PerSecond paces return visits in each instance (0: not paced), so
-	// that a morning's visits go out within WeChat's rate limits and
-	// beside the webhook, not over it.
+	// PerSecond is how many return visits the bureau sends a second,
+	// across all instances (0: as they fall due): a morning's visits are
+	// scheduled one after another at this rate, within WeChat's limits
+	// (per account) and beside the webhook, not over it.
 	PerSecond   int `mapstructure:"per_second"`
 	RectifyDays int `mapstructure:"rectify_days"`
 	// Secret signs the survey page's links; empty derives one from the

@@ -43,6 +43,12 @@ type SurveyRules struct {
 	// Notice sends a subscribe notice ("survey_notice") when neither the
 	// chat message nor the template reached the citizen.
 	Notice bool
+	// PerSecond is how many return visits the bureau sends a second,
+	// whatever the number of instances (0: as they fall due): visits
+	// falling due at one moment (a morning's, at VisitAt) are scheduled
+	// one after another at this rate, so that they go out beside the
+	// webhook and within WeChat's limits, which are per account.
+	PerSecond int
 }
 
 func (r *SurveyRules) defaults() {
@@ -171,11 +177,32 @@ func (d *Desk) scheduleVisit(ctx context.Context, id string) (store.Survey, erro
 	if err != nil {
 		return store.Survey{}, fmt.Errorf("get ticket %s: %w", id, err)
 	}
-	s := store.Survey{Round: len(t.Surveys) + 1, Due: d.visitDue(d.now())}
+	due, err := d.spreadVisit(ctx, d.visitDue(d.now()))
+	if err != nil {
+		return store.Survey{}, err
+	}
+	s := store.Survey{Round: len(t.Surveys) + 1, Due: due}
 	if err := d.schedule(ctx, timer{Kind: TimerVisit, Ticket: id, Round: s.Round}, s.Due); err != nil {
 		return store.Survey{}, err
 	}
 	return s, nil
+}
+
+// spreadVisit gives a visit due at due its place in the line of visits
+// due at that second, across instances (a counter in the store): the n-th
+// is due (n-1)/PerSecond later, never in the quiet hours.
+func (d *Desk) spreadVisit(ctx context.Context, due time.Time) (time.Time, error) {
+	per := d.rules.Survey.PerSecond
+	if per <= 0 {
+		return due, nil
+	}
+	due = due.Truncate(time.Second)
+	keep := max(due.Sub(d.now()), 0) + 24*time.Hour
+	n, err := d.st.NextSeq(ctx, "visit_slot:"+strconv.FormatInt(due.Unix(), 10), keep)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("place the visit in line: %w", err)
+	}
+	return d.afterQuiet(due.Add(time.Duration(n-1) * time.Second / time.Duration(per))), nil
 }
 
 // errNotYet keeps a timer that came before what it waits for (a message

@@ -2,6 +2,8 @@ package desk
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -494,6 +496,32 @@ func TestVisitAfterAQuickAnswer(t *testing.T) {
 		r.advance(t, at("2026-12-08 10:05")) // past the expiry: a sweep error would fail here
 		if s := r.ticket(t, archived.ID).Surveys[0]; s.Answered() {
 			t.Errorf("the archived ticket's survey was ended as %+v", s)
+		}
+	})
+}
+
+// TestVisitsFallingDueTogetherAreSpread: visits that would all fall due
+// at 10:00 are scheduled one after another at survey.per_second, across
+// desks sharing the store, so that the bureau's rate holds whatever the
+// number of instances; without a rate they all fall due at 10:00.
+func TestVisitsFallingDueTogetherAreSpread(t *testing.T) {
+	eachStore(t, func(t *testing.T, mk storeMaker) {
+		r := newDesk(t, mk, at("2026-11-24 15:00"))
+		r.desk.rules.Survey.PerSecond = 4
+		var dues []time.Time
+		for i := range 6 {
+			tk := resolvedFor(t, r, fmt.Sprint("oSpread", i))
+			dues = append(dues, tk.Surveys[len(tk.Surveys)-1].Due)
+		}
+		slices.SortFunc(dues, time.Time.Compare)
+		for i, d := range dues {
+			if want := at("2026-11-25 10:00").Add(time.Duration(i) * 250 * time.Millisecond); !d.Equal(want) {
+				t.Errorf("visit %d due %s, want %s", i, d.In(shanghai).Format("15:04:05.000"), want.In(shanghai).Format("15:04:05.000"))
+			}
+		}
+		r.desk.rules.Survey.PerSecond = 0
+		if tk := resolvedFor(t, r, "oUnpaced"); !tk.Surveys[0].Due.Equal(at("2026-11-25 10:00")) {
+			t.Errorf("without a rate the visit is due %s, want 10:00", tk.Surveys[0].Due)
 		}
 	})
 }

@@ -183,7 +183,11 @@ func deskQueue(poll time.Duration, workers int) bot.Queue {
 }
 
 // visitQueue is the runner's queue of return visits. A morning's visits
-// all fall due at 10:00. An instance holds at most what its pacing
+// are scheduled one after another from 10:00 at survey.per_second across
+// instances (desk.SurveyRules.PerSecond); the queue is looked at once a
+// second at most (Coalesce), so that each look claims a second's worth
+// rather than every instance claiming every visit as it falls due. An
+// instance holds at most what its pacing
 // (perSecond, 0: none) works through in 30 s (3,000 visits unpaced), well
 // within the lease, so that no visit's lease runs out while it waits for
 // its turn; it claims them in batches of 200, one after another, so that
@@ -197,7 +201,7 @@ func visitQueue(poll time.Duration, workers, perSecond int) bot.Queue {
 	}
 	batch := min(200, held)
 	return bot.Queue{Name: desk.VisitQueue, Batch: batch, Batches: (held + batch - 1) / batch, Lease: 2 * time.Minute,
-		Poll: poll, Workers: workers, Serial: desk.TimerTicket}
+		Poll: poll, Coalesce: time.Second, Workers: workers, Serial: desk.TimerTicket}
 }
 
 // deskTimers are the handlers of the desk's timer kinds but the visits'. A
@@ -420,5 +424,6 @@ func surveyRules(cfg config.Config) desk.SurveyRules {
 	return desk.SurveyRules{
 		Delay: sc.Delay, VisitAt: visitAt, QuietStart: qs, QuietEnd: qe, Expire: sc.Expire, RemindAfter: sc.RemindAfter,
 		NoAnswerLevel: sc.NoAnswerLevel, VerifyDays: sc.VerifyDays, RectifyDays: sc.RectifyDays, PageURL: page, Secret: secret,
+		PerSecond: sc.PerSecond,
 	}
 }
