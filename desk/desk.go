@@ -22,6 +22,7 @@ type Store interface {
 	GetTicket(ctx context.Context, id string) (store.Ticket, error)
 	UpdateTicket(ctx context.Context, t store.Ticket) (store.Ticket, error)
 	ListTickets(ctx context.Context, f store.TicketFilter) ([]store.Ticket, error)
+	CountTickets(ctx context.Context, f store.TicketFilter) (int, error)
 	TicketFacts(ctx context.Context, from, to time.Time, fn func(store.Facts) error) error
 	BindOfficer(ctx context.Context, userID, officerID string) error
 	OfficerByUser(ctx context.Context, userID string) (string, error)

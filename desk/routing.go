@@ -77,18 +77,20 @@ func (d *Desk) pick(ctx context.Context, deptID string) (string, error) {
 		if o.Supervisor || o.Leader || o.ID == dept.Supervisor || !d.onDuty(ctx, id) || !d.reachable(ctx, id) {
 			continue
 		}
-		open, err := d.st.ListTickets(ctx, store.TicketFilter{Owner: id, OpenOnly: true})
+		// A count from the store's open index: an officer's finished
+		// tickets, a year of them, are not read.
+		open, err := d.st.CountTickets(ctx, store.TicketFilter{Owner: id, OpenOnly: true})
 		if err != nil {
 			return "", fmt.Errorf("count open tickets of %s: %w", id, err)
 		}
-		if o.MaxOpen > 0 && len(open) >= o.MaxOpen {
+		if o.MaxOpen > 0 && open >= o.MaxOpen {
 			continue
 		}
 		switch {
-		case len(best) == 0 || len(open) < best[0].open:
-			best = []cand{{id, len(open)}}
-		case len(open) == best[0].open:
-			best = append(best, cand{id, len(open)})
+		case len(best) == 0 || open < best[0].open:
+			best = []cand{{id, open}}
+		case open == best[0].open:
+			best = append(best, cand{id, open})
 		}
 	}
 	switch len(best) {

@@ -63,11 +63,16 @@ const (
 	bucketByOwner       = "tickets_by_owner"
 	bucketByDepartment  = "tickets_by_department"
 	bucketByCitizen     = "tickets_by_citizen"
-	// bucketTicketFacts is the results index (see facts.go); New creates
-	// it apart from the others, since it fills it as it creates it.
-	bucketTicketFacts = "ticket_facts"
-	// bucketMeta holds facts about the file itself, such as the version
-	// of the facts index.
+	// bucketTicketFacts is the results index (see facts.go), and the
+	// open buckets the open tickets' indexes (see openindex.go); New
+	// creates them apart from the others, since it fills them as it
+	// creates them.
+	bucketTicketFacts      = "ticket_facts"
+	bucketOpenByOwner      = "tickets_open_by_owner"
+	bucketOpenByDepartment = "tickets_open_by_department"
+	bucketOpenByCitizen    = "tickets_open_by_citizen"
+	// bucketMeta holds facts about the file itself, such as the versions
+	// of the facts index and of the open indexes.
 	bucketMeta = "meta"
 )
 
@@ -147,7 +152,10 @@ func New(path string, opts Options) (*Store, error) {
 				return fmt.Errorf("bucket %s: %w", name, err)
 			}
 		}
-		return createFacts(tx)
+		if err := createFacts(tx); err != nil {
+			return err
+		}
+		return createOpenIndexes(tx)
 	})
 	if err != nil {
 		_ = db.Close() // the create error is the one worth reporting

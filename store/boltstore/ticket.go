@@ -15,32 +15,40 @@ import (
 )
 
 // Tickets live in the bucket "tickets" (id → JSON store.Ticket, never
-// expiring), with one index bucket per field ListTickets selects by:
+// expiring), with one index bucket per field ListTickets selects by, and
+// one more per field for the open tickets (store.TicketState.Open) alone:
 //
-//	tickets_by_owner       owner      \x00 created id → empty
-//	tickets_by_department  department \x00 created id → empty
-//	tickets_by_citizen     openid     \x00 created id → empty
+//	tickets_by_owner            owner      \x00 created id → empty
+//	tickets_by_department       department \x00 created id → empty
+//	tickets_by_citizen          openid     \x00 created id → empty
+//	tickets_open_by_owner       owner      \x00 created id → empty, open tickets only
+//	tickets_open_by_department  department \x00 created id → empty, open tickets only
+//	tickets_open_by_citizen     openid     \x00 created id → empty, open tickets only
 //
 // created is the big-endian uint64 unix nanoseconds of Ticket.CreatedAt, so
 // a scan of the prefix "value\x00" walks one value's tickets oldest first,
 // ties by ID. An empty value is not indexed; a value may not contain NUL,
 // which would make one value's prefix match another's keys. CreateTicket
 // and UpdateTicket change a ticket, its index entries and its facts (see
-// facts.go) in one transaction.
+// facts.go) in one transaction. The open indexes let routing count an
+// officer's open tickets, and 我的工单 list them, without reading the
+// year of finished ones beside them; New builds them for a file written
+// before they existed (see openindex.go).
 
-// ticketIndex is one index: its bucket and the field it holds.
+// ticketIndex is one index: its bucket, the bucket of its open tickets
+// and the field they hold.
 type ticketIndex struct {
-	bucket string
-	value  func(t store.Ticket) string
+	bucket, open string
+	value        func(t store.Ticket) string
 }
 
 // ticketIndexes lists the indexes in the order ListTickets prefers them:
 // an officer's or a citizen's tickets are far fewer than a department's.
 func ticketIndexes() []ticketIndex {
 	return []ticketIndex{
-		{bucketByOwner, func(t store.Ticket) string { return t.Owner }},
-		{bucketByCitizen, func(t store.Ticket) string { return t.CitizenOpenID }},
-		{bucketByDepartment, func(t store.Ticket) string { return t.Department }},
+		{bucketByOwner, bucketOpenByOwner, func(t store.Ticket) string { return t.Owner }},
+		{bucketByCitizen, bucketOpenByCitizen, func(t store.Ticket) string { return t.CitizenOpenID }},
+		{bucketByDepartment, bucketOpenByDepartment, func(t store.Ticket) string { return t.Department }},
 	}
 }
 
@@ -76,7 +84,8 @@ func checkIndexValues(values ...string) error {
 	return nil
 }
 
-// putTicketIndexes adds t's index entries, or with del set removes them.
+// putTicketIndexes adds t's index entries (in the open indexes too while
+// t is open), or with del set removes them.
 func putTicketIndexes(tx *bolt.Tx, t store.Ticket, del bool) error {
 	created := t.CreatedAt.UnixNano()
 	for _, ix := range ticketIndexes() {
@@ -85,14 +94,20 @@ func putTicketIndexes(tx *bolt.Tx, t store.Ticket, del bool) error {
 			continue
 		}
 		k := ticketIndexKey(v, created, t.ID)
-		var err error
-		if del {
-			err = bucket(tx, ix.bucket).Delete(k)
-		} else {
-			err = bucket(tx, ix.bucket).Put(k, nil)
+		buckets := []string{ix.bucket}
+		if t.State.Open() {
+			buckets = append(buckets, ix.open)
 		}
-		if err != nil {
-			return fmt.Errorf("index %s: %w", ix.bucket, err)
+		for _, name := range buckets {
+			var err error
+			if del {
+				err = bucket(tx, name).Delete(k)
+			} else {
+				err = bucket(tx, name).Put(k, nil)
+			}
+			if err != nil {
+				return fmt.Errorf("index %s: %w", name, err)
+			}
 		}
 	}
 	return nil
@@ -153,7 +168,8 @@ func (s *Store) GetTicket(ctx context.Context, id string) (store.Ticket, error) 
 
 // UpdateTicket replaces the stored ticket with t if the stored Version is
 // t.Version, storing and returning it with Version+1, and replaces its
-// facts and moves its index entries in the same transaction. It returns
+// facts and moves its index entries (into or out of the open indexes as
+// it opens or finishes) in the same transaction. It returns
 // store.ErrConflict when the ticket changed since t was read,
 // store.ErrNotFound for an unknown ID.
 func (s *Store) UpdateTicket(ctx context.Context, t store.Ticket) (store.Ticket, error) {
@@ -207,26 +223,30 @@ func (s *Store) UpdateTicket(ctx context.Context, t store.Ticket) (store.Ticket,
 }
 
 // ListTickets returns the tickets matching f, oldest first (by CreatedAt,
-// then ID). It walks the index of f's owner, else citizen, else department,
-// and checks the other fields and OpenOnly on each ticket it finds there.
+// then ID). It walks the index of f's owner, else citizen, else department
+// — with OpenOnly the open one —, and checks the other fields on each
+// ticket it finds there.
 func (s *Store) ListTickets(ctx context.Context, f store.TicketFilter) ([]store.Ticket, error) {
-	ix, value, err := chooseIndex(f)
+	out, err := s.listTickets(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("list tickets: %w", err)
 	}
-	prefix := append([]byte(value), 0)
+	return out, nil
+}
+
+func (s *Store) listTickets(ctx context.Context, f store.TicketFilter) ([]store.Ticket, error) {
+	name, value, err := chooseIndex(f)
+	if err != nil {
+		return nil, err
+	}
 	var out []store.Ticket
 	err = s.view(ctx, func(tx *bolt.Tx) error {
+		out = nil
 		tickets := bucket(tx, bucketTickets)
-		c := bucket(tx, ix.bucket).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			if len(k) < len(prefix)+8 {
-				return fmt.Errorf("index %s: malformed key %q", ix.bucket, k)
-			}
-			id := k[len(prefix)+8:]
+		return walkIndex(tx, name, value, func(id []byte) error {
 			v := tickets.Get(id)
 			if v == nil {
-				continue // cannot happen: ticket and entries change together
+				return nil // cannot happen: ticket and entries change together
 			}
 			var t store.Ticket
 			if err := json.Unmarshal(v, &t); err != nil {
@@ -235,28 +255,88 @@ func (s *Store) ListTickets(ctx context.Context, f store.TicketFilter) ([]store.
 			if matchTicket(t, f) {
 				out = append(out, t)
 			}
-		}
-		return nil
+			return nil
+		})
 	})
-	if err != nil {
-		return nil, fmt.Errorf("list tickets: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
-// chooseIndex picks the index ListTickets walks for f, and the value to
-// walk it for.
-func chooseIndex(f store.TicketFilter) (ticketIndex, string, error) {
+// CountTickets returns how many tickets match f: len(ListTickets(f)). When
+// one index answers f alone — f sets exactly one of owner, department and
+// citizen — it counts that index's keys (the open index's with OpenOnly)
+// and reads no ticket; any other filter is counted by listing.
+func (s *Store) CountTickets(ctx context.Context, f store.TicketFilter) (int, error) {
+	n, err := s.countTickets(ctx, f)
+	if err != nil {
+		return 0, fmt.Errorf("count tickets: %w", err)
+	}
+	return n, nil
+}
+
+func (s *Store) countTickets(ctx context.Context, f store.TicketFilter) (int, error) {
+	name, value, err := chooseIndex(f)
+	if err != nil {
+		return 0, err
+	}
+	if !indexAlone(f) {
+		ts, err := s.listTickets(ctx, f)
+		return len(ts), err
+	}
+	var n int
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		n = 0
+		return walkIndex(tx, name, value, func([]byte) error {
+			n++
+			return nil
+		})
+	})
+	return n, err
+}
+
+// walkIndex calls fn with the ID of each entry of value in the index
+// bucket name, oldest first; the ID points into bolt's memory.
+func walkIndex(tx *bolt.Tx, name, value string, fn func(id []byte) error) error {
+	prefix := append([]byte(value), 0)
+	c := bucket(tx, name).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if len(k) < len(prefix)+8 {
+			return fmt.Errorf("index %s: malformed key %q", name, k)
+		}
+		if err := fn(k[len(prefix)+8:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// chooseIndex picks the index bucket ListTickets walks for f, the open
+// one with OpenOnly, and the value to walk it for.
+func chooseIndex(f store.TicketFilter) (string, string, error) {
 	if err := checkIndexValues(f.Owner, f.Department, f.Citizen); err != nil {
-		return ticketIndex{}, "", err
+		return "", "", err
 	}
 	probe := store.Ticket{Owner: f.Owner, Department: f.Department, CitizenOpenID: f.Citizen}
 	for _, ix := range ticketIndexes() {
 		if v := ix.value(probe); v != "" {
-			return ix, v, nil
+			if f.OpenOnly {
+				return ix.open, v, nil
+			}
+			return ix.bucket, v, nil
 		}
 	}
-	return ticketIndex{}, "", errors.New("filter sets none of owner, department and citizen")
+	return "", "", errors.New("filter sets none of owner, department and citizen")
+}
+
+// indexAlone reports whether f sets exactly one of owner, department and
+// citizen, so that the entries of one index are exactly its matches.
+func indexAlone(f store.TicketFilter) bool {
+	n := 0
+	for _, v := range []string{f.Owner, f.Department, f.Citizen} {
+		if v != "" {
+			n++
+		}
+	}
+	return n == 1
 }
 
 // matchTicket reports whether t satisfies every field f sets.

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,32 +17,7 @@ import (
 // The facts index (see keys.go): one hash per UTC month, ticket ID → JSON
 // store.Facts, written by CreateTicket's and UpdateTicket's scripts with
 // the ticket itself. Tickets written before the index existed get their
-// facts from BuildFacts.
-
-// backfillFactsScript writes one ticket's facts if the ticket still holds
-// the bytes they were made from; otherwise a write of the ticket came in
-// between, and that write stored fresher facts. KEYS[1] the ticket,
-// KEYS[2] the facts hash; ARGV[1] the ticket's JSON as read, ARGV[2] the
-// id, ARGV[3] the facts' JSON. Returns 1 if written, else 0.
-const backfillFactsScript = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then
-	return 0
-end
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-return 1
-`
-
-// scanCount and backfillBatch pace BuildFacts. It finds the tickets with
-// SCAN, which walks the whole keyspace, and the keyspace holds far more
-// than tickets (every message leaves a delivery and a replay key for a
-// day): scanCount keys a call keeps the round trips few (a keyspace of
-// 3.1 million keys, none of them tickets, took 7 s on the test machine).
-// It reads and indexes the tickets found backfillBatch at a time, with
-// one MGET and one pipeline of scripts.
-const (
-	scanCount     = 10_000
-	backfillBatch = 500
-)
+// facts from BuildIndexes (see build.go).
 
 // factsBounds clamps [from, to) to the times tickets can be received in,
 // the years 1970 to 2199 (checkTicket), so that a wide range reads no
@@ -77,10 +51,11 @@ func factsBounds(from, to time.Time) (time.Time, time.Time) {
 // up no message's pipeline. fn runs between reads, never while Redis
 // works for this call.
 //
-// The first call on a Store builds the index if it was never built (see
-// BuildFacts).
+// The first call on a Store builds the index if it was never built, and
+// the open indexes with it in the same pass if they were not (see
+// BuildIndexes).
 func (s *Store) TicketFacts(ctx context.Context, from, to time.Time, fn func(store.Facts) error) error {
-	if _, err := s.buildFacts(ctx); err != nil {
+	if _, err := s.buildIndexes(ctx); err != nil {
 		return fmt.Errorf("ticket facts: %w", err)
 	}
 	months, err := s.factsMonths(ctx, from, to)
@@ -156,143 +131,4 @@ func (s *Store) monthFacts(ctx context.Context, key string, from, to time.Time) 
 // compareFacts orders facts by CreatedAt, then ID.
 func compareFacts(a, b store.Facts) int {
 	return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
-}
-
-// BuildFacts fills the facts index from every stored ticket, unless a
-// marker says it was built for this shape of store.Facts (factsVersion);
-// it returns how many tickets' facts it wrote (0 when the index was built
-// before). Tickets written since the index exists have their facts
-// already: this is for those written by earlier versions, which wrote no
-// facts or facts of another shape.
-//
-// It is safe to run from several instances at once and beside writes of
-// tickets: each ticket's facts are written by a script that first checks
-// the ticket still holds the bytes the facts were made from (a write in
-// between wrote fresher facts itself). Only once every ticket is indexed
-// is the marker set, so an interrupted build starts again at the next
-// call. To build the index again (say, after an older version wrote
-// tickets beside this one in a rolling deploy), delete the marker key
-// {t}:facts_built and restart.
-//
-// TicketFacts calls it first, once per Store; call it at start-up to have
-// the work done before results are first read.
-func (s *Store) BuildFacts(ctx context.Context) (int, error) {
-	n, err := s.buildFacts(ctx)
-	if err != nil {
-		return n, fmt.Errorf("build ticket facts: %w", err)
-	}
-	return n, nil
-}
-
-func (s *Store) buildFacts(ctx context.Context) (int, error) {
-	if s.factsBuilt.Load() {
-		return 0, nil
-	}
-	// One build per Store at a time: concurrent first calls wait for it.
-	s.factsMu.Lock()
-	defer s.factsMu.Unlock()
-	if s.factsBuilt.Load() {
-		return 0, nil
-	}
-	marker, version := s.keys.factsBuilt(), store.FactsVersion()
-	built, err := s.rdb.Get(ctx, marker).Result()
-	if err != nil && !errors.Is(err, goredis.Nil) {
-		return 0, err
-	}
-	if built == version {
-		s.factsBuilt.Store(true)
-		return 0, nil
-	}
-	// Every ticket lives in the {t} slot: on a cluster, SCAN must run on
-	// the master that holds it, since SCAN sees one node's keys.
-	var node goredis.Cmdable = s.rdb
-	if cc, ok := s.rdb.(*goredis.ClusterClient); ok {
-		if node, err = cc.MasterForKey(ctx, marker); err != nil {
-			return 0, err
-		}
-	}
-	var (
-		cursor uint64
-		total  int
-	)
-	for {
-		var page []string
-		page, cursor, err = node.Scan(ctx, cursor, s.keys.tickets(), scanCount).Result()
-		if err != nil {
-			return total, err
-		}
-		for batch := range slices.Chunk(page, backfillBatch) {
-			n, err := s.backfill(ctx, batch)
-			total += n
-			if err != nil {
-				return total, err
-			}
-		}
-		if cursor == 0 {
-			break
-		}
-	}
-	if err := s.rdb.Set(ctx, marker, version, 0).Err(); err != nil {
-		return total, err
-	}
-	s.factsBuilt.Store(true)
-	return total, nil
-}
-
-// backfill reads the tickets at keys (one MGET: they share the {t} slot)
-// and writes the facts of those still there, and returns how many it
-// wrote.
-func (s *Store) backfill(ctx context.Context, keys []string) (int, error) {
-	if len(keys) == 0 {
-		return 0, nil
-	}
-	vals, err := s.rdb.MGet(ctx, keys...).Result()
-	if err != nil {
-		return 0, err
-	}
-	raws := make([][]byte, len(keys))
-	for i, v := range vals {
-		if raw, ok := v.(string); ok {
-			raws[i] = []byte(raw)
-		} // else gone since SCAN saw it
-	}
-	return s.backfillTickets(ctx, keys, raws)
-}
-
-// backfillTickets writes, for each ticket key with its JSON as read (nil
-// for none), the ticket's facts if the key still holds those bytes, in one
-// pipeline, and returns how many it wrote.
-func (s *Store) backfillTickets(ctx context.Context, keys []string, raws [][]byte) (int, error) {
-	var cmds []*goredis.Cmd
-	_, err := s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
-		for i, raw := range raws {
-			if raw == nil {
-				continue
-			}
-			var t store.Ticket
-			if err := json.Unmarshal(raw, &t); err != nil {
-				return fmt.Errorf("decode ticket %s: %w", keys[i], err)
-			}
-			facts, err := json.Marshal(store.FactsOf(t))
-			if err != nil {
-				return err
-			}
-			// EVAL, not EVALSHA: a pipeline cannot fall back on NOSCRIPT,
-			// and Redis caches the script's compiled form anyway.
-			cmds = append(cmds, s.scripts.backfillFacts.Eval(ctx, p, []string{keys[i], s.keys.facts(t.CreatedAt)}, raw, t.ID, facts))
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	var n int
-	for _, c := range cmds {
-		w, err := c.Int()
-		if err != nil {
-			return n, err // cannot happen: Pipelined returned the first error
-		}
-		n += w
-	}
-	return n, nil
 }

@@ -38,7 +38,7 @@ func BenchmarkTicketFacts(b *testing.B) {
 			b.Errorf("unlink %s*: %v", prefix, err)
 		}
 	})
-	if err := markFactsBuilt(ctx, rdb, prefix); err != nil {
+	if err := markIndexesBuilt(ctx, rdb, prefix); err != nil {
 		b.Fatal(err)
 	}
 	s := redisstore.New(rdb, redisstore.Options{Prefix: prefix})

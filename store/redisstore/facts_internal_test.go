@@ -11,7 +11,8 @@ import (
 
 // TestBackfillWritesOnlyUnchangedTickets checks the build's guard: the
 // facts of a ticket read before an update are not written over the
-// update's own, and a ticket gone since it was read gets none.
+// update's own, nor does it join the open index of the owner the update
+// took it from, and a ticket gone since it was read gets neither.
 func TestBackfillWritesOnlyUnchangedTickets(t *testing.T) {
 	rdb := redistest.StartStandalone(t).Client(t)
 	s := New(rdb, Options{Prefix: "bf:"})
@@ -43,6 +44,20 @@ func TestBackfillWritesOnlyUnchangedTickets(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GET: %v", err)
 	}
+	all := indexBuild{facts: true, open: true}
+	openOf := func(owner string) string { return s.keys.openIndex(indexOwner, owner) }
+	wantOpen := func(what string, o1, o2 bool) {
+		t.Helper()
+		for _, w := range []struct {
+			owner string
+			want  bool
+		}{{"o1", o1}, {"o2", o2}} {
+			_, err := rdb.ZScore(ctx, openOf(w.owner), "T-1").Result()
+			if got := err == nil; got != w.want {
+				t.Errorf("%s: T-1 in the open index of %s = %v (%v), want %v", what, w.owner, got, err, w.want)
+			}
+		}
+	}
 	wantFacts := func(what string, want store.Ticket) {
 		t.Helper()
 		got, err := rdb.HGet(ctx, facts, "T-1").Result()
@@ -66,11 +81,15 @@ func TestBackfillWritesOnlyUnchangedTickets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n, err := s.backfillTickets(ctx, []string{key}, [][]byte{tt.raw})
+			if err := rdb.ZRem(ctx, openOf("o2"), "T-1").Err(); err != nil {
+				t.Fatalf("ZREM: %v", err)
+			}
+			n, err := s.backfillTickets(ctx, []string{key}, [][]byte{tt.raw}, all)
 			if err != nil || n != tt.written {
 				t.Errorf("backfillTickets = %d, %v; want %d, nil", n, err, tt.written)
 			}
 			wantFacts("after backfillTickets", updated)
+			wantOpen("after backfillTickets", false, tt.written == 1)
 		})
 	}
 
@@ -81,18 +100,23 @@ func TestBackfillWritesOnlyUnchangedTickets(t *testing.T) {
 		if err := rdb.HDel(ctx, facts, "T-1").Err(); err != nil {
 			t.Fatalf("HDEL: %v", err)
 		}
-		n, err := s.backfillTickets(ctx, []string{key}, [][]byte{fresh})
+		if err := rdb.ZRem(ctx, openOf("o2"), "T-1").Err(); err != nil {
+			t.Fatalf("ZREM: %v", err)
+		}
+		n, err := s.backfillTickets(ctx, []string{key}, [][]byte{fresh}, all)
 		if err != nil || n != 0 {
 			t.Errorf("backfillTickets = %d, %v; want 0, nil", n, err)
 		}
+		wantOpen("after backfillTickets", false, false)
 		if ok, err := rdb.HExists(ctx, facts, "T-1").Result(); err != nil || ok {
 			t.Errorf("HEXISTS %s T-1 = %v, %v; want false", facts, ok, err)
 		}
 	})
 }
 
-// TestFactsKeysShareTheTicketsSlot checks that the facts hashes and the
-// marker hash like the tickets: the ticket scripts write them together.
+// TestFactsKeysShareTheTicketsSlot checks that the facts hashes, the open
+// indexes and the markers hash like the tickets: the ticket scripts write
+// them together.
 func TestFactsKeysShareTheTicketsSlot(t *testing.T) {
 	k := keys{prefix: DefaultPrefix}
 	want := hashTag(k.ticket("T-1"))
@@ -100,6 +124,10 @@ func TestFactsKeysShareTheTicketsSlot(t *testing.T) {
 		k.facts(time.Date(2026, 11, 30, 23, 0, 0, 0, time.FixedZone("CST", 8*3600))),
 		k.facts(time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)),
 		k.factsBuilt(),
+		k.openBuilt(),
+		k.openIndex(indexOwner, "o1"),
+		k.openIndex(indexDepartment, "relief"),
+		k.openIndex(indexCitizen, "c1"),
 	} {
 		if got := hashTag(key); got != want {
 			t.Errorf("hash tag of %q = %q, want %q", key, got, want)

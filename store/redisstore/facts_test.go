@@ -16,9 +16,14 @@ import (
 	"huimin/store/redisstore/redistest"
 )
 
-// markFactsBuilt sets the marker of a built facts index under prefix.
-func markFactsBuilt(ctx context.Context, rdb goredis.UniversalClient, prefix string) error {
-	return rdb.Set(ctx, prefix+"{t}:facts_built", store.FactsVersion(), 0).Err()
+// markIndexesBuilt sets the markers of a built facts index and built open
+// indexes under prefix: a fresh prefix holds no ticket written before
+// them.
+func markIndexesBuilt(ctx context.Context, rdb goredis.UniversalClient, prefix string) error {
+	if err := rdb.Set(ctx, prefix+"{t}:facts_built", store.FactsVersion(), 0).Err(); err != nil {
+		return err
+	}
+	return rdb.Set(ctx, prefix+"{t}:open_built", redisstore.OpenIndexVersion, 0).Err()
 }
 
 // forgetFacts takes the facts index under prefix back to before it
@@ -41,7 +46,7 @@ func forgetFacts(t *testing.T, rdb goredis.UniversalClient, prefix string, month
 // TestBuildFacts has tickets written without facts, as before the index
 // existed, and several instances build the index at once while officers
 // update tickets. It runs on a server and a cluster of the test's own:
-// BuildFacts SCANs the whole keyspace, which on the shared server holds
+// BuildIndexes SCANs the whole keyspace, which on the shared server holds
 // every other test's keys, and on a cluster SCAN must go to the node of
 // the {t} slot.
 func TestBuildFacts(t *testing.T) {
@@ -101,18 +106,18 @@ func testBuildFacts(t *testing.T, rdb goredis.UniversalClient) {
 		forgetFacts(t, rdb, prefix, months)
 		s := redisstore.New(rdb, redisstore.Options{Prefix: prefix})
 		t.Cleanup(func() { _ = s.Close() })
-		n, err := s.BuildFacts(ctx)
+		n, err := s.BuildIndexes(ctx)
 		if err != nil || n != tickets {
-			t.Fatalf("BuildFacts = %d, %v; want %d, nil", n, err, tickets)
+			t.Fatalf("BuildIndexes = %d, %v; want %d, nil", n, err, tickets)
 		}
 		if built, err := rdb.Get(ctx, prefix+"{t}:facts_built").Result(); err != nil || built != store.FactsVersion() {
-			t.Errorf("marker after BuildFacts = %q, %v; want the version %q", built, err, store.FactsVersion())
+			t.Errorf("marker after BuildIndexes = %q, %v; want the version %q", built, err, store.FactsVersion())
 		}
 		assertAllFacts(t, s, from, to, ids)
 		again := redisstore.New(rdb, redisstore.Options{Prefix: prefix})
 		t.Cleanup(func() { _ = again.Close() })
-		if n, err := again.BuildFacts(ctx); err != nil || n != 0 {
-			t.Errorf("BuildFacts on a built index = %d, %v; want 0, nil", n, err)
+		if n, err := again.BuildIndexes(ctx); err != nil || n != 0 {
+			t.Errorf("BuildIndexes on a built index = %d, %v; want 0, nil", n, err)
 		}
 	})
 
@@ -141,8 +146,8 @@ func testBuildFacts(t *testing.T, rdb goredis.UniversalClient) {
 		}
 		s := redisstore.New(rdb, redisstore.Options{Prefix: prefix})
 		t.Cleanup(func() { _ = s.Close() })
-		if n, err := s.BuildFacts(ctx); err != nil || n != tickets {
-			t.Fatalf("BuildFacts = %d, %v; want %d, nil", n, err, tickets)
+		if n, err := s.BuildIndexes(ctx); err != nil || n != tickets {
+			t.Fatalf("BuildIndexes = %d, %v; want %d, nil", n, err, tickets)
 		}
 		assertAllFacts(t, s, from, to, ids)
 	})
@@ -167,9 +172,9 @@ func testBuildFacts(t *testing.T, rdb goredis.UniversalClient) {
 			t.Cleanup(func() { _ = s.Close() })
 			wg.Go(func() {
 				<-start
-				n, err := s.BuildFacts(ctx)
+				n, err := s.BuildIndexes(ctx)
 				if err != nil {
-					t.Errorf("BuildFacts: %v", err)
+					t.Errorf("BuildIndexes: %v", err)
 				}
 				written.Add(int64(n))
 			})

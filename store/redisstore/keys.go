@@ -24,8 +24,12 @@ import (
 //	P {t}:idx:owner:<officer id>   zset    ticket IDs, score = CreatedAt in µs  never (UpdateTicket moves members)
 //	P {t}:idx:dept:<department>    zset    ticket IDs, score = CreatedAt in µs  never (UpdateTicket moves members)
 //	P {t}:idx:citizen:<openid>     zset    ticket IDs, score = CreatedAt in µs  never (UpdateTicket moves members)
+//	P {t}:open:owner:<officer id>  zset    open ticket IDs, scored as idx       never (UpdateTicket moves members)
+//	P {t}:open:dept:<department>   zset    open ticket IDs, scored as idx       never (UpdateTicket moves members)
+//	P {t}:open:citizen:<openid>    zset    open ticket IDs, scored as idx       never (UpdateTicket moves members)
 //	P {t}:facts:<yyyy-mm>          hash    ticket ID → JSON store.Facts         never (the UTC month of CreatedAt)
 //	P {t}:facts_built              string  the Facts version the index holds    never
+//	P {t}:open_built               string  the open indexes' version (built)    never
 //	P {bind}:officer_by_user       hash    user ID → officer ID                 never
 //	P {bind}:user_by_officer       hash    officer ID → user ID last bound      never
 //	P bindcode:<code>              string  the officer ID                       PutBindCode's ttl (TakeBindCode GETDELs it)
@@ -44,6 +48,13 @@ import (
 // a district bureau's volume, thousands of tickets a year. An index is
 // scored like a queue, by CreatedAt in µs, so ZRANGE gives oldest first.
 //
+// The open indexes hold the same IDs as idx, but only of the tickets whose
+// State is open (store.TicketState.Open): the scripts that write a ticket
+// add it to them or take it out as it opens and finishes, so that an
+// officer's open tickets are read, and counted with ZCARD, without reading
+// the year of finished ones beside them in idx. open_built marks that they
+// hold the tickets written before they existed too (see openindex.go).
+//
 // The facts of a ticket (store.FactsOf: what the published results count)
 // sit in the hash of the UTC month the ticket was received in, written by
 // the scripts that write the ticket, so they share its tag. A month is the
@@ -51,9 +62,9 @@ import (
 // months with HGETALL and keeps the facts inside its range. A hash per
 // month rather than a zset by time and a hash by ID costs one key per
 // month and no second look-up. facts_built marks that the index holds
-// every ticket, and for which shape of store.Facts: BuildFacts fills it
+// every ticket, and for which shape of store.Facts: BuildIndexes fills it
 // from the tickets written before it existed, or before Facts changed
-// (see facts.go).
+// (see build.go).
 //
 // The two binding hashes share the tag {bind} because BindOfficer changes
 // both in one script. They are hashes, not a key per user and per officer,
@@ -107,6 +118,9 @@ func (k keys) facts(created time.Time) string {
 // factsBuilt marks the facts index as holding every ticket.
 func (k keys) factsBuilt() string { return k.prefix + "{t}:facts_built" }
 
+// openBuilt marks the open indexes as holding every open ticket.
+func (k keys) openBuilt() string { return k.prefix + "{t}:open_built" }
+
 // tickets is the SCAN pattern of every ticket key: the prefix with its
 // glob characters escaped.
 func (k keys) tickets() string {
@@ -130,6 +144,11 @@ const (
 // ticketIndex is the index of the tickets whose kind field is value.
 func (k keys) ticketIndex(kind, value string) string {
 	return k.prefix + "{t}:idx:" + kind + ":" + value
+}
+
+// openIndex is the index of the open tickets whose kind field is value.
+func (k keys) openIndex(kind, value string) string {
+	return k.prefix + "{t}:open:" + kind + ":" + value
 }
 
 // bindings returns the binding hashes in the order bindOfficerScript

@@ -32,10 +32,12 @@ type Store struct {
 	keys    keys
 	scripts scripts
 
-	// factsBuilt is set once the facts index is known to be built;
-	// factsMu makes one caller at a time build it (see BuildFacts).
+	// factsBuilt and openBuilt are set once the facts index and the open
+	// indexes are known to be built; buildMu makes one caller at a time
+	// build them (see BuildIndexes).
 	factsBuilt atomic.Bool
-	factsMu    sync.Mutex
+	openBuilt  atomic.Bool
+	buildMu    sync.Mutex
 }
 
 // scripts are the store's Lua scripts. Script.Run sends EVALSHA and falls
@@ -47,7 +49,7 @@ type scripts struct {
 	cancel                      *goredis.Script
 	nextSeq, bindOfficer        *goredis.Script
 	createTicket, updateTicket  *goredis.Script
-	backfillFacts               *goredis.Script
+	backfill                    *goredis.Script
 }
 
 // New returns a store on client. The store does not own client: Close
@@ -63,19 +65,19 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 		queues: newBatcher(client, batchWorkers, batchMax),
 		keys:   keys{prefix: prefix},
 		scripts: scripts{
-			acquireLock:   goredis.NewScript(acquireLockScript),
-			releaseLock:   goredis.NewScript(releaseLockScript),
-			saveSession:   goredis.NewScript(saveSessionScript),
-			schedule:      goredis.NewScript(scheduleScript),
-			claim:         goredis.NewScript(claimScript),
-			ack:           goredis.NewScript(ackScript),
-			retry:         goredis.NewScript(retryScript),
-			cancel:        goredis.NewScript(cancelScript),
-			nextSeq:       goredis.NewScript(nextSeqScript),
-			bindOfficer:   goredis.NewScript(bindOfficerScript),
-			createTicket:  goredis.NewScript(createTicketScript),
-			updateTicket:  goredis.NewScript(updateTicketScript),
-			backfillFacts: goredis.NewScript(backfillFactsScript),
+			acquireLock:  goredis.NewScript(acquireLockScript),
+			releaseLock:  goredis.NewScript(releaseLockScript),
+			saveSession:  goredis.NewScript(saveSessionScript),
+			schedule:     goredis.NewScript(scheduleScript),
+			claim:        goredis.NewScript(claimScript),
+			ack:          goredis.NewScript(ackScript),
+			retry:        goredis.NewScript(retryScript),
+			cancel:       goredis.NewScript(cancelScript),
+			nextSeq:      goredis.NewScript(nextSeqScript),
+			bindOfficer:  goredis.NewScript(bindOfficerScript),
+			createTicket: goredis.NewScript(createTicketScript),
+			updateTicket: goredis.NewScript(updateTicketScript),
+			backfill:     goredis.NewScript(backfillScript),
 		},
 	}
 }

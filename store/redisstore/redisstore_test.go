@@ -158,11 +158,12 @@ func contractHarness(rdb goredis.UniversalClient) storetest.Harness {
 		New: func(t storetest.TB) storetest.Store {
 			prefix := newPrefix(t, rdb)
 			// A fresh prefix holds no ticket written before the facts
-			// index: marking the index built spares each store a SCAN of
-			// the shared server's whole keyspace (TestBuildFacts tests
-			// the build).
-			if err := markFactsBuilt(context.Background(), rdb, prefix); err != nil {
-				t.Fatalf("mark facts built: %v", err)
+			// index or the open indexes: marking them built spares each
+			// store a SCAN of the shared server's whole keyspace, and has
+			// OpenOnly read the open indexes (TestBuildFacts and
+			// TestBuildOpenIndexes test the build).
+			if err := markIndexesBuilt(context.Background(), rdb, prefix); err != nil {
+				t.Fatalf("mark indexes built: %v", err)
 			}
 			s := redisstore.New(rdb, redisstore.Options{Prefix: prefix})
 			mu.Lock()
@@ -223,6 +224,7 @@ func TestKeyLayout(t *testing.T) {
 		{"NextSeq with ttl", func() error { _, err := s.NextSeq(ctx, "daily", time.Hour); return err }()},
 		{"NextSeq without ttl", func() error { _, err := s.NextSeq(ctx, "total", 0); return err }()},
 		{"CreateTicket", s.CreateTicket(ctx, store.Ticket{ID: "T1", Owner: "o1", Department: "d1", CitizenOpenID: "c1", CreatedAt: due})},
+		{"CreateTicket open", s.CreateTicket(ctx, store.Ticket{ID: "T2", Owner: "o2", Department: "d2", CitizenOpenID: "c2", State: store.StateReceived, CreatedAt: due})},
 		{"BindOfficer", s.BindOfficer(ctx, "u1", "o1")},
 		{"PutBindCode", s.PutBindCode(ctx, "123456", "o1", time.Hour)},
 	}
@@ -250,6 +252,9 @@ func TestKeyLayout(t *testing.T) {
 		{"{t}:idx:owner:o1", "zset", false},
 		{"{t}:idx:dept:d1", "zset", false},
 		{"{t}:idx:citizen:c1", "zset", false},
+		{"{t}:open:owner:o2", "zset", false},
+		{"{t}:open:dept:d2", "zset", false},
+		{"{t}:open:citizen:c2", "zset", false},
 		{"{t}:facts:2025-03", "hash", false},
 		{"{bind}:officer_by_user", "hash", false},
 		{"{bind}:user_by_officer", "hash", false},

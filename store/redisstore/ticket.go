@@ -91,9 +91,20 @@ func checkIndexValues(values ...string) error {
 	return nil
 }
 
-// ticketIndexKeys returns the indexes t belongs to; an empty field is not
-// indexed.
+// ticketIndexKeys returns the indexes t belongs to: those of its owner,
+// department and citizen, and while it is open their open indexes too; an
+// empty field is not indexed.
 func (s *Store) ticketIndexKeys(t store.Ticket) []string {
+	out := s.indexKeys(t, s.keys.ticketIndex)
+	if t.State.Open() {
+		out = append(out, s.indexKeys(t, s.keys.openIndex)...)
+	}
+	return out
+}
+
+// indexKeys returns the key that index gives each of t's indexed fields
+// that is set.
+func (s *Store) indexKeys(t store.Ticket, index func(kind, value string) string) []string {
 	var out []string
 	for _, ix := range []struct{ kind, value string }{
 		{indexOwner, t.Owner},
@@ -101,7 +112,7 @@ func (s *Store) ticketIndexKeys(t store.Ticket) []string {
 		{indexCitizen, t.CitizenOpenID},
 	} {
 		if ix.value != "" {
-			out = append(out, s.keys.ticketIndex(ix.kind, ix.value))
+			out = append(out, index(ix.kind, ix.value))
 		}
 	}
 	return out
@@ -157,8 +168,9 @@ func (s *Store) GetTicket(ctx context.Context, id string) (store.Ticket, error) 
 
 // UpdateTicket replaces the stored ticket with t if the stored Version is
 // t.Version, storing and returning it with Version+1, and replaces its
-// facts and moves it between indexes in the same script. It returns store.ErrConflict when the ticket
-// changed since t was read, store.ErrNotFound for an unknown ID.
+// facts and moves it between indexes (the open ones as it opens or
+// finishes) in the same script. It returns store.ErrConflict when the
+// ticket changed since t was read, store.ErrNotFound for an unknown ID.
 //
 // It reads the stored ticket first, to learn the indexes to leave (a
 // script must name its keys up front), and the script replaces the ticket
@@ -227,8 +239,9 @@ func (s *Store) updateTicket(ctx context.Context, t store.Ticket) (store.Ticket,
 
 // ListTickets returns the tickets matching f, oldest first (by CreatedAt,
 // then ID). It reads the index of f's owner, else citizen, else department
-// (ZRANGE), fetches those tickets (pipelined MGETs) and checks the other
-// fields and OpenOnly on each.
+// (ZRANGE) — with OpenOnly its open index, once built (see openindex.go) —,
+// fetches those tickets (pipelined MGETs) and checks the other fields and
+// OpenOnly on each.
 func (s *Store) ListTickets(ctx context.Context, f store.TicketFilter) ([]store.Ticket, error) {
 	out, err := s.listTickets(ctx, f)
 	if err != nil {
@@ -238,12 +251,21 @@ func (s *Store) ListTickets(ctx context.Context, f store.TicketFilter) ([]store.
 }
 
 func (s *Store) listTickets(ctx context.Context, f store.TicketFilter) ([]store.Ticket, error) {
-	index, err := s.chooseIndex(f)
+	if err := checkFilter(f); err != nil {
+		return nil, err
+	}
+	open, err := s.openIndexFor(ctx, f)
 	if err != nil {
 		return nil, err
 	}
+	return s.readIndex(ctx, f, open)
+}
+
+// readIndex returns the tickets matching f, a checked filter, reading the
+// index chooseIndex(f, open) picks.
+func (s *Store) readIndex(ctx context.Context, f store.TicketFilter, open bool) ([]store.Ticket, error) {
 	// Through the batcher: a citizen's 进度 is on the message path.
-	zr := goredis.NewStringSliceCmd(ctx, "zrange", index, 0, -1)
+	zr := goredis.NewStringSliceCmd(ctx, "zrange", s.chooseIndex(f, open), 0, -1)
 	if err := s.batch.do(ctx, zr); err != nil {
 		return nil, err
 	}
@@ -288,21 +310,79 @@ func (s *Store) listTickets(ctx context.Context, f store.TicketFilter) ([]store.
 	return out, nil
 }
 
-// chooseIndex picks the index ListTickets reads for f: an officer's or a
-// citizen's tickets are far fewer than a department's.
-func (s *Store) chooseIndex(f store.TicketFilter) (string, error) {
+// CountTickets returns how many tickets match f: len(ListTickets(f))
+// without reading them when one index answers f alone — f sets exactly
+// one of owner, department and citizen — with ZCARD of that index, or of
+// its open index with OpenOnly (once built, see openindex.go). Any other
+// filter is counted by listing.
+func (s *Store) CountTickets(ctx context.Context, f store.TicketFilter) (int, error) {
+	n, err := s.countTickets(ctx, f)
+	if err != nil {
+		return 0, fmt.Errorf("count tickets: %w", err)
+	}
+	return n, nil
+}
+
+func (s *Store) countTickets(ctx context.Context, f store.TicketFilter) (int, error) {
+	if err := checkFilter(f); err != nil {
+		return 0, err
+	}
+	open, err := s.openIndexFor(ctx, f)
+	if err != nil {
+		return 0, err
+	}
+	if !indexAlone(f) || f.OpenOnly && !open {
+		ts, err := s.readIndex(ctx, f, open)
+		return len(ts), err
+	}
+	// Through the batcher: routing counts on the message path.
+	zc := goredis.NewIntCmd(ctx, "zcard", s.chooseIndex(f, open))
+	if err := s.batch.do(ctx, zc); err != nil {
+		return 0, err
+	}
+	return int(zc.Val()), nil
+}
+
+// indexAlone reports whether f sets exactly one of owner, department and
+// citizen, so that the members of one index are exactly its matches.
+func indexAlone(f store.TicketFilter) bool {
+	n := 0
+	for _, v := range []string{f.Owner, f.Department, f.Citizen} {
+		if v != "" {
+			n++
+		}
+	}
+	return n == 1
+}
+
+// checkFilter refuses a filter no index answers: one that sets none of
+// owner, department and citizen, or a value containing NUL.
+func checkFilter(f store.TicketFilter) error {
 	if err := checkIndexValues(f.Owner, f.Department, f.Citizen); err != nil {
-		return "", err
+		return err
+	}
+	if f.Owner == "" && f.Department == "" && f.Citizen == "" {
+		return errors.New("filter sets none of owner, department and citizen")
+	}
+	return nil
+}
+
+// chooseIndex picks the index that ListTickets reads for f, a checked
+// filter: an officer's or a citizen's tickets are far fewer than a
+// department's. With open set it picks the open index of the same field.
+func (s *Store) chooseIndex(f store.TicketFilter, open bool) string {
+	index := s.keys.ticketIndex
+	if open {
+		index = s.keys.openIndex
 	}
 	switch {
 	case f.Owner != "":
-		return s.keys.ticketIndex(indexOwner, f.Owner), nil
+		return index(indexOwner, f.Owner)
 	case f.Citizen != "":
-		return s.keys.ticketIndex(indexCitizen, f.Citizen), nil
-	case f.Department != "":
-		return s.keys.ticketIndex(indexDepartment, f.Department), nil
+		return index(indexCitizen, f.Citizen)
+	default:
+		return index(indexDepartment, f.Department)
 	}
-	return "", errors.New("filter sets none of owner, department and citizen")
 }
 
 // matchTicket reports whether t satisfies every field f sets.

@@ -111,8 +111,16 @@ type Store interface {
 	UpdateTicket(ctx context.Context, t store.Ticket) (store.Ticket, error)
 	// ListTickets returns the tickets matching f, oldest first (by CreatedAt,
 	// then ID), using an index of the given owner/department/citizen — not
-	// a scan of every ticket.
+	// a scan of every ticket — and with OpenOnly, once the backend has
+	// built it, one of the open tickets alone, not every ticket of that
+	// owner/department/citizen.
 	ListTickets(ctx context.Context, f store.TicketFilter) ([]store.Ticket, error)
+	// CountTickets returns len(ListTickets(f)). When f sets exactly one of
+	// owner, department and citizen, with or without OpenOnly, it reads an
+	// index kept in the same step as each write — with OpenOnly, once the
+	// backend has built it, the open tickets' own — and no ticket: routing
+	// counts an officer's open tickets beside a year of finished ones.
+	CountTickets(ctx context.Context, f store.TicketFilter) (int, error)
 	// TicketFacts calls fn with the facts (store.FactsOf, as of the
 	// ticket's latest write) of every ticket received (CreatedAt) in
 	// [from, to), oldest first (by CreatedAt, then ID), reading an index

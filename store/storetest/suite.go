@@ -33,6 +33,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("QueueKind", func(t *testing.T) { testQueueKind(t, h) })
 	t.Run("Seq", func(t *testing.T) { testSeq(t, h) })
 	t.Run("Ticket", func(t *testing.T) { testTicket(t, h) })
+	t.Run("OpenIndex", func(t *testing.T) { testOpenIndex(t, h) })
 	t.Run("Facts", func(t *testing.T) { testFacts(t, h) })
 	t.Run("Binding", func(t *testing.T) { testBinding(t, h) })
 	t.Run("BindCode", func(t *testing.T) { testBindCode(t, h) })

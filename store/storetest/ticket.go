@@ -284,6 +284,14 @@ func testTicket(t *testing.T, h Harness) {
 				_, err := s.ListTickets(ctx, store.TicketFilter{OpenOnly: true})
 				return err
 			}},
+			{"count with no owner, department or citizen", func(ctx context.Context, s Store) error {
+				_, err := s.CountTickets(ctx, store.TicketFilter{OpenOnly: true})
+				return err
+			}},
+			{"count with NUL in the department", func(ctx context.Context, s Store) error {
+				_, err := s.CountTickets(ctx, store.TicketFilter{Department: "a\x00b", OpenOnly: true})
+				return err
+			}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
