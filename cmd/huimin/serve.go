@@ -140,6 +140,12 @@ func openStore(ctx context.Context, cfg config.Config) (backend, map[string]func
 	}
 }
 
+// indexBuilder is a store that builds its indexes for data written before
+// them (Redis; the embedded store does it when it opens).
+type indexBuilder interface {
+	BuildIndexes(ctx context.Context) (int, error)
+}
+
 // redisBackend closes the client the service created along with the store.
 type redisBackend struct {
 	*redisstore.Store
@@ -217,6 +223,21 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	}
 	if _, err := sched.AddFunc(cfg.Results.Refresh, refresh); err != nil {
 		return fmt.Errorf("results.refresh %q: %w", cfg.Results.Refresh, err)
+	}
+	if b, ok := st.(indexBuilder); ok {
+		// Tickets written before the results and open-ticket indexes
+		// existed get their entries once, beside the service starting
+		// (the message path reads the old way until then).
+		workers.Go(func() {
+			n, err := b.BuildIndexes(workCtx)
+			if err != nil {
+				log.Error("build store indexes failed; they are built at the next start", "err", err)
+				return
+			}
+			if n > 0 {
+				log.Info("store indexes built for tickets written before them", "tickets", n)
+			}
+		})
 	}
 	workers.Go(refresh)
 	sched.Start()
