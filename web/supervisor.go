@@ -352,16 +352,23 @@ func (p *Pages) transfer(w http.ResponseWriter, r *http.Request, s session) erro
 // extension serves POST /desk/tickets/{id}/extension: approve or refuse
 // a pending extension, as 同意/不同意 in chat.
 func (p *Pages) extension(w http.ResponseWriter, r *http.Request, s session) error {
+	return p.decide(w, r, s, "desk_extension", p.opts.Supervisor.DecideExtension)
+}
+
+// decide runs a chief's decision (decision=approve or refuse, with a
+// reason) and shows the ticket with notice+"_approved" or "_refused".
+func (p *Pages) decide(w http.ResponseWriter, r *http.Request, s session, notice string,
+	do func(context.Context, desk.Officer, desk.Decision) (store.Ticket, error)) error {
 	approve := r.PostForm.Get("decision") == "approve"
 	if !approve && r.PostForm.Get("decision") != "refuse" {
 		return p.message(w, http.StatusBadRequest, "desk_bad_form_title", p.texts["desk_bad_form"], "/desk")
 	}
-	notice := "desk_extension_refused"
+	outcome := "_refused"
 	if approve {
-		notice = "desk_extension_approved"
+		outcome = "_approved"
 	}
-	return p.act(w, r, s, notice, func(ctx context.Context, id string) (store.Ticket, error) {
-		return p.opts.Supervisor.DecideExtension(ctx, s.officer, desk.Decision{Ticket: id, Approve: approve, Reason: r.PostForm.Get("reason")})
+	return p.act(w, r, s, notice+outcome, func(ctx context.Context, id string) (store.Ticket, error) {
+		return do(ctx, s.officer, desk.Decision{Ticket: id, Approve: approve, Reason: r.PostForm.Get("reason")})
 	})
 }
 
@@ -509,17 +516,7 @@ func (p *Pages) rectifier(w http.ResponseWriter, r *http.Request, s session) err
 // appeal serves POST /desk/tickets/{id}/appeal: approve or refuse an
 // appeal of a rating (同意申诉 / 驳回申诉 in chat).
 func (p *Pages) appeal(w http.ResponseWriter, r *http.Request, s session) error {
-	approve := r.PostForm.Get("decision") == "approve"
-	if !approve && r.PostForm.Get("decision") != "refuse" {
-		return p.message(w, http.StatusBadRequest, "desk_bad_form_title", p.texts["desk_bad_form"], "/desk")
-	}
-	notice := "desk_appeal_refused"
-	if approve {
-		notice = "desk_appeal_approved"
-	}
-	return p.act(w, r, s, notice, func(ctx context.Context, id string) (store.Ticket, error) {
-		return p.opts.Supervisor.DecideAppeal(ctx, s.officer, desk.Decision{Ticket: id, Approve: approve, Reason: r.PostForm.Get("reason")})
-	})
+	return p.decide(w, r, s, "desk_appeal", p.opts.Supervisor.DecideAppeal)
 }
 
 // phoneVisit serves POST /desk/tickets/{id}/visit: the answer of a phone
