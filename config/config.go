@@ -333,7 +333,7 @@ var defaults = map[string]any{
 	"survey.no_answer_level":  0,
 	"survey.verify_days":      1,
 	"survey.rectify_days":     5,
-	"survey.per_second":       50,
+	"survey.per_second":       20,
 	"survey.secret":           "",
 	"survey.oauth":            false,
 	"results.show_officers":   false,
