@@ -349,6 +349,9 @@ func (d *Desk) Export(ctx context.Context, o Officer, from, to time.Time, fn fun
 type ResultsQuery struct {
 	From, To        time.Time
 	Window, Officer string
+	// By is what the top level's rows are (default ByWindow); a window's
+	// rows are always its officers.
+	By results.Dimension
 }
 
 // ResultsRow is one row of the supervisors' results: a window or an
@@ -401,8 +404,11 @@ func (d *Desk) Results(ctx context.Context, o Officer, q ResultsQuery) (ResultsT
 	if _, ok := d.RespondBy(q.From); ok {
 		c.RespondBy = func(t time.Time) time.Time { by, _ := d.RespondBy(t); return by }
 	}
-	if q.Window != "" {
+	switch {
+	case q.Window != "":
 		c.By = results.ByOfficer
+	case q.By != results.ByWindow:
+		c.By = q.By
 	}
 	table := results.Table{}
 	var tickets []ResultsTicket
@@ -430,7 +436,7 @@ func (d *Desk) Results(ctx context.Context, o Officer, q ResultsQuery) (ResultsT
 	}
 	out := ResultsTable{Total: table.Total(), Tickets: tickets, Response: c.RespondBy != nil}
 	rows := table.Rows()
-	if q.Window == "" {
+	if q.Window == "" && c.By == results.ByWindow {
 		for _, w := range d.dir.windows {
 			if f, ok := rows[w.ID]; ok {
 				out.Rows = append(out.Rows, ResultsRow{ID: w.ID, Name: w.Name, Figures: f})
@@ -444,9 +450,17 @@ func (d *Desk) Results(ctx context.Context, o Officer, q ResultsQuery) (ResultsT
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		name := d.dir.name(id)
-		if id == "" {
-			name = d.officer.Say("results_unassigned", nil)
+		var name string
+		switch c.By {
+		case results.ByDepartment:
+			name = d.DepartmentName(id)
+		case results.ByLine:
+			name = d.lineName(id)
+		default:
+			name = d.dir.name(id)
+			if id == "" {
+				name = d.officer.Say("results_unassigned", nil)
+			}
 		}
 		out.Rows = append(out.Rows, ResultsRow{ID: id, Name: name, Figures: rows[id]})
 	}

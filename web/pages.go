@@ -119,7 +119,7 @@ func New(opts Options) (*Pages, error) {
 	sum := sha256.Sum256(css)
 	p.cssPath = "/static/style.css?v=" + hex.EncodeToString(sum[:6])
 
-	funcs := template.FuncMap{"t": p.text, "tel": telURI}
+	funcs := template.FuncMap{"t": p.text, "tel": telURI, "list": func(v ...string) []string { return v }}
 	names, err := fs.Glob(files, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("list templates: %w", err)

@@ -407,6 +407,9 @@ func (p *Pages) reveal(w http.ResponseWriter, r *http.Request, s session) error 
 type deskResultsPage struct {
 	From, To        string
 	Window, Officer string
+	// By is what the top level's rows are: window, department, line or
+	// officer.
+	By string
 	// Level says what the rows are: windows, officers, or (Tickets) none.
 	RowsKey  string
 	Rows     []deskResultsRow
@@ -446,6 +449,19 @@ func (p *Pages) deskResults(w http.ResponseWriter, r *http.Request, s session) e
 		return p.message(w, http.StatusBadRequest, "desk_bad_period_title", p.texts["desk_bad_period"], "/desk/results")
 	}
 	q := desk.ResultsQuery{From: from, To: to.AddDate(0, 0, 1), Window: qs.Get("window"), Officer: qs.Get("officer")}
+	by := qs.Get("by")
+	switch by {
+	case "", "window":
+		by = "window"
+	case "department":
+		q.By = results.ByDepartment
+	case "line":
+		q.By = results.ByLine
+	case "officer":
+		q.By = results.ByOfficer
+	default:
+		return p.message(w, http.StatusBadRequest, "desk_bad_form_title", p.texts["desk_bad_form"], "/desk/results")
+	}
 	if q.Officer != "" && q.Window == "" {
 		return p.message(w, http.StatusBadRequest, "desk_bad_form_title", p.texts["desk_bad_form"], "/desk/results")
 	}
@@ -474,7 +490,7 @@ func (p *Pages) deskResults(w http.ResponseWriter, r *http.Request, s session) e
 			Satisfaction: pct(f.Satisfaction()), Response: pct(f.Response()),
 			Resolution: pct(f.Resolution()), Timeliness: pct(f.Timeliness())}
 	}
-	page := deskResultsPage{From: fromText, To: toText, Window: q.Window, Officer: q.Officer, Response: tab.Response,
+	page := deskResultsPage{From: fromText, To: toText, Window: q.Window, Officer: q.Officer, By: by, Response: tab.Response,
 		Total: row(p.texts["desk_results_total"], "", tab.Total)}
 	switch {
 	case q.Officer != "":
@@ -496,10 +512,15 @@ func (p *Pages) deskResults(w http.ResponseWriter, r *http.Request, s session) e
 			}
 			page.Rows = append(page.Rows, row(rw.Name, href, rw.Figures))
 		}
-	default:
+	case by == "window":
 		page.RowsKey = "desk_results_windows"
 		for _, rw := range tab.Rows {
 			page.Rows = append(page.Rows, row(rw.Name, link(url.Values{"window": {rw.ID}}), rw.Figures))
+		}
+	default:
+		page.RowsKey = "desk_results_by_" + by
+		for _, rw := range tab.Rows {
+			page.Rows = append(page.Rows, row(rw.Name, "", rw.Figures))
 		}
 	}
 	return p.render(w, http.StatusOK, "desk_results", "desk_results_title", page)

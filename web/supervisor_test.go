@@ -445,7 +445,17 @@ func TestSupervisorResultsDrillDown(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, `href="/desk/tickets/`+tk.ID+`"`) {
 		t.Fatalf("wang's tickets: %d", res.StatusCode)
 	}
-	for _, bad := range []string{"from=2026-12-05&to=2026-12-01", "from=x&to=y", "from=2020-01-01&to=2026-01-01", "from=" + day + "&to=" + day + "&officer=wang"} {
+	for by, want := range map[string]string{"department": "社会救助科", "line": "低保、特困、临时救助", "officer": "王明"} {
+		res, body, _ := getWith(t, r.pages, "/desk/results?from="+day+"&to="+day+"&by="+by, c)
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, "<td>"+want+"</td>") {
+			t.Errorf("results by %s: %d, lacks the row %s", by, res.StatusCode, want)
+		}
+		if strings.Contains(body, "优抚") || strings.Contains(body, "孙丽") {
+			t.Errorf("results by %s show another department's", by)
+		}
+	}
+	for _, bad := range []string{"from=2026-12-05&to=2026-12-01", "from=x&to=y", "from=2020-01-01&to=2026-01-01", "from=" + day + "&to=" + day + "&officer=wang",
+		"from=" + day + "&to=" + day + "&by=citizen"} {
 		if res, _, _ := getWith(t, r.pages, "/desk/results?"+bad, c); res.StatusCode != http.StatusBadRequest {
 			t.Errorf("results?%s: %d, want 400", bad, res.StatusCode)
 		}
