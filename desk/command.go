@@ -279,12 +279,8 @@ func (d *Desk) view(t store.Ticket) string {
 		head["Summary"] = "" // the fields below say it, each under its label
 	}
 	lines := []string{d.officer.Say("view_head", head)}
-	for _, k := range sortedKeys(t.Fields) {
-		label := t.Labels[k]
-		if label == "" {
-			label = d.officer.Say("field_other", nil)
-		}
-		lines = append(lines, d.officer.Say("view_field", map[string]any{"Label": label, "Value": chat.Cut(t.Fields[k], 50)}))
+	for _, f := range d.fields(t) {
+		lines = append(lines, d.officer.Say("view_field", map[string]any{"Label": f.Label, "Value": chat.Cut(f.Value, 50)}))
 	}
 	data := d.ticketData(t)
 	data["IDNumber"] = ""

@@ -40,11 +40,18 @@ func (d *Desk) PhoneTasks(ctx context.Context, o Officer) ([]store.Ticket, bool,
 	}
 	var out []store.Ticket
 	for _, t := range ts {
-		if s := latestSurvey(&t); s != nil && s.Channel == ChannelPhone && !s.Answered() && t.State == store.StateResolved {
+		if phoneTaskWaiting(&t) {
 			out = append(out, t)
 		}
 	}
 	return out, true, nil
+}
+
+// phoneTaskWaiting reports whether the ticket's return visit reached the
+// citizen by no channel and still waits for a phone call's answer.
+func phoneTaskWaiting(t *store.Ticket) bool {
+	s := latestSurvey(t)
+	return s != nil && s.Channel == ChannelPhone && !s.Answered() && t.State == store.StateResolved
 }
 
 // Suggestion is one entry of the suggestion register (建议登记): a ticket

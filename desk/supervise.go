@@ -130,7 +130,7 @@ func (d *Desk) Board(ctx context.Context, o Officer) (Board, error) {
 				break
 			}
 		}
-		if s := latestSurvey(&t); s != nil && s.Channel == ChannelPhone && !s.Answered() && t.State == store.StateResolved {
+		if phoneTaskWaiting(&t) {
 			b.PhoneTasks = append(b.PhoneTasks, t)
 		}
 	}
@@ -193,6 +193,20 @@ type AppealView struct {
 // Field is one answer of the intake flow under its label.
 type Field struct{ Label, Value string }
 
+// fields are the intake flow's answers under the labels the flow asked
+// them with, in key order.
+func (d *Desk) fields(t store.Ticket) []Field {
+	var out []Field
+	for _, k := range sortedKeys(t.Fields) {
+		label := t.Labels[k]
+		if label == "" {
+			label = d.officer.Say("field_other", nil)
+		}
+		out = append(out, Field{Label: label, Value: t.Fields[k]})
+	}
+	return out
+}
+
 // HistoryLine is one history event for people.
 type HistoryLine struct{ At, Text string }
 
@@ -236,16 +250,8 @@ func (d *Desk) Describe(t store.Ticket) TicketView {
 			v.Appeal = &AppealView{RequestedBy: d.dir.name(s.Appeal.RequestedBy), Reason: s.Appeal.Reason, Level: d.LevelName(s.Level)}
 		}
 	}
-	if s := latestSurvey(&t); s != nil && s.Channel == ChannelPhone && !s.Answered() && t.State == store.StateResolved {
-		v.PhoneTask = true
-	}
-	for _, k := range sortedKeys(t.Fields) {
-		label := t.Labels[k]
-		if label == "" {
-			label = d.officer.Say("field_other", nil)
-		}
-		v.Fields = append(v.Fields, Field{Label: label, Value: t.Fields[k]})
-	}
+	v.PhoneTask = phoneTaskWaiting(&t)
+	v.Fields = d.fields(t)
 	for _, h := range t.History {
 		v.History = append(v.History, HistoryLine{At: d.when(h.At), Text: d.History(h)})
 	}
@@ -286,16 +292,12 @@ type ExportRow struct {
 // store's results index, and a ticket itself only for a comment, so that
 // a year of tickets streams without being held.
 func (d *Desk) Export(ctx context.Context, o Officer, from, to time.Time, fn func(ExportRow) error) error {
-	depts := map[string]bool{}
-	for _, id := range d.chiefDepartments(o) {
-		depts[id] = true
-	}
-	if !o.Leader && len(depts) == 0 {
+	if !d.Supervises(o) {
 		return refusal("", ErrNotYours, "login_chief_only", "", "", nil)
 	}
 	now := d.now()
 	return d.st.TicketFacts(ctx, from, to, func(f store.Facts) error {
-		if !o.Leader && !depts[f.Department] {
+		if !d.supervises(o, f.Department) {
 			return nil
 		}
 		row := ExportRow{
@@ -393,12 +395,8 @@ func (d *Desk) Results(ctx context.Context, o Officer, q ResultsQuery) (ResultsT
 	if !q.To.After(q.From) || q.To.Sub(q.From) > maxResultsDays*24*time.Hour {
 		return ResultsTable{}, refusal("", ErrInvalid, "bad_period", "", "", nil)
 	}
-	depts := map[string]bool{}
-	for _, id := range d.chiefDepartments(o) {
-		depts[id] = true
-	}
 	keep := func(f store.Facts) bool {
-		return (o.Leader || depts[f.Department]) && (q.Window == "" || results.WindowOf(f) == q.Window)
+		return d.supervises(o, f.Department) && (q.Window == "" || results.WindowOf(f) == q.Window)
 	}
 	c := results.Counter{Location: d.loc, Now: d.now(), Keep: keep, By: results.ByWindow}
 	if _, ok := d.RespondBy(q.From); ok {

@@ -301,16 +301,21 @@ func (p *Pages) refused(w http.ResponseWriter, err error, id string) error {
 	if !ok {
 		return err
 	}
-	status := http.StatusConflict
+	return p.message(w, refusalStatus(err), "desk_refused_title", text, "/desk")
+}
+
+// refusalStatus is the HTTP status of a desk's refusal: 404 not found,
+// 403 not theirs, 400 invalid input, else 409 (the ticket's state).
+func refusalStatus(err error) int {
 	switch {
 	case errors.Is(err, desk.ErrNotFound):
-		status = http.StatusNotFound
+		return http.StatusNotFound
 	case errors.Is(err, desk.ErrNotYours):
-		status = http.StatusForbidden
+		return http.StatusForbidden
 	case errors.Is(err, desk.ErrInvalid):
-		status = http.StatusBadRequest
+		return http.StatusBadRequest
 	}
-	return p.message(w, status, "desk_refused_title", text, "/desk")
+	return http.StatusConflict
 }
 
 // act runs an operation on the ticket of the request and shows the ticket
@@ -329,14 +334,7 @@ func (p *Pages) act(w http.ResponseWriter, r *http.Request, s session, notice st
 		if gerr != nil {
 			return p.refused(w, err, id)
 		}
-		status := http.StatusConflict
-		switch {
-		case errors.Is(err, desk.ErrInvalid):
-			status = http.StatusBadRequest
-		case errors.Is(err, desk.ErrNotYours):
-			status = http.StatusForbidden
-		}
-		return p.renderTicket(w, status, s, cur, ticketView{Problem: text})
+		return p.renderTicket(w, refusalStatus(err), s, cur, ticketView{Problem: text})
 	}
 	return p.renderTicket(w, http.StatusOK, s, t, ticketView{Notice: p.texts[notice]})
 }
