@@ -142,6 +142,39 @@ func TestDefaultFlowsHappyPath(t *testing.T) {
 			fields:  map[string]string{"matter": "年度检查（年报）", "org": "城关书法协会", "detail": "年报在哪里填"},
 			phone:   "13800001234",
 		},
+		{
+			flow:    "complaint",
+			ins:     answers("1", "王明", "窗口工作人员让我跑了三趟", "1", "1", "13800001234", "1"),
+			line:    "relief",
+			inquiry: "complaint",
+			fields:  map[string]string{"officer": "王明", "detail": "窗口工作人员让我跑了三趟"},
+			phone:   "13800001234",
+			summary: "被投诉人：王明",
+		},
+		{
+			flow:    "report",
+			ins:     answers("1", "有人去世多年还在冒领低保金", "1", "1", "1", "1"),
+			line:    "relief",
+			inquiry: "report",
+			fields:  map[string]string{"detail": "有人去世多年还在冒领低保金"},
+			summary: "举报内容：有人去世多年还在冒领低保金",
+		},
+		{
+			flow:    "suggestion",
+			ins:     answers("4", "社区养老服务中心周末也开门就好了", "老李", "1", "1"),
+			line:    "elderly",
+			inquiry: "suggestion",
+			fields:  map[string]string{"detail": "社区养老服务中心周末也开门就好了"},
+			name:    "老李",
+		},
+		{
+			flow:    "praise",
+			ins:     answers("1", "王明", "耐心帮我整理材料", "1", "1"),
+			line:    "relief",
+			inquiry: "praise",
+			fields:  map[string]string{"officer": "王明", "detail": "耐心帮我整理材料"},
+			summary: "表扬对象：王明",
+		},
 	}
 	s := defaultSet(t)
 	covered := make(map[string]bool)

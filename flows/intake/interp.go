@@ -734,6 +734,11 @@ func (s *Set) idle(st State, in Input) Result {
 		}
 		return s.action(it.Action, carry)
 	}
+	if it, ok := s.intent(text); ok {
+		// The front door: a complaint, a report, a suggestion, praise or
+		// urgent need is understood before the common questions.
+		return s.startIntent(it, text, carry)
+	}
 	if r, ok := s.kbSearch(text, carry); ok {
 		return r
 	}

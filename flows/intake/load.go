@@ -249,6 +249,9 @@ func parse(files map[string]source) (*Set, error) {
 		file kbFile
 	}
 	var kbs []kbDoc
+	var intents intentsFile
+	var intentsRoot *yaml.Node
+	var intentsSrc source
 	flowAt := make(map[string]string) // flow ID → file that defined it
 	for _, name := range names {
 		src := files[name]
@@ -260,6 +263,9 @@ func parse(files map[string]source) (*Set, error) {
 			if textsRoot = l.decode(src, &s.texts); textsRoot != nil {
 				l.checkTexts(src.display, textsRoot, &s.texts)
 			}
+		case name == intentsFileName:
+			intentsSrc = src
+			intentsRoot = l.decode(src, &intents)
 		case isKBFile(name):
 			var k kbFile
 			if root := l.decode(src, &k); root != nil {
@@ -322,6 +328,9 @@ func parse(files map[string]source) (*Set, error) {
 			}
 			s.kb = append(s.kb, e)
 		}
+	}
+	if intentsRoot != nil {
+		s.intents = l.checkIntents(intentsSrc.display, intentsRoot, &intents, s.flows, lines)
 	}
 	if menuRoot != nil {
 		s.commands = l.checkMenu(menuSrc.display, menuRoot, &s.menu, s.flows)

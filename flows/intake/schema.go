@@ -193,4 +193,5 @@ type texts struct {
 	KBNoneOptions   []string          `yaml:"kb_none_options"`
 	KBUnsolved      string            `yaml:"kb_unsolved"`
 	AskedLabel      string            `yaml:"asked_label"`
+	UrgentLabel     string            `yaml:"urgent_label"`
 }

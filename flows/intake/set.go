@@ -15,7 +15,9 @@ type Set struct {
 	flows    map[string]*flow
 	order    []string // flow IDs by file name, defaults first
 	kb       []kbEntry
-	featured []int             // indexes into kb, in file order
+	featured []int // indexes into kb, in file order
+	// intents are the front door's (intents.yaml), in file order.
+	intents  []intentDef
 	commands map[string]string // cleaned command word → command
 	// menuOptions are the main menu's options; menuNames the cleaned
 	// words that pick each (see matchCleaned).

@@ -124,6 +124,8 @@ type Outcome struct {
 	Kind string // OutcomeTicket, OutcomeAnswer or OutcomeHandover
 	// Flow is the flow ID ("" for the knowledge base and the main menu).
 	Flow string
+	// Intent is IntentUrgent for urgent need understood from free text.
+	Intent string
 	// Line is the service line key; Inquiry the inquiry type key.
 	Line, Inquiry string
 	// Summary is the matter in one short paragraph for the officer, with
@@ -158,9 +160,9 @@ type Attachment struct {
 }
 
 // InquiryTypes lists the inquiry type keys of the 12345 rules: 咨询, 求助,
-// 投诉, 举报 and 建议.
+// 投诉, 举报 and 建议; and 表扬 (praise), recorded for the officer named.
 func InquiryTypes() []string {
-	return []string{"consult", "help", "complaint", "report", "suggestion"}
+	return []string{"consult", "help", "complaint", "report", "suggestion", "praise"}
 }
 
 // clone copies the state so that a Step never changes its caller's maps.
