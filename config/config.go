@@ -117,9 +117,24 @@ type Desk struct {
 	// hours, "1d" working days) for the 响应率; empty leaves the 响应率
 	// out of the results.
 	ResponseLimit string `mapstructure:"response_limit"`
+	// Supervision is the department of the bureau's supervision office
+	// (监督室, 纪检): complaints and reports go to its chief, and only its
+	// members see a reporter's identity. Empty: complaints go to the
+	// chief of the department concerned and reporters are known to the
+	// bureau leader only.
+	Supervision string `mapstructure:"supervision"`
+	// HelpLines are the 24-hour help numbers a citizen in urgent need is
+	// told at once (救助管理站, 110, 120), in this order.
+	HelpLines []HelpLine `mapstructure:"help_lines"`
 	// Templates are the WeChat template messages sent when a chat message
 	// cannot be (outside the 48-hour window), by notice kind.
 	Templates map[string]Template `mapstructure:"templates"`
+}
+
+// HelpLine is a round-the-clock help number.
+type HelpLine struct {
+	Name  string `mapstructure:"name"`
+	Phone string `mapstructure:"phone"`
 }
 
 // Hours are the bureau's working hours, "08:30" style.
@@ -663,6 +678,14 @@ func (d Desk) validate(bad func(key, format string, args ...any)) {
 	for i, dp := range d.Departments {
 		if dp.Supervisor != "" && !officers[dp.Supervisor] {
 			bad(fmt.Sprintf("desk.departments[%d].supervisor", i), "unknown officer %q", dp.Supervisor)
+		}
+	}
+	if d.Supervision != "" && !depts[d.Supervision] {
+		bad("desk.supervision", "unknown department %q", d.Supervision)
+	}
+	for i, h := range d.HelpLines {
+		if strings.TrimSpace(h.Name) == "" || strings.TrimSpace(h.Phone) == "" {
+			bad(fmt.Sprintf("desk.help_lines[%d]", i), "needs name and phone")
 		}
 	}
 	for i, a := range d.Agencies {

@@ -107,7 +107,7 @@ func (d *Desk) Command(ctx context.Context, o Officer, text string) (string, err
 	switch cmd {
 	case cmdView:
 		if t, err = d.Ticket(ctx, o, id); err == nil {
-			return d.view(t), nil
+			return d.view(o, t), nil
 		}
 	case cmdPhone:
 		if t, err = d.RevealPhone(ctx, o, id, args); err == nil {
@@ -273,7 +273,7 @@ func (d *Desk) mine(ctx context.Context, o Officer) (string, error) {
 
 // view shows a ticket to an officer: fields with the labels the flow asked
 // them under, personal numbers masked, the latest history.
-func (d *Desk) view(t store.Ticket) string {
+func (d *Desk) view(o Officer, t store.Ticket) string {
 	head := d.ticketData(t)
 	if len(t.Fields) > 0 {
 		head["Summary"] = "" // the fields below say it, each under its label
@@ -283,11 +283,17 @@ func (d *Desk) view(t store.Ticket) string {
 		lines = append(lines, d.officer.Say("view_field", map[string]any{"Label": f.Label, "Value": chat.Cut(f.Value, 50)}))
 	}
 	data := d.ticketData(t)
+	// A report's reporter is kept from all but the supervision office,
+	// who unmask the numbers with 电话 (recorded).
+	mayKnow := !t.Confidential || d.knowsReporter(o)
 	data["IDNumber"] = ""
-	if t.IDNumber != "" {
+	if t.IDNumber != "" && mayKnow {
 		data["IDNumber"] = chat.MaskID(t.IDNumber)
 	}
-	data["HasPhone"] = t.Phone != ""
+	data["HasPhone"] = t.Phone != "" && mayKnow
+	if data["HasPhone"] == true {
+		data["Phone"] = chat.MaskPhone(t.Phone)
+	}
 	data["Attachments"] = len(t.Attachments)
 	lines = append(lines, d.officer.Say("view_body", data))
 	from := max(0, len(t.History)-5)

@@ -159,6 +159,9 @@ func New(st Store, cal workingDay, note Notifier, dir Directory, rules Rules, op
 	if rules.MaxExtensionDays <= 0 {
 		rules.MaxExtensionDays = 15
 	}
+	if _, ok := d.depts[rules.Supervision]; rules.Supervision != "" && !ok {
+		return nil, fmt.Errorf("desk supervision office: unknown department %q", rules.Supervision)
+	}
 	commands, commandList := commandWords(officer)
 	return &Desk{st: st, cal: cal, note: note, dir: d, rules: rules, lines: opts.LineNames, citizen: citizen, officer: officer,
 		commands: commands, commandList: commandList, now: opts.Now, loc: opts.Location, log: opts.Log}, nil
@@ -250,6 +253,10 @@ func (d *Desk) Open(ctx context.Context, req OpenRequest) (store.Ticket, error) 
 	if !d.dir.windowIDs[window] {
 		window = d.dir.windowOf(deptID, req.Fields[FieldTown])
 	}
+	// A complaint or a report counts under the window it concerns but
+	// is handled by the supervision office where the bureau has one.
+	lineDept := deptID
+	deptID = d.intakeDepartment(req.Inquiry, deptID)
 	limit := d.rules.limit(req.Line, req.Inquiry)
 	if req.Urgent {
 		limit = d.rules.urgentLimit(req.Line)
@@ -262,6 +269,15 @@ func (d *Desk) Open(ctx context.Context, req OpenRequest) (store.Ticket, error) 
 		State: next(OpOpen, ""), Department: deptID, Window: window, CreatedAt: now,
 		Deadline: d.deadline(now, limit),
 		History:  []store.TicketEvent{{At: now, Actor: actorCitizen, Kind: eventOf[OpOpen], Deadline: d.deadline(now, limit)}},
+	}
+	switch req.Inquiry {
+	case inquiryPraise:
+		t.Department = lineDept
+		return d.recordPraise(ctx, t)
+	case inquiryComplaint:
+		t.Against = d.namedOfficer(req.Fields[FieldOfficer])
+	case inquiryReport:
+		t.Confidential = true
 	}
 	// The assignment is scheduled before the ticket is written: a crash
 	// in between leaves a timer that finds no ticket, never a ticket
@@ -347,6 +363,12 @@ const assignSafetyNet = time.Minute
 // Acknowledgement is what the citizen is told when their matter is received.
 func (d *Desk) Acknowledgement(t store.Ticket) string {
 	data := d.ticketData(t)
+	if t.Inquiry == inquiryPraise {
+		return d.citizen.Say("praise_ack", data)
+	}
+	if t.Urgent {
+		data["HelpLines"] = d.rules.HelpLines
+	}
 	if !d.cal.InWorkingHours(t.CreatedAt) {
 		data["Start"] = d.when(d.cal.NextWorkingStart(t.CreatedAt))
 	}

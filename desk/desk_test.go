@@ -185,6 +185,12 @@ func eachStore(t *testing.T, f func(t *testing.T, mk storeMaker)) {
 
 func newDesk(t *testing.T, mk storeMaker, now time.Time) *deskRig {
 	t.Helper()
+	return newDeskWith(t, mk, now, testDirectory, nil)
+}
+
+// newDeskWith is newDesk with another directory, and rules changed by edit.
+func newDeskWith(t *testing.T, mk storeMaker, now time.Time, dir Directory, edit func(*Rules)) *deskRig {
+	t.Helper()
 	st := mk(t)
 	cal, err := calendar.New(calendar.Options{})
 	if err != nil {
@@ -202,13 +208,16 @@ func newDesk(t *testing.T, mk storeMaker, now time.Time) *deskRig {
 			PageURL: "https://huimin.test/survey/", Secret: []byte("test secret")},
 		LoginURL: "https://huimin.test/desk/login/",
 	}
-	d, err := New(st, cal, note, testDirectory, rules, Options{Now: clk.Now, Location: shanghai,
+	if edit != nil {
+		edit(&rules)
+	}
+	d, err := New(st, cal, note, dir, rules, Options{Now: clk.Now, Location: shanghai,
 		LineNames: map[string]string{"relief": "低保、特困、临时救助", "veterans": "优抚安置"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	off := map[string]Officer{}
-	for _, o := range testDirectory.Officers {
+	for _, o := range dir.Officers {
 		off[o.ID] = o
 	}
 	return &deskRig{desk: d, st: st, note: note, clock: clk, off: off, talking: map[string]string{}}

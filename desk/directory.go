@@ -88,9 +88,22 @@ type Rules struct {
 	// LoginURL is the supervisors' login page without the token
 	// (https://…/desk/login/); empty when the bureau has no web address.
 	LoginURL string
+	// Supervision is the department of the bureau's supervision office:
+	// complaints and reports go to its chief, and only its members may see
+	// a reporter's identity. Empty: complaints go to the chief of the
+	// department concerned, and only the bureau leader may see reporters.
+	Supervision string
+	// HelpLines are the 24-hour help numbers told at once to a citizen in
+	// urgent need.
+	HelpLines []HelpLine
 	// Response is how soon a ticket must be accepted, counted for the
 	// 响应率 of the published results; zero counts none.
 	Response Limit
+}
+
+// HelpLine is a round-the-clock help number (救助管理站, 110, 120).
+type HelpLine struct {
+	Name, Phone string
 }
 
 // Directory is who works where, from configuration.

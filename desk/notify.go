@@ -127,13 +127,18 @@ func (d *Desk) templateFields(t store.Ticket) map[string]string {
 // ticketData is what texts may say of a ticket; the phone is masked.
 func (d *Desk) ticketData(t store.Ticket) map[string]any {
 	dept := d.dir.depts[t.Department]
-	return map[string]any{
+	data := map[string]any{
 		"ID": t.ID, "Line": d.lineName(t.Line), "Inquiry": d.inquiryName(t.Inquiry), "Summary": chat.Cut(t.Summary, 300),
 		"Phone": chat.MaskPhone(t.Phone), "Name": t.Name, "Deadline": d.when(t.Deadline), "Dept": dept.Name,
 		"DeptContact": d.contactText(dept.Contact), "DeptPhone": dept.Phone,
 		"Owner": d.dir.name(t.Owner), "FirstResponsible": d.dir.name(t.FirstResponsible), "Urgent": t.Urgent,
-		"State": d.stateName(t.State),
+		"State": d.stateName(t.State), "Confidential": t.Confidential,
 	}
+	if t.Confidential {
+		// A report: who made it is not said to the officers who handle it.
+		data["Name"], data["Phone"] = d.officer.Say("reporter_hidden", nil), ""
+	}
+	return data
 }
 
 // contactText renders an office's address, hours and phone, leaving out

@@ -45,9 +45,11 @@ func (d *Desk) chiefDepartments(o Officer) []string {
 // owns it.
 func (d *Desk) canSee(o Officer, t store.Ticket) bool {
 	switch {
-	case o.ID == "":
+	case o.ID == "", t.Against == o.ID: // a complaint is not read by whom it is about
 		return false
 	case t.Owner == o.ID, t.FirstResponsible == o.ID, d.supervises(o, t.Department):
+		return true
+	case t.Confidential && d.knowsReporter(o): // the supervision office follows its reports
 		return true
 	}
 	return t.Owner == "" && t.Department == o.Department
@@ -55,7 +57,7 @@ func (d *Desk) canSee(o Officer, t store.Ticket) bool {
 
 // canWork reports whether o may work a ticket: its owner or a chief.
 func (d *Desk) canWork(o Officer, t store.Ticket) bool {
-	return t.Owner == o.ID || d.supervises(o, t.Department)
+	return t.Against != o.ID && (t.Owner == o.ID || d.supervises(o, t.Department))
 }
 
 // mayWork is the check of operations only the owner or a chief may do.
@@ -205,6 +207,9 @@ func (d *Desk) Transfer(ctx context.Context, o Officer, req TransferRequest) (st
 	t, err := d.apply(ctx, req.Ticket, OpTransfer, o.ID, d.mayWork(o), func(t *store.Ticket, ev *store.TicketEvent) error {
 		if to.ID != "" && to.ID == t.Owner {
 			return refusal("", ErrInvalid, "same_owner", "", "", map[string]any{"Target": to.Name})
+		}
+		if to.ID != "" && to.ID == t.Against {
+			return refusal("", ErrInvalid, "against_target", "", "", map[string]any{"Target": to.Name})
 		}
 		firstResponsible(t, o)
 		t.Department, t.Owner = dept.ID, ""
@@ -452,7 +457,18 @@ func (d *Desk) RevealIDNumber(ctx context.Context, o Officer, id, reason string)
 
 func (d *Desk) reveal(ctx context.Context, o Officer, id, reason string, op Op, has func(*store.Ticket) bool, missing string) (store.Ticket, error) {
 	reason = chat.Cut(strings.TrimSpace(reason), maxReason)
-	t, err := d.apply(ctx, id, op, o.ID, d.mayWork(o), func(t *store.Ticket, ev *store.TicketEvent) error {
+	// A report's reporter is unmasked by the supervision office only,
+	// whoever works the ticket.
+	may := func(t store.Ticket) error {
+		switch {
+		case !t.Confidential:
+			return d.mayWork(o)(t)
+		case !d.knowsReporter(o):
+			return refusal("", ErrNotYours, "reporter_confidential", "", "", nil)
+		}
+		return nil
+	}
+	t, err := d.apply(ctx, id, op, o.ID, may, func(t *store.Ticket, ev *store.TicketEvent) error {
 		if !has(t) {
 			return refusal("", ErrInvalid, missing, "", "", nil)
 		}

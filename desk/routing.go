@@ -28,7 +28,11 @@ func (d *Desk) assign(ctx context.Context, id, to string) (store.Ticket, error) 
 		return t, nil
 	}
 	owner := to
-	if owner == "" {
+	switch {
+	case owner != "":
+	case toChief(t):
+		owner = d.chiefFor(ctx, t)
+	default:
 		if owner, err = d.pick(ctx, t.Department); err != nil {
 			return t, err
 		}
@@ -107,14 +111,10 @@ func (d *Desk) pick(ctx context.Context, deptID string) (string, error) {
 }
 
 // chiefOf is who answers for a department when its officers cannot: its
-// chief if reachable, else the bureau leader if reachable, else "".
+// chief, else the bureau leader — on duty if one is, else whoever can be
+// reached; "" when nobody can.
 func (d *Desk) chiefOf(ctx context.Context, deptID string) string {
-	for _, id := range []string{d.dir.depts[deptID].Supervisor, d.dir.leader} {
-		if id != "" && d.reachable(ctx, id) {
-			return id
-		}
-	}
-	return ""
+	return d.firstReachable(ctx, uniq(d.dir.depts[deptID].Supervisor, d.dir.leader))
 }
 
 func (d *Desk) onDuty(ctx context.Context, officerID string) bool {

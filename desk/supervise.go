@@ -168,6 +168,8 @@ type TicketView struct {
 	Created, Deadline     string
 	Resolved              string
 	Overdue, Urgent       bool
+	// Confidential marks a report (举报): the reporter is not shown.
+	Confidential bool
 	// Extension is a pending extension request, if any.
 	Extension *store.Extension
 	// Rectifying is the open 整改 (its person and due time), if any.
@@ -211,7 +213,9 @@ func (d *Desk) fields(t store.Ticket) []Field {
 type HistoryLine struct{ At, Text string }
 
 // Describe renders a ticket for the supervisors' pages.
-func (d *Desk) Describe(t store.Ticket) TicketView {
+// A report's reporter is not named; the masked numbers are shown to the
+// supervision office only, who may unmask them with a reason, recorded.
+func (d *Desk) Describe(o Officer, t store.Ticket) TicketView {
 	v := TicketView{
 		ID: t.ID, Line: d.lineName(t.Line), Inquiry: d.inquiryName(t.Inquiry), State: d.stateName(t.State),
 		Department: d.DepartmentName(t.Department), Owner: d.dir.name(t.Owner), FirstResponsible: d.dir.name(t.FirstResponsible),
@@ -221,11 +225,16 @@ func (d *Desk) Describe(t store.Ticket) TicketView {
 	if w, ok := d.Window(t.Window); ok {
 		v.Window = w.Name
 	}
-	if t.Phone != "" {
-		v.Phone = chat.MaskPhone(t.Phone)
+	if t.Confidential {
+		v.Name, v.Confidential = d.officer.Say("reporter_hidden", nil), true
 	}
-	if t.IDNumber != "" {
-		v.IDNumber = chat.MaskID(t.IDNumber)
+	if !t.Confidential || d.knowsReporter(o) {
+		if t.Phone != "" {
+			v.Phone = chat.MaskPhone(t.Phone)
+		}
+		if t.IDNumber != "" {
+			v.IDNumber = chat.MaskID(t.IDNumber)
+		}
 	}
 	if !t.Deadline.IsZero() {
 		v.Deadline = d.when(t.Deadline)

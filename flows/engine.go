@@ -284,7 +284,9 @@ func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State,
 	if replies, ok, err := e.survey(ctx, st, ev, command, sess); ok || err != nil {
 		return replies, st, false, err
 	}
-	if st.Flow == "" && ev.Kind != chat.KindClick && sess.HasTickets && command == "" {
+	// A complaint, a report or urgent need is never relayed to the officer
+	// the citizen is talking with: it may be about them, or cannot wait.
+	if st.Flow == "" && ev.Kind != chat.KindClick && sess.HasTickets && command == "" && !set.Interrupts(in.Text) {
 		id, err := e.desk.TalkingTo(ctx, ev.From, sess.Talking)
 		if err != nil {
 			return nil, st, false, err

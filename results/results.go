@@ -36,6 +36,10 @@ import (
 	"huimin/store"
 )
 
+// InquiryPraise is the inquiry type of praise (表扬): counted apart from
+// the matters received.
+const InquiryPraise = "praise"
+
 // Dimension is what a table's rows are.
 type Dimension int
 
@@ -77,6 +81,9 @@ type Figures struct {
 	Rectified      int `json:"rectified"`
 	Rectifying     int `json:"rectifying"`
 	RectifyOverdue int `json:"rectify_overdue"`
+	// Praise counts the praise (表扬) citizens left, under the officer
+	// named; it is no matter received and counts in no rate.
+	Praise int `json:"praise"`
 }
 
 // Satisfied counts the ratings 非常满意, 满意 and 基本满意.
@@ -121,6 +128,7 @@ func (f *Figures) Add(g Figures) {
 	f.Rectified += g.Rectified
 	f.Rectifying += g.Rectifying
 	f.RectifyOverdue += g.RectifyOverdue
+	f.Praise += g.Praise
 }
 
 // Cell is one row of one month: the row's key (a window, department,
@@ -229,6 +237,10 @@ func (c Counter) Add(t Table, f store.Facts) {
 		return g
 	}
 	g := cell(f.Owner)
+	if f.Inquiry == InquiryPraise {
+		g.Praise++
+		return
+	}
 	g.Received++
 	if f.State != store.StateTransferredOut {
 		resolved := f.State == store.StateResolved || f.State == store.StateClosed

@@ -77,6 +77,13 @@ type Ticket struct {
 	FirstResponsible string `json:"first_responsible,omitempty"`
 	// Agency is the outside agency the ticket was transferred to.
 	Agency string `json:"agency,omitempty"`
+	// Against is the officer a complaint is about (投诉): routing never
+	// gives the ticket to them and they cannot read it.
+	Against string `json:"against,omitempty"`
+	// Confidential marks a report (举报): the reporter's name, phone and ID
+	// number are shown only to the supervision office, and each look at
+	// them is recorded.
+	Confidential bool `json:"confidential,omitempty"`
 
 	CreatedAt  time.Time `json:"created_at"`
 	AssignedAt time.Time `json:"assigned_at,omitzero"`

@@ -29,7 +29,7 @@ type SupervisorDesk interface {
 	Supervises(o desk.Officer) bool
 	Board(ctx context.Context, o desk.Officer) (desk.Board, error)
 	Ticket(ctx context.Context, o desk.Officer, id string) (store.Ticket, error)
-	Describe(t store.Ticket) desk.TicketView
+	Describe(o desk.Officer, t store.Ticket) desk.TicketView
 	Colleagues(dept string) []desk.Officer
 	Transfer(ctx context.Context, o desk.Officer, req desk.TransferRequest) (store.Ticket, error)
 	DecideExtension(ctx context.Context, o desk.Officer, dec desk.Decision) (store.Ticket, error)
@@ -237,7 +237,7 @@ func (p *Pages) board(w http.ResponseWriter, r *http.Request, s session) error {
 	views := func(ts []store.Ticket) []desk.TicketView {
 		out := make([]desk.TicketView, 0, len(ts))
 		for _, t := range ts {
-			out = append(out, p.opts.Supervisor.Describe(t))
+			out = append(out, p.opts.Supervisor.Describe(s.officer, t))
 		}
 		return out
 	}
@@ -271,7 +271,7 @@ type ticketView struct {
 }
 
 func (p *Pages) renderTicket(w http.ResponseWriter, status int, s session, t store.Ticket, tv ticketView) error {
-	tv.TicketView = p.opts.Supervisor.Describe(t)
+	tv.TicketView = p.opts.Supervisor.Describe(s.officer, t)
 	tv.CSRF = s.csrf
 	for _, o := range p.opts.Supervisor.Colleagues(t.Department) {
 		if o.ID != t.Owner {
@@ -566,7 +566,7 @@ func (p *Pages) suggestions(w http.ResponseWriter, r *http.Request, s session) e
 	}
 	var lines []suggestionLine
 	for _, sg := range list {
-		v := p.opts.Supervisor.Describe(sg.Ticket)
+		v := p.opts.Supervisor.Describe(s.officer, sg.Ticket)
 		lines = append(lines, suggestionLine{ID: v.ID, Line: v.Line, Received: v.Created, Text: sg.Text, Answer: sg.Answer, Comment: sg.Comment})
 	}
 	return p.render(w, http.StatusOK, "desk_suggestions", "desk_suggestions_title", lines)

@@ -280,7 +280,10 @@ func deskConfig(c config.Desk, lines []string, log *slog.Logger) (desk.Directory
 	rules := desk.Rules{
 		TicketPrefix: c.TicketPrefix, RemindAt: c.RemindAt, RemindLastDay: c.RemindLastDay,
 		LeaderAfter: c.LeaderAfterDays, MaxExtensionDays: c.MaxExtensionDays,
-		Deadlines: map[string]map[string]desk.Limit{},
+		Deadlines: map[string]map[string]desk.Limit{}, Supervision: c.Supervision,
+	}
+	for _, h := range c.HelpLines {
+		rules.HelpLines = append(rules.HelpLines, desk.HelpLine{Name: h.Name, Phone: h.Phone})
 	}
 	for line, m := range c.Deadlines {
 		rules.Deadlines[line] = map[string]desk.Limit{}
