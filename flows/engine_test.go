@@ -228,11 +228,27 @@ func (r *engineRig) send(t *testing.T, ev chat.Event) string {
 	return strings.Join(parts, "\n")
 }
 
+// exchange is one message of a citizen's and a word the answer must contain.
+type exchange struct{ say, want string }
+
+// walk sends the messages in turn, checking each answer, and returns the
+// last answer.
+func (r *engineRig) walk(t *testing.T, openid string, steps []exchange) string {
+	t.Helper()
+	var last string
+	for _, s := range steps {
+		if last = r.say(t, openid, s.say); !strings.Contains(last, s.want) {
+			t.Fatalf("after %q the bot said %q, want it to mention %q", s.say, last, s.want)
+		}
+	}
+	return last
+}
+
 // reliefTicket walks a citizen through the 低保 flow to a ticket and
 // returns the ticket number.
 func (r *engineRig) reliefTicket(t *testing.T, openid string) string {
 	t.Helper()
-	steps := []struct{ say, want string }{
+	last := r.walk(t, openid, []exchange{
 		{"1", "哪方面"},
 		{"2", "您是想"}, // 特困供养
 		{"2", "街道"},  // 申请帮助
@@ -242,14 +258,7 @@ func (r *engineRig) reliefTicket(t *testing.T, openid string) string {
 		{"王阿姨", "手机"},
 		{"13812345678", "核对"},
 		{"1", "工单号"},
-	}
-	var last string
-	for _, s := range steps {
-		last = r.say(t, openid, s.say)
-		if !strings.Contains(last, s.want) {
-			t.Fatalf("after %q the bot said %q, want it to mention %q", s.say, last, s.want)
-		}
-	}
+	})
 	i := strings.Index(last, "MZ")
 	if i < 0 {
 		t.Fatalf("no ticket number in %q", last)
