@@ -115,7 +115,11 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 		rules.LoginURL = strings.TrimRight(cfg.Web.BaseURL, "/") + "/desk/login/"
 	}
 	rules.Survey.Notice = templates["survey_notice"].ID != ""
-	d, err = desk.New(deskStore{st, runner}, cal, bot.NewNotifier(outbox, templates), dir, rules, desk.Options{Log: log, LineNames: lineNames, Location: loc})
+	// Officers send the flows' guides (指南); the flows, made below, take
+	// the desk's deadlines as the guides' time limits.
+	guides := &guideBook{}
+	d, err = desk.New(deskStore{st, runner}, cal, bot.NewNotifier(outbox, templates), dir, rules,
+		desk.Options{Log: log, LineNames: lineNames, Location: loc, Guides: guides})
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +127,7 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("load flows: %w", err)
 	}
+	guides.flows = watcher
 	for _, dp := range d.Unreachable() {
 		log.Warn("nobody can receive this department's tickets: give an officer, its chief or the leader an openid or wecom_user in desk.officers, or bind one with `huimin officer add`",
 			"department", dp.ID, "name", dp.Name)
@@ -355,13 +360,44 @@ func lineTitles(set *intake.Set) map[string]string {
 
 var _ web.OfficeLister = officeDirectory{}
 
+// guideBook gives officers the flows' current guides (a reload changes
+// them too). flows is set once the flows are loaded, before the service
+// takes any message.
+type guideBook struct {
+	flows *intake.Watcher
+}
+
+// Guide finds the guide ref names, or the first of line, with its text.
+func (g *guideBook) Guide(ref, line string) (string, string, bool) {
+	set := g.flows.Current()
+	gd, ok := set.FindGuide(ref, line)
+	if !ok {
+		return "", "", false
+	}
+	return gd.Title, set.GuideText(gd), true
+}
+
+// GuideIndex lists the guides' IDs and titles.
+func (g *guideBook) GuideIndex() []desk.GuideInfo {
+	var out []desk.GuideInfo
+	for _, gd := range g.flows.Current().Guides() {
+		out = append(out, desk.GuideInfo{ID: gd.ID, Title: gd.Title})
+	}
+	return out
+}
+
+var _ desk.GuideBook = (*guideBook)(nil)
+
 // flowOptions is what the conversation flows need from the bureau: its
 // working-day calendar and time zone, the deadlines the desk gives matters
 // (no appointment after one), and the offices answers send citizens to,
 // with their contacts as configured (the general window too, when it
 // takes lines no department has).
 func flowOptions(dir desk.Directory, cal *calendar.Calendar, loc *time.Location, d *desk.Desk) intake.Options {
-	opts := intake.Options{Location: loc, Calendar: cal, Deadline: d.Deadline}
+	opts := intake.Options{Location: loc, Calendar: cal, Deadline: d.Deadline, Limit: func(line, inquiry string) intake.Limit {
+		l := d.Limit(line, inquiry)
+		return intake.Limit{Days: l.Days, Hours: l.Hours}
+	}}
 	for _, dp := range dir.Departments {
 		opts.Offices = append(opts.Offices, intake.Office{ID: dp.ID, Name: dp.Name, Lines: dp.Lines,
 			Address: dp.Address, Hours: dp.Hours, Phone: dp.Phone})

@@ -213,7 +213,7 @@ func TestDemoWalkthrough(t *testing.T) {
 func (c *demoClient) reliefMatter(openid string) string {
 	c.t.Helper()
 	var last string
-	for _, text := range []string{"1", "2", "2", "城关街道", "家里老人生病住院，生活困难", "1", "王阿姨", "13812345678", "1"} {
+	for _, text := range []string{"1", "直接办理", "2", "2", "城关街道", "家里老人生病住院，生活困难", "1", "王阿姨", "13812345678", "1"} {
 		last = c.say(openid, text)
 	}
 	id := ticketNumber.FindString(last)
