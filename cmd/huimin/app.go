@@ -144,7 +144,8 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	runner.Register(deskQueue(cfg.Desk.SweepInterval, cfg.Desk.TimerWorkers), deskTimers(d)...)
 	runner.Register(visitQueue(cfg.Desk.SweepInterval, cfg.Desk.TimerWorkers, cfg.Survey.PerSecond), visitTimers(d, cfg.Survey.PerSecond))
 	published := results.NewPublisher(st, publishOptions(cfg, d, loc, log))
-	pageOpts := web.Options{Bureau: cfg.Web.Bureau, Offices: officeDirectory{dir, watcher}, Surveys: d, Results: published,
+	pageOpts := web.Options{Bureau: cfg.Web.Bureau, Offices: officeDirectory{dir, watcher}, Guides: guidePages{watcher, d},
+		Surveys: d, Results: published,
 		Supervisor: d, Sessions: st, SessionTTL: cfg.Web.SessionTTL, BaseURL: cfg.Web.BaseURL, Location: loc, Log: log}
 	if cfg.Survey.OAuth {
 		pageOpts.OAuth = surveyOAuth{wechat.NewOAuth(wechat.OAuthOptions{
@@ -388,16 +389,64 @@ func (g *guideBook) GuideIndex() []desk.GuideInfo {
 
 var _ desk.GuideBook = (*guideBook)(nil)
 
+// guidePages feeds /guide from the flows' current guides (each with the
+// office that answers for it and the desk's time limit) and the desk's
+// limits for each service line by inquiry type.
+type guidePages struct {
+	flows *intake.Watcher
+	desk  *desk.Desk
+}
+
+// Guides lists the guides, naming their lines with the flows' titles.
+func (g guidePages) Guides(context.Context) ([]web.Guide, error) {
+	set := g.flows.Current()
+	titles := lineTitles(set)
+	var out []web.Guide
+	for _, gd := range set.Guides() {
+		wg := web.Guide{ID: gd.ID, Title: gd.Title, Line: titles[gd.Line], Who: gd.Who, Materials: gd.Materials, Basis: gd.Basis,
+			Fee: gd.Fee, LimitDays: gd.LimitDays, LimitHours: gd.LimitHours}
+		if gd.HasOffice {
+			o := gd.Office
+			wg.Office = &web.Office{Name: o.Name, Address: o.Address, Hours: o.Hours, Phone: o.Phone, Agency: o.Outside}
+		}
+		out = append(out, wg)
+	}
+	return out, nil
+}
+
+// Limits lists each service line's time limits by inquiry type, as
+// desk.deadlines configures them.
+func (g guidePages) Limits(context.Context) ([]web.LineLimit, error) {
+	var out []web.LineLimit
+	for _, f := range g.flows.Current().Lines() {
+		if f.Line == "" {
+			continue
+		}
+		ll := web.LineLimit{Line: f.Title}
+		for _, q := range intake.InquiryTypes() {
+			l := g.desk.Limit(f.Line, q)
+			ll.Limits = append(ll.Limits, web.TypeLimit{Type: q, Days: l.Days, Hours: l.Hours})
+		}
+		out = append(out, ll)
+	}
+	return out, nil
+}
+
+var _ web.GuideLister = guidePages{}
+
 // flowOptions is what the conversation flows need from the bureau: its
 // working-day calendar and time zone, the deadlines the desk gives matters
 // (no appointment after one), and the offices answers send citizens to,
 // with their contacts as configured (the general window too, when it
 // takes lines no department has).
 func flowOptions(dir desk.Directory, cal *calendar.Calendar, loc *time.Location, d *desk.Desk) intake.Options {
-	opts := intake.Options{Location: loc, Calendar: cal, Deadline: d.Deadline, Limit: func(line, inquiry string) intake.Limit {
-		l := d.Limit(line, inquiry)
-		return intake.Limit{Days: l.Days, Hours: l.Hours}
-	}}
+	opts := intake.Options{Location: loc, Calendar: cal, Deadline: d.Deadline}
+	if d != nil {
+		opts.Limit = func(line, inquiry string) intake.Limit {
+			l := d.Limit(line, inquiry)
+			return intake.Limit{Days: l.Days, Hours: l.Hours}
+		}
+	}
 	for _, dp := range dir.Departments {
 		opts.Offices = append(opts.Offices, intake.Office{ID: dp.ID, Name: dp.Name, Lines: dp.Lines,
 			Address: dp.Address, Hours: dp.Hours, Phone: dp.Phone})
