@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -417,11 +419,31 @@ func (g guidePages) Guides(context.Context) ([]web.Guide, error) {
 // Limits lists each service line's time limits by inquiry type, as
 // desk.deadlines configures them.
 func (g guidePages) Limits(context.Context) ([]web.LineLimit, error) {
-	var out []web.LineLimit
-	for _, f := range g.flows.Current().Lines() {
-		if f.Line == "" {
-			continue
+	set := g.flows.Current()
+	// The lines in the order of the guides below them on the page, then
+	// any line without a guide.
+	rank := map[string]int{}
+	for i, gd := range set.Guides() {
+		if _, ok := rank[gd.Line]; !ok {
+			rank[gd.Line] = i
 		}
+	}
+	lines := slices.DeleteFunc(set.Lines(), func(f intake.FlowInfo) bool { return f.Line == "" })
+	slices.SortStableFunc(lines, func(a, b intake.FlowInfo) int {
+		ra, oka := rank[a.Line]
+		rb, okb := rank[b.Line]
+		switch {
+		case oka && okb:
+			return cmp.Compare(ra, rb)
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
+		return 0
+	})
+	var out []web.LineLimit
+	for _, f := range lines {
 		ll := web.LineLimit{Line: f.Title}
 		for _, q := range intake.InquiryTypes() {
 			l := g.desk.Limit(f.Line, q)
