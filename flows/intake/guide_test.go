@@ -295,3 +295,31 @@ func TestFindGuide(t *testing.T) {
 		t.Errorf("FindGuide(彩票) = %s, want none", g.ID)
 	}
 }
+
+// TestGuidePromptsFit checks the offer and the list of guides as any
+// prompt (numbered, short), and every guide with the longest contact a
+// bureau might configure within one WeChat message, nothing cut.
+func TestGuidePromptsFit(t *testing.T) {
+	long := Office{Name: strings.Repeat("很长的科室名", 4), Address: strings.Repeat("很长的地址", 12), Hours: strings.Repeat("很长的时间", 8), Phone: "0000-0000000 转 0000"}
+	var offices []Office
+	for _, l := range []string{"relief", "veterans", "military", "elderly", "community", "marriage", "socialorg"} {
+		o := long
+		o.ID, o.Lines = l, []string{l}
+		offices = append(offices, o)
+	}
+	s := defaultSet(t).WithOptions(Options{Offices: offices, Limit: func(string, string) Limit { return Limit{Days: 13} }})
+	for _, f := range s.Flows() {
+		r, _ := s.Start(f.ID)
+		checkPrompt(t, f.ID+" offer", r.Prompts[0])
+		if idx := s.flowGuides(s.flows[f.ID]); len(idx) > 1 {
+			checkPrompt(t, f.ID+" guide list", s.pickPrompt(idx, s.texts.InvalidChoice))
+		}
+	}
+	for _, g := range s.Guides() {
+		text := s.GuideText(g)
+		if strings.HasSuffix(text, "…") || !strings.HasSuffix(text, long.Phone) {
+			t.Errorf("guide %s was cut:\n%s", g.ID, text)
+		}
+		checkGuidePrompt(t, g.ID, s.feedbackPrompt(text))
+	}
+}
