@@ -268,9 +268,16 @@ func (s *Set) pickPrompt(idx []int, note string) Prompt {
 func (s *Set) offerStep(f *flow, st State, in Input) Result {
 	idx := s.flowGuides(f)
 	first := &f.Steps[0]
-	begin := func(prompts ...Prompt) Result {
+	// begin asks the first question, after the guide when one was shown
+	// (the guide and the question go as two messages: the guide may take
+	// most of one).
+	begin := func(guide ...Prompt) Result {
 		st.Step = first.ID
-		return Result{State: st, Prompts: append(prompts, s.ask(f, st, first))}
+		q := s.ask(f, st, first)
+		if len(guide) > 0 {
+			q.Text = joinLines(s.texts.GuideThen, q.Text)
+		}
+		return Result{State: st, Prompts: append(guide, q)}
 	}
 	if len(idx) == 0 {
 		return begin() // a reload took the guides away
@@ -282,7 +289,7 @@ func (s *Set) offerStep(f *flow, st State, in Input) Result {
 		return Result{State: st, Prompts: []Prompt{s.offer(note)}}
 	}
 	show := func(i int) Result {
-		return begin(Prompt{Text: s.GuideText(s.guide(i))}, Prompt{Text: s.texts.GuideThen})
+		return begin(Prompt{Text: s.GuideText(s.guide(i))})
 	}
 	kind := kindOf(in.Kind)
 	if kind == KindClick {

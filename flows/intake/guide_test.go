@@ -214,7 +214,7 @@ func TestFlowOffersTheGuideFirst(t *testing.T) {
 	}
 	t.Run("看指南 on a line with one guide shows it, then the first question", func(t *testing.T) {
 		r := s.Step(start(t, "veterans").State, text("1"))
-		if r.State.Step != "matter" || len(r.Prompts) != 3 {
+		if r.State.Step != "matter" || len(r.Prompts) != 2 || !strings.HasPrefix(r.Prompts[1].Text, "以上是办事指南。下面开始登记您的事情：\n请问是") {
 			t.Fatalf("state %+v with %d prompts, want the guide and the first question", r.State, len(r.Prompts))
 		}
 		for _, w := range []string{"【办事指南】优抚对象抚恤补助申请", "《军人抚恤优待条例》", "办结时限：受理后3个工作日内办结", "以上是办事指南", "请问是"} {
