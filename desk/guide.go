@@ -29,7 +29,8 @@ type GuideInfo struct {
 const maxGuide = 1800
 
 // SendGuide sends the citizen of ticket id the guide ref names (with ref
-// empty, the guide of the ticket's line) as the officer's reply (回复): the
+// empty, the guide of the matter the citizen chose, else of the ticket's
+// line) as the officer's reply (回复): the
 // same rules, the same channel, and recorded in the ticket's history. It
 // returns the ticket and the guide's title.
 func (d *Desk) SendGuide(ctx context.Context, o Officer, id, ref string) (store.Ticket, string, error) {
@@ -40,7 +41,16 @@ func (d *Desk) SendGuide(ctx context.Context, o Officer, id, ref string) (store.
 	if d.guides == nil {
 		return store.Ticket{}, "", refusal(OpReply, ErrInvalid, "unknown_guide", id, "", map[string]any{"Guide": ref})
 	}
-	title, text, ok := d.guides.Guide(strings.TrimSpace(ref), t.Line)
+	ref = strings.TrimSpace(ref)
+	title, text, ok := "", "", false
+	if ref == "" && t.Fields["matter"] != "" {
+		// The matter the citizen chose (临时救助) names the guide better
+		// than the line, which may have several.
+		title, text, ok = d.guides.Guide(t.Fields["matter"], t.Line)
+	}
+	if !ok {
+		title, text, ok = d.guides.Guide(ref, t.Line)
+	}
 	if !ok {
 		return store.Ticket{}, "", refusal(OpReply, ErrInvalid, "unknown_guide", id, "", map[string]any{"Guide": ref})
 	}

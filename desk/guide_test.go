@@ -80,6 +80,19 @@ func TestOfficerSendsAGuide(t *testing.T) {
 			t.Errorf("citizen got %q, want the relief line's first guide", msgs)
 		}
 
+		// With no guide named, the guide of the matter the citizen chose.
+		matter, err := r.desk.Open(t.Context(), OpenRequest{Citizen: "oMatter", Line: "relief", Inquiry: "help", Summary: "事项：临时救助",
+			Fields: map[string]string{"matter": "临时救助"}, Labels: map[string]string{"matter": "事项"}, Phone: "13812345678"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.cmd(t, matter.Owner, "接单 "+matter.ID)
+		r.note.take("oMatter")
+		r.cmd(t, matter.Owner, "指南 "+matter.ID)
+		if msgs := r.note.take("oMatter"); len(msgs) != 1 || !strings.Contains(msgs[0], "【办事指南】临时救助申请") {
+			t.Errorf("citizen got %q, want the guide of the matter chosen (临时救助)", msgs)
+		}
+
 		// No ticket: the list to choose from.
 		list := r.cmd(t, owner, "指南")
 		for _, w := range []string{"· 最低生活保障（低保）申请（dibao）", "· 结婚登记（jiehun）", "指南 工单号 名称"} {
