@@ -248,9 +248,11 @@ const (
 	stepGuidePick  = "_guide_pick" // which of the line's guides
 )
 
-// offer asks whether to read the guide first, after the flow's intro.
-func (s *Set) offer(note string) Prompt {
-	return Prompt{Text: joinLines(note, s.texts.GuideOffer), Options: numbered(s.texts.GuideOfferOptions), Tail: s.texts.StepTail}
+// offer asks whether to read f's guide first, after note (the flow's
+// intro, or why it is asked again).
+func (s *Set) offer(f *flow, note string) Prompt {
+	return Prompt{Text: joinLines(note, fill(s.texts.GuideOffer, "{title}", f.Title)), Options: numbered(s.texts.GuideOfferOptions),
+		Tail: s.texts.StepTail}
 }
 
 // pickPrompt lists the guides to choose from.
@@ -286,7 +288,7 @@ func (s *Set) offerStep(f *flow, st State, in Input) Result {
 		if st.Step == stepGuidePick {
 			return Result{State: st, Prompts: []Prompt{s.pickPrompt(idx, note)}}
 		}
-		return Result{State: st, Prompts: []Prompt{s.offer(note)}}
+		return Result{State: st, Prompts: []Prompt{s.offer(f, note)}}
 	}
 	show := func(i int) Result {
 		return begin(Prompt{Text: s.GuideText(s.guide(i))})

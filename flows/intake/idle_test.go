@@ -51,7 +51,7 @@ func TestIdle(t *testing.T) {
 		wantKind string // outcome kind
 		wantSaid string
 	}{
-		{"digit starts a flow", text("1"), "relief", stepGuideOffer, "", "", "办理前先看办事指南？材料、条件一次说清。\n1. 看指南\n2. 直接办理"},
+		{"digit starts a flow", text("1"), "relief", stepGuideOffer, "", "", "您选的是“低保、特困、临时救助”。办理前先看办事指南？材料、条件一次说清。\n1. 看指南\n2. 直接办理"},
 		{"voice numeral", voice("六。"), "marriage", stepGuideOffer, "", "", "办理前先看办事指南"},
 		{"label", text("社区事务"), "community", stepGuideOffer, "", "", "办理前先看办事指南"},
 		{"prefix of a label", text("低保"), "relief", stepGuideOffer, "", "", "办理前先看办事指南"},

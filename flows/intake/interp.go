@@ -55,7 +55,7 @@ func (s *Set) start(f *flow, carry map[string]string) Result {
 	if len(s.flowGuides(f)) > 0 {
 		// 一次性告知 before any question: the guide is offered first.
 		st.Step = stepGuideOffer
-		return Result{State: st, Prompts: []Prompt{s.offer(f.Intro)}}
+		return Result{State: st, Prompts: []Prompt{s.offer(f, f.Intro)}}
 	}
 	p := s.ask(f, st, &f.Steps[0])
 	p.Text = joinLines(f.Intro, p.Text)
