@@ -54,8 +54,12 @@ func TestConversationInEveryMode(t *testing.T) {
 				t.Fatalf("text answer = %+v, want the numbered menu on the first delivery", res)
 			}
 			res, err = r.sim.Send(ctx, sim.Message{OpenID: "oCitizen1", Type: "voice", Recognition: "1"})
-			if err != nil || res.Reply == nil || !strings.Contains(res.Reply.Content, "低保") {
-				t.Fatalf("voice answer = %+v, %v; want the 低保 line", res, err)
+			if err != nil || res.Reply == nil || !strings.Contains(res.Reply.Content, "您选的是“低保") || !strings.Contains(res.Reply.Content, "看指南") {
+				t.Fatalf("voice answer = %+v, %v; want the 低保 line, offering its guides first", res, err)
+			}
+			res, err = r.sim.Send(ctx, sim.Message{OpenID: "oCitizen1", Type: "voice", Recognition: "看指南。"})
+			if err != nil || res.Reply == nil || !strings.Contains(res.Reply.Content, "最低生活保障（低保）申请") {
+				t.Fatalf("voice answer = %+v, %v; want the 低保 line's guides", res, err)
 			}
 			res, err = r.sim.Send(ctx, sim.Message{OpenID: "oCitizen1", Type: "image"})
 			if err != nil || res.Reply == nil || !strings.Contains(res.Reply.Content, "已收到图片") {
@@ -307,8 +311,8 @@ func TestReplayParkedEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(got[1].Text, "msgmenucontent=1&msgmenuid=1\">1. 抚恤补助</a>") {
-		t.Errorf("replayed reply = %+v, want the first question of the veterans flow (the answer to 2)", got[1])
+	if !strings.Contains(got[1].Text, "您选的是“退役军人优抚安置”") || !strings.Contains(got[1].Text, "msgmenucontent=2&msgmenuid=2\">2. 直接办理</a>") {
+		t.Errorf("replayed reply = %+v, want the veterans flow's guide offer (the answer to 2)", got[1])
 	}
 	if st, _ := r.store.QueueStats(ctx, InboxQueue, time.Now().Add(time.Hour)); st.Total != 0 {
 		t.Errorf("inbox holds %d after replay, want 0", st.Total)

@@ -42,12 +42,14 @@ const (
 	cmdRefuseAppeal  = "refuse_appeal"
 	cmdSuggestions   = "suggestions"
 	cmdLogin         = "login"
+	// Service guides (办事指南): send one to a ticket's citizen.
+	cmdGuide = "guide"
 )
 
 // commandNames lists every command, for reading their words from the texts.
 var commandNames = []string{cmdHelp, cmdMine, cmdOnDuty, cmdOffDuty, cmdView, cmdPhone, cmdAccept, cmdReply, cmdAskMore,
 	cmdTransfer, cmdExtend, cmdApprove, cmdRefuse, cmdResolve, cmdReopen, cmdClose,
-	cmdVisitTasks, cmdVisit, cmdRectifier, cmdAppeal, cmdApproveAppeal, cmdRefuseAppeal, cmdSuggestions, cmdLogin}
+	cmdVisitTasks, cmdVisit, cmdRectifier, cmdAppeal, cmdApproveAppeal, cmdRefuseAppeal, cmdSuggestions, cmdLogin, cmdGuide}
 
 // commandWords reads the officers' command words from the texts: word →
 // command, and the words longest first, so that a word that starts with
@@ -73,8 +75,9 @@ func (d *Desk) Command(ctx context.Context, o Officer, text string) (string, err
 	id, args := d.ticketArg(rest)
 	cmd := d.commands[verb]
 	var (
-		t   store.Ticket
-		err error
+		t     store.Ticket
+		err   error
+		guide string // the title of a guide sent
 	)
 	switch cmd {
 	case cmdHelp:
@@ -99,6 +102,10 @@ func (d *Desk) Command(ctx context.Context, o Officer, text string) (string, err
 		return d.officer.Say("login_link", map[string]any{"URL": url, "Minutes": int(LoginTTL / time.Minute)}), err
 	case "":
 		return d.officer.Say("unknown_command", nil), nil
+	case cmdGuide:
+		if id == "" {
+			return d.guideList(), nil
+		}
 	}
 	if id == "" {
 		return d.officer.Say("need_ticket", map[string]any{"Verb": verb}), nil
@@ -177,6 +184,9 @@ func (d *Desk) Command(ctx context.Context, o Officer, text string) (string, err
 	case cmdClose:
 		t, err = d.Close(ctx, o, id)
 		key = "closed"
+	case cmdGuide:
+		t, guide, err = d.SendGuide(ctx, o, id, args)
+		key = "guide_sent"
 	}
 	if r, ok := errors.AsType[*Refusal](err); ok {
 		return d.refusalText(r, id), nil
@@ -190,6 +200,7 @@ func (d *Desk) Command(ctx context.Context, o Officer, text string) (string, err
 	}
 	data["Late"] = !t.ResolvedAt.IsZero() && t.ResolvedAt.After(t.Deadline)
 	data["Chief"] = d.dir.name(d.chiefOf(ctx, t.Department))
+	data["Guide"] = guide
 	if t.Agency != "" {
 		if a, ok := d.dir.agency(t.Agency); ok {
 			data["Agency"] = a.Name

@@ -117,6 +117,7 @@ type Desk struct {
 	now         func() time.Time
 	loc         *time.Location
 	log         *slog.Logger
+	guides      GuideBook // nil: no guides to send
 }
 
 // Options are the desk's optional knobs.
@@ -127,6 +128,8 @@ type Options struct {
 	LineNames map[string]string
 	// Location is the bureau's time zone for ticket numbers and dates.
 	Location *time.Location
+	// Guides are the service guides officers send with 指南; nil: none.
+	Guides GuideBook
 }
 
 // New returns a desk.
@@ -164,7 +167,7 @@ func New(st Store, cal workingDay, note Notifier, dir Directory, rules Rules, op
 	}
 	commands, commandList := commandWords(officer)
 	return &Desk{st: st, cal: cal, note: note, dir: d, rules: rules, lines: opts.LineNames, citizen: citizen, officer: officer,
-		commands: commands, commandList: commandList, now: opts.Now, loc: opts.Location, log: opts.Log}, nil
+		commands: commands, commandList: commandList, now: opts.Now, loc: opts.Location, log: opts.Log, guides: opts.Guides}, nil
 }
 
 func (d *Desk) when(t time.Time) string {
@@ -373,6 +376,12 @@ func (d *Desk) Acknowledgement(t store.Ticket) string {
 		data["Start"] = d.when(d.cal.NextWorkingStart(t.CreatedAt))
 	}
 	return d.citizen.Say("ack", data)
+}
+
+// Limit is the time limit (限时办结) of a matter of the service line and
+// inquiry type, as the bureau configured it (desk.deadlines).
+func (d *Desk) Limit(line, inquiry string) Limit {
+	return d.rules.limit(line, inquiry)
 }
 
 // Deadline is when a matter of this service line and inquiry type,

@@ -141,20 +141,22 @@ func (d *Desk) explainState(err error, t store.Ticket, o Officer) error {
 // Reply sends the officer's words to the citizen (回复); AskMore asks the
 // citizen for more (补充) and the ticket waits for them.
 func (d *Desk) Reply(ctx context.Context, o Officer, id, text string) (store.Ticket, error) {
-	return d.say(ctx, o, id, text, OpReply)
+	return d.say(ctx, o, id, text, OpReply, maxReply)
 }
 
 // AskMore asks the citizen for more material; the ticket waits for them.
 func (d *Desk) AskMore(ctx context.Context, o Officer, id, text string) (store.Ticket, error) {
-	return d.say(ctx, o, id, text, OpAskMore)
+	return d.say(ctx, o, id, text, OpAskMore, maxReply)
 }
 
-func (d *Desk) say(ctx context.Context, o Officer, id, text string, op Op) (store.Ticket, error) {
+// say sends the officer's text, cut to limit characters, to the citizen and
+// records it.
+func (d *Desk) say(ctx context.Context, o Officer, id, text string, op Op, limit int) (store.Ticket, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return store.Ticket{}, refusal(op, ErrInvalid, "empty_text", id, "", nil)
 	}
-	text = chat.Cut(text, maxReply)
+	text = chat.Cut(text, limit)
 	t, err := d.apply(ctx, id, op, o.ID, d.mayWork(o), func(t *store.Ticket, ev *store.TicketEvent) error {
 		firstResponsible(t, o)
 		t.Transcript = append(t.Transcript, store.Utterance{At: d.now(), From: o.ID, Text: text})

@@ -249,7 +249,8 @@ func (r *engineRig) walk(t *testing.T, openid string, steps []exchange) string {
 func (r *engineRig) reliefTicket(t *testing.T, openid string) string {
 	t.Helper()
 	last := r.walk(t, openid, []exchange{
-		{"1", "哪方面"},
+		{"1", "办理前先看办事指南"},
+		{"直接办理", "哪方面"},
 		{"2", "您是想"}, // 特困供养
 		{"2", "街道"},  // 申请帮助
 		{"城关街道", "情况"},
@@ -334,7 +335,9 @@ func TestCommandsAndBadInput(t *testing.T) {
 			{"help", "帮助", "返回"},
 			{"no tickets yet", "进度", "还没有"},
 			{"emoji only", "🙂🙂🙂", "文字或语音"},
-			{"start a flow", "1", "哪方面"},
+			{"start a flow", "1", "办理前先看办事指南"},
+			{"the guides of the line", "看指南", "2. 特困人员救助供养申请"},
+			{"a guide, then the first question", "1", "【办事指南】最低生活保障（低保）申请"},
 			{"emoji mid-flow", "👍", "哪方面"},
 			{"10000 characters", strings.Repeat("啊", 10000), "哪方面"},
 			{"back at the first step", "返回", "1. 低保"},
@@ -374,14 +377,18 @@ func TestSessionExpiresPolitely(t *testing.T) {
 	stores(t, func(t *testing.T, newStore func(t *testing.T) backend) {
 		r := newRig(t, newStore(t))
 		r.say(t, "oSlow", "1")
+		r.say(t, "oSlow", "直接办理")
 		r.clock.Advance(10 * time.Minute)
 		if got := r.say(t, "oSlow", "3"); !strings.Contains(got, "急不急") {
 			t.Fatalf("resumed within the window: %q", got)
 		}
 		r.clock.Advance(31 * time.Minute)
 		got := r.say(t, "oSlow", "2")
-		if !strings.Contains(got, "已超过时间") || !strings.Contains(got, "抚恤补助") {
+		if !strings.Contains(got, "已超过时间") || !strings.Contains(got, "办理前先看办事指南") {
 			t.Fatalf("after the window: %q, want a polite restart (and 2 read from the menu)", got)
+		}
+		if got := r.say(t, "oSlow", "看指南"); !strings.Contains(got, "抚恤补助") {
+			t.Fatalf("the guide after the restart: %q, want the veterans' line (2 of the menu)", got)
 		}
 	})
 }
@@ -492,7 +499,7 @@ func TestPictureBeforeTheLineGoesWithTheMatter(t *testing.T) {
 		if got := r.send(t, chat.Event{Kind: chat.KindImage, From: "oPic", MediaID: "m-before", PicURL: "http://p/0.jpg"}); !strings.Contains(got, "图片") {
 			t.Fatalf("picture before a line: %q", got)
 		}
-		for _, say := range []string{"1", "3", "1", "2", "城关街道", "家里失火，生活有困难", "1", "王阿姨", "13812345678", "1"} {
+		for _, say := range []string{"1", "直接办理", "3", "1", "2", "城关街道", "家里失火，生活有困难", "1", "王阿姨", "13812345678", "1"} {
 			r.say(t, "oPic", say)
 		}
 		ts, err := r.st.ListTickets(t.Context(), store.TicketFilter{Citizen: "oPic"})
@@ -550,7 +557,7 @@ func TestHumanAfterAResolvedMatterGoesToItsOfficer(t *testing.T) {
 func TestRedeliveredConfirmationGetsTheSameTicket(t *testing.T) {
 	stores(t, func(t *testing.T, newStore func(t *testing.T) backend) {
 		r := newRig(t, newStore(t))
-		for _, s := range []string{"1", "2", "2", "城关街道", "家里老人生病住院，生活困难，想申请临时救助", "1", "王阿姨", "13812345678"} {
+		for _, s := range []string{"1", "直接办理", "2", "2", "城关街道", "家里老人生病住院，生活困难，想申请临时救助", "1", "王阿姨", "13812345678"} {
 			r.say(t, "oRetry", s)
 		}
 		confirm := chat.Event{Kind: chat.KindText, From: "oRetry", Text: "1", MsgID: "24938173599999999"}

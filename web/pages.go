@@ -32,6 +32,9 @@ type Options struct {
 	Bureau string
 	// Offices feeds /offices; nil leaves the page out.
 	Offices OfficeLister
+	// Guides feeds /guide and /guide/{id}, the service guides and the
+	// bureau's commitments (服务承诺); nil leaves them out.
+	Guides GuideLister
 	// Surveys feeds the return-visit survey page, /survey/{token}; nil
 	// leaves it out.
 	Surveys SurveyDesk
@@ -143,6 +146,10 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	mux.Handle("GET /static/", secure(cacheLong(http.StripPrefix("/static/", http.FileServerFS(static)))))
 	if p.opts.Offices != nil {
 		mux.Handle("GET /offices", secure(p.handle(p.offices)))
+	}
+	if p.opts.Guides != nil {
+		mux.Handle("GET /guide", secure(p.handle(p.guides)))
+		mux.Handle("GET /guide/{id}", secure(p.handle(p.guide)))
 	}
 	if p.opts.Results != nil {
 		mux.Handle("GET /results", secure(p.handle(p.results)))

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -115,7 +117,11 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 		rules.LoginURL = strings.TrimRight(cfg.Web.BaseURL, "/") + "/desk/login/"
 	}
 	rules.Survey.Notice = templates["survey_notice"].ID != ""
-	d, err = desk.New(deskStore{st, runner}, cal, bot.NewNotifier(outbox, templates), dir, rules, desk.Options{Log: log, LineNames: lineNames, Location: loc})
+	// Officers send the flows' guides (指南); the flows, made below, take
+	// the desk's deadlines as the guides' time limits.
+	guides := &guideBook{}
+	d, err = desk.New(deskStore{st, runner}, cal, bot.NewNotifier(outbox, templates), dir, rules,
+		desk.Options{Log: log, LineNames: lineNames, Location: loc, Guides: guides})
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +129,7 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("load flows: %w", err)
 	}
+	guides.flows = watcher
 	for _, dp := range d.Unreachable() {
 		log.Warn("nobody can receive this department's tickets: give an officer, its chief or the leader an openid or wecom_user in desk.officers, or bind one with `huimin officer add`",
 			"department", dp.ID, "name", dp.Name)
@@ -139,7 +146,8 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	runner.Register(deskQueue(cfg.Desk.SweepInterval, cfg.Desk.TimerWorkers), deskTimers(d)...)
 	runner.Register(visitQueue(cfg.Desk.SweepInterval, cfg.Desk.TimerWorkers, cfg.Survey.PerSecond), visitTimers(d, cfg.Survey.PerSecond))
 	published := results.NewPublisher(st, publishOptions(cfg, d, loc, log))
-	pageOpts := web.Options{Bureau: cfg.Web.Bureau, Offices: officeDirectory{dir, watcher}, Surveys: d, Results: published,
+	pageOpts := web.Options{Bureau: cfg.Web.Bureau, Offices: officeDirectory{dir, watcher}, Guides: guidePages{watcher, d},
+		Surveys: d, Results: published,
 		Supervisor: d, Sessions: st, SessionTTL: cfg.Web.SessionTTL, BaseURL: cfg.Web.BaseURL, Location: loc, Log: log}
 	if cfg.Survey.OAuth {
 		pageOpts.OAuth = surveyOAuth{wechat.NewOAuth(wechat.OAuthOptions{
@@ -358,6 +366,99 @@ func lineTitles(set *intake.Set) map[string]string {
 
 var _ web.OfficeLister = officeDirectory{}
 
+// guideBook gives officers the flows' current guides (a reload changes
+// them too). flows is set once the flows are loaded, before the service
+// takes any message.
+type guideBook struct {
+	flows *intake.Watcher
+}
+
+// Guide finds the guide ref names, or the first of line, with its text.
+func (g *guideBook) Guide(ref, line string) (string, string, bool) {
+	set := g.flows.Current()
+	gd, ok := set.FindGuide(ref, line)
+	if !ok {
+		return "", "", false
+	}
+	return gd.Title, set.GuideText(gd), true
+}
+
+// GuideIndex lists the guides' IDs and titles.
+func (g *guideBook) GuideIndex() []desk.GuideInfo {
+	var out []desk.GuideInfo
+	for _, gd := range g.flows.Current().Guides() {
+		out = append(out, desk.GuideInfo{ID: gd.ID, Title: gd.Title})
+	}
+	return out
+}
+
+var _ desk.GuideBook = (*guideBook)(nil)
+
+// guidePages feeds /guide from the flows' current guides (each with the
+// office that answers for it and the desk's time limit) and the desk's
+// limits for each service line by inquiry type.
+type guidePages struct {
+	flows *intake.Watcher
+	desk  *desk.Desk
+}
+
+// Guides lists the guides, naming their lines with the flows' titles.
+func (g guidePages) Guides(context.Context) ([]web.Guide, error) {
+	set := g.flows.Current()
+	titles := lineTitles(set)
+	var out []web.Guide
+	for _, gd := range set.Guides() {
+		wg := web.Guide{ID: gd.ID, Title: gd.Title, Line: titles[gd.Line], Who: gd.Who, Materials: gd.Materials, Basis: gd.Basis,
+			Fee: gd.Fee, LimitDays: gd.LimitDays, LimitHours: gd.LimitHours}
+		if gd.HasOffice {
+			o := gd.Office
+			wg.Office = &web.Office{Name: o.Name, Address: o.Address, Hours: o.Hours, Phone: o.Phone, Agency: o.Outside}
+		}
+		out = append(out, wg)
+	}
+	return out, nil
+}
+
+// Limits lists each service line's time limits by inquiry type, as
+// desk.deadlines configures them.
+func (g guidePages) Limits(context.Context) ([]web.LineLimit, error) {
+	set := g.flows.Current()
+	// The lines in the order of the guides below them on the page, then
+	// any line without a guide.
+	rank := map[string]int{}
+	for i, gd := range set.Guides() {
+		if _, ok := rank[gd.Line]; !ok {
+			rank[gd.Line] = i
+		}
+	}
+	lines := slices.DeleteFunc(set.Lines(), func(f intake.FlowInfo) bool { return f.Line == "" })
+	slices.SortStableFunc(lines, func(a, b intake.FlowInfo) int {
+		ra, oka := rank[a.Line]
+		rb, okb := rank[b.Line]
+		switch {
+		case oka && okb:
+			return cmp.Compare(ra, rb)
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
+		return 0
+	})
+	var out []web.LineLimit
+	for _, f := range lines {
+		ll := web.LineLimit{Line: f.Title}
+		for _, q := range intake.InquiryTypes() {
+			l := g.desk.Limit(f.Line, q)
+			ll.Limits = append(ll.Limits, web.TypeLimit{Type: q, Days: l.Days, Hours: l.Hours})
+		}
+		out = append(out, ll)
+	}
+	return out, nil
+}
+
+var _ web.GuideLister = guidePages{}
+
 // flowOptions is what the conversation flows need from the bureau: its
 // working-day calendar and time zone, the deadlines the desk gives matters
 // (no appointment after one), and the offices answers send citizens to,
@@ -365,6 +466,12 @@ var _ web.OfficeLister = officeDirectory{}
 // takes lines no department has).
 func flowOptions(dir desk.Directory, cal *calendar.Calendar, loc *time.Location, d *desk.Desk) intake.Options {
 	opts := intake.Options{Location: loc, Calendar: cal, Deadline: d.Deadline}
+	if d != nil {
+		opts.Limit = func(line, inquiry string) intake.Limit {
+			l := d.Limit(line, inquiry)
+			return intake.Limit{Days: l.Days, Hours: l.Hours}
+		}
+	}
 	for _, dp := range dir.Departments {
 		opts.Offices = append(opts.Offices, intake.Office{ID: dp.ID, Name: dp.Name, Lines: dp.Lines,
 			Address: dp.Address, Hours: dp.Hours, Phone: dp.Phone})

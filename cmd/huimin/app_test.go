@@ -106,3 +106,74 @@ func TestVisitBatchesFitTheLease(t *testing.T) {
 		}
 	}
 }
+
+// TestGuidePagesAndBook checks the wiring of the guides: the page and the
+// officers' 指南 get the flows' guides with the office configured for
+// their line and the time limit desk.deadlines gives (per inquiry type),
+// never a figure written into the guides.
+func TestGuidePagesAndBook(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	cal, err := calendar.New(calendar.Options{Location: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := config.Desk{
+		Departments: []config.Department{{ID: "relief", Name: "社会救助科", Lines: []string{"relief"}, Contact: config.Contact{Phone: "010-0000 0001"}}},
+		Deadlines:   map[string]map[string]string{"*": {"*": "7d", "consult": "3d", "help": "3d"}, "relief": {"help": "5d", "consult": "2h"}},
+	}
+	set, err := intake.Load(intake.Defaults(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, f := range set.Lines() {
+		lines = append(lines, f.Line)
+	}
+	dir, rules, err := deskConfig(c, lines, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := desk.New(nil, cal, nil, dir, rules, desk.Options{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	watcher, err := intake.Watch(intake.Defaults(), "", log, flowOptions(dir, cal, time.UTC, d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := guidePages{watcher, d}
+	guides, err := pages.Guides(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]web.Guide{}
+	for _, g := range guides {
+		byID[g.ID] = g
+	}
+	dibao, gaoling := byID["dibao"], byID["gaoling"]
+	if dibao.LimitDays != 5 || dibao.Office == nil || dibao.Office.Name != "社会救助科" || dibao.Office.Phone != "010-0000 0001" ||
+		dibao.Line != lineTitles(set)["relief"] {
+		t.Errorf("dibao = %+v, want relief's help limit (5d), its department and line title", dibao)
+	}
+	if gaoling.LimitDays != 3 || gaoling.Office == nil || gaoling.Office.Name != "综合受理窗口" {
+		t.Errorf("gaoling = %+v, want the default help limit (3d) and the general window", gaoling)
+	}
+	limits, err := pages.Limits(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(limits) != 7 || limits[0].Line != lineTitles(set)["relief"] ||
+		limits[0].Limits[0] != (web.TypeLimit{Type: "consult", Hours: 2}) || limits[0].Limits[1] != (web.TypeLimit{Type: "help", Days: 5}) ||
+		limits[0].Limits[2] != (web.TypeLimit{Type: "complaint", Days: 7}) {
+		t.Errorf("limits = %+v, want the seven lines with relief's configured limits first", limits)
+	}
+
+	book := &guideBook{flows: watcher}
+	title, text, ok := book.Guide("", "relief")
+	if !ok || title != "最低生活保障（低保）申请" || !strings.Contains(text, "办结时限：受理后5个工作日内办结") || !strings.Contains(text, "电话：010-0000 0001") {
+		t.Errorf("Guide(relief) = %q, %q, %v; want the relief guide with its limit and contact", title, text, ok)
+	}
+	if idx := book.GuideIndex(); len(idx) != len(guides) || idx[0].ID != "dibao" {
+		t.Errorf("GuideIndex() = %+v, want every guide in order", idx)
+	}
+}

@@ -207,13 +207,24 @@ func TestDemoWalkthrough(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "养老服务和儿童福利科") {
 		t.Errorf("GET /offices = %d, want the demo bureau's departments", resp.StatusCode)
 	}
+	// The service guides and commitments, with the demo bureau's offices.
+	resp, err = http.Get("http://" + addr + "/guide")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "限时办结") || !strings.Contains(string(body), "高龄津贴申请") ||
+		!strings.Contains(string(body), "养老服务和儿童福利科") {
+		t.Errorf("GET /guide = %d, want the commitments and the guides with the demo bureau's offices", resp.StatusCode)
+	}
 }
 
 // reliefMatter walks a citizen through the 低保 flow and returns the ticket number.
 func (c *demoClient) reliefMatter(openid string) string {
 	c.t.Helper()
 	var last string
-	for _, text := range []string{"1", "2", "2", "城关街道", "家里老人生病住院，生活困难", "1", "王阿姨", "13812345678", "1"} {
+	for _, text := range []string{"1", "直接办理", "2", "2", "城关街道", "家里老人生病住院，生活困难", "1", "王阿姨", "13812345678", "1"} {
 		last = c.say(openid, text)
 	}
 	id := ticketNumber.FindString(last)

@@ -11,7 +11,7 @@ import "testing"
 func TestPicturesGoWithTheLinePicked(t *testing.T) {
 	image := Input{Kind: KindImage, MediaID: "m-before", URL: "https://img.example/before.jpg", At: arrival}
 	click := func(key string) Input { return Input{Kind: KindClick, Key: key, At: arrival} }
-	community := answers("4", "3", "城关街道东门社区", "楼上漏水", "1", "1", "13600001111", "1")
+	community := answers("直接办理", "4", "3", "城关街道东门社区", "楼上漏水", "1", "1", "13600001111", "1")
 	tests := []struct {
 		name   string
 		before []Input // from no flow running, up to and including the picture
@@ -21,9 +21,9 @@ func TestPicturesGoWithTheLinePicked(t *testing.T) {
 			append([]Input{click("flow:community")}, community...)},
 		{"before a line, then the main menu", []Input{image},
 			append(answers("5"), community...)},
-		{"while describing a matter, then the account menu", append(answers("1", "1", "2"), image),
+		{"while describing a matter, then the account menu", append(answers("1", "直接办理", "1", "2"), image),
 			append([]Input{click("flow:community")}, community...)},
-		{"while describing a matter, then the knowledge base", append(answers("1", "1", "2"), image),
+		{"while describing a matter, then the knowledge base", append(answers("1", "直接办理", "1", "2"), image),
 			[]Input{click("action:kb"), text("低保怎么申请"), text("2")}},
 		{"before a line, then a question and a person", []Input{image},
 			[]Input{text("低保怎么申请"), text("没解决，转人工")}},

@@ -41,6 +41,7 @@ func atDate(t *testing.T, s *Set) Result {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r = direct(t, s, r)
 	r = s.Step(r.State, Input{Text: "1"}) // 预约结婚登记
 	if r.State.Step != "date" {
 		t.Fatalf("after 预约结婚登记 at step %q, want date", r.State.Step)

@@ -11,6 +11,12 @@
 //   - texts.yaml: every sentence the interpreter itself says (re-asks,
 //     confirmation, knowledge-base feedback);
 //   - kb.yaml and kb-*.yaml: the knowledge base of common questions;
+//   - guides.yaml and guides-*.yaml: the service guides (办事指南), one per
+//     typical matter of a line ([Guide]): the knowledge base answers with
+//     a whole guide when a question matches its keywords (一次性告知), and a
+//     flow offers its line's guides before its first question
+//     (办理前先看办事指南？ 1. 看指南 2. 直接办理; a flow may name one with
+//     guide: <id>);
 //   - any other *.yaml: one flow each (relief.yaml, veterans.yaml, …).
 //
 // The interpreter never does I/O. The engine in package flows keeps a
@@ -27,6 +33,7 @@
 //	line: relief               # service line key of the ticket
 //	inquiry: help              # default inquiry type when no step saves "inquiry"
 //	intro: 好的，……             # optional, said before the first question
+//	guide: dibao               # optional: the guide offered (default: the line's)
 //	steps:
 //	  - id: inquiry            # unique within the flow
 //	    type: choice           # choice | text | phone | idcard | date | confirm | attach
@@ -68,7 +75,11 @@
 // (at most 3 of {name, flow | action | url | sub}) and commands (back,
 // cancel, human, help, status, menu: lists of words). kb.yaml holds entries
 // of {id, line, office, question, keywords, answer, featured}; a keyword
-// "低保+材料" needs both parts. texts.yaml holds every key of the default file; a
+// "低保+材料" needs both parts. guides.yaml holds guides of {id, line,
+// title, who, materials, basis, fee, office, inquiry, keywords}: where and
+// when come from the line's configured office, the time limit from the
+// desk's deadlines ([Options.Limit]), and an empty field is left out.
+// texts.yaml holds every key of the default file; a
 // bureau overriding it copies the default and edits.
 //
 // What the engine does with a [Result]: save State as is (a zero State

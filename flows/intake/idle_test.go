@@ -51,10 +51,10 @@ func TestIdle(t *testing.T) {
 		wantKind string // outcome kind
 		wantSaid string
 	}{
-		{"digit starts a flow", text("1"), "relief", "matter", "", "", "请问是哪方面的事"},
-		{"voice numeral", voice("六。"), "marriage", "matter", "", "", "预约结婚登记"},
-		{"label", text("社区事务"), "community", "matter", "", "", "公共设施"},
-		{"prefix of a label", text("低保"), "relief", "matter", "", "", "低保申请"},
+		{"digit starts a flow", text("1"), "relief", stepGuideOffer, "", "", "您选的是“低保、特困、临时救助”。办理前先看办事指南？材料、条件一次说清。\n1. 看指南\n2. 直接办理"},
+		{"voice numeral", voice("六。"), "marriage", stepGuideOffer, "", "", "办理前先看办事指南"},
+		{"label", text("社区事务"), "community", stepGuideOffer, "", "", "办理前先看办事指南"},
+		{"prefix of a label", text("低保"), "relief", stepGuideOffer, "", "", "办理前先看办事指南"},
 		{"menu number for status", text("9"), "", "", CmdStatus, "", ""},
 		{"menu number for the knowledge base", text("8"), kbFlow, kbList, "", "", "1. 低保怎么申请？"},
 		{"status word", text("查询"), "", "", CmdStatus, "", ""},
@@ -66,7 +66,7 @@ func TestIdle(t *testing.T) {
 		{"emoji only", text("🙏🙏"), "", "", "", "", "请用文字或语音回答"},
 		{"10000 characters", text(strings.Repeat("啊", 10000)), "", "", "", "", "太长"},
 		{"knowledge base", text("请问高龄津贴怎么领取？"), kbFlow, stepFeedback, "", OutcomeAnswer, "2. 没解决，转人工"},
-		{"click", Input{Kind: KindClick, Key: "flow:veterans"}, "veterans", "matter", "", "", "优待证"},
+		{"click", Input{Kind: KindClick, Key: "flow:veterans"}, "veterans", stepGuideOffer, "", "", "办理前先看办事指南"},
 		{"click for status", Input{Kind: KindClick, Key: "action:status"}, "", "", CmdStatus, "", ""},
 		{"unknown click", Input{Kind: KindClick, Key: "line_1"}, "", "", "", "", "1. 低保"},
 	}
@@ -330,5 +330,26 @@ func TestDefaultPromptsNumberedAndShort(t *testing.T) {
 				checkPrompt(t, f.ID+" ending "+name, s.feedbackPrompt(o.Text))
 			}
 		}
+	}
+}
+
+// isGuide reports whether p gives a service guide: those tell everything
+// at once (一次性告知) and may be longer than a question.
+func isGuide(s *Set, p Prompt) bool {
+	head, _, _ := strings.Cut(s.texts.Guide, "{title}")
+	return strings.HasPrefix(p.Text, head)
+}
+
+// checkGuidePrompt is checkPrompt for a guide: numbered options, and the
+// whole within WeChat's 2048 bytes.
+func checkGuidePrompt(t *testing.T, where string, p Prompt) {
+	t.Helper()
+	for i, o := range p.Options {
+		if o.ID != strconv.Itoa(i+1) {
+			t.Errorf("%s: option %d has ID %q, want %d", where, i+1, o.ID, i+1)
+		}
+	}
+	if n := len(p.String()); n > 2048 {
+		t.Errorf("%s: %d bytes, want at most 2048:\n%s", where, n, p)
 	}
 }

@@ -52,6 +52,11 @@ func (s *Set) start(f *flow, carry map[string]string) Result {
 	if a := carry[dataAttachments]; a != "" {
 		st.Data[dataAttachments] = a
 	}
+	if len(s.flowGuides(f)) > 0 {
+		// 一次性告知 before any question: the guide is offered first.
+		st.Step = stepGuideOffer
+		return Result{State: st, Prompts: []Prompt{s.offer(f, f.Intro)}}
+	}
 	p := s.ask(f, st, &f.Steps[0])
 	p.Text = joinLines(f.Intro, p.Text)
 	return Result{State: st, Prompts: []Prompt{p}}
@@ -129,6 +134,9 @@ func (s *Set) Step(st State, in Input) Result {
 	}
 	if st.Step == stepFeedback {
 		return s.feedback(st, in)
+	}
+	if st.Step == stepGuideOffer || st.Step == stepGuidePick {
+		return s.offerStep(f, st, in)
 	}
 	step, ok := f.step(st.Step)
 	if !ok {
@@ -412,6 +420,12 @@ func (s *Set) withOffice(answer, ref string) string {
 	if !ok {
 		return answer
 	}
+	return joinLines(answer, s.officeBlock(o))
+}
+
+// officeBlock is the office text filled in for o, without the lines whose
+// field is empty.
+func (s *Set) officeBlock(o Office) string {
 	fields := []string{"{name}", o.Name, "{address}", o.Address, "{hours}", o.Hours, "{phone}", o.Phone}
 	var lines []string
 	for line := range strings.SplitSeq(s.texts.Office, "\n") {
@@ -419,7 +433,7 @@ func (s *Set) withOffice(answer, ref string) string {
 			lines = append(lines, fill(line, fields...))
 		}
 	}
-	return joinLines(answer, strings.Join(lines, "\n"))
+	return strings.Join(lines, "\n")
 }
 
 // lacksField reports whether line names a placeholder of kv (placeholder,
@@ -796,6 +810,20 @@ func (s *Set) unsolved(st State) *Outcome {
 			o.Line = e.Line
 			o.Fields["question"] = e.Question
 			o.Summary = fill(s.texts.KBUnsolved, "{q}", e.Question)
+		}
+		if asked != "" {
+			o.Fields["asked"] = asked
+			o.Summary = joinSummary(o.Summary, s.texts.AskedLabel+"："+asked)
+		}
+		return o
+	}
+	if id, ok := strings.CutPrefix(st.Data[dataAnswer], guidePrefix); ok {
+		o := &Outcome{Kind: OutcomeHandover, Text: s.texts.Handover, Fields: make(map[string]string),
+			Attachments: attachments(st.Data)}
+		if g, ok := s.Guide(id); ok {
+			o.Line = g.Line
+			o.Fields["question"] = g.Title
+			o.Summary = fill(s.texts.KBUnsolved, "{q}", g.Title)
 		}
 		if asked != "" {
 			o.Fields["asked"] = asked

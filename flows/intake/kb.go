@@ -10,64 +10,90 @@ import (
 	"huimin/chat"
 )
 
-// kbMatch is one knowledge-base entry that matched a question.
+// kbMatch is one knowledge-base entry or guide that matched a question.
 type kbMatch struct {
-	entry int // index into Set.kb
-	cover int // characters of the question covered by matched keywords
-	best  int // characters of the longest keyword matched
+	entry int  // index into Set.kb, or into Set.guides for a guide
+	guide bool // a service guide rather than an entry
+	cover int  // characters of the question covered by matched keywords
+	best  int  // characters of the longest keyword matched
 }
 
-// kbRank finds the entries whose keywords occur in text, best first: the
-// entry whose matched keywords cover more of the question wins, then the
-// one with the longer keyword. A keyword "低保+材料" needs both parts.
+// kbRank finds the entries and guides whose keywords occur in text, best
+// first: the one whose matched keywords cover more of the question wins,
+// then the one with the longer keyword, then a guide before an entry (it
+// tells everything at once). A keyword "低保+材料" needs both parts.
 func (s *Set) kbRank(text string) []kbMatch {
 	t := fold(text)
 	var ms []kbMatch
 	for i, e := range s.kb {
-		m := kbMatch{entry: i}
-		var covered []bool
-		for _, parts := range e.parts {
-			length := 0
-			for _, part := range parts {
-				if !strings.Contains(t, part) {
-					length = 0
-					break
-				}
-				length += utf8.RuneCountInString(part)
-			}
-			if length == 0 {
-				continue
-			}
-			m.best = max(m.best, length)
-			if covered == nil {
-				covered = make([]bool, len(t))
-			}
-			for _, part := range parts {
-				for from := 0; ; {
-					at := strings.Index(t[from:], part)
-					if at < 0 {
-						break
-					}
-					for b := from + at; b < from+at+len(part); b++ {
-						covered[b] = true
-					}
-					from += at + len(part)
-				}
-			}
+		if m, ok := keywordMatch(t, e.parts); ok {
+			m.entry = i
+			ms = append(ms, m)
 		}
-		for _, c := range covered {
-			if c {
-				m.cover++
-			}
-		}
-		if m.best > 0 {
+	}
+	for i, keys := range s.guideKeys {
+		if m, ok := keywordMatch(t, keys); ok {
+			m.entry, m.guide = i, true
 			ms = append(ms, m)
 		}
 	}
 	slices.SortStableFunc(ms, func(a, b kbMatch) int {
-		return cmp.Or(cmp.Compare(b.cover, a.cover), cmp.Compare(b.best, a.best))
+		return cmp.Or(cmp.Compare(b.cover, a.cover), cmp.Compare(b.best, a.best), compareBool(b.guide, a.guide))
 	})
 	return ms
+}
+
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	default:
+		return -1
+	}
+}
+
+// keywordMatch measures how the keywords (each split into parts that must
+// all occur) match the folded text t.
+func keywordMatch(t string, keys [][]string) (kbMatch, bool) {
+	var m kbMatch
+	var covered []bool
+	for _, parts := range keys {
+		length := 0
+		for _, part := range parts {
+			if !strings.Contains(t, part) {
+				length = 0
+				break
+			}
+			length += utf8.RuneCountInString(part)
+		}
+		if length == 0 {
+			continue
+		}
+		m.best = max(m.best, length)
+		if covered == nil {
+			covered = make([]bool, len(t))
+		}
+		for _, part := range parts {
+			for from := 0; ; {
+				at := strings.Index(t[from:], part)
+				if at < 0 {
+					break
+				}
+				for b := from + at; b < from+at+len(part); b++ {
+					covered[b] = true
+				}
+				from += at + len(part)
+			}
+		}
+	}
+	for _, c := range covered {
+		if c {
+			m.cover++
+		}
+	}
+	return m, m.best > 0
 }
 
 // kbSearch answers text from the knowledge base: at once when one entry
@@ -79,6 +105,11 @@ func (s *Set) kbSearch(text string, carry map[string]string) (Result, bool) {
 		return Result{}, false
 	}
 	asked := chat.Cut(strings.TrimSpace(text), maxAsked)
+	if ms[0].guide {
+		// A guide that matches as well as any entry answers with
+		// everything at once (一次性告知).
+		return s.guideAnswer(ms[0].entry, asked, carry), true
+	}
 	if len(ms) == 1 || ms[0].cover > ms[1].cover || ms[0].best > ms[1].best {
 		return s.kbAnswer(ms[0].entry, asked, carry), true
 	}

@@ -252,7 +252,14 @@ func parse(files map[string]source) (*Set, error) {
 	var intents intentsFile
 	var intentsRoot *yaml.Node
 	var intentsSrc source
-	flowAt := make(map[string]string) // flow ID → file that defined it
+	type guideDoc struct {
+		src  source
+		root *yaml.Node
+		file guideFile
+	}
+	var guideDocs []guideDoc
+	flowRoots := make(map[string]*yaml.Node) // flow ID → its file's root, for the guide it names
+	flowAt := make(map[string]string)        // flow ID → file that defined it
 	for _, name := range names {
 		src := files[name]
 		switch {
@@ -266,6 +273,11 @@ func parse(files map[string]source) (*Set, error) {
 		case name == intentsFileName:
 			intentsSrc = src
 			intentsRoot = l.decode(src, &intents)
+		case isGuideFile(name):
+			var g guideFile
+			if root := l.decode(src, &g); root != nil {
+				guideDocs = append(guideDocs, guideDoc{src: src, root: root, file: g})
+			}
 		case isKBFile(name):
 			var k kbFile
 			if root := l.decode(src, &k); root != nil {
@@ -286,6 +298,7 @@ func parse(files map[string]source) (*Set, error) {
 				continue
 			}
 			flowAt[f.ID] = src.display
+			flowRoots[f.ID] = root
 			s.flows[f.ID] = f
 			s.order = append(s.order, f.ID)
 		}
@@ -319,14 +332,37 @@ func parse(files map[string]source) (*Set, error) {
 					l.fail(k.src.display, node(at, "featured"), "more than 9 featured questions: the list must be answerable with one digit")
 				}
 			}
-			for _, k := range e.Keywords {
-				parts := strings.Split(fold(k), "+")
-				for j := range parts {
-					parts[j] = strings.TrimSpace(parts[j])
-				}
-				e.parts = append(e.parts, parts)
-			}
+			e.parts = keywordParts(e.Keywords)
 			s.kb = append(s.kb, e)
+		}
+	}
+	guideIDs := make(map[string]string)
+	for _, d := range guideDocs {
+		for i, g := range d.file.Guides {
+			at := node(d.root, "guides", i)
+			if !l.checkGuide(d.src.display, at, g, lines) {
+				continue
+			}
+			if prev, dup := guideIDs[g.ID]; dup {
+				l.fail(d.src.display, node(at, "id"), "guide id %q is already used in %s", g.ID, prev)
+				continue
+			}
+			guideIDs[g.ID] = d.src.display
+			s.guides = append(s.guides, g)
+			s.guideKeys = append(s.guideKeys, keywordParts(g.Keywords))
+		}
+	}
+	for _, id := range s.order {
+		f := s.flows[id]
+		if f.Guide == "" {
+			continue
+		}
+		i := slices.IndexFunc(s.guides, func(g guideDef) bool { return g.ID == f.Guide })
+		switch {
+		case i < 0:
+			l.fail(flowAt[id], node(flowRoots[id], "guide"), "guide %q: no guide has that id", f.Guide)
+		case s.guides[i].Line != f.Line:
+			l.fail(flowAt[id], node(flowRoots[id], "guide"), "guide %q is of line %q, the flow of line %q", f.Guide, s.guides[i].Line, f.Line)
 		}
 	}
 	if intentsRoot != nil {
@@ -368,7 +404,7 @@ func (l *loader) checkTexts(file string, root *yaml.Node, t *texts) {
 	if t.Office != "" && !strings.Contains(t.Office, "{name}") {
 		l.fail(file, node(root, "office"), "office: must name the office with {name}")
 	}
-	for key, want := range map[string]int{"confirm_options": 3, "feedback_options": 2, "kb_none_options": 2} {
+	for key, want := range map[string]int{"confirm_options": 3, "feedback_options": 2, "kb_none_options": 2, "guide_offer_options": 2} {
 		if n := node(root, key); n.Kind == yaml.SequenceNode && len(n.Content) != want {
 			l.fail(file, n, "%s: want %d options, have %d", key, want, len(n.Content))
 		}
@@ -579,6 +615,59 @@ func (l *loader) checkKB(file string, at *yaml.Node, e kbEntry, lines map[string
 	}
 	if e.Line != "" && !lines[e.Line] {
 		l.fail(file, node(at, "line"), "knowledge-base entry %q: no flow serves line %q", e.ID, e.Line)
+	}
+	return len(l.errs) == before
+}
+
+// keywordParts normalises keywords and splits each on "+" once, at load
+// time, rather than for every message.
+func keywordParts(keywords []string) [][]string {
+	var out [][]string
+	for _, k := range keywords {
+		parts := strings.Split(fold(k), "+")
+		for j := range parts {
+			parts[j] = strings.TrimSpace(parts[j])
+		}
+		out = append(out, parts)
+	}
+	return out
+}
+
+// checkGuide checks one service guide.
+func (l *loader) checkGuide(file string, at *yaml.Node, g guideDef, lines map[string]bool) bool {
+	before := len(l.errs)
+	if !idRE.MatchString(g.ID) {
+		l.fail(file, node(at, "id"), "guide: id %q: use lower-case letters, digits, _ and -", g.ID)
+	}
+	if strings.TrimSpace(g.Title) == "" {
+		l.fail(file, at, "guide %q: missing title", g.ID)
+	}
+	switch {
+	case g.Line == "":
+		l.fail(file, at, "guide %q: missing line (the service line key, such as relief)", g.ID)
+	case !lines[g.Line]:
+		l.fail(file, node(at, "line"), "guide %q: unknown line %q: no flow serves it", g.ID, g.Line)
+	}
+	if g.Inquiry != "" && !slices.Contains(InquiryTypes(), g.Inquiry) {
+		l.fail(file, node(at, "inquiry"), "guide %q: unknown inquiry type %q; want one of %s", g.ID, g.Inquiry, strings.Join(InquiryTypes(), ", "))
+	}
+	for j, m := range g.Materials {
+		if strings.TrimSpace(m) == "" {
+			l.fail(file, node(at, "materials", j), "guide %q: empty material", g.ID)
+		}
+	}
+	for j, b := range g.Basis {
+		if strings.TrimSpace(b) == "" {
+			l.fail(file, node(at, "basis", j), "guide %q: empty basis", g.ID)
+		}
+	}
+	for j, k := range g.Keywords {
+		for part := range strings.SplitSeq(k, "+") {
+			if strings.TrimSpace(part) == "" {
+				l.fail(file, node(at, "keywords", j), "guide %q: empty keyword in %q", g.ID, k)
+				break
+			}
+		}
 	}
 	return len(l.errs) == before
 }

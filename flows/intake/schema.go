@@ -10,6 +10,7 @@ type flowFile struct {
 	Line    string                `yaml:"line"`
 	Inquiry string                `yaml:"inquiry"`
 	Intro   string                `yaml:"intro"`
+	Guide   string                `yaml:"guide"`
 	Steps   []stepDef             `yaml:"steps"`
 	Outcome *outcomeDef           `yaml:"outcome"`
 	Endings map[string]outcomeDef `yaml:"endings"`
@@ -194,4 +195,18 @@ type texts struct {
 	KBUnsolved      string            `yaml:"kb_unsolved"`
 	AskedLabel      string            `yaml:"asked_label"`
 	UrgentLabel     string            `yaml:"urgent_label"`
+	// The service guides: the guide's text ({title}, {who}, {materials},
+	// {limit}, {fee}, {basis}; a line whose field is empty is left out),
+	// one material ({n}, {item}), the limit in working days or hours
+	// ({n}), what separates the instruments of the basis, and the offer
+	// before a flow's questions.
+	Guide             string   `yaml:"guide"`
+	GuideMaterial     string   `yaml:"guide_material"`
+	GuideLimitDays    string   `yaml:"guide_limit_days"`
+	GuideLimitHours   string   `yaml:"guide_limit_hours"`
+	GuideBasisSep     string   `yaml:"guide_basis_sep"`
+	GuideOffer        string   `yaml:"guide_offer"`
+	GuideOfferOptions []string `yaml:"guide_offer_options"`
+	GuidePick         string   `yaml:"guide_pick"`
+	GuideThen         string   `yaml:"guide_then"`
 }

@@ -17,8 +17,11 @@ type Set struct {
 	kb       []kbEntry
 	featured []int // indexes into kb, in file order
 	// intents are the front door's (intents.yaml), in file order.
-	intents  []intentDef
-	commands map[string]string // cleaned command word → command
+	intents []intentDef
+	guides  []guideDef
+	// guideKeys are each guide's keywords, normalised and split on "+".
+	guideKeys [][][]string
+	commands  map[string]string // cleaned command word → command
 	// menuOptions are the main menu's options; menuNames the cleaned
 	// words that pick each (see matchCleaned).
 	menuOptions []Choice
@@ -47,6 +50,10 @@ type Options struct {
 	// Offices are the bureau's departments and the outside agencies an
 	// answer may send a citizen to, with their contacts as configured.
 	Offices []Office
+	// Limit is the deadline the desk gives a matter of the service line
+	// and inquiry type ((*desk.Desk).Limit): a guide's time limit (限时办结).
+	// Nil leaves the limit out of the guides.
+	Limit func(line, inquiry string) Limit
 }
 
 // Calendar is the working-day calendar, as the flows use it.
@@ -131,6 +138,9 @@ func (s *Set) UnknownOffices() []string {
 	var refs []string
 	for _, e := range s.kb {
 		refs = append(refs, e.office())
+	}
+	for _, g := range s.guides {
+		refs = append(refs, cmpOr(g.Office, g.Line))
 	}
 	for _, f := range s.flows {
 		for _, o := range f.outcomes() {

@@ -45,7 +45,11 @@ func TestRandomWalk(t *testing.T) {
 			in := ins[rng.IntN(len(ins))]
 			r := s.Step(st, in)
 			for _, p := range r.Prompts {
-				checkPrompt(t, "walk", p)
+				if isGuide(s, p) {
+					checkGuidePrompt(t, "walk", p)
+				} else {
+					checkPrompt(t, "walk", p)
+				}
 			}
 			if r.Outcome == nil && len(r.Prompts) == 0 && r.Command == "" {
 				t.Fatalf("step %d from %+v with %+v: nothing to say", i, st, in)
@@ -53,7 +57,8 @@ func TestRandomWalk(t *testing.T) {
 			if f := r.State.Flow; f != "" && f != kbFlow && s.flows[f] == nil {
 				t.Fatalf("step %d: unknown flow %q", i, f)
 			}
-			if r.State.Flow != "" && r.State.Step != stepFeedback && r.State.Flow != kbFlow {
+			if r.State.Flow != "" && r.State.Step != stepFeedback && r.State.Flow != kbFlow &&
+				r.State.Step != stepGuideOffer && r.State.Step != stepGuidePick {
 				if _, ok := s.flows[r.State.Flow].step(r.State.Step); !ok {
 					t.Fatalf("step %d: unknown step %q in %q", i, r.State.Step, r.State.Flow)
 				}
