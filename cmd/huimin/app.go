@@ -448,7 +448,7 @@ func (g guidePages) Limits(context.Context) ([]web.LineLimit, error) {
 	var out []web.LineLimit
 	for _, f := range lines {
 		ll := web.LineLimit{Line: f.Title}
-		for _, q := range intake.InquiryTypes() {
+		for _, q := range intake.TimedInquiryTypes() {
 			l := g.desk.Limit(f.Line, q)
 			ll.Limits = append(ll.Limits, web.TypeLimit{Type: q, Days: l.Days, Hours: l.Hours})
 		}

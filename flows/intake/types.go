@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -163,6 +164,12 @@ type Attachment struct {
 // 投诉, 举报 and 建议; and 表扬 (praise), recorded for the officer named.
 func InquiryTypes() []string {
 	return []string{"consult", "help", "complaint", "report", "suggestion", "praise"}
+}
+
+// TimedInquiryTypes are the inquiry types with a time limit (限时办结):
+// all but praise, which is filed at once.
+func TimedInquiryTypes() []string {
+	return slices.DeleteFunc(InquiryTypes(), func(q string) bool { return q == "praise" })
 }
 
 // clone copies the state so that a Step never changes its caller's maps.
