@@ -132,3 +132,9 @@ type Outcome struct {
 	Attempts int       `json:"attempts"`
 	At       time.Time `json:"at"`
 }
+
+// A consent is a citizen's agreement to the personal-information notice
+// (个人信息保护法): the time they agreed, by openid. It never expires, unlike
+// a session: agreeing once is enough for every later conversation, and the
+// record is the proof that they agreed. The stores keep the first time
+// recorded; recording again changes nothing.
