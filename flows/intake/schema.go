@@ -193,4 +193,9 @@ type texts struct {
 	KBNoneOptions   []string          `yaml:"kb_none_options"`
 	KBUnsolved      string            `yaml:"kb_unsolved"`
 	AskedLabel      string            `yaml:"asked_label"`
+	ConsentNotice   string            `yaml:"consent_notice"`
+	ConsentOptions  []string          `yaml:"consent_options"`
+	ConsentRefused  string            `yaml:"consent_refused"`
+	RetentionYears  string            `yaml:"retention_years"`
+	RetentionDays   string            `yaml:"retention_days"`
 }

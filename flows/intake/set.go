@@ -45,6 +45,10 @@ type Options struct {
 	// Offices are the bureau's departments and the outside agencies an
 	// answer may send a citizen to, with their contacts as configured.
 	Offices []Office
+	// Retention is how long the personal data of a finished matter is
+	// kept (desk.retention), as the consent notice tells the citizen;
+	// zero means the default, three years.
+	Retention time.Duration
 }
 
 // Calendar is the working-day calendar, as the flows use it.
