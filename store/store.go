@@ -61,6 +61,11 @@ type Session struct {
 	// Window is the service window whose QR code the person scanned last:
 	// the matters they open count under it.
 	Window string `json:"window,omitempty"`
+	// ConsentAt caches when the person agreed to the personal-information
+	// notice (the store's durable record); ConsentChecked that the record
+	// was looked for, so that a session reads it at most once.
+	ConsentAt      time.Time `json:"consent_at,omitzero"`
+	ConsentChecked bool      `json:"consent_checked,omitempty"`
 	// LastInbound is when the person last wrote to us; it bounds WeChat's
 	// 48-hour customer-service window.
 	LastInbound time.Time `json:"last_inbound"`

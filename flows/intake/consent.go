@@ -49,6 +49,7 @@ func (s *Set) gate(r Result, consented bool) Result {
 	}
 	r.State.Data[dataConsent] = consentAsking
 	r.Prompts[len(r.Prompts)-1] = s.consentNotice()
+	r.Notice = true
 	return r
 }
 
@@ -88,7 +89,13 @@ func (s *Set) consentAnswer(st State, in Input) Result {
 	again := func(note string) Result {
 		p := s.consentNotice()
 		p.Text = joinLines(note, p.Text)
-		return Result{State: st, Prompts: []Prompt{p}}
+		return Result{State: st, Prompts: []Prompt{p}, Notice: true}
+	}
+	if in.Consented {
+		// Agreed before, as the engine found out only now: the question.
+		delete(st.Data, dataConsent)
+		st.Data[dataConsented] = "1"
+		return Result{State: st, Prompts: []Prompt{s.ask(f, st, step)}}
 	}
 	kind := kindOf(in.Kind)
 	switch {

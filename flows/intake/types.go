@@ -124,6 +124,10 @@ type Result struct {
 	// notice with this input: the engine records it with the time, and
 	// passes Input.Consented from then on.
 	Consented bool
+	// Notice reports that the consent notice is shown, waiting for an
+	// answer: an engine that has not looked for an earlier agreement may
+	// look now, and step again with Input.Consented if it finds one.
+	Notice bool
 }
 
 // Outcome is how a conversation ended, for the engine to act on.
