@@ -45,6 +45,7 @@ const (
 	OpAppeal           Op = "appeal"            // 申诉复核 asked, to exclude a rating
 	OpApproveAppeal    Op = "approve_appeal"    // the rating is excluded from the statistics
 	OpRefuseAppeal     Op = "refuse_appeal"     // the rating stands
+	OpErase            Op = "erase"             // personal data erased after the retention period
 )
 
 // transition is what an operation may start from and where it leads; an
@@ -106,6 +107,7 @@ var Transitions = map[Op]transition{
 	OpAppeal:           {From: rated},
 	OpApproveAppeal:    {From: rated},
 	OpRefuseAppeal:     {From: rated},
+	OpErase:            {From: finished}, // see retention.go
 }
 
 // allowed reports whether op may run on a ticket in state s.
@@ -160,6 +162,7 @@ const (
 	EventAppealed           store.EventKind = "appealed"
 	EventAppealApproved     store.EventKind = "appeal_approved"
 	EventAppealRefused      store.EventKind = "appeal_refused"
+	EventErased             store.EventKind = "erased"
 )
 
 // eventOf is the history kind each operation records.
@@ -174,5 +177,5 @@ var eventOf = map[Op]store.EventKind{
 	OpNotDelivered: EventNotDelivered, OpVisit: EventVisited, OpVisitChannel: EventVisitChannel,
 	OpVisitRemind: EventVisitReminded, OpVisitExpire: EventVisitExpired, OpRate: EventRated,
 	OpSurveyComment: EventSurveyComment, OpRectify: EventRectified, OpNameRectifier: EventRectifierNamed, OpAppeal: EventAppealed,
-	OpApproveAppeal: EventAppealApproved, OpRefuseAppeal: EventAppealRefused,
+	OpApproveAppeal: EventAppealApproved, OpRefuseAppeal: EventAppealRefused, OpErase: EventErased,
 }
