@@ -53,6 +53,24 @@ func (s *Set) gate(r Result, consented bool) Result {
 	return r
 }
 
+// unconsented reports an answer to a phone or ID question that no
+// agreement covers: only a state saved before the notice existed is there
+// without one.
+func (s *Set) unconsented(st State, in Input) bool {
+	if in.Consented || st.Data[dataConsented] != "" {
+		return false
+	}
+	if k := kindOf(in.Kind); k != KindText && k != KindVoice || s.Command(answerText(in)) != "" {
+		return false
+	}
+	f, ok := s.flows[st.Flow]
+	if !ok {
+		return false
+	}
+	step, ok := f.step(st.Step)
+	return ok && needsConsent(step)
+}
+
 // consentNotice is the notice with its two options.
 func (s *Set) consentNotice() Prompt {
 	return Prompt{Text: fill(s.texts.ConsentNotice, "{retention}", s.retentionText()), Options: numbered(s.texts.ConsentOptions)}

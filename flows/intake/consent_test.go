@@ -174,3 +174,19 @@ func TestConsentRetentionFromOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestConsentForAConversationSavedBeforeTheNotice(t *testing.T) {
+	// Saved at the phone question by a build without the notice: the
+	// number sent is not taken until the citizen agrees.
+	s := defaultSet(t)
+	r := converse(t, s, "relief", toNotice()...)
+	old := r.State
+	delete(old.Data, dataConsent)
+	got := s.Step(old, text("13812345678"))
+	if !isNotice(got) || got.State.Data["phone"] != "" || got.State.Step != "phone" {
+		t.Fatalf("said %q state %+v, want the notice and no phone kept", said(got), got.State)
+	}
+	if got = s.Step(got.State, text("1")); !got.Consented || got.State.Step != "phone" {
+		t.Errorf("after 1: consented %v state %+v, want the phone question", got.Consented, got.State)
+	}
+}

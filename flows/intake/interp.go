@@ -123,6 +123,12 @@ func (s *Set) Step(st State, in Input) Result {
 	if st.Data[dataConsent] == consentAsking {
 		return s.consentAnswer(st.clone(), in)
 	}
+	if s.unconsented(st, in) {
+		// A conversation saved at the question before the notice existed:
+		// the notice, not the answer.
+		st = st.clone()
+		return s.gate(Result{State: st, Prompts: []Prompt{{}}}, false)
+	}
 	return s.gate(s.step(st, in), in.Consented)
 }
 
