@@ -129,6 +129,15 @@ type Desk struct {
 	// Templates are the WeChat template messages sent when a chat message
 	// cannot be (outside the 48-hour window), by notice kind.
 	Templates map[string]Template `mapstructure:"templates"`
+	// Retention is how long the personal data of a finished ticket is
+	// kept after it was archived (closed; resolved and never closed: after
+	// its resolution): default three years, 26280h. The consent notice
+	// tells citizens this. A Go duration: hours are its largest unit.
+	Retention time.Duration `mapstructure:"retention"`
+	// RetentionSweep is the cron schedule on which each instance erases
+	// the personal data of the tickets past Retention (safe to run on
+	// every instance at once).
+	RetentionSweep string `mapstructure:"retention_sweep"`
 }
 
 // HelpLine is a round-the-clock help number.
@@ -371,6 +380,8 @@ var defaults = map[string]any{
 	"desk.max_extension_days": 15,
 	"desk.sweep_interval":     5 * time.Second,
 	"desk.timer_workers":      4,
+	"desk.retention":          3 * 365 * 24 * time.Hour,
+	"desk.retention_sweep":    "@daily",
 	"wecom.corp_id":           "",
 	"wecom.secret":            "",
 	"wecom.agent_id":          0,
@@ -646,6 +657,14 @@ func (d Desk) validate(bad func(key, format string, args ...any)) {
 	if d.SweepInterval < time.Second {
 		bad("desk.sweep_interval", "must be at least 1s (how often desk timers that fell due are looked for)")
 	}
+	if d.Retention < 24*time.Hour {
+		// Erasing is for good: a zero, a negative value or a unit slip
+		// ("3h" for three years) must not wipe the tickets of the day.
+		bad("desk.retention", "must be at least 24h (how long personal data of a finished ticket is kept; 26280h is three years), not %v", d.Retention)
+	}
+	if strings.TrimSpace(d.RetentionSweep) == "" {
+		bad("desk.retention_sweep", "must be a cron schedule such as @daily")
+	}
 	for line, v := range d.UrgentDeadlines {
 		if _, _, err := ParseLimit(v); err != nil {
 			bad(fmt.Sprintf("desk.urgent_deadlines.%s", line), "%v", err)
@@ -810,6 +829,7 @@ func (c Config) Masked() string {
 	w("  remind_at: %v  remind_last_day: %v  leader_after_days: %d  sweep_interval: %s", c.Desk.RemindAt, c.Desk.RemindLastDay, c.Desk.LeaderAfterDays, c.Desk.SweepInterval)
 	w("  departments: %d  officers: %d  templates: %d  windows: %d", len(c.Desk.Departments), len(c.Desk.Officers), len(c.Desk.Templates), len(c.Desk.Windows))
 	w("  response_limit: %s", c.Desk.ResponseLimit)
+	w("  retention: %s  retention_sweep: %s", c.Desk.Retention, c.Desk.RetentionSweep)
 	w("web:")
 	w("  bureau: %s", c.Web.Bureau)
 	w("  base_url: %s", c.Web.BaseURL)

@@ -46,6 +46,7 @@ const (
 	OpApproveAppeal    Op = "approve_appeal"    // the rating is excluded from the statistics
 	OpRefuseAppeal     Op = "refuse_appeal"     // the rating stands
 	OpPraise           Op = "praise"            // praise (表扬) is recorded and filed at once
+	OpErase            Op = "erase"             // personal data erased after the retention period
 )
 
 // transition is what an operation may start from and where it leads; an
@@ -108,6 +109,7 @@ var Transitions = map[Op]transition{
 	OpApproveAppeal:    {From: rated},
 	OpRefuseAppeal:     {From: rated},
 	OpPraise:           {From: nil, To: store.StateClosed},
+	OpErase:            {From: finished}, // see retention.go
 }
 
 // allowed reports whether op may run on a ticket in state s.
@@ -163,6 +165,7 @@ const (
 	EventAppealApproved     store.EventKind = "appeal_approved"
 	EventAppealRefused      store.EventKind = "appeal_refused"
 	EventPraised            store.EventKind = "praised"
+	EventErased             store.EventKind = "erased"
 )
 
 // eventOf is the history kind each operation records.
@@ -178,4 +181,5 @@ var eventOf = map[Op]store.EventKind{
 	OpVisitRemind: EventVisitReminded, OpVisitExpire: EventVisitExpired, OpRate: EventRated,
 	OpSurveyComment: EventSurveyComment, OpRectify: EventRectified, OpNameRectifier: EventRectifierNamed, OpAppeal: EventAppealed,
 	OpApproveAppeal: EventAppealApproved, OpRefuseAppeal: EventAppealRefused, OpPraise: EventPraised,
+	OpErase: EventErased,
 }

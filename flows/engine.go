@@ -62,8 +62,11 @@ type EngineOptions struct {
 	// HandoverLine is the service line of matters handed to a person
 	// without a line of their own (default "community").
 	HandoverLine string
-	Now          func() time.Time
-	Log          *slog.Logger
+	// Consents records agreements to the personal-information notice
+	// (default: the Sessions store, when it keeps them).
+	Consents Consents
+	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 // Engine is the conversation engine: it tells officers from citizens, runs
@@ -93,6 +96,9 @@ func NewEngine(sessions Sessions, flows FlowSet, d Desk, opts EngineOptions) *En
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if c, ok := sessions.(Consents); ok && opts.Consents == nil {
+		opts.Consents = c
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
@@ -304,11 +310,14 @@ func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State,
 	var res intake.Result
 	if ev.Kind == chat.KindClick {
 		// A menu click starts afresh, keeping what was attached before.
-		res = set.Step(intake.State{Data: st.Data}, in)
+		res, err = e.step(ctx, set, intake.State{Data: st.Data}, in, sess)
 	} else {
 		// With no flow running, st still carries the pictures sent before
 		// a line was chosen: they go with the matter (defect 16).
-		res = set.Step(st, in)
+		res, err = e.step(ctx, set, st, in, sess)
+	}
+	if err != nil {
+		return nil, st, false, err
 	}
 	var out []chat.Reply
 	if res.Command == intake.CmdStatus {

@@ -2,10 +2,12 @@ package flows_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +30,7 @@ import (
 // backend is what the engine and the desk need from a store.
 type backend interface {
 	flows.Sessions
+	flows.Consents
 	desk.Store
 	GetSession(ctx context.Context, openID string) (store.Session, error)
 	DeleteSession(ctx context.Context, openID string) error
@@ -248,7 +251,7 @@ func (r *engineRig) walk(t *testing.T, openid string, steps []exchange) string {
 // returns the ticket number.
 func (r *engineRig) reliefTicket(t *testing.T, openid string) string {
 	t.Helper()
-	last := r.walk(t, openid, []exchange{
+	steps := []exchange{
 		{"1", "办理前先看办事指南"},
 		{"直接办理", "哪方面"},
 		{"2", "您是想"}, // 特困供养
@@ -259,7 +262,17 @@ func (r *engineRig) reliefTicket(t *testing.T, openid string) string {
 		{"王阿姨", "手机"},
 		{"13812345678", "核对"},
 		{"1", "工单号"},
-	})
+	}
+	// A citizen who never agreed to the personal-information notice sees
+	// it before the phone question, and agrees; one who did, never again.
+	_, err := r.st.ConsentOf(t.Context(), openid)
+	if errors.Is(err, store.ErrNotFound) {
+		steps[7].want = "1. 同意"
+		steps = slices.Insert(steps, 8, exchange{agree, "手机"})
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	last := r.walk(t, openid, steps)
 	i := strings.Index(last, "MZ")
 	if i < 0 {
 		t.Fatalf("no ticket number in %q", last)
@@ -360,7 +373,10 @@ func TestCommandsAndBadInput(t *testing.T) {
 			t.Errorf("人工 → %q, want to be asked what it is about, no ticket yet", got)
 		}
 		r.say(t, "oCmd", "4")
-		r.say(t, "oCmd", "想问问养老院怎么申请")
+		if got := r.say(t, "oCmd", "想问问养老院怎么申请"); !strings.Contains(got, "1. 同意") {
+			t.Errorf("before the phone question: %q, want the consent notice", got)
+		}
+		r.say(t, "oCmd", agree)
 		if got := r.say(t, "oCmd", "13800001111"); !strings.Contains(got, "13800001111") {
 			t.Errorf("confirmation = %q, want the citizen's own number in full", got)
 		}
@@ -499,7 +515,7 @@ func TestPictureBeforeTheLineGoesWithTheMatter(t *testing.T) {
 		if got := r.send(t, chat.Event{Kind: chat.KindImage, From: "oPic", MediaID: "m-before", PicURL: "http://p/0.jpg"}); !strings.Contains(got, "图片") {
 			t.Fatalf("picture before a line: %q", got)
 		}
-		for _, say := range []string{"1", "直接办理", "3", "1", "2", "城关街道", "家里失火，生活有困难", "1", "王阿姨", "13812345678", "1"} {
+		for _, say := range []string{"1", "直接办理", "3", "1", "2", "城关街道", "家里失火，生活有困难", "1", "王阿姨", agree, "13812345678", "1"} {
 			r.say(t, "oPic", say)
 		}
 		ts, err := r.st.ListTickets(t.Context(), store.TicketFilter{Citizen: "oPic"})
@@ -557,7 +573,7 @@ func TestHumanAfterAResolvedMatterGoesToItsOfficer(t *testing.T) {
 func TestRedeliveredConfirmationGetsTheSameTicket(t *testing.T) {
 	stores(t, func(t *testing.T, newStore func(t *testing.T) backend) {
 		r := newRig(t, newStore(t))
-		for _, s := range []string{"1", "直接办理", "2", "2", "城关街道", "家里老人生病住院，生活困难，想申请临时救助", "1", "王阿姨", "13812345678"} {
+		for _, s := range []string{"1", "直接办理", "2", "2", "城关街道", "家里老人生病住院，生活困难，想申请临时救助", "1", "王阿姨", agree, "13812345678"} {
 			r.say(t, "oRetry", s)
 		}
 		confirm := chat.Event{Kind: chat.KindText, From: "oRetry", Text: "1", MsgID: "24938173599999999"}

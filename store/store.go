@@ -61,6 +61,11 @@ type Session struct {
 	// Window is the service window whose QR code the person scanned last:
 	// the matters they open count under it.
 	Window string `json:"window,omitempty"`
+	// ConsentAt caches when the person agreed to the personal-information
+	// notice (the store's durable record); ConsentChecked that the record
+	// was looked for, so that a session reads it at most once.
+	ConsentAt      time.Time `json:"consent_at,omitzero"`
+	ConsentChecked bool      `json:"consent_checked,omitempty"`
 	// LastInbound is when the person last wrote to us; it bounds WeChat's
 	// 48-hour customer-service window.
 	LastInbound time.Time `json:"last_inbound"`
@@ -132,3 +137,9 @@ type Outcome struct {
 	Attempts int       `json:"attempts"`
 	At       time.Time `json:"at"`
 }
+
+// A consent is a citizen's agreement to the personal-information notice
+// (个人信息保护法): the time they agreed, by openid. It never expires, unlike
+// a session: agreeing once is enough for every later conversation, and the
+// record is the proof that they agreed. The stores keep the first time
+// recorded; recording again changes nothing.

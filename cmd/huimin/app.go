@@ -125,7 +125,9 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	watcher, err := intake.Watch(intake.Defaults(), cfg.Desk.FlowsDir, log, flowOptions(dir, cal, loc, d))
+	fopts := flowOptions(dir, cal, loc, d)
+	fopts.Retention = cfg.Desk.Retention // the consent notice says how long
+	watcher, err := intake.Watch(intake.Defaults(), cfg.Desk.FlowsDir, log, fopts)
 	if err != nil {
 		return nil, fmt.Errorf("load flows: %w", err)
 	}
@@ -134,7 +136,7 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 		log.Warn("nobody can receive this department's tickets: give an officer, its chief or the leader an openid or wecom_user in desk.officers, or bind one with `huimin officer add`",
 			"department", dp.ID, "name", dp.Name)
 	}
-	engine := flows.NewEngine(st, watcher, d, flows.EngineOptions{ResumeWindow: cfg.Bot.SessionTTL, Log: log})
+	engine := flows.NewEngine(st, watcher, d, flows.EngineOptions{ResumeWindow: cfg.Bot.SessionTTL, Consents: st, Log: log})
 	codec := wechat.NewCodec(cfg.WeChat.Token, cfg.WeChat.AppID, cfg.WeChat.AESKey, time.Now)
 	codec.SetMaxClockSkew(cfg.WeChat.MaxClockSkew)
 	if cfg.WeChat.AESKey == "" {

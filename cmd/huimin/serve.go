@@ -89,6 +89,7 @@ type backend interface {
 	wechat.TokenCache
 	desk.Store
 	flows.Sessions
+	flows.Consents
 	results.Source
 	Close() error
 }
@@ -223,6 +224,19 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	}
 	if _, err := sched.AddFunc(cfg.Results.Refresh, refresh); err != nil {
 		return fmt.Errorf("results.refresh %q: %w", cfg.Results.Refresh, err)
+	}
+	// Personal data past desk.retention is erased on every instance's
+	// schedule: each ticket once, whichever instance gets there first.
+	erase := func() {
+		n, err := a.desk.EraseExpired(workCtx, cfg.Desk.Retention)
+		if err != nil {
+			log.Error("erase expired personal data failed; the next sweep carries on", "erased", n, "err", err)
+			return
+		}
+		log.Info("expired personal data erased", "tickets", n, "retention", cfg.Desk.Retention)
+	}
+	if _, err := sched.AddFunc(cfg.Desk.RetentionSweep, erase); err != nil {
+		return fmt.Errorf("desk.retention_sweep %q: %w", cfg.Desk.RetentionSweep, err)
 	}
 	if b, ok := st.(indexBuilder); ok {
 		// Tickets written before the results and open-ticket indexes

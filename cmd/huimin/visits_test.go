@@ -67,7 +67,7 @@ func TestVisitsExactlyOnceAcrossInstancesAndKill(t *testing.T) {
 	for i := range n {
 		c := fmt.Sprintf("oVisit%02d", i)
 		var last string
-		for _, text := range []string{"1", "直接办理", "2", "2", "城关街道", "家里老人生病住院，生活困难", "1", "王阿姨", "13812345678", "1"} {
+		for _, text := range []string{"1", "直接办理", "2", "2", "城关街道", "家里老人生病住院，生活困难", "1", "王阿姨", "同意", "13812345678", "1"} {
 			last = say(c, text)
 		}
 		id := number.FindString(last)

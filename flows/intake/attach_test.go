@@ -11,7 +11,7 @@ import "testing"
 func TestPicturesGoWithTheLinePicked(t *testing.T) {
 	image := Input{Kind: KindImage, MediaID: "m-before", URL: "https://img.example/before.jpg", At: arrival}
 	click := func(key string) Input { return Input{Kind: KindClick, Key: key, At: arrival} }
-	community := answers("直接办理", "4", "3", "城关街道东门社区", "楼上漏水", "1", "1", "13600001111", "1")
+	community := answers("直接办理", "4", "3", "城关街道东门社区", "楼上漏水", "1", "1", "同意", "13600001111", "1")
 	tests := []struct {
 		name   string
 		before []Input // from no flow running, up to and including the picture

@@ -82,6 +82,12 @@
 // texts.yaml holds every key of the default file; a
 // bureau overriding it copies the default and edits.
 //
+// Before a flow's first question for a phone or ID number the citizen
+// sees the personal-information notice (why it is asked, who sees it, how
+// long it is kept: [Options].Retention) and agrees once: [Result].Consented
+// tells the engine to record it, [Input].Consented that it is on record.
+// Refusing ends the flow with nothing submitted or kept (consent.go).
+//
 // What the engine does with a [Result]: save State as is (a zero State
 // means no flow runs, but may carry attachments); if Command is CmdStatus,
 // show the citizen's tickets; send the Prompts in order; when Outcome is a

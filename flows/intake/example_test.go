@@ -7,7 +7,8 @@ import (
 )
 
 // The engine keeps State in the citizen's session, passes every message to
-// Step, sends the prompts and acts on the outcome.
+// Step, sends the prompts and acts on the outcome. Before the phone number
+// the citizen agrees to the personal-information notice (同意).
 func ExampleSet_Step() {
 	set, err := intake.Load(intake.Defaults(), "")
 	if err != nil {
@@ -15,7 +16,7 @@ func ExampleSet_Step() {
 		return
 	}
 	var st intake.State
-	for _, msg := range []string{"1", "直接办理", "第一个", "2", "城关街道", "想申请低保，不知道要什么材料", "1", "1", "138 1234 5678", "1"} {
+	for _, msg := range []string{"1", "直接办理", "第一个", "2", "城关街道", "想申请低保，不知道要什么材料", "1", "1", "同意", "138 1234 5678", "1"} {
 		r := set.Step(st, intake.Input{Text: msg})
 		st = r.State
 		if o := r.Outcome; o != nil {

@@ -55,16 +55,28 @@ func direct(t *testing.T, s *Set, r Result) Result {
 	return r
 }
 
+// replay answers r with each input in turn. When the consent notice is
+// shown and the next input is not the answer to it, replay agrees first
+// (同意) and checks that the agreement is reported: these tests are about
+// the questions, consent_test.go about the notice.
 func replay(t *testing.T, s *Set, r Result, ins ...Input) Result {
 	t.Helper()
 	for i, in := range ins {
 		if r.Done || (r.State.Flow == "" && i > 0) {
 			t.Fatalf("conversation ended before input %d (%q): %+v", i+1, in.Text, r)
 		}
+		if r.State.Data[dataConsent] == consentAsking && in.Text != agree {
+			if r = s.Step(r.State, text(agree)); !r.Consented {
+				t.Fatalf("agreeing to the notice before input %d: %+v", i+1, r)
+			}
+		}
 		r = s.Step(r.State, in)
 	}
 	return r
 }
+
+// agree is the answer that agrees to the consent notice.
+const agree = "同意"
 
 // said is everything the prompts of r say.
 func said(r Result) string {
@@ -100,7 +112,7 @@ func TestDefaultFlowsHappyPath(t *testing.T) {
 	}{
 		{
 			flow:    "handover",
-			ins:     answers("4", "想问问养老院怎么申请", "13700002222", "1"),
+			ins:     answers("4", "想问问养老院怎么申请", agree, "13700002222", "1"),
 			line:    "elderly",
 			inquiry: "help",
 			fields:  map[string]string{"detail": "想问问养老院怎么申请"},
@@ -109,7 +121,7 @@ func TestDefaultFlowsHappyPath(t *testing.T) {
 		},
 		{
 			flow:    "relief",
-			ins:     answers("3", "1", "2", "城关街道", "家里失火，生活有困难", "1", "王阿姨", "13812345678", "1"),
+			ins:     answers("3", "1", "2", "城关街道", "家里失火，生活有困难", "1", "王阿姨", agree, "13812345678", "1"),
 			inquiry: "help",
 			fields:  map[string]string{"matter": "临时救助", "urgency": "很急", "town": "城关街道", "detail": "家里失火，生活有困难"},
 			name:    "王阿姨", phone: "13812345678",
@@ -118,21 +130,21 @@ func TestDefaultFlowsHappyPath(t *testing.T) {
 		},
 		{
 			flow:    "veterans",
-			ins:     answers("3", "1", "1", "东门街道", "想问优待证怎么办", "1", "139 1234 5678", "好的"),
+			ins:     answers("3", "1", "1", "东门街道", "想问优待证怎么办", "1", agree, "139 1234 5678", "好的"),
 			inquiry: "consult",
 			fields:  map[string]string{"matter": "优待证", "who": "本人", "town": "东门街道", "detail": "想问优待证怎么办"},
 			phone:   "13912345678",
 		},
 		{
 			flow:    "military",
-			ins:     answers("1", "2", "西湖街道", "家里老人住院，需要帮助", "李先生", "13700001111", "1"),
+			ins:     answers("1", "2", "西湖街道", "家里老人住院，需要帮助", "李先生", agree, "13700001111", "1"),
 			inquiry: "help",
 			fields:  map[string]string{"matter": "军属家庭帮扶", "town": "西湖街道", "detail": "家里老人住院，需要帮助"},
 			name:    "李先生", phone: "13700001111",
 		},
 		{
 			flow:     "elderly",
-			ins:      answers("1", "11010519491231002X", "1", "城关街道", "父亲的津贴这个月没到账", "跳过", "13812345678", "1"),
+			ins:      answers("1", agree, "11010519491231002X", "1", "城关街道", "父亲的津贴这个月没到账", "跳过", "13812345678", "1"),
 			inquiry:  "consult",
 			fields:   map[string]string{"matter": "高龄津贴", "town": "城关街道", "detail": "父亲的津贴这个月没到账"},
 			phone:    "13812345678",
@@ -140,7 +152,7 @@ func TestDefaultFlowsHappyPath(t *testing.T) {
 		},
 		{
 			flow:     "community",
-			ins:      append(answers("3", "5", "城关街道东门社区", "小区门口的路灯坏了"), image, text("1"), text("1"), text("13600001111"), text("1")),
+			ins:      append(answers("3", "5", "城关街道东门社区", "小区门口的路灯坏了"), image, text("1"), text("1"), text(agree), text("13600001111"), text("1")),
 			inquiry:  "suggestion",
 			fields:   map[string]string{"matter": "公共设施", "town": "城关街道东门社区", "detail": "小区门口的路灯坏了"},
 			phone:    "13600001111",
@@ -148,14 +160,14 @@ func TestDefaultFlowsHappyPath(t *testing.T) {
 		},
 		{
 			flow:    "marriage",
-			ins:     answers("1", "2026年11月27日", "1", "小陈", "13500002222", "1"),
+			ins:     answers("1", "2026年11月27日", "1", "小陈", agree, "13500002222", "1"),
 			inquiry: "help", // the appointment branch asks no type: the flow's default
 			fields:  map[string]string{"matter": "预约结婚登记", "date": "2026-11-27"},
 			name:    "小陈", phone: "13500002222",
 		},
 		{
 			flow:    "socialorg",
-			ins:     answers("2", "1", "城关书法协会", "年报在哪里填", "1", "13800001234", "1"),
+			ins:     answers("2", "1", "城关书法协会", "年报在哪里填", "1", agree, "13800001234", "1"),
 			inquiry: "consult",
 			fields:  map[string]string{"matter": "年度检查（年报）", "org": "城关书法协会", "detail": "年报在哪里填"},
 			phone:   "13800001234",
@@ -259,7 +271,7 @@ func TestDefaultsCoverTheSevenLines(t *testing.T) {
 
 func TestConfirmationMasksAndSummarises(t *testing.T) {
 	s := defaultSet(t)
-	r := converse(t, s, "elderly", answers("1", "11010519491231002X", "1", "城关街道", "父亲的津贴这个月没到账", "1", "13812345678")...)
+	r := converse(t, s, "elderly", answers("1", agree, "11010519491231002X", "1", "城关街道", "父亲的津贴这个月没到账", "1", "13812345678")...)
 	got := said(r)
 	// The citizen's own phone is shown in full so that a typo can be seen
 	// (defect 15); the ID number, checked by its check digit, stays masked.
@@ -407,10 +419,10 @@ func TestInvalidInputIsAskedAgain(t *testing.T) {
 		in     Input
 		want   string // a part of the reason
 	}{
-		{"phone too short", "relief", toConfirm()[:6], text("1381234567"), "11位手机号"},
-		{"phone in words", "relief", toConfirm()[:6], text("就是刚才那个"), "手机号码好像不对"},
-		{"ID with a wrong check digit", "elderly", answers("1"), text("440308199001011234"), "校验不通过"},
-		{"ID of 17 digits", "elderly", answers("1"), text("44030819900101123"), "您发的是17位"},
+		{"phone too short", "relief", append(toConfirm()[:6], text(agree)), text("1381234567"), "11位手机号"},
+		{"phone in words", "relief", append(toConfirm()[:6], text(agree)), text("就是刚才那个"), "手机号码好像不对"},
+		{"ID with a wrong check digit", "elderly", answers("1", agree), text("440308199001011234"), "校验不通过"},
+		{"ID of 17 digits", "elderly", answers("1", agree), text("44030819900101123"), "您发的是17位"},
 		{"impossible date", "marriage", answers("1"), text("2026年2月30日"), "没看懂这个日期"},
 		{"date already past", "marriage", answers("1"), text("2026年10月1日"), "已经过去"},
 		{"choice out of range", "relief", nil, text("9"), "请回复数字1到6"},
@@ -420,7 +432,7 @@ func TestInvalidInputIsAskedAgain(t *testing.T) {
 		{"empty voice", "relief", answers("1", "2"), Input{Kind: KindVoice, At: arrival}, "没听清"},
 		{"10000 characters at a text question", "relief", answers("1", "2", "城关街道"), text(long), "500个字以内"},
 		{"10000 characters at a choice", "relief", nil, text(long), "请回复数字1到6"},
-		{"10000 characters at a phone", "relief", toConfirm()[:6], text(long), "手机号码好像不对"},
+		{"10000 characters at a phone", "relief", append(toConfirm()[:6], text(agree)), text(long), "手机号码好像不对"},
 		{"too short", "relief", answers("1", "2"), text("城"), "至少2个字"},
 		{"text at an attach step", "relief", answers("1", "2", "城关街道", "想申请低保"), text("照片在家里"), "请发送图片或位置"},
 		{"unknown click", "relief", nil, Input{Kind: KindClick, Key: "nope", At: arrival}, "请问是哪方面的事"},

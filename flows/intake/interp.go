@@ -37,13 +37,15 @@ const (
 // maxAsked is how much of a citizen's question is kept for the officer.
 const maxAsked = 200
 
-// Start begins the flow at its first step.
+// Start begins the flow at its first step. It knows of no earlier
+// consent: a flow whose first step asks for a phone or ID number begins
+// with the consent notice.
 func (s *Set) Start(flowID string) (Result, error) {
 	f, ok := s.flows[flowID]
 	if !ok {
 		return Result{}, fmt.Errorf("start flow %q: %w", flowID, ErrUnknownFlow)
 	}
-	return s.start(f, nil), nil
+	return s.gate(s.start(f, nil), false), nil
 }
 
 // start begins f, keeping the attachments of carry (sent before any flow).
@@ -66,7 +68,8 @@ func (s *Set) start(f *flow, carry map[string]string) Result {
 // [Set.Buttons]); a bare flow ID is accepted too. It reports false for an
 // unknown key.
 func (s *Set) StartByKey(clickKey string) (Result, bool) {
-	return s.startByKey(clickKey, nil)
+	r, ok := s.startByKey(clickKey, nil)
+	return s.gate(r, false), ok
 }
 
 func (s *Set) startByKey(key string, carry map[string]string) (Result, bool) {
@@ -119,8 +122,23 @@ func (s *Set) Idle(in Input) Result {
 // Step takes the citizen's next message in state st and says what follows.
 // It handles the global commands, re-asks the same question with the
 // reason and an example when an answer is invalid, attaches images and
-// locations, and never changes st itself.
+// locations, and never changes st itself. Before the first question for a
+// phone or ID number it asks for consent (see consent.go).
 func (s *Set) Step(st State, in Input) Result {
+	if st.Data[dataConsent] == consentAsking {
+		return s.consentAnswer(st.clone(), in)
+	}
+	if s.unconsented(st, in) {
+		// A conversation saved at the question before the notice existed:
+		// the notice, not the answer.
+		st = st.clone()
+		return s.gate(Result{State: st, Prompts: []Prompt{{}}}, false)
+	}
+	return s.gate(s.step(st, in), in.Consented)
+}
+
+// step is Step without the consent notice.
+func (s *Set) step(st State, in Input) Result {
 	st = st.clone()
 	switch st.Flow {
 	case "":

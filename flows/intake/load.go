@@ -404,9 +404,17 @@ func (l *loader) checkTexts(file string, root *yaml.Node, t *texts) {
 	if t.Office != "" && !strings.Contains(t.Office, "{name}") {
 		l.fail(file, node(root, "office"), "office: must name the office with {name}")
 	}
-	for key, want := range map[string]int{"confirm_options": 3, "feedback_options": 2, "kb_none_options": 2, "guide_offer_options": 2} {
+	for key, want := range map[string]int{"confirm_options": 3, "feedback_options": 2, "kb_none_options": 2, "guide_offer_options": 2, "consent_options": 2} {
 		if n := node(root, key); n.Kind == yaml.SequenceNode && len(n.Content) != want {
 			l.fail(file, n, "%s: want %d options, have %d", key, want, len(n.Content))
+		}
+	}
+	if t.ConsentNotice != "" && !strings.Contains(t.ConsentNotice, "{retention}") {
+		l.fail(file, node(root, "consent_notice"), "consent_notice: must say how long data is kept with {retention}")
+	}
+	for key, text := range map[string]string{"retention_years": t.RetentionYears, "retention_days": t.RetentionDays} {
+		if text != "" && !strings.Contains(text, "{n}") {
+			l.fail(file, node(root, key), "%s: must hold the number as {n}", key)
 		}
 	}
 	for _, k := range []string{KindImage, KindVideo, KindLocation, KindLink} {

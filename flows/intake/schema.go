@@ -209,4 +209,9 @@ type texts struct {
 	GuideOfferOptions []string `yaml:"guide_offer_options"`
 	GuidePick         string   `yaml:"guide_pick"`
 	GuideThen         string   `yaml:"guide_then"`
+	ConsentNotice     string   `yaml:"consent_notice"`
+	ConsentOptions    []string `yaml:"consent_options"`
+	ConsentRefused    string   `yaml:"consent_refused"`
+	RetentionYears    string   `yaml:"retention_years"`
+	RetentionDays     string   `yaml:"retention_days"`
 }

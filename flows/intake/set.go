@@ -54,6 +54,10 @@ type Options struct {
 	// and inquiry type ((*desk.Desk).Limit): a guide's time limit (限时办结).
 	// Nil leaves the limit out of the guides.
 	Limit func(line, inquiry string) Limit
+	// Retention is how long the personal data of a finished matter is
+	// kept (desk.retention), as the consent notice tells the citizen;
+	// zero means the default, three years.
+	Retention time.Duration
 }
 
 // Calendar is the working-day calendar, as the flows use it.

@@ -61,6 +61,9 @@ type Input struct {
 	// At is when the message arrived. Dates without a year, 明天, and the
 	// past/future checks of date steps need it; a zero At skips them.
 	At time.Time
+	// Consented reports that the citizen agreed to the personal-information
+	// notice before (the engine's durable record): the notice is not shown.
+	Consented bool
 }
 
 // Prompt is one message to the citizen: a text, numbered options (sent as a
@@ -116,8 +119,16 @@ type Result struct {
 	// kept in State and listed in the Outcome with the matter they belong to.
 	Attachments []Attachment
 	// Done reports that the flow that was running has ended (submitted,
-	// answered, handed over or cancelled).
+	// answered, handed over, cancelled, or consent refused).
 	Done bool
+	// Consented reports that the citizen agreed to the personal-information
+	// notice with this input: the engine records it with the time, and
+	// passes Input.Consented from then on.
+	Consented bool
+	// Notice reports that the consent notice is shown, waiting for an
+	// answer: an engine that has not looked for an earlier agreement may
+	// look now, and step again with Input.Consented if it finds one.
+	Notice bool
 }
 
 // Outcome is how a conversation ended, for the engine to act on.

@@ -74,6 +74,9 @@ const (
 	// bucketMeta holds facts about the file itself, such as the versions
 	// of the facts index and of the open indexes.
 	bucketMeta = "meta"
+	// bucketConsents holds the citizens' agreements to the personal
+	// information notice (see consent.go).
+	bucketConsents = "consents"
 )
 
 // expiringBuckets lists the buckets whose values start with an expiry time.
@@ -84,7 +87,7 @@ func expiringBuckets() []string {
 // lastingBuckets lists the other top-level buckets, whose records stay
 // until they are deleted.
 func lastingBuckets() []string {
-	return []string{bucketQueues, bucketOfficerByUser, bucketUserByOfficer, bucketTickets, bucketByOwner, bucketByDepartment, bucketByCitizen, bucketMeta}
+	return []string{bucketQueues, bucketOfficerByUser, bucketUserByOfficer, bucketTickets, bucketByOwner, bucketByDepartment, bucketByCitizen, bucketMeta, bucketConsents}
 }
 
 // bucket returns a top-level bucket, which New created.

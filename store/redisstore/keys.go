@@ -33,6 +33,7 @@ import (
 //	P {bind}:officer_by_user       hash    user ID → officer ID                 never
 //	P {bind}:user_by_officer       hash    officer ID → user ID last bound      never
 //	P bindcode:<code>              string  the officer ID                       PutBindCode's ttl (TakeBindCode GETDELs it)
+//	P consent:<openid>             string  the time of the agreement, RFC 3339  never (the proof of a citizen's consent)
 //
 // The three keys of a queue share the hash tag {q:<queue>}, so they live in
 // one Redis Cluster slot and one Lua script may touch them all. A score is
@@ -105,6 +106,7 @@ func (k keys) outcome(id string) string         { return k.prefix + "out:" + id 
 func (k keys) seq(name string) string           { return k.prefix + "seq:" + name }
 func (k keys) bindCode(code string) string      { return k.prefix + "bindcode:" + code }
 func (k keys) ticket(id string) string          { return k.prefix + "{t}:ticket:" + id }
+func (k keys) consent(openID string) string     { return k.prefix + "consent:" + openID }
 
 // factsMonth formats the month in the key of a facts hash.
 const factsMonth = "2006-01"

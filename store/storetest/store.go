@@ -145,6 +145,13 @@ type Store interface {
 	// TakeBindCode returns the code's officer ID and deletes the code in
 	// the same step (a code works once); store.ErrNotFound if unknown or expired.
 	TakeBindCode(ctx context.Context, code string) (string, error)
+
+	// RecordConsent records that openID agreed to the personal-information
+	// notice at at, unless an agreement is on record already, and returns
+	// the time on record (the first). The record never expires.
+	RecordConsent(ctx context.Context, openID string, at time.Time) (time.Time, error)
+	// ConsentOf returns when openID agreed, store.ErrNotFound if never.
+	ConsentOf(ctx context.Context, openID string) (time.Time, error)
 }
 
 // Harness gives the suite a fresh, empty store and a way to let time pass

@@ -38,6 +38,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Binding", func(t *testing.T) { testBinding(t, h) })
 	t.Run("BindCode", func(t *testing.T) { testBindCode(t, h) })
 	t.Run("UserFacts", func(t *testing.T) { testUserFacts(t, h) })
+	t.Run("Consent", func(t *testing.T) { testConsent(t, h) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, h) })
 }
 
