@@ -103,6 +103,10 @@ const (
 type Delivery struct {
 	Done    bool
 	Channel string
+	// OutOfWindow, with Done and no Channel, says why nothing reached the
+	// person: WeChat's 48-hour window was closed and there was no template
+	// to fall back on (not a failure: the message was skipped).
+	OutOfWindow bool
 }
 
 // Deliveries tells the desk how its messages went; bot's notifier reads
