@@ -64,6 +64,9 @@ type EngineOptions struct {
 	HandoverLine string
 	Now          func() time.Time
 	Log          *slog.Logger
+
+	// Reminders, when set, offers and keeps reminder campaigns (reminders.go).
+	Reminders Reminders
 }
 
 // Engine is the conversation engine: it tells officers from citizens, runs
@@ -214,6 +217,7 @@ func (e *Engine) conversation(ctx context.Context, ev chat.Event) ([]chat.Reply,
 		}
 	} else {
 		sess.NoBinding = true
+		e.noteSeen(ctx, &sess, now)
 		if replies, err = e.citizen(ctx, &sess, ev, now); err != nil {
 			return nil, err
 		}
@@ -281,6 +285,9 @@ func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State,
 	if ev.Kind == chat.KindClick || command != "" && command != intake.CmdHuman && command != intake.CmdStatus {
 		sess.Talking = "" // the citizen turns to something else
 	}
+	if replies, ok, err := e.reminders(ctx, ev, sess); ok || err != nil {
+		return replies, st, false, err
+	}
 	if replies, ok, err := e.survey(ctx, st, ev, command, sess); ok || err != nil {
 		return replies, st, false, err
 	}
@@ -325,6 +332,7 @@ func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State,
 			return nil, st, false, err
 		}
 		out = append(out, textReply(text)...)
+		out = append(out, e.offerReminders(sess, res.Outcome)...)
 		opened = true
 	}
 	for _, p := range res.Prompts {

@@ -61,6 +61,15 @@ type Session struct {
 	// Window is the service window whose QR code the person scanned last:
 	// the matters they open count under it.
 	Window string `json:"window,omitempty"`
+	// RemindOffer is the service line whose reminder campaigns the person
+	// was just offered (需要到期提醒吗？): their next message may answer it.
+	// RemindName is the 称呼 they gave in that matter, recorded with the
+	// subscription if they accept.
+	RemindOffer string `json:"remind_offer,omitempty"`
+	RemindName  string `json:"remind_name,omitempty"`
+	// SeenSaved is when the person's LastSeen was last written for the
+	// reminder campaigns: at most once an hour.
+	SeenSaved time.Time `json:"seen_saved,omitzero"`
 	// LastInbound is when the person last wrote to us; it bounds WeChat's
 	// 48-hour customer-service window.
 	LastInbound time.Time `json:"last_inbound"`
