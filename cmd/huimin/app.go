@@ -161,7 +161,7 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	})
 	runner.Register(deskQueue(cfg.Desk.SweepInterval, cfg.Desk.TimerWorkers), deskTimers(d)...)
 	runner.Register(visitQueue(cfg.Desk.SweepInterval, cfg.Desk.TimerWorkers, cfg.Survey.PerSecond), visitTimers(d, cfg.Survey.PerSecond))
-	runner.Register(campaignQueue(cfg.Desk.SweepInterval, cfg.Desk.TimerWorkers), campaignHandlers(reminders)...)
+	runner.Register(campaignQueue(cfg.Desk.SweepInterval, cfg.Outbox.Lease, cfg.Desk.TimerWorkers), campaignHandlers(reminders)...)
 	published := results.NewPublisher(st, publishOptions(cfg, d, loc, log))
 	pageOpts := web.Options{Bureau: cfg.Web.Bureau, Offices: officeDirectory{dir, watcher}, Surveys: d, Results: published,
 		Supervisor: d, Sessions: st, SessionTTL: cfg.Web.SessionTTL, BaseURL: cfg.Web.BaseURL, Location: loc, Log: log}
@@ -266,9 +266,13 @@ func campaignList(c config.Campaigns) []campaigns.Campaign {
 // campaignQueue is the runner's queue of campaign runs and sends. Sends
 // are spaced at campaigns.rate across instances by their due times; the
 // queue is looked at once a second at most, so that each look claims a
-// second's worth.
-func campaignQueue(poll time.Duration, workers int) bot.Queue {
-	return bot.Queue{Name: campaigns.Queue, Batch: 64, Lease: 2 * time.Minute, Poll: poll, Coalesce: time.Second, Workers: workers}
+// second's worth. Its items take no longer than the outbox's (a send
+// queues a message and looks at its outcome; a run saves its cursor after
+// each page, so a run taken over after its lease goes on from there), so
+// they share the outbox's lease: what a dead instance held is taken up
+// as soon as the outbox's messages are.
+func campaignQueue(poll, lease time.Duration, workers int) bot.Queue {
+	return bot.Queue{Name: campaigns.Queue, Batch: 64, Lease: lease, Poll: poll, Coalesce: time.Second, Workers: workers}
 }
 
 // campaignHandlers do a campaign's run (retried until it has scheduled
