@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"huimin/sim"
+	"huimin/store/boltstore"
 )
 
 // campaignConfig is the demo's configuration with two test campaigns on
@@ -264,3 +265,47 @@ func testCampaign(t *testing.T, storeEnv map[string]string) {
 // runAt is the run ID's time part of a run scheduled at t, for comparing
 // run IDs of one campaign with it.
 func runAt(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
+
+// TestCampaignPreviewCommand: huimin campaign preview counts the
+// subscribers by the channel a run would take now, and sends nothing;
+// an unknown campaign is named with those configured.
+func TestCampaignPreviewCommand(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "huimin.db")
+	st, err := boltstore.New(dbPath, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for id, seen := range map[string]time.Time{"oRecent": now.Add(-time.Hour), "oOld": now.Add(-72 * time.Hour)} {
+		if _, err := st.Subscribe(t.Context(), id, "", []string{"jia", "yi"}, seen); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"HUIMIN_WECHAT_APP_ID": "wx1", "HUIMIN_WECHAT_APP_SECRET": "s", "HUIMIN_WECHAT_TOKEN": "tok",
+		"HUIMIN_STORE_PATH": dbPath, "HUIMIN_WECHAT_API_BASE_URL": "http://127.0.0.1:1"}
+	conf := campaignConfig(t, "@daily")
+	for _, tt := range []struct{ id, want string }{
+		{"jia", "would reach 2 subscribers now (nothing was sent):\n  chat           1 "},
+		{"yi", "  template       0  (outside the window: template message)\n  notice         0  (outside the window: subscribe notice)\n  skipped        1 "},
+	} {
+		var out, errOut bytes.Buffer
+		if err := run(t.Context(), []string{"huimin", "campaign", "preview", "--id", tt.id, "--config", conf}, envFunc(env), &out, &errOut); err != nil {
+			t.Fatalf("preview %s: %v\n%s", tt.id, err, errOut.String())
+		}
+		if !strings.Contains(out.String(), tt.want) {
+			t.Errorf("preview %s:\n%s\nwant it to contain %q", tt.id, out.String(), tt.want)
+		}
+	}
+	var out, errOut bytes.Buffer
+	err = run(t.Context(), []string{"huimin", "campaign", "preview", "--id", "nope", "--config", conf}, envFunc(env), &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "[jia yi]") {
+		t.Errorf("preview of an unknown campaign: %v, want the configured ones named", err)
+	}
+	if err := run(t.Context(), []string{"huimin", "campaign", "run", "--id", "jia", "--config", conf}, envFunc(env), &out, &errOut); err != nil ||
+		!strings.Contains(out.String(), "Campaign jia: run jia:") {
+		t.Errorf("run: %v\n%s", err, out.String())
+	}
+}
