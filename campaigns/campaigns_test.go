@@ -334,3 +334,34 @@ func TestFiredAndAlignedSchedules(t *testing.T) {
 		t.Errorf("runID = %s", runID("yearly", fired.Truncate(time.Second)))
 	}
 }
+
+func TestTicketHoldersOnly(t *testing.T) {
+	note := newFakeNotifier("oHolder", "oOther")
+	r := newRig(t, note, Campaign{ID: "review", Name: "低保年度复核", Text: "t", Lines: []string{"relief"}, TicketHolders: true, Spec: "@daily"})
+	ctx := t.Context()
+	for _, id := range []string{"oHolder", "oOther"} {
+		if _, err := r.st.Subscribe(ctx, id, "", []string{"review"}, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, line := range map[string]string{"oHolder": "relief", "oOther": "elderly"} {
+		tk := store.Ticket{ID: "MZ-" + id, CitizenOpenID: id, Line: line, State: store.StateReceived, CreatedAt: t0}
+		if err := r.st.CreateTicket(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := r.svc.Preview(ctx, "review")
+	if err != nil || p.Chat != 1 || p.Skipped != 1 {
+		t.Errorf("Preview = %+v, %v; want oHolder by chat, oOther skipped", p, err)
+	}
+	if _, err := r.svc.Start(ctx, "review", t0); err != nil {
+		t.Fatal(err)
+	}
+	r.work(t)
+	if len(note.received("oHolder")) != 1 || len(note.received("oOther")) != 0 {
+		t.Errorf("oHolder received %d, oOther (no relief ticket) %d; want 1 and 0", len(note.received("oHolder")), len(note.received("oOther")))
+	}
+	if r.counts["review/sent"] != 1 || r.counts["review/skipped"] != 1 {
+		t.Errorf("counts = %v, want 1 sent, 1 skipped", r.counts)
+	}
+}
