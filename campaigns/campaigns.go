@@ -218,7 +218,7 @@ type sendPayload struct {
 
 // Start schedules the run of a campaign for its scheduled time at (every
 // instance's cron calls it; the run is scheduled once) and returns the
-// run's ID. sched is the store's or the runner's Schedule.
+// run's ID.
 func (s *Service) Start(ctx context.Context, id string, at time.Time) (string, error) {
 	if _, ok := s.byID[id]; !ok {
 		return "", fmt.Errorf("start campaign %q: no such campaign", id)

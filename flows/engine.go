@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -84,6 +85,11 @@ type Engine struct {
 	flows       FlowSet
 	desk        Desk
 	opts        EngineOptions
+
+	// remindWords are the reminder words of the citizen texts, read once
+	// (reminders.go).
+	remindOnce  sync.Once
+	remindWords map[string][]string
 }
 
 // NewEngine returns an engine.

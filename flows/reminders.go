@@ -69,8 +69,14 @@ func (e *Engine) reminders(ctx context.Context, ev chat.Event, sess *store.Sessi
 		return nil, false, nil
 	}
 	t := e.citizenTexts
+	e.remindOnce.Do(func() {
+		e.remindWords = map[string][]string{}
+		for _, k := range []string{"remind_yes_words", "remind_no_words", "remind_subscribe_words", "remind_unsubscribe_words"} {
+			e.remindWords[k] = strings.Fields(t.Say(k, nil))
+		}
+	})
 	text := strings.Trim(strings.TrimSpace(ev.Text), "。.!！")
-	is := func(key string) bool { return slices.Contains(strings.Fields(t.Say(key, nil)), text) }
+	is := func(key string) bool { return slices.Contains(e.remindWords[key], text) }
 	line, name := sess.RemindOffer, sess.RemindName
 	sess.RemindOffer, sess.RemindName = "", ""
 	switch {

@@ -203,7 +203,8 @@ func (s *Store) Subscribers(ctx context.Context, campaign, after string, limit i
 
 // Seen moves a subscriber's LastSeen forward, in one script.
 func (s *Store) Seen(ctx context.Context, openID string, at time.Time) error {
-	if err := s.scripts.seen.Run(ctx, s.rdb, []string{s.keys.subscriber(openID)}, at.UnixMicro()).Err(); err != nil {
+	// On the message path (a new conversation): batched with the others.
+	if err := s.batch.script(ctx, s.scripts.seen, seenScript, []string{s.keys.subscriber(openID)}, at.UnixMicro()).Err(); err != nil {
 		return fmt.Errorf("seen %s: %w", openID, err)
 	}
 	return nil
