@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -180,6 +182,20 @@ func testCampaign(t *testing.T, storeEnv map[string]string) {
 	waitFor("two runs after the restart", []*service{second}, func(_ map[string]int, finished map[string]map[string]float64) bool {
 		return len(finished) >= 4
 	})
+	// The instance counts what it counted on /metrics.
+	res, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(metrics), `huimin_campaign_messages_total{campaign="jia",outcome="fallback"}`) ||
+		!strings.Contains(string(metrics), `huimin_campaign_messages_total{campaign="yi",outcome="skipped"}`) {
+		t.Errorf("/metrics has no campaign counts:\n%s", metrics)
+	}
 	second.stop(t)
 	// No more runs: what was scheduled finishes.
 	last := startService(t, env, "--config", campaignConfig(t, "0 0 1 1 *"))
