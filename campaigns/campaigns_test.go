@@ -59,6 +59,8 @@ func (n *fakeNotifier) deliver() {
 	for id, m := range n.queued {
 		dl := desk.Delivery{Done: true}
 		switch {
+		case m.Form == desk.FormNotice:
+			dl.Channel = desk.ChannelNotice
 		case n.inWindow[m.To]:
 			dl.Channel = desk.ChannelChat
 		case m.Template != "":
@@ -363,5 +365,25 @@ func TestTicketHoldersOnly(t *testing.T) {
 	}
 	if r.counts["review/sent"] != 1 || r.counts["review/skipped"] != 1 {
 		t.Errorf("counts = %v, want 1 sent, 1 skipped", r.counts)
+	}
+}
+
+func TestNoticeWhenNothingElseReaches(t *testing.T) {
+	note := newFakeNotifier()
+	r := newRig(t, note, Campaign{ID: "c", Name: "冬季救助", Text: "t", Spec: "@daily", Notice: "notice"})
+	ctx := t.Context()
+	if _, err := r.st.Subscribe(ctx, "oOut", "", []string{"c"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.Start(ctx, "c", t0); err != nil {
+		t.Fatal(err)
+	}
+	r.work(t)
+	got := note.received("oOut")
+	if len(got) != 2 || got[1].Form != desk.FormNotice || got[1].Template != "notice" {
+		t.Fatalf("oOut received %+v, want the chat message (refused) and then the notice", got)
+	}
+	if r.counts["c/fallback"] != 1 || len(r.counts) != 1 {
+		t.Errorf("counts = %v, want the notice counted as a fallback", r.counts)
 	}
 }
