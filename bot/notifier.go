@@ -102,7 +102,7 @@ func (n *Notifier) Delivery(ctx context.Context, m desk.Message) (desk.Delivery,
 		return desk.Delivery{Done: true}, nil
 	}
 	if spec, ok := n.templates[m.Template]; !ok || spec.ID == "" {
-		return desk.Delivery{Done: true}, nil // no template to fall back on
+		return desk.Delivery{Done: true, OutOfWindow: true}, nil // no template to fall back on
 	}
 	oc, done, err = n.outcome(ctx, "n:"+m.ID+":template")
 	if err != nil || !done {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"github.com/spf13/viper"
 )
 
@@ -27,6 +28,41 @@ type Config struct {
 	Web     Web     `mapstructure:"web"`
 	Survey  Survey  `mapstructure:"survey"`
 	Results Results `mapstructure:"results"`
+	// Campaigns are the reminder campaigns (事前主动服务).
+	Campaigns Campaigns `mapstructure:"campaigns"`
+}
+
+// Campaigns configures reminder campaigns: messages sent on a schedule to
+// the citizens who opted in to them.
+type Campaigns struct {
+	// Rate is how many campaign messages the bureau sends a second, across
+	// all its instances (default 20).
+	Rate int        `mapstructure:"rate"`
+	List []Campaign `mapstructure:"list"`
+}
+
+// Campaign is one reminder campaign.
+type Campaign struct {
+	ID   string `mapstructure:"id"`
+	Name string `mapstructure:"name"`
+	// Text is the message; {name} is replaced by the 称呼 the citizen gave
+	// (nothing when unknown), so write it to read well either way.
+	Text string `mapstructure:"text"`
+	// Lines are the service lines the campaign relates to: a citizen who
+	// finishes a matter of one of them is asked whether they want it.
+	Lines []string `mapstructure:"lines"`
+	// TicketHolders, when set, sends only to subscribers with a ticket of
+	// one of Lines.
+	TicketHolders bool `mapstructure:"ticket_holders"`
+	// Schedule is a cron schedule (robfig/cron: "0 10 1 3 *", "@every
+	// 5s") in desk.timezone.
+	Schedule string `mapstructure:"schedule"`
+	// Template names the desk.templates entry sent outside WeChat's
+	// 48-hour window; empty: such citizens are skipped (and counted).
+	Template string `mapstructure:"template"`
+	// Notice names the desk.templates entry of a subscribe notice tried
+	// when neither the chat message nor the template reached the citizen.
+	Notice string `mapstructure:"notice"`
 }
 
 // Survey configures return visits (回访) and the 好差评 loop.
@@ -360,6 +396,7 @@ var defaults = map[string]any{
 	"survey.per_second":       20,
 	"survey.secret":           "",
 	"survey.oauth":            false,
+	"campaigns.rate":          20,
 	"results.show_officers":   false,
 	"results.min_answers":     10,
 	"results.refresh":         "@every 10m",
@@ -559,6 +596,7 @@ func (c Config) Validate() error {
 	}
 	c.Desk.validate(bad)
 	c.Survey.validate(bad)
+	c.Campaigns.validate(c.Desk.Templates, bad)
 	if c.Results.MinAnswers < 1 {
 		bad("results.min_answers", "must be at least 1")
 	}
@@ -586,6 +624,42 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func (cs Campaigns) validate(templates map[string]Template, bad func(key, format string, args ...any)) {
+	if cs.Rate < 1 {
+		bad("campaigns.rate", "must be at least 1 message a second")
+	}
+	seen := map[string]bool{}
+	for i, c := range cs.List {
+		key := fmt.Sprintf("campaigns.list[%d]", i)
+		switch {
+		case c.ID == "":
+			bad(key+".id", "must be set")
+		case strings.Trim(c.ID, "abcdefghijklmnopqrstuvwxyz0123456789_-") != "":
+			bad(key+".id", "%q: use lower-case letters, digits, _ and -", c.ID)
+		case seen[c.ID]:
+			bad(key+".id", "%q is used twice", c.ID)
+		}
+		seen[c.ID] = true
+		if strings.TrimSpace(c.Name) == "" {
+			bad(key+".name", "must be set")
+		}
+		if strings.TrimSpace(c.Text) == "" {
+			bad(key+".text", "must be set")
+		}
+		if _, err := cron.ParseStandard(c.Schedule); err != nil {
+			bad(key+".schedule", "%q is not a cron schedule: %v", c.Schedule, err)
+		}
+		if c.TicketHolders && len(c.Lines) == 0 {
+			bad(key+".ticket_holders", "needs lines: the service lines whose tickets count")
+		}
+		for _, t := range []struct{ field, name string }{{"template", c.Template}, {"notice", c.Notice}} {
+			if _, ok := templates[t.name]; t.name != "" && !ok {
+				bad(key+"."+t.field, "%q is not in desk.templates", t.name)
+			}
+		}
+	}
 }
 
 func (s Survey) validate(bad func(key, format string, args ...any)) {
@@ -841,6 +915,11 @@ func (c Config) Masked() string {
 	w("  oauth: %v", c.Survey.OAuth)
 	w("results:")
 	w("  show_officers: %v  min_answers: %d  months: %d  refresh: %s", c.Results.ShowOfficers, c.Results.MinAnswers, c.Results.Months, c.Results.Refresh)
+	w("campaigns:")
+	w("  rate: %d", c.Campaigns.Rate)
+	for _, cp := range c.Campaigns.List {
+		w("  - id: %s  schedule: %s  lines: %v  template: %s  notice: %s", cp.ID, cp.Schedule, cp.Lines, cp.Template, cp.Notice)
+	}
 	w("wecom:")
 	w("  corp_id: %s", c.WeCom.CorpID)
 	w("  agent_id: %d", c.WeCom.AgentID)

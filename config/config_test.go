@@ -227,3 +227,45 @@ func TestQuietHoursOffFromEnvironment(t *testing.T) {
 		}
 	}
 }
+
+func TestCampaigns(t *testing.T) {
+	base := "desk:\n  templates:\n    reminder: {id: tpl1, fields: {first: text}}\n    notice: {id: tpl2}\ncampaigns:\n"
+	tests := []struct {
+		name, yaml string
+		want       string // "" for valid
+	}{
+		{"valid", "  rate: 5\n  list:\n  - {id: elderly, name: 高龄津贴认证, text: \"{name}您好\", lines: [elderly], schedule: \"0 10 1 3 *\", template: reminder, notice: notice}\n  - {id: winter, name: 冬季救助, text: 您好, schedule: \"@every 5s\"}\n", ""},
+		{"unknown template", "  list:\n  - {id: a, name: n, text: t, schedule: \"@daily\", template: nope}\n", `campaigns.list[0].template: "nope" is not in desk.templates`},
+		{"unknown notice", "  list:\n  - {id: a, name: n, text: t, schedule: \"@daily\", notice: nope}\n", `campaigns.list[0].notice: "nope" is not in desk.templates`},
+		{"bad cron", "  list:\n  - {id: a, name: n, text: t, schedule: \"every day\"}\n", `campaigns.list[0].schedule: "every day" is not a cron schedule`},
+		{"duplicate id", "  list:\n  - {id: a, name: n, text: t, schedule: \"@daily\"}\n  - {id: a, name: m, text: u, schedule: \"@daily\"}\n", `campaigns.list[1].id: "a" is used twice`},
+		{"no text", "  list:\n  - {id: a, name: n, schedule: \"@daily\"}\n", "campaigns.list[0].text: must be set"},
+		{"bad id", "  list:\n  - {id: \"A b\", name: n, text: t, schedule: \"@daily\"}\n", `campaigns.list[0].id: "A b"`},
+		{"ticket holders without lines", "  list:\n  - {id: a, name: n, text: t, schedule: \"@daily\", ticket_holders: true}\n", "campaigns.list[0].ticket_holders: needs lines"},
+		{"rate", "  rate: 0\n", "campaigns.rate: must be at least 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := LoadYAML([]byte(base+tt.yaml), env(minimal))
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("LoadYAML: %v", err)
+				}
+				if c.Campaigns.Rate != 5 || len(c.Campaigns.List) != 2 || c.Campaigns.List[0].Lines[0] != "elderly" || c.Campaigns.List[1].Schedule != "@every 5s" {
+					t.Errorf("campaigns = %+v", c.Campaigns)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("LoadYAML: err = %v, want it to say %q", err, tt.want)
+			}
+		})
+	}
+	c, err := Load("", env(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Campaigns.Rate != 20 || len(c.Campaigns.List) != 0 {
+		t.Errorf("default campaigns = %+v, want rate 20 and none", c.Campaigns)
+	}
+}

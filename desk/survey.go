@@ -103,6 +103,10 @@ const (
 type Delivery struct {
 	Done    bool
 	Channel string
+	// OutOfWindow, with Done and no Channel, says why nothing reached the
+	// person: WeChat's 48-hour window was closed and there was no template
+	// to fall back on (not a failure: the message was skipped).
+	OutOfWindow bool
 }
 
 // Deliveries tells the desk how its messages went; bot's notifier reads
@@ -136,6 +140,11 @@ func (d *Desk) quiet(t time.Time) bool {
 	}
 	return tod >= s || tod < e
 }
+
+// AfterQuiet is t, or the end of the quiet hours (survey.quiet_hours) t
+// falls in: when a citizen may be messaged unasked (return visits,
+// reminder campaigns).
+func (d *Desk) AfterQuiet(t time.Time) time.Time { return d.afterQuiet(t) }
 
 // afterQuiet is t, or the end of the quiet hours t falls in.
 func (d *Desk) afterQuiet(t time.Time) time.Time {

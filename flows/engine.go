@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -65,8 +66,10 @@ type EngineOptions struct {
 	// Consents records agreements to the personal-information notice
 	// (default: the Sessions store, when it keeps them).
 	Consents Consents
-	Now      func() time.Time
-	Log      *slog.Logger
+	// Reminders, when set, offers and keeps reminder campaigns (reminders.go).
+	Reminders Reminders
+	Now       func() time.Time
+	Log       *slog.Logger
 }
 
 // Engine is the conversation engine: it tells officers from citizens, runs
@@ -84,6 +87,11 @@ type Engine struct {
 	flows       FlowSet
 	desk        Desk
 	opts        EngineOptions
+
+	// remindWords are the reminder words of the citizen texts, read once
+	// (reminders.go).
+	remindOnce  sync.Once
+	remindWords map[string][]string
 }
 
 // NewEngine returns an engine.
@@ -220,6 +228,7 @@ func (e *Engine) conversation(ctx context.Context, ev chat.Event) ([]chat.Reply,
 		}
 	} else {
 		sess.NoBinding = true
+		e.noteSeen(ctx, &sess, now)
 		if replies, err = e.citizen(ctx, &sess, ev, now); err != nil {
 			return nil, err
 		}
@@ -287,6 +296,9 @@ func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State,
 	if ev.Kind == chat.KindClick || command != "" && command != intake.CmdHuman && command != intake.CmdStatus {
 		sess.Talking = "" // the citizen turns to something else
 	}
+	if replies, ok, err := e.reminders(ctx, ev, sess); ok || err != nil {
+		return replies, st, false, err
+	}
 	if replies, ok, err := e.survey(ctx, st, ev, command, sess); ok || err != nil {
 		return replies, st, false, err
 	}
@@ -336,6 +348,7 @@ func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State,
 			return nil, st, false, err
 		}
 		out = append(out, textReply(text)...)
+		out = append(out, e.offerReminders(sess, res.Outcome)...)
 		opened = true
 	}
 	for _, p := range res.Prompts {

@@ -247,9 +247,9 @@ func (r *engineRig) walk(t *testing.T, openid string, steps []exchange) string {
 	return last
 }
 
-// reliefTicket walks a citizen through the 低保 flow to a ticket and
-// returns the ticket number.
-func (r *engineRig) reliefTicket(t *testing.T, openid string) string {
+// reliefMatter walks a citizen through the 低保 flow to a ticket and
+// returns the last answer (the acknowledgement and what follows it).
+func (r *engineRig) reliefMatter(t *testing.T, openid string) string {
 	t.Helper()
 	steps := []exchange{
 		{"1", "办理前先看办事指南"},
@@ -272,7 +272,14 @@ func (r *engineRig) reliefTicket(t *testing.T, openid string) string {
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	last := r.walk(t, openid, steps)
+	return r.walk(t, openid, steps)
+}
+
+// reliefTicket walks a citizen through the 低保 flow to a ticket and
+// returns the ticket number.
+func (r *engineRig) reliefTicket(t *testing.T, openid string) string {
+	t.Helper()
+	last := r.reliefMatter(t, openid)
 	i := strings.Index(last, "MZ")
 	if i < 0 {
 		t.Fatalf("no ticket number in %q", last)

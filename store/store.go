@@ -66,6 +66,15 @@ type Session struct {
 	// was looked for, so that a session reads it at most once.
 	ConsentAt      time.Time `json:"consent_at,omitzero"`
 	ConsentChecked bool      `json:"consent_checked,omitempty"`
+	// RemindOffer is the service line whose reminder campaigns the person
+	// was just offered (需要到期提醒吗？): their next message may answer it.
+	// RemindName is the 称呼 they gave in that matter, recorded with the
+	// subscription if they accept.
+	RemindOffer string `json:"remind_offer,omitempty"`
+	RemindName  string `json:"remind_name,omitempty"`
+	// SeenSaved is when the person's LastSeen was last written for the
+	// reminder campaigns: at most once an hour.
+	SeenSaved time.Time `json:"seen_saved,omitzero"`
 	// LastInbound is when the person last wrote to us; it bounds WeChat's
 	// 48-hour customer-service window.
 	LastInbound time.Time `json:"last_inbound"`

@@ -13,9 +13,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"huimin/bot"
 	"huimin/bot/wechat"
 	"huimin/bot/wecom"
+	"huimin/campaigns"
 	"huimin/config"
 	"huimin/desk"
 	"huimin/desk/calendar"
@@ -38,6 +41,10 @@ type app struct {
 	runner  *bot.Runner
 	results *results.Publisher
 	metrics *bot.Metrics
+	// campaigns runs the reminder campaigns; campaignMessages counts their
+	// messages by campaign and outcome (serve registers it).
+	campaigns        *campaigns.Service
+	campaignMessages *prometheus.CounterVec
 }
 
 // newApp builds the service on st.
@@ -136,7 +143,24 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 		log.Warn("nobody can receive this department's tickets: give an officer, its chief or the leader an openid or wecom_user in desk.officers, or bind one with `huimin officer add`",
 			"department", dp.ID, "name", dp.Name)
 	}
-	engine := flows.NewEngine(st, watcher, d, flows.EngineOptions{ResumeWindow: cfg.Bot.SessionTTL, Consents: st, Log: log})
+	campaignMessages := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "huimin_campaign_messages_total",
+		Help: "Reminder campaign messages by campaign and outcome (sent, fallback, skipped, failed), each person counted once per run.",
+	}, []string{"campaign", "outcome"})
+	reminders, err := campaigns.New(campaignStore{st, runner}, bot.NewNotifier(outbox, templates), campaignList(cfg.Campaigns), campaigns.Options{
+		Rate: cfg.Campaigns.Rate, Location: loc, Log: log,
+		Usable:     func(name string) bool { return templates[name].ID != "" },
+		Counted:    func(c, outcome string) { campaignMessages.WithLabelValues(c, outcome).Inc() },
+		AfterQuiet: d.AfterQuiet,
+	})
+	if err != nil {
+		return nil, err
+	}
+	engineOpts := flows.EngineOptions{ResumeWindow: cfg.Bot.SessionTTL, Consents: st, Log: log}
+	if len(cfg.Campaigns.List) > 0 {
+		engineOpts.Reminders = reminders
+	}
+	engine := flows.NewEngine(st, watcher, d, engineOpts)
 	codec := wechat.NewCodec(cfg.WeChat.Token, cfg.WeChat.AppID, cfg.WeChat.AESKey, time.Now)
 	codec.SetMaxClockSkew(cfg.WeChat.MaxClockSkew)
 	if cfg.WeChat.AESKey == "" {
@@ -147,6 +171,7 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	})
 	runner.Register(deskQueue(cfg.Desk.SweepInterval, cfg.Desk.TimerWorkers), deskTimers(d)...)
 	runner.Register(visitQueue(cfg.Desk.SweepInterval, cfg.Desk.TimerWorkers, cfg.Survey.PerSecond), visitTimers(d, cfg.Survey.PerSecond))
+	runner.Register(campaignQueue(cfg.Desk.SweepInterval, cfg.Outbox.Lease, cfg.Desk.TimerWorkers), campaignHandlers(reminders)...)
 	published := results.NewPublisher(st, publishOptions(cfg, d, loc, log))
 	pageOpts := web.Options{Bureau: cfg.Web.Bureau, Offices: officeDirectory{dir, watcher}, Guides: guidePages{watcher, d},
 		Surveys: d, Results: published,
@@ -162,7 +187,7 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 		return nil, err
 	}
 	a := &app{client: client, outbox: outbox, desk: d, flows: watcher, webhook: wh, metrics: metrics, pages: pages, runner: runner,
-		results: published}
+		results: published, campaigns: reminders, campaignMessages: campaignMessages}
 	if wecomCodec != nil {
 		a.wecom = bot.NewWeComWebhook(wecomCodec, wh, log)
 	}
@@ -237,6 +262,49 @@ func visitTimers(d *desk.Desk, perSecond int) bot.Handler {
 		h.Every = time.Second / time.Duration(perSecond)
 	}
 	return h
+}
+
+// campaignList turns the configured campaigns into the service's.
+func campaignList(c config.Campaigns) []campaigns.Campaign {
+	out := make([]campaigns.Campaign, 0, len(c.List))
+	for _, cp := range c.List {
+		out = append(out, campaigns.Campaign{ID: cp.ID, Name: cp.Name, Text: cp.Text, Lines: cp.Lines, TicketHolders: cp.TicketHolders,
+			Spec: cp.Schedule, Template: cp.Template, Notice: cp.Notice})
+	}
+	return out
+}
+
+// campaignQueue is the runner's queue of campaign runs and sends. Sends
+// are spaced at campaigns.rate across instances by their due times; the
+// queue is looked at once a second at most, so that each look claims a
+// second's worth. Its items take no longer than the outbox's (a send
+// queues a message and looks at its outcome; a run saves its cursor after
+// each page, so a run taken over after its lease goes on from there), so
+// they share the outbox's lease: what a dead instance held is taken up
+// as soon as the outbox's messages are.
+func campaignQueue(poll, lease time.Duration, workers int) bot.Queue {
+	return bot.Queue{Name: campaigns.Queue, Batch: 64, Lease: lease, Poll: poll, Coalesce: time.Second, Workers: workers}
+}
+
+// campaignHandlers do a campaign's run (retried until it has scheduled
+// every send) and its sends (looked at again, every few seconds, until
+// the outbox has the message's end).
+func campaignHandlers(svc *campaigns.Service) []bot.Handler {
+	return []bot.Handler{
+		{Kind: campaigns.KindRun, Do: svc.HandleRun},
+		{Kind: campaigns.KindSend, Do: svc.HandleSend, Retry: bot.Retry{First: time.Second, Max: 30 * time.Second}},
+	}
+}
+
+// campaignStore is the store as campaigns use it, scheduling through the
+// runner like deskStore.
+type campaignStore struct {
+	backend
+	runner *bot.Runner
+}
+
+func (s campaignStore) Schedule(ctx context.Context, queue string, it store.DueItem) (bool, error) {
+	return s.runner.Schedule(ctx, queue, it)
 }
 
 // deskStore is the store as the desk uses it, scheduling through the

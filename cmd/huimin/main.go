@@ -34,6 +34,8 @@ commands:
   officer add   issue an officer a one-time code to bind their WeChat (--id OFFICER)
   menu publish  publish the account's custom menu from the flow definitions
   window qr     make a service window's permanent QR code (--id WINDOW)
+  campaign preview  count who a reminder campaign would reach, by channel, without sending (--id CAMPAIGN)
+  campaign run  start a run of a reminder campaign now (--id CAMPAIGN)
 `
 
 var errUsage = errors.New("see usage above")
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return menuCommand(ctx, rest, getenv, stdout, stderr)
 	case "window":
 		return windowCommand(ctx, rest, getenv, stdout, stderr)
+	case "campaign":
+		return campaignCommand(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -21,6 +21,7 @@ import (
 
 	"huimin/bot"
 	"huimin/bot/wechat"
+	"huimin/campaigns"
 	"huimin/config"
 	"huimin/desk"
 	"huimin/flows"
@@ -88,6 +89,7 @@ type backend interface {
 	bot.OutcomeStore
 	wechat.TokenCache
 	desk.Store
+	campaigns.Store
 	flows.Sessions
 	flows.Consents
 	results.Source
@@ -179,6 +181,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	// huimin_queue_items{queue} and huimin_queue_due_items{queue} for every
 	// queue on the runner (outbox, inbox, desk, and those to come).
 	reg.MustRegister(bot.NewQueueDepthCollector(st, time.Now, log, a.runner.Queues()...))
+	reg.MustRegister(a.campaignMessages)
 	routes := []bot.Routes{a.webhook, a.pages}
 	if a.wecom != nil {
 		routes = append(routes, a.wecom)
@@ -237,6 +240,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	}
 	if _, err := sched.AddFunc(cfg.Desk.RetentionSweep, erase); err != nil {
 		return fmt.Errorf("desk.retention_sweep %q: %w", cfg.Desk.RetentionSweep, err)
+	}
+	// Each campaign's schedule starts its runs; every instance fires it,
+	// and the run, named by the campaign and the scheduled time, is
+	// scheduled once.
+	for _, c := range a.campaigns.Campaigns() {
+		sched.Schedule(a.campaigns.Schedule(c.ID), cron.FuncJob(func() {
+			if _, err := a.campaigns.Start(workCtx, c.ID, a.campaigns.Fired(c.ID, time.Now())); err != nil {
+				log.Error("start campaign run failed", "campaign", c.ID, "err", err)
+			}
+		}))
 	}
 	if b, ok := st.(indexBuilder); ok {
 		// Tickets written before the results and open-ticket indexes

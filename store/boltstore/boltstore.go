@@ -87,7 +87,8 @@ func expiringBuckets() []string {
 // lastingBuckets lists the other top-level buckets, whose records stay
 // until they are deleted.
 func lastingBuckets() []string {
-	return []string{bucketQueues, bucketOfficerByUser, bucketUserByOfficer, bucketTickets, bucketByOwner, bucketByDepartment, bucketByCitizen, bucketMeta, bucketConsents}
+	return append([]string{bucketQueues, bucketOfficerByUser, bucketUserByOfficer, bucketTickets, bucketByOwner, bucketByDepartment, bucketByCitizen, bucketMeta, bucketConsents},
+		subscriptionBuckets()...)
 }
 
 // bucket returns a top-level bucket, which New created.
@@ -220,7 +221,9 @@ func (s *Store) PurgeExpired(ctx context.Context) (int, error) {
 			}
 			n += len(dead)
 		}
-		return nil
+		tallies, err := purgeTallies(tx, now)
+		n += tallies
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("purge expired: %w", err)

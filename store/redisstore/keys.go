@@ -34,6 +34,10 @@ import (
 //	P {bind}:user_by_officer       hash    officer ID → user ID last bound      never
 //	P bindcode:<code>              string  the officer ID                       PutBindCode's ttl (TakeBindCode GETDELs it)
 //	P consent:<openid>             string  the time of the agreement, RFC 3339  never (the proof of a citizen's consent)
+//	P {sub}:rec:<openid>           hash    name, seen, c:<campaign> → µs        never (Unsubscribe deletes it)
+//	P {sub}:camp:<campaign>        zset    openids, score 0 (paged BYLEX)       never (Unsubscribe removes members)
+//	P {tally:<name>}:seen          set     the keys counted                     Tally's ttl, from its last change
+//	P {tally:<name>}:n             hash    field → count                        Tally's ttl, from its last change
 //
 // The three keys of a queue share the hash tag {q:<queue>}, so they live in
 // one Redis Cluster slot and one Lua script may touch them all. A score is
@@ -74,6 +78,11 @@ import (
 // of a key the script declares. Counters and bind codes are used one at a
 // time and need no tag.
 //
+// Subscribers (subscription.go) share the tag {sub}, as tickets share {t}:
+// Subscribe and Unsubscribe change a person's record and the set of any
+// of their campaigns in one script. A tally's two keys share a tag of
+// their own.
+//
 // NextSeq's PEXPIRE NX needs Redis 7.0, as BeginDelivery's SET NX GET does.
 
 // DefaultPrefix starts every key when Options.Prefix is empty.
@@ -107,6 +116,20 @@ func (k keys) seq(name string) string           { return k.prefix + "seq:" + nam
 func (k keys) bindCode(code string) string      { return k.prefix + "bindcode:" + code }
 func (k keys) ticket(id string) string          { return k.prefix + "{t}:ticket:" + id }
 func (k keys) consent(openID string) string     { return k.prefix + "consent:" + openID }
+
+// subscriber is a reminder subscriber's record.
+func (k keys) subscriber(openID string) string { return k.prefix + "{sub}:rec:" + openID }
+
+// campaignSubscribers is the set of a campaign's subscribers; with "" the
+// prefix the scripts add a campaign ID to.
+func (k keys) campaignSubscribers(campaign string) string { return k.prefix + "{sub}:camp:" + campaign }
+
+// tally returns a tally's keys in the order tallyScript expects them:
+// KEYS[1] the keys counted, KEYS[2] the counts.
+func (k keys) tally(name string) []string {
+	tag := k.prefix + "{tally:" + name + "}"
+	return []string{tag + ":seen", tag + ":n"}
+}
 
 // factsMonth formats the month in the key of a facts hash.
 const factsMonth = "2006-01"

@@ -50,6 +50,8 @@ type scripts struct {
 	nextSeq, bindOfficer        *goredis.Script
 	createTicket, updateTicket  *goredis.Script
 	backfill                    *goredis.Script
+	subscribe, unsubscribe      *goredis.Script
+	seen, tally                 *goredis.Script
 }
 
 // New returns a store on client. The store does not own client: Close
@@ -78,6 +80,10 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 			createTicket: goredis.NewScript(createTicketScript),
 			updateTicket: goredis.NewScript(updateTicketScript),
 			backfill:     goredis.NewScript(backfillScript),
+			subscribe:    goredis.NewScript(subscribeScript),
+			unsubscribe:  goredis.NewScript(unsubscribeScript),
+			seen:         goredis.NewScript(seenScript),
+			tally:        goredis.NewScript(tallyScript),
 		},
 	}
 }

@@ -152,6 +152,28 @@ type Store interface {
 	RecordConsent(ctx context.Context, openID string, at time.Time) (time.Time, error)
 	// ConsentOf returns when openID agreed, store.ErrNotFound if never.
 	ConsentOf(ctx context.Context, openID string) (time.Time, error)
+	// Subscribe opts openID in to campaigns at at, in one step: a campaign
+	// already subscribed keeps its first time, name (when not empty)
+	// replaces the recorded 称呼, and LastSeen becomes at if later. It
+	// returns the stored record.
+	Subscribe(ctx context.Context, openID, name string, campaigns []string, at time.Time) (store.Subscriber, error)
+	// Unsubscribe removes openID from every campaign and forgets the
+	// record, in one step, and returns the campaign IDs removed, sorted
+	// (nil when there were none).
+	Unsubscribe(ctx context.Context, openID string) ([]string, error)
+	// Subscription returns openID's record, store.ErrNotFound if none.
+	Subscription(ctx context.Context, openID string) (store.Subscriber, error)
+	// Subscribers returns up to limit subscribers of campaign whose OpenID
+	// sorts after after ("" for the first), in OpenID order: a cursor that
+	// stays valid while people subscribe and unsubscribe.
+	Subscribers(ctx context.Context, campaign, after string, limit int) ([]store.Subscriber, error)
+	// Seen moves openID's LastSeen to at if later; nothing for someone
+	// not subscribed.
+	Seen(ctx context.Context, openID string, at time.Time) error
+	// Tally adds n to field of the tally name, once per key, and returns
+	// the tally's fields and whether key was new, in one step; the tally
+	// expires ttl after its last change.
+	Tally(ctx context.Context, name, key, field string, n int64, ttl time.Duration) (counts map[string]int64, first bool, err error)
 }
 
 // Harness gives the suite a fresh, empty store and a way to let time pass

@@ -39,6 +39,8 @@ func Run(t *testing.T, h Harness) {
 	t.Run("BindCode", func(t *testing.T) { testBindCode(t, h) })
 	t.Run("UserFacts", func(t *testing.T) { testUserFacts(t, h) })
 	t.Run("Consent", func(t *testing.T) { testConsent(t, h) })
+	t.Run("Subscription", func(t *testing.T) { testSubscription(t, h) })
+	t.Run("Tally", func(t *testing.T) { testTally(t, h) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, h) })
 }
 
