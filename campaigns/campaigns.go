@@ -94,6 +94,10 @@ type Options struct {
 	Usable func(template string) bool
 	// Counted is told of each person counted in a run (metrics).
 	Counted func(campaign, outcome string)
+	// NoticeID is the WeChat template ID of a desk.templates entry (the
+	// subscribe notice a campaign sends), to recognise the person's
+	// choice on it; nil: no notice is recognised.
+	NoticeID func(template string) string
 	// AfterQuiet is t, or the end of the quiet hours t falls in
 	// (survey.quiet_hours): no message is placed in them, a run that
 	// reaches them goes on in the morning. Nil: no quiet hours.
@@ -125,6 +129,9 @@ func New(st Store, note desk.Notifier, list []Campaign, opts Options) (*Service,
 	}
 	if opts.Counted == nil {
 		opts.Counted = func(string, string) {}
+	}
+	if opts.NoticeID == nil {
+		opts.NoticeID = func(string) string { return "" }
 	}
 	if opts.AfterQuiet == nil {
 		opts.AfterQuiet = func(t time.Time) time.Time { return t }

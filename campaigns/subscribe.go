@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"huimin/chat"
 	"huimin/store"
 )
 
@@ -59,6 +60,52 @@ func (s *Service) Unsubscribe(ctx context.Context, openID string) ([]string, err
 		s.opts.Log.InfoContext(ctx, "campaigns unsubscribed", "openid", openID, "campaigns", ids)
 	}
 	return names, nil
+}
+
+// Notice statuses of WeChat's subscribe-notice events (订阅通知): the
+// person accepted the notice in the popup, or refused it there or turned
+// it off later in the account's settings.
+const (
+	NoticeAccept = "accept"
+	NoticeReject = "reject"
+)
+
+// NoticeChoice applies what a person chose on the account's subscribe
+// notices (the popup, or the change they made later): accepting the notice
+// a campaign sends opts them in to that campaign; refusing or turning off
+// any campaign's notice is the notice's own opt-out and stops every
+// campaign at once, as 退订 does. It returns the names subscribed and
+// those stopped; notices no campaign uses change nothing.
+func (s *Service) NoticeChoice(ctx context.Context, openID string, notices []chat.Notice) (subscribed, stopped []string, err error) {
+	var ids, names []string
+	optOut := false
+	for _, n := range notices {
+		for _, c := range s.list {
+			if c.Notice == "" || n.TemplateID == "" || s.opts.NoticeID(c.Notice) != n.TemplateID {
+				continue
+			}
+			switch n.Status {
+			case NoticeAccept:
+				if !slices.Contains(ids, c.ID) {
+					ids, names = append(ids, c.ID), append(names, c.Name)
+				}
+			case NoticeReject:
+				optOut = true
+			}
+		}
+	}
+	if optOut {
+		stopped, err = s.Unsubscribe(ctx, openID)
+		return nil, stopped, err
+	}
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	if _, err := s.st.Subscribe(ctx, openID, "", ids, s.opts.Now()); err != nil {
+		return nil, nil, err
+	}
+	s.opts.Log.InfoContext(ctx, "campaigns subscribed by subscribe notice", "openid", openID, "campaigns", ids)
+	return names, nil, nil
 }
 
 // Seen records that a person wrote to the account at at (for the 48-hour

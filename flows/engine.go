@@ -125,7 +125,9 @@ const sessionKeep = 24 * time.Hour
 // Dispatch answers one event.
 func (e *Engine) Dispatch(ctx context.Context, ev chat.Event) ([]chat.Reply, error) {
 	switch ev.Kind {
-	case chat.KindUnsubscribe, chat.KindTemplateSent, chat.KindSubscribeNotice, chat.KindView, chat.KindReportLocation, chat.KindOther:
+	case chat.KindSubscribeNotice:
+		return e.noticeChoice(ctx, ev)
+	case chat.KindUnsubscribe, chat.KindTemplateSent, chat.KindView, chat.KindReportLocation, chat.KindOther:
 		return nil, nil // nothing to say
 	}
 	if ev.Channel == chat.ChannelWeCom {

@@ -23,6 +23,28 @@ type Reminders interface {
 	Unsubscribe(ctx context.Context, openID string) ([]string, error)
 	// Seen records that openID wrote at at.
 	Seen(ctx context.Context, openID string, at time.Time) error
+	// NoticeChoice applies the person's choice on the account's subscribe
+	// notices: accepting a campaign's notice opts in to it, refusing or
+	// turning one off stops every campaign. It names what changed.
+	NoticeChoice(ctx context.Context, openID string, notices []chat.Notice) (subscribed, stopped []string, err error)
+}
+
+// noticeChoice answers a subscribe-notice event (the popup's choice, or a
+// notice turned off in the settings) with what it changed, if anything.
+func (e *Engine) noticeChoice(ctx context.Context, ev chat.Event) ([]chat.Reply, error) {
+	if e.opts.Reminders == nil || ev.Channel != chat.ChannelWeChat || len(ev.Notices) == 0 {
+		return nil, nil
+	}
+	subscribed, stopped, err := e.opts.Reminders.NoticeChoice(ctx, ev.From, ev.Notices)
+	switch {
+	case err != nil:
+		return nil, err
+	case len(subscribed) > 0:
+		return textReply(e.citizenTexts.Say("remind_subscribed", map[string]any{"Names": e.names(subscribed)})), nil
+	case len(stopped) > 0:
+		return textReply(e.citizenTexts.Say("remind_unsubscribed", map[string]any{"Names": e.names(stopped)})), nil
+	}
+	return nil, nil
 }
 
 // seenEvery is how often at most a person's LastSeen is written.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"huimin/campaigns"
+	"huimin/chat"
 	"huimin/flows"
 	"huimin/flows/intake"
 	"huimin/store"
@@ -25,8 +26,10 @@ func reminderRig(t *testing.T, st backend) (*engineRig, campaigns.Store) {
 	svc, err := campaigns.New(cst, r.note, []campaigns.Campaign{
 		{ID: "review", Name: "低保年度复核", Text: "t", Lines: []string{"relief"}, Spec: "@daily"},
 		{ID: "winter", Name: "冬季救助提醒", Text: "t", Lines: []string{"relief"}, Spec: "@daily"},
-		{ID: "cert", Name: "高龄津贴认证", Text: "t", Lines: []string{"elderly"}, Spec: "@daily"},
-	}, campaigns.Options{Now: r.clock.Now})
+		{ID: "cert", Name: "高龄津贴认证", Text: "t", Lines: []string{"elderly"}, Spec: "@daily", Notice: "cert_notice"},
+	}, campaigns.Options{Now: r.clock.Now, NoticeID: func(name string) string {
+		return map[string]string{"cert_notice": "tplCertNotice"}[name]
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +151,39 @@ func TestReminderLastSeenAtMostHourly(t *testing.T) {
 		r.say(t, "o1", "你好")
 		if want := start.Add(61 * time.Minute); !seen().Equal(want) {
 			t.Errorf("LastSeen = %v, want %v (an hour after the last write)", seen(), want)
+		}
+	})
+}
+
+func TestSubscribeNoticeOptsInAndOut(t *testing.T) {
+	stores(t, func(t *testing.T, newStore func(t *testing.T) backend) {
+		r, st := reminderRig(t, newStore(t))
+		notice := func(status string, notices ...chat.Notice) string {
+			return r.send(t, chat.Event{Kind: chat.KindSubscribeNotice, From: "oNotice", Status: status, Notices: notices})
+		}
+		// A notice no campaign sends changes nothing.
+		if got := notice("subscribe_msg_popup_event", chat.Notice{TemplateID: "tplOther", Status: "accept"}); got != "" {
+			t.Errorf("accepting another notice answered %q", got)
+		}
+		if _, err := st.Subscription(t.Context(), "oNotice"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("subscribed by a notice no campaign sends: %v", err)
+		}
+		// Accepting the campaign's notice in the popup opts in to it.
+		if got := notice("subscribe_msg_popup_event", chat.Notice{TemplateID: "tplCertNotice", Status: "accept"}); !strings.Contains(got, "高龄津贴认证") {
+			t.Errorf("accepting the notice answered %q, want the campaign named", got)
+		}
+		sub, err := st.Subscription(t.Context(), "oNotice")
+		if err != nil || len(sub.Campaigns) != 1 || sub.Campaigns["cert"].IsZero() {
+			t.Fatalf("after accepting: %+v, %v; want subscribed to cert with the time", sub, err)
+		}
+		// Subscribed to more by 订阅提醒, then the notice turned off in the
+		// settings stops them all at once.
+		r.say(t, "oNotice", "订阅提醒")
+		if got := notice("subscribe_msg_change_event", chat.Notice{TemplateID: "tplCertNotice", Status: "reject"}); !strings.Contains(got, "取消全部提醒") {
+			t.Errorf("turning the notice off answered %q", got)
+		}
+		if _, err := st.Subscription(t.Context(), "oNotice"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("still subscribed after the notice's opt-out: %v", err)
 		}
 	})
 }

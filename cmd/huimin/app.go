@@ -150,6 +150,7 @@ func newApp(cfg config.Config, st backend, metrics *bot.Metrics, log *slog.Logge
 	reminders, err := campaigns.New(campaignStore{st, runner}, bot.NewNotifier(outbox, templates), campaignList(cfg.Campaigns), campaigns.Options{
 		Rate: cfg.Campaigns.Rate, Location: loc, Log: log,
 		Usable:     func(name string) bool { return templates[name].ID != "" },
+		NoticeID:   func(name string) string { return templates[name].ID },
 		Counted:    func(c, outcome string) { campaignMessages.WithLabelValues(c, outcome).Inc() },
 		AfterQuiet: d.AfterQuiet,
 	})

@@ -228,7 +228,9 @@ func (c *demoClient) reliefMatter(openid string) string {
 		if strings.Contains(last, "不同意") {
 			// The personal-information notice, the first time this
 			// citizen is asked for a phone number: agree.
-			last = c.say(openid, "同意")
+			if got := c.say(openid, "同意"); !strings.Contains(got, "手机") {
+				c.t.Fatalf("同意 to the notice answered %q, want the phone question", got)
+			}
 		}
 		last = c.say(openid, text)
 	}
