@@ -130,8 +130,11 @@ func (c *Codec) Open(q url.Values, body []byte) (*Request, error) {
 		req.Plain = body
 	}
 	var m message.MixMessage
-	if err := xml.Unmarshal(req.Plain, &m); err != nil {
-		return nil, fmt.Errorf("%w: message: %w", ErrMalformed, err)
+	if !decodeFlat(req.Plain, &m) {
+		m = message.MixMessage{} // what the fast path filled before it gave up
+		if err := xml.Unmarshal(req.Plain, &m); err != nil {
+			return nil, fmt.Errorf("%w: message: %w", ErrMalformed, err)
+		}
 	}
 	if m.FromUserName == "" || m.MsgType == "" {
 		return nil, fmt.Errorf("%w: no FromUserName or MsgType", ErrMalformed)
