@@ -9,6 +9,7 @@ import (
 	"embed"
 	"fmt"
 	"sort"
+	"strings"
 	"text/template"
 
 	"go.yaml.in/yaml/v3"
@@ -30,6 +31,10 @@ const (
 type Book struct {
 	audience Audience
 	texts    map[string]*template.Template
+	// static holds the texts without a field, said as they are: many are
+	// said on every message (the survey's level names, menu words), and
+	// executing a template for them cost several percent of its CPU.
+	static map[string]string
 }
 
 // Load parses the built-in texts of an audience.
@@ -56,13 +61,16 @@ func Parse(a Audience, raw []byte) (*Book, error) {
 	if err := yaml.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("texts %s: %w", a, err)
 	}
-	b := &Book{audience: a, texts: make(map[string]*template.Template, len(m))}
+	b := &Book{audience: a, texts: make(map[string]*template.Template, len(m)), static: map[string]string{}}
 	for k, v := range m {
 		t, err := template.New(k).Option("missingkey=zero").Parse(v)
 		if err != nil {
 			return nil, fmt.Errorf("texts %s: %s: %w", a, k, err)
 		}
 		b.texts[k] = t
+		if !strings.Contains(v, "{{") {
+			b.static[k] = v
+		}
 	}
 	return b, nil
 }
@@ -95,6 +103,9 @@ func (b *Book) Say(key string, data any) string {
 
 // Render renders a text, or says why it cannot.
 func (b *Book) Render(key string, data any) (string, error) {
+	if s, ok := b.static[key]; ok {
+		return s, nil
+	}
 	t, ok := b.texts[key]
 	if !ok {
 		return "", fmt.Errorf("texts %s: no text %q", b.audience, key)

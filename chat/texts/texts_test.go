@@ -37,3 +37,23 @@ func TestSayMissingKeyShowsTheKey(t *testing.T) {
 		t.Errorf("a broken template parsed: %v", err)
 	}
 }
+
+// TestStaticTextsAsTheTemplateSaysThem holds the texts said without a
+// template run (those without a field) to what the template would say.
+func TestStaticTextsAsTheTemplateSaysThem(t *testing.T) {
+	for _, a := range []Audience{Citizen, Officer} {
+		b := MustLoad(a)
+		if len(b.static) == 0 {
+			t.Fatalf("%s: no static texts; the level names, for one, have no field", a)
+		}
+		for k, s := range b.static {
+			var buf strings.Builder
+			if err := b.texts[k].Execute(&buf, nil); err != nil {
+				t.Fatalf("%s: %s: %v", a, k, err)
+			}
+			if buf.String() != s {
+				t.Errorf("%s: %s said %q, its template %q", a, k, s, buf.String())
+			}
+		}
+	}
+}

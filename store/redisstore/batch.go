@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -144,7 +145,10 @@ func (b *batcher) again(ctx context.Context, cmds []goredis.Cmder) error {
 // moving slots or electing (TRYAGAIN, CLUSTERDOWN, MASTERDOWN). A script
 // meets the refusal at its first write, so it has changed nothing either.
 func notNow(err error) bool {
-	return err != nil && (goredis.IsNoReplicasError(err) || goredis.IsLoadingError(err) ||
+	// redis.Nil (a key not there: a new person's session, a message not
+	// seen before) is the common answer, and go-redis's checks below
+	// allocate for every error they look at.
+	return err != nil && !errors.Is(err, goredis.Nil) && (goredis.IsNoReplicasError(err) || goredis.IsLoadingError(err) ||
 		goredis.IsReadOnlyError(err) || goredis.IsTryAgainError(err) ||
 		goredis.IsClusterDownError(err) || goredis.IsMasterDownError(err))
 }
