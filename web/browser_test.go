@@ -27,27 +27,51 @@ func TestOfficesPageInABrowser(t *testing.T) {
 	})}))
 	t.Cleanup(srv.Close)
 
-	var errs webtest.PageErrors
-	defer errs.Check(t)
-	tab := webtest.NewBrowser(t, exe, &errs, 390, 844)
-	// The first action starts the browser and must not carry a timeout.
-	if err := chromedp.Do(tab, chromedp.EmulateViewport(390, 844), chromedp.Navigate(srv.URL+"/offices")); err != nil {
-		t.Fatalf("open the page: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("article.office"))); err != nil {
-		t.Fatalf("wait for the offices: %v", err)
-	}
-	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, text := openOnPhone(t, exe, srv.URL+"/offices", "article.office")
 	for _, want := range []string{"本局科室", "社会救助科", "测试路1号", "工作日 8:30-17:30", "010-0000 0001", "相关单位", "退役军人事务局"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("page text lacks %q", want)
 		}
 	}
+	// The stylesheet applied: CSP allows it, and the cards have their border.
+	border, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("article.office")).borderTopStyle`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if border != "solid" {
+		t.Errorf("office card border = %q, want solid: the stylesheet did not apply", border)
+	}
+	checkOnPhone(t, ctx, "offices-390.png")
+}
+
+// openOnPhone opens url in headless Chromium at a phone's 390 px, waits
+// for selector and returns the tab (30 s to go) and the text of main; the
+// page's script errors fail the test.
+func openOnPhone(t *testing.T, exe, url, selector string) (context.Context, string) {
+	t.Helper()
+	errs := &webtest.PageErrors{}
+	t.Cleanup(func() { errs.Check(t) })
+	tab := webtest.NewBrowser(t, exe, errs, 390, 844)
+	// The first action starts the browser and must not carry a timeout.
+	if err := chromedp.Do(tab, chromedp.EmulateViewport(390, 844), chromedp.Navigate(url)); err != nil {
+		t.Fatalf("open the page: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(selector))); err != nil {
+		t.Fatalf("wait for %s: %v", selector, err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, text
+}
+
+// checkOnPhone fails a page that scrolls sideways at 390 px or has a
+// script, and keeps a screenshot of it in the test's artifacts.
+func checkOnPhone(t *testing.T, ctx context.Context, shotName string) {
+	t.Helper()
 	widths, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](
 		`[window.innerWidth, document.documentElement.clientWidth, document.documentElement.scrollWidth, document.body.scrollWidth]`))
 	if err != nil {
@@ -58,14 +82,6 @@ func TestOfficesPageInABrowser(t *testing.T) {
 	}
 	if widths[2] > widths[1] || widths[3] > widths[1] {
 		t.Errorf("page is %d (body %d) px wide in a %d px viewport: it scrolls sideways", widths[2], widths[3], widths[1])
-	}
-	// The stylesheet applied: CSP allows it, and the cards have their border.
-	border, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("article.office")).borderTopStyle`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if border != "solid" {
-		t.Errorf("office card border = %q, want solid: the stylesheet did not apply", border)
 	}
 	scripts, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.scripts.length`))
 	if err != nil {
@@ -78,8 +94,7 @@ func TestOfficesPageInABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.ArtifactDir(), "offices-390.png")
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(t.ArtifactDir(), shotName), shot, 0o644); err != nil {
 		t.Errorf("save screenshot: %v", err)
 	}
 }
