@@ -27,10 +27,7 @@ func decodeFlat(b []byte, m *message.MixMessage) bool {
 	for {
 		s = trimSpace(s)
 		if rest, ok := bytes.CutPrefix(s, []byte("</xml>")); ok {
-			if len(trimSpace(rest)) != 0 {
-				return false
-			}
-			return true
+			return len(trimSpace(rest)) == 0
 		}
 		if len(s) == 0 || s[0] != '<' {
 			return false
