@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"huimin/chat"
 	"huimin/flows/intake"
 	"huimin/store"
 )
@@ -16,6 +19,33 @@ import (
 type Consents interface {
 	ConsentOf(ctx context.Context, openID string) (time.Time, error)
 	RecordConsent(ctx context.Context, openID string, at time.Time) (time.Time, error)
+	WithdrawConsent(ctx context.Context, openID string) (bool, error)
+}
+
+// withdrawConsent answers 撤回同意: the agreement is forgotten, a flow in
+// progress ends unsubmitted (it may hold a number given under the
+// agreement), and the next phone or ID question shows the notice again.
+// ok reports that the message was the withdrawal.
+func (e *Engine) withdrawConsent(ctx context.Context, ev chat.Event, st *intake.State, sess *store.Session) (replies []chat.Reply, ok bool, err error) {
+	if e.opts.Consents == nil || (ev.Kind != chat.KindText && ev.Kind != chat.KindVoice) {
+		return nil, false, nil
+	}
+	e.withdrawOnce.Do(func() { e.withdrawWords = strings.Fields(e.citizenTexts.Say("consent_withdraw_words", nil)) })
+	if !slices.Contains(e.withdrawWords, strings.Trim(strings.TrimSpace(ev.Text), "。.!！")) {
+		return nil, false, nil
+	}
+	had, err := e.opts.Consents.WithdrawConsent(ctx, sess.OpenID)
+	if err != nil {
+		return nil, true, fmt.Errorf("withdraw consent: %w", err)
+	}
+	sess.ConsentAt, sess.ConsentChecked = time.Time{}, true
+	if !had {
+		return textReply(e.citizenTexts.Say("consent_not_given", nil)), true, nil
+	}
+	cancelled := st.Flow != ""
+	*st = intake.State{}
+	e.opts.Log.InfoContext(ctx, "personal information consent withdrawn", "openid", sess.OpenID)
+	return textReply(e.citizenTexts.Say("consent_withdrawn", map[string]any{"Cancelled": cancelled})), true, nil
 }
 
 // step runs one input through the flows with what the engine knows of the

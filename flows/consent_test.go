@@ -153,3 +153,42 @@ func TestConsentRefusedSubmitsNothing(t *testing.T) {
 		}
 	})
 }
+
+func TestConsentWithdrawn(t *testing.T) {
+	stores(t, func(t *testing.T, newStore func(t *testing.T) backend) {
+		r := newRig(t, newStore(t))
+		if got := r.say(t, "oWithdraw", "撤回同意"); !strings.Contains(got, "没有同意过") {
+			t.Fatalf("撤回同意 before any agreement: %q", got)
+		}
+		// Agree in a matter, then, in the middle of the next, withdraw.
+		r.reliefTicket(t, "oWithdraw")
+		if _, err := r.st.ConsentOf(t.Context(), "oWithdraw"); err != nil {
+			t.Fatalf("consent after the first matter: %v", err)
+		}
+		for _, s := range toNotice[:len(toNotice)-1] {
+			r.say(t, "oWithdraw", s)
+		}
+		got := r.say(t, "oWithdraw", "撤回同意")
+		if !strings.Contains(got, "已撤回") || !strings.Contains(got, "没有提交") {
+			t.Fatalf("撤回同意 mid-flow: %q, want the withdrawal and the matter dropped", got)
+		}
+		if _, err := r.st.ConsentOf(t.Context(), "oWithdraw"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("consent still on record after 撤回同意: %v", err)
+		}
+		if sess, err := r.st.GetSession(t.Context(), "oWithdraw"); err != nil || sess.Flow != "" {
+			t.Errorf("session after withdrawing = %+v, %v; want no flow running", sess, err)
+		}
+		// The next phone question shows the notice again.
+		var last string
+		for _, s := range toNotice {
+			last = r.say(t, "oWithdraw", s)
+		}
+		if !strings.Contains(last, "保存多久") || !strings.Contains(last, "撤回同意") {
+			t.Errorf("the next phone question: %q, want the notice again, saying how to withdraw", last)
+		}
+		tickets, err := r.st.ListTickets(t.Context(), store.TicketFilter{Citizen: "oWithdraw"})
+		if err != nil || len(tickets) != 1 {
+			t.Errorf("tickets = %d, %v; want the first matter only", len(tickets), err)
+		}
+	})
+}

@@ -92,6 +92,10 @@ type Engine struct {
 	// (reminders.go).
 	remindOnce  sync.Once
 	remindWords map[string][]string
+	// withdrawWords withdraw the consent to the personal-information
+	// notice (撤回同意), read once from the citizen texts.
+	withdrawOnce  sync.Once
+	withdrawWords []string
 }
 
 // NewEngine returns an engine.
@@ -297,6 +301,9 @@ func (e *Engine) converse(ctx context.Context, set *intake.Set, st intake.State,
 	command := set.Command(ev.Text)
 	if ev.Kind == chat.KindClick || command != "" && command != intake.CmdHuman && command != intake.CmdStatus {
 		sess.Talking = "" // the citizen turns to something else
+	}
+	if replies, ok, err := e.withdrawConsent(ctx, ev, &st, sess); ok || err != nil {
+		return replies, st, false, err
 	}
 	if replies, ok, err := e.reminders(ctx, ev, sess); ok || err != nil {
 		return replies, st, false, err

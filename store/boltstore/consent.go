@@ -57,3 +57,24 @@ func (s *Store) ConsentOf(ctx context.Context, openID string) (time.Time, error)
 	}
 	return at, nil
 }
+
+// WithdrawConsent forgets openID's agreement and reports whether there was
+// one.
+func (s *Store) WithdrawConsent(ctx context.Context, openID string) (bool, error) {
+	if openID == "" {
+		return false, nil
+	}
+	had := false
+	err := s.update(ctx, false, func(tx *bolt.Tx) error {
+		b := bucket(tx, bucketConsents)
+		had = b.Get([]byte(openID)) != nil
+		if !had {
+			return nil
+		}
+		return b.Delete([]byte(openID))
+	})
+	if err != nil {
+		return false, fmt.Errorf("withdraw consent: %w", err)
+	}
+	return had, nil
+}

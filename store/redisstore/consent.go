@@ -54,3 +54,16 @@ func (s *Store) ConsentOf(ctx context.Context, openID string) (time.Time, error)
 	}
 	return at, nil
 }
+
+// WithdrawConsent forgets openID's agreement and reports whether there was
+// one: one DEL.
+func (s *Store) WithdrawConsent(ctx context.Context, openID string) (bool, error) {
+	if openID == "" {
+		return false, nil
+	}
+	n, err := s.rdb.Del(ctx, s.keys.consent(openID)).Result()
+	if err != nil {
+		return false, fmt.Errorf("withdraw consent: %w", err)
+	}
+	return n > 0, nil
+}

@@ -49,6 +49,35 @@ func testConsent(t *testing.T, h Harness) {
 			t.Errorf("ConsentOf() = %v, %v; want %v, nil", got, err, t0)
 		}
 	})
+	t.Run("Withdrawn", func(t *testing.T) {
+		s := h.New(t)
+		had, err := s.WithdrawConsent(t.Context(), "oCitizen")
+		check(t, "WithdrawConsent(never agreed)", err)
+		if had {
+			t.Error("WithdrawConsent(never agreed) = true, want false")
+		}
+		_, err = s.RecordConsent(t.Context(), "oCitizen", t0)
+		check(t, "RecordConsent", err)
+		_, err = s.RecordConsent(t.Context(), "oOther", t0)
+		check(t, "RecordConsent(another)", err)
+		had, err = s.WithdrawConsent(t.Context(), "oCitizen")
+		check(t, "WithdrawConsent", err)
+		if !had {
+			t.Error("WithdrawConsent() = false, want true")
+		}
+		_, err = s.ConsentOf(t.Context(), "oCitizen")
+		wantErr(t, "ConsentOf(withdrawn)", err, store.ErrNotFound)
+		if _, err := s.ConsentOf(t.Context(), "oOther"); err != nil {
+			t.Errorf("another citizen's consent went with it: %v", err)
+		}
+		// Agreeing again records the new time, not the first.
+		later := t0.Add(time.Hour)
+		got, err := s.RecordConsent(t.Context(), "oCitizen", later)
+		check(t, "RecordConsent again", err)
+		if !got.Equal(later) {
+			t.Errorf("RecordConsent() after withdrawing = %v, want %v", got, later)
+		}
+	})
 	t.Run("Durable", func(t *testing.T) {
 		// A consent is not a session: it outlives every expiry.
 		s := h.New(t)

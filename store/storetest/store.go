@@ -152,6 +152,10 @@ type Store interface {
 	RecordConsent(ctx context.Context, openID string, at time.Time) (time.Time, error)
 	// ConsentOf returns when openID agreed, store.ErrNotFound if never.
 	ConsentOf(ctx context.Context, openID string) (time.Time, error)
+	// WithdrawConsent forgets openID's agreement (the citizen withdrew it)
+	// and reports whether there was one; the next agreement is recorded
+	// anew, with its own time.
+	WithdrawConsent(ctx context.Context, openID string) (bool, error)
 	// Subscribe opts openID in to campaigns at at, in one step: a campaign
 	// already subscribed keeps its first time, name (when not empty)
 	// replaces the recorded 称呼, and LastSeen becomes at if later. It
