@@ -118,17 +118,7 @@ func testCampaign(t *testing.T, storeEnv map[string]string) {
 	env := serviceEnv(addr, simURL, extra)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	say := func(openid, text string) string {
-		t.Helper()
-		res, err := s.Send(ctx, sim.Message{OpenID: openid, Type: "text", Content: text})
-		if err != nil {
-			t.Fatalf("%s says %q: %v", openid, text, err)
-		}
-		if res.Reply == nil {
-			return ""
-		}
-		return res.Reply.Content
-	}
+	say := simSayer(ctx, t, s)
 
 	// Opting in, with no run due (a yearly schedule).
 	quiet := startService(t, env, "--config", campaignConfig(t, "0 0 1 1 *"))

@@ -181,6 +181,22 @@ func newSim(t *testing.T, webhook string) (*sim.Simulator, string) {
 	return s, srv.URL
 }
 
+// simSayer returns a function that sends a citizen's text through the
+// simulator and returns the service's passive reply ("" for none).
+func simSayer(ctx context.Context, t *testing.T, s *sim.Simulator) func(openid, text string) string {
+	return func(openid, text string) string {
+		t.Helper()
+		res, err := s.Send(ctx, sim.Message{OpenID: openid, Type: "text", Content: text})
+		if err != nil {
+			t.Fatalf("%s says %q: %v", openid, text, err)
+		}
+		if res.Reply == nil {
+			return ""
+		}
+		return res.Reply.Content
+	}
+}
+
 func serviceEnv(addr, simURL string, extra map[string]string) map[string]string {
 	env := map[string]string{
 		"HUIMIN_HTTP_ADDR":            addr,

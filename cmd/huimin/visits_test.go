@@ -50,17 +50,7 @@ func TestVisitsExactlyOnceAcrossInstancesAndKill(t *testing.T) {
 	b := startService(t, envB, "--config", conf)
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
-	say := func(openid, text string) string {
-		t.Helper()
-		res, err := s.Send(ctx, sim.Message{OpenID: openid, Type: "text", Content: text})
-		if err != nil {
-			t.Fatalf("%s says %q: %v", openid, text, err)
-		}
-		if res.Reply == nil {
-			return ""
-		}
-		return res.Reply.Content
-	}
+	say := simSayer(ctx, t, s)
 	number := regexp.MustCompile(`MZ\d{8}-\d{4}`)
 	const n = 24
 	var ids []string
