@@ -274,7 +274,7 @@ func (d *Desk) Open(ctx context.Context, req OpenRequest) (store.Ticket, error) 
 		History:  []store.TicketEvent{{At: now, Actor: actorCitizen, Kind: eventOf[OpOpen], Deadline: d.deadline(now, limit)}},
 	}
 	switch req.Inquiry {
-	case inquiryPraise:
+	case store.InquiryPraise:
 		t.Department = lineDept
 		return d.recordPraise(ctx, t)
 	case inquiryComplaint:
@@ -366,7 +366,7 @@ const assignSafetyNet = time.Minute
 // Acknowledgement is what the citizen is told when their matter is received.
 func (d *Desk) Acknowledgement(t store.Ticket) string {
 	data := d.ticketData(t)
-	if t.Inquiry == inquiryPraise {
+	if t.Inquiry == store.InquiryPraise {
 		return d.citizen.Say("praise_ack", data)
 	}
 	if t.Urgent {

@@ -14,7 +14,6 @@ import (
 const (
 	inquiryComplaint = "complaint"
 	inquiryReport    = "report"
-	inquiryPraise    = "praise"
 )
 
 // FieldOfficer is the intake flows' field naming an officer: the one a

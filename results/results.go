@@ -36,10 +36,6 @@ import (
 	"huimin/store"
 )
 
-// InquiryPraise is the inquiry type of praise (表扬): counted apart from
-// the matters received.
-const InquiryPraise = "praise"
-
 // Dimension is what a table's rows are.
 type Dimension int
 
@@ -237,7 +233,7 @@ func (c Counter) Add(t Table, f store.Facts) {
 		return g
 	}
 	g := cell(f.Owner)
-	if f.Inquiry == InquiryPraise {
+	if f.Inquiry == store.InquiryPraise {
 		g.Praise++
 		return
 	}

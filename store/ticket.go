@@ -15,6 +15,12 @@ var (
 )
 
 // TicketState is where a ticket is in the 12345 closed loop.
+// InquiryPraise is the inquiry type of praise (表扬): filed at once for
+// the officer named, it needs no handling and counts apart from the
+// matters received (the other types are the 12345 rules': consult, help,
+// complaint, report, suggestion).
+const InquiryPraise = "praise"
+
 type TicketState string
 
 // Ticket states.

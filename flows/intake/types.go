@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"huimin/store"
 )
 
 // Input kinds, as the engine maps WeChat message types and events.
@@ -174,13 +176,13 @@ type Attachment struct {
 // InquiryTypes lists the inquiry type keys of the 12345 rules: 咨询, 求助,
 // 投诉, 举报 and 建议; and 表扬 (praise), recorded for the officer named.
 func InquiryTypes() []string {
-	return []string{"consult", "help", "complaint", "report", "suggestion", "praise"}
+	return []string{"consult", "help", "complaint", "report", "suggestion", store.InquiryPraise}
 }
 
 // TimedInquiryTypes are the inquiry types with a time limit (限时办结):
 // all but praise, which is filed at once.
 func TimedInquiryTypes() []string {
-	return slices.DeleteFunc(InquiryTypes(), func(q string) bool { return q == "praise" })
+	return slices.DeleteFunc(InquiryTypes(), func(q string) bool { return q == store.InquiryPraise })
 }
 
 // clone copies the state so that a Step never changes its caller's maps.
