@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"time"
 
 	"huimin/chat"
@@ -110,6 +111,9 @@ type Desk struct {
 	lines   map[string]string // line key → display name
 	citizen *texts.Book
 	officer *texts.Book
+	// levels are the survey levels' names, 0 (未评价) to 5, said once:
+	// every citizen's message is checked against them.
+	levels [LevelVeryDissatisfied + 1]string
 	// commands maps the officers' command words to commands; commandList
 	// is the words, longest first.
 	commands    map[string]string
@@ -166,8 +170,12 @@ func New(st Store, cal workingDay, note Notifier, dir Directory, rules Rules, op
 		return nil, fmt.Errorf("desk supervision office: unknown department %q", rules.Supervision)
 	}
 	commands, commandList := commandWords(officer)
-	return &Desk{st: st, cal: cal, note: note, dir: d, rules: rules, lines: opts.LineNames, citizen: citizen, officer: officer,
-		commands: commands, commandList: commandList, now: opts.Now, loc: opts.Location, log: opts.Log, guides: opts.Guides}, nil
+	out := &Desk{st: st, cal: cal, note: note, dir: d, rules: rules, lines: opts.LineNames, citizen: citizen, officer: officer,
+		commands: commands, commandList: commandList, now: opts.Now, loc: opts.Location, log: opts.Log, guides: opts.Guides}
+	for l := range out.levels {
+		out.levels[l] = citizen.Say("level_"+strconv.Itoa(l), nil)
+	}
+	return out, nil
 }
 
 func (d *Desk) when(t time.Time) string {

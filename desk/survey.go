@@ -329,7 +329,10 @@ func (d *Desk) levelOptions() []chat.Option {
 
 // LevelName is a level's name (非常满意 …), or 未评价 for 0.
 func (d *Desk) LevelName(l int) string {
-	return d.citizen.Say("level_"+strconv.Itoa(l), nil)
+	if l < 0 || l >= len(d.levels) {
+		return ""
+	}
+	return d.levels[l]
 }
 
 // handleVisitCheck looks at how a survey went: the channel that delivered
