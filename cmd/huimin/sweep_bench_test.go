@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -247,6 +248,21 @@ func BenchmarkWebhookDuringVisitSweep(b *testing.B) {
 			_ = pprof.StartCPUProfile(f)
 			time.AfterFunc(window, func() { pprof.StopCPUProfile(); _ = f.Close() })
 		})
+	}
+	if path := os.Getenv("HUIMIN_BENCH_TRACE"); path != "" {
+		// Execution traces of 5 s before the visits fall due and of 5 s
+		// from 10 s after (their delivery checks run too), for
+		// go tool trace -pprof=sched and the like.
+		for i, from := range []time.Time{due.Add(-6 * time.Second), due.Add(10 * time.Second)} {
+			f, err := os.Create(path + "." + strconv.Itoa(i))
+			if err != nil {
+				b.Fatal(err)
+			}
+			time.AfterFunc(time.Until(from), func() {
+				_ = trace.Start(f)
+				time.AfterFunc(5*time.Second, func() { trace.Stop(); _ = f.Close() })
+			})
+		}
 	}
 	deadline := due.Add(10 * time.Minute)
 	var sent time.Time
