@@ -103,6 +103,10 @@ type countingDispatcher struct {
 }
 
 func (d *countingDispatcher) Dispatch(ctx context.Context, ev chat.Event) ([]chat.Reply, error) {
+	return d.dispatch(ctx, func(ctx context.Context) ([]chat.Reply, error) { return d.next.Dispatch(ctx, ev) })
+}
+
+func (d *countingDispatcher) dispatch(ctx context.Context, next func(context.Context) ([]chat.Reply, error)) ([]chat.Reply, error) {
 	d.calls.Add(1)
 	if d.gate != nil {
 		select {
@@ -114,7 +118,21 @@ func (d *countingDispatcher) Dispatch(ctx context.Context, ev chat.Event) ([]cha
 	if d.panic {
 		panic("flow bug")
 	}
-	return d.next.Dispatch(ctx, ev)
+	return next(ctx)
+}
+
+// Begin forwards to the engine's Begin (see Beginner), the dispatch it
+// returns counted, held and made to panic as Dispatch is.
+func (d *countingDispatcher) Begin(ctx context.Context, ev chat.Event, key, replay string, ttl time.Duration) (store.Delivery, bool, func(context.Context) ([]chat.Reply, error), bool, error) {
+	b, ok := d.next.(Beginner)
+	if !ok {
+		return store.Delivery{}, false, nil, false, nil
+	}
+	dl, first, run, ok, err := b.Begin(ctx, ev, key, replay, ttl)
+	if run == nil {
+		return dl, first, nil, ok, err
+	}
+	return dl, first, func(ctx context.Context) ([]chat.Reply, error) { return d.dispatch(ctx, run) }, ok, err
 }
 
 // clock is real time plus an offset that tests move forward, shared by
@@ -187,6 +205,8 @@ type rigOptions struct {
 	officers []desk.Officer
 	// templates are the notifier's template fallbacks.
 	templates map[string]TemplateSpec
+	// redisHook, when set, sees every command of the Redis store.
+	redisHook goredis.Hook
 }
 
 func newRig(t *testing.T, o rigOptions) *rig {
@@ -202,7 +222,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	if o.logs != nil {
 		log = slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), o.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	st := openRigStore(t, o.store)
+	st := openRigStore(t, o.store, o.redisHook)
 	if o.apiTimeout > 0 {
 		wechat.ConfigureSDK(sdkBase, o.apiTimeout)
 		t.Cleanup(func() { wechat.ConfigureSDK(sdkBase, sdkTimeout) })
@@ -272,7 +292,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 
 // openRigStore opens a fresh store of the kind named (storeBolt when
 // empty) and closes it, and deletes what it wrote to Redis, at the end.
-func openRigStore(t *testing.T, kind string) rigStore {
+func openRigStore(t *testing.T, kind string, hook goredis.Hook) rigStore {
 	t.Helper()
 	switch kind {
 	case "", storeBolt:
@@ -291,6 +311,9 @@ func openRigStore(t *testing.T, kind string) rigStore {
 		if err := c.Ping(t.Context()).Err(); err != nil {
 			_ = c.Close()
 			t.Fatalf("redis at %s: %v (start redis-server)", addr, err)
+		}
+		if hook != nil {
+			c.AddHook(hook)
 		}
 		prefix := fmt.Sprintf("huimintest:%s:%d:", t.Name(), time.Now().UnixNano())
 		t.Cleanup(func() {

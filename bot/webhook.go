@@ -26,6 +26,16 @@ type Dispatcher interface {
 	Dispatch(ctx context.Context, ev chat.Event) ([]chat.Reply, error)
 }
 
+// Beginner is a Dispatcher that records an event's delivery itself,
+// together with what answering it reads first, in one store round trip
+// (the flows engine: the sender's conversation lock and session). For a
+// first delivery, dispatch answers the event and must be called once. ok
+// is false when it did nothing: the delivery is recorded through
+// Deliveries and the event dispatched as usual.
+type Beginner interface {
+	Begin(ctx context.Context, ev chat.Event, key, replay string, dedupTTL time.Duration) (d store.Delivery, first bool, dispatch func(context.Context) ([]chat.Reply, error), ok bool, err error)
+}
+
 // Deliveries de-duplicates WeChat's repeated deliveries of one message.
 type Deliveries interface {
 	BeginDelivery(ctx context.Context, key, replay string, ttl time.Duration) (store.Delivery, bool, error)
@@ -194,7 +204,7 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 	log.DebugContext(r.Context(), "message received", "text", ev.Text)
 
 	ctx := r.Context()
-	d, first, err := h.begin(ctx, start, key, req.ReplayKey())
+	d, first, run, err := h.beginEvent(ctx, start, ev, key, req.ReplayKey())
 	if errors.Is(err, wxapi.ErrStale) {
 		h.reject(w, r, err)
 		return
@@ -209,7 +219,7 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 		log.ErrorContext(ctx, "record delivery failed; asking the sender to send again", "err", err)
 		plain, outcome = h.unavailable(ctx, log, req), "unavailable"
 	case first:
-		plain, outcome = h.handleFirst(ctx, log, req, ev, d, start)
+		plain, outcome = h.handleFirst(ctx, log, req, ev, d, start, run)
 	default:
 		h.metrics.duplicates.Inc()
 		var takeover bool
@@ -217,7 +227,7 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 		outcome = "duplicate"
 		if takeover {
 			log.WarnContext(ctx, "first delivery was never answered; handling the retry")
-			plain, outcome = h.handleFirst(ctx, log, req, ev, d, start)
+			plain, outcome = h.handleFirst(ctx, log, req, ev, d, start, nil)
 		}
 	}
 	out, err := h.codec.Seal(req, plain)
@@ -253,11 +263,31 @@ func (h *Webhook) begin(ctx context.Context, start time.Time, key, replay string
 	return d, first, err
 }
 
-// handleFirst dispatches the event and returns the passive reply. When the
+// beginEvent records the delivery of ev as begin does, through the
+// dispatcher when it is a Beginner: then run, when not nil, answers ev
+// with what the same round trip read.
+func (h *Webhook) beginEvent(ctx context.Context, start time.Time, ev chat.Event, key, replay string) (d store.Delivery, first bool, run func(context.Context) ([]chat.Reply, error), err error) {
+	if b, ok := h.disp.(Beginner); ok {
+		bctx, cancel := context.WithDeadline(ctx, start.Add(h.opts.Budget))
+		d, first, run, ok, err = b.Begin(bctx, ev, key, replay, h.opts.DedupTTL)
+		cancel()
+		if errors.Is(err, store.ErrReplayed) {
+			return d, false, nil, fmt.Errorf("%w: timestamp and nonce seen before", wxapi.ErrStale)
+		}
+		if ok {
+			return d, first, run, err
+		}
+	}
+	d, first, err = h.begin(ctx, start, key, replay)
+	return d, first, nil, err
+}
+
+// handleFirst dispatches the event (through run when not nil) and returns
+// the passive reply. When the
 // flow is not done within the budget it returns no reply ("success") and
 // the replies go out through the outbox when they are ready; the event is
 // parked in the inbox first, so that a crash meanwhile loses nothing.
-func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat.Request, ev chat.Event, d store.Delivery, start time.Time) ([]byte, string) {
+func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat.Request, ev chat.Event, d store.Delivery, start time.Time, run func(context.Context) ([]chat.Reply, error)) ([]byte, string) {
 	key := d.Key
 	done := make(chan dispatched, 1)
 	h.inflight.Add(1)
@@ -266,7 +296,7 @@ func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat
 		// The dispatch outlives the request when it overruns the budget.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.opts.ProcessTimeout)
 		defer cancel()
-		done <- dispatched{h.dispatch(dctx, log, ev)}
+		done <- dispatched{h.dispatch(dctx, log, ev, run)}
 	})
 	timer := time.NewTimer(h.opts.Budget)
 	defer timer.Stop()
@@ -347,16 +377,22 @@ func (h *Webhook) finishLater(ctx context.Context, log *slog.Logger, d store.Del
 	})
 }
 
-// dispatch runs the flow; a flow's error or panic becomes a polite apology
-// (it runs on its own goroutine, where a panic would end the process).
-func (h *Webhook) dispatch(ctx context.Context, log *slog.Logger, ev chat.Event) (replies []chat.Reply) {
+// dispatch runs the flow, through run when not nil (see Beginner); a
+// flow's error or panic becomes a polite apology (it runs on its own
+// goroutine, where a panic would end the process).
+func (h *Webhook) dispatch(ctx context.Context, log *slog.Logger, ev chat.Event, run func(context.Context) ([]chat.Reply, error)) (replies []chat.Reply) {
 	defer func() {
 		if v := recover(); v != nil {
 			log.ErrorContext(ctx, "flow panicked", "panic", v)
 			replies = []chat.Reply{{Kind: chat.ReplyText, Text: h.opts.Sorry}}
 		}
 	}()
-	replies, err := h.disp.Dispatch(ctx, ev)
+	var err error
+	if run != nil {
+		replies, err = run(ctx)
+	} else {
+		replies, err = h.disp.Dispatch(ctx, ev)
+	}
 	if err != nil {
 		log.ErrorContext(ctx, "flow failed", "err", err)
 		return []chat.Reply{{Kind: chat.ReplyText, Text: h.opts.Sorry}}
@@ -446,7 +482,7 @@ func (h *Webhook) replay(ctx context.Context, it store.DueItem) error {
 		log.WarnContext(ctx, "replaying event whose replies were never queued", "attempt", it.Attempt)
 	}
 	dctx, cancel := context.WithTimeout(ctx, h.opts.ProcessTimeout)
-	replies := h.dispatch(dctx, log, p.Event)
+	replies := h.dispatch(dctx, log, p.Event, nil)
 	cancel()
 	if err := h.outbox.Enqueue(ctx, outgoing(p.Event, p.Key, replies, 0)...); err != nil {
 		return fmt.Errorf("enqueue replayed replies: %w", err)

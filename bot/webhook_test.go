@@ -133,9 +133,10 @@ func openReply(t *testing.T, body []byte, safe bool) string {
 }
 
 func TestDuplicateDeliveriesActOnce(t *testing.T) {
-	for _, mode := range []string{sim.ModePlain, sim.ModeSafe} {
-		t.Run(mode, func(t *testing.T) {
-			r := newRig(t, rigOptions{mode: mode})
+	for _, tc := range []struct{ mode, store string }{{sim.ModePlain, storeBolt}, {sim.ModeSafe, storeBolt}, {sim.ModePlain, storeRedis}} {
+		mode := tc.mode
+		t.Run(mode+"/"+tc.store, func(t *testing.T) {
+			r := newRig(t, rigOptions{mode: mode, store: tc.store})
 			plain := textMessage("oDup", 24938173591234567, "你好")
 			request := func() (url.Values, []byte) {
 				if mode == sim.ModeSafe {
@@ -355,7 +356,13 @@ func TestMenuRenderedNumberedAndTappable(t *testing.T) {
 // message, nor the same one again, nor anything after its window (issue 12
 // item 4). Nothing refused is dispatched.
 func TestReplayedRequestsAreRefused(t *testing.T) {
-	r := newRig(t, rigOptions{mode: sim.ModePlain})
+	for _, st := range []string{storeBolt, storeRedis} {
+		t.Run(st, func(t *testing.T) { testReplayedRequestsAreRefused(t, st) })
+	}
+}
+
+func testReplayedRequestsAreRefused(t *testing.T, st string) {
+	r := newRig(t, rigOptions{mode: sim.ModePlain, store: st})
 	q := plainQuery(rigToken)
 	if status, _ := post(t, r.url, q, textMessage("oCitizenA", 3001, "你好")); status != http.StatusOK {
 		t.Fatalf("first request: status %d", status)

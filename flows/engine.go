@@ -122,16 +122,20 @@ func NewEngine(sessions Sessions, flows FlowSet, d Desk, opts EngineOptions) *En
 		ownerPrefix: hex.EncodeToString(b[:]) + ":", arrivals: newArrivals(), sessions: sessions, flows: flows, desk: d, opts: opts}
 }
 
+// lockTTL bounds a conversation lock that its holder never frees (its
+// process died): the person's next message waits no longer.
+const lockTTL = 10 * time.Second
+
 // sessionKeep is how long a session record outlives the resume window, so
 // that a person coming back late is told the old conversation ended.
 const sessionKeep = 24 * time.Hour
 
 // Dispatch answers one event.
 func (e *Engine) Dispatch(ctx context.Context, ev chat.Event) ([]chat.Reply, error) {
-	switch ev.Kind {
-	case chat.KindSubscribeNotice:
+	if ev.Kind == chat.KindSubscribeNotice {
 		return e.noticeChoice(ctx, ev)
-	case chat.KindUnsubscribe, chat.KindTemplateSent, chat.KindView, chat.KindReportLocation, chat.KindOther:
+	}
+	if !conversational(ev.Kind) {
 		return nil, nil // nothing to say
 	}
 	if ev.Channel == chat.ChannelWeCom {
@@ -188,14 +192,71 @@ func (e *Engine) conversation(ctx context.Context, ev chat.Event) ([]chat.Reply,
 		return nil, err
 	}
 	defer leave()
+	return e.locked(ctx, ev, e.newOwner(), store.Session{}, false, false)
+}
+
+// conversationBeginner is a Sessions store that records a delivery and
+// takes the sender's conversation in one round trip (both stores do).
+type conversationBeginner interface {
+	BeginConversation(ctx context.Context, key, replay string, dedupTTL time.Duration, openID, owner string, lockTTL time.Duration) (store.Begun, error)
+}
+
+// Begin records ev's delivery (see bot.Deliveries) together with the
+// sender's conversation lock, session and facts, in one store round trip
+// where a conversation follows: the message's only one before its flow
+// runs. For a first delivery, dispatch answers ev with what Begin read
+// (the caller calls it once); a delivery seen before leaves the
+// conversation as it was. ok is false when Begin did nothing — another
+// message of the sender's is still in hand here, the event is not a
+// conversation's, or the store cannot — and the caller records the
+// delivery and dispatches as usual.
+func (e *Engine) Begin(ctx context.Context, ev chat.Event, key, replay string, dedupTTL time.Duration) (d store.Delivery, first bool, dispatch func(context.Context) ([]chat.Reply, error), ok bool, err error) {
+	sb, can := e.sessions.(conversationBeginner)
+	if !can || ev.Channel == chat.ChannelWeCom || !conversational(ev.Kind) {
+		return d, false, nil, false, nil
+	}
+	// Only when the sender has nothing else in hand here: their earlier
+	// message goes first, and this one waits its turn as usual.
+	leave, entered := e.arrivals.tryEnter(ev.From)
+	if !entered {
+		return d, false, nil, false, nil
+	}
 	owner := e.newOwner()
-	sess, found, err := e.lock(ctx, ev.From, owner)
-	if errors.Is(err, errBusy) {
-		return textReply(e.citizenTexts.Say("busy", nil)), nil
+	b, err := sb.BeginConversation(ctx, key, replay, dedupTTL, ev.From, owner, lockTTL)
+	if err != nil || !b.First {
+		leave()
+		return b.Delivery, false, nil, true, err
 	}
-	if err != nil {
-		return nil, err
+	return b.Delivery, true, func(ctx context.Context) ([]chat.Reply, error) {
+		defer leave()
+		return e.locked(ctx, ev, owner, b.Session, b.Found, b.Locked)
+	}, true, nil
+}
+
+// conversational reports whether Dispatch takes an event of kind to the
+// sender's conversation.
+func conversational(k chat.EventKind) bool {
+	switch k {
+	case chat.KindSubscribeNotice, chat.KindUnsubscribe, chat.KindTemplateSent, chat.KindView, chat.KindReportLocation, chat.KindOther:
+		return false
 	}
+	return true
+}
+
+// locked runs a message in its sender's conversation, taking the lock
+// first unless held (locked: sess and found are what taking it read).
+func (e *Engine) locked(ctx context.Context, ev chat.Event, owner string, sess store.Session, found, held bool) ([]chat.Reply, error) {
+	if !held {
+		var err error
+		sess, found, err = e.lock(ctx, ev.From, owner)
+		if errors.Is(err, errBusy) {
+			return textReply(e.citizenTexts.Say("busy", nil)), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	var err error
 	saved := false
 	defer func() {
 		if !saved {
@@ -437,7 +498,7 @@ func (e *Engine) lock(ctx context.Context, openID, owner string) (store.Session,
 	var wait *time.Ticker // only when the lock is taken: most messages find it free
 	deadline := time.Now().Add(2 * time.Second)
 	for {
-		sess, found, locked, err := e.sessions.LockSession(ctx, openID, owner, 10*time.Second)
+		sess, found, locked, err := e.sessions.LockSession(ctx, openID, owner, lockTTL)
 		if err != nil {
 			return sess, false, fmt.Errorf("lock conversation: %w", err)
 		}

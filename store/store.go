@@ -95,6 +95,21 @@ type Delivery struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// Begun is what BeginConversation found: the delivery's record, and for
+// a first delivery the sender's conversation as LockSession gives it.
+type Begun struct {
+	Delivery Delivery
+	// First is true when this call recorded the delivery: the caller
+	// handles it. Otherwise Delivery is the record found, and the
+	// conversation was neither locked nor read.
+	First bool
+	// Session, Found and Locked are LockSession's results (for a first
+	// delivery only): Locked is false when another owner held the lock.
+	Session Session
+	Found   bool
+	Locked  bool
+}
+
 // DueItem is an entry in a due-queue: opaque Payload that becomes due at Due.
 // Claim hands a due item to exactly one claimer and hides it for a lease;
 // Attempt counts the claims and fences Ack and Retry against stale workers.

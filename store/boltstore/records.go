@@ -215,6 +215,25 @@ func (s *Store) LockSession(ctx context.Context, openID, owner string, ttl time.
 	return sess, true, true, nil
 }
 
+// BeginConversation records a delivery as BeginDelivery does and, for a
+// first delivery, takes openID's conversation lock and reads the session
+// as LockSession does. (Redis does both in one round trip; here both are
+// local.)
+func (s *Store) BeginConversation(ctx context.Context, key, replay string, dedupTTL time.Duration, openID, owner string, lockTTL time.Duration) (store.Begun, error) {
+	d, first, err := s.BeginDelivery(ctx, key, replay, dedupTTL)
+	if err != nil || !first {
+		return store.Begun{Delivery: d}, err
+	}
+	b := store.Begun{Delivery: d, First: true}
+	b.Session, b.Found, b.Locked, err = s.LockSession(ctx, openID, owner, lockTTL)
+	if err != nil {
+		// The delivery stays recorded: the caller answers it as a failure
+		// and WeChat's retry finds it unfinished (see awaitFirst).
+		return store.Begun{}, fmt.Errorf("begin conversation %s: %w", key, err)
+	}
+	return b, nil
+}
+
 // SaveSessionUnlock writes sess for ttl and frees its conversation lock if
 // owner holds it.
 func (s *Store) SaveSessionUnlock(ctx context.Context, sess store.Session, ttl time.Duration, owner string) error {

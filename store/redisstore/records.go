@@ -107,36 +107,112 @@ func (s *Store) PutSession(ctx context.Context, sess store.Session, ttl time.Dur
 // false when another owner holds the lock; found is false when there is
 // no session.
 func (s *Store) LockSession(ctx context.Context, openID, owner string, ttl time.Duration) (sess store.Session, found, locked bool, err error) {
+	l, err := s.lockCmds(ctx, openID, owner, ttl)
+	if err == nil {
+		err = s.batch.do(ctx, l.cmds()...)
+		if errors.Is(err, goredis.Nil) {
+			err = nil
+		}
+	}
+	if err == nil {
+		sess, found, locked, err = s.lockResult(ctx, l, openID, owner)
+	}
+	if err != nil {
+		return store.Session{}, false, false, fmt.Errorf("lock session %s: %w", openID, err)
+	}
+	return sess, found, locked, nil
+}
+
+// BeginConversation records a delivery as BeginDelivery does and takes
+// openID's conversation lock and reads the session and the account's
+// facts as LockSession does, all in one pipeline: a message's first round
+// trip is its only one before the flow runs. When the delivery was seen
+// before (First false, or store.ErrReplayed), a lock the pipeline took is
+// given back and the session is not returned.
+func (s *Store) BeginConversation(ctx context.Context, key, replay string, dedupTTL time.Duration, openID, owner string, lockTTL time.Duration) (store.Begun, error) {
+	b, err := s.beginConversation(ctx, key, replay, dedupTTL, openID, owner, lockTTL)
+	if err != nil {
+		return store.Begun{}, fmt.Errorf("begin conversation %s: %w", key, err)
+	}
+	return b, nil
+}
+
+func (s *Store) beginConversation(ctx context.Context, key, replay string, dedupTTL time.Duration, openID, owner string, lockTTL time.Duration) (store.Begun, error) {
+	dl, err := s.deliveryCmds(ctx, key, replay, dedupTTL)
+	if err != nil {
+		return store.Begun{}, err
+	}
+	l, err := s.lockCmds(ctx, openID, owner, lockTTL)
+	if err != nil {
+		return store.Begun{}, err
+	}
+	if err := s.batch.do(ctx, append(dl.cmds(), l.cmds()...)...); err != nil && !errors.Is(err, goredis.Nil) {
+		return store.Begun{}, err
+	}
+	d, first, err := s.deliveryResult(ctx, dl)
+	if err != nil || !first {
+		// Not ours to handle: the lock goes back if the pipeline took it
+		// (the owner is this call's alone, so the script frees only that).
+		if _, lerr := l.lock.Result(); errors.Is(lerr, goredis.Nil) {
+			if uerr := s.UnlockSession(ctx, openID, owner); uerr != nil {
+				err = errors.Join(err, uerr)
+			}
+		}
+		return store.Begun{Delivery: d}, err
+	}
+	b := store.Begun{Delivery: d, First: true}
+	b.Session, b.Found, b.Locked, err = s.lockResult(ctx, l, openID, owner)
+	if err != nil {
+		return store.Begun{}, fmt.Errorf("lock session %s: %w", openID, err)
+	}
+	return b, nil
+}
+
+// sessionLockCmds are LockSession's commands: the lock's SET NX GET, the
+// session, and the account's facts.
+type sessionLockCmds struct {
+	lock, get, officer *goredis.StringCmd
+	tickets            *goredis.IntCmd
+	px                 time.Duration
+}
+
+func (l sessionLockCmds) cmds() []goredis.Cmder {
+	return []goredis.Cmder{l.lock, l.get, l.officer, l.tickets}
+}
+
+func (s *Store) lockCmds(ctx context.Context, openID, owner string, ttl time.Duration) (sessionLockCmds, error) {
 	px, err := pxTTL(ttl)
 	if err == nil {
 		err = checkKey("openid", openID)
 	}
 	if err != nil {
-		return sess, false, false, fmt.Errorf("lock session %s: %w", openID, err)
+		return sessionLockCmds{}, err
 	}
-	lockKey := s.keys.sessionLock(openID)
-	lock := goredis.NewStringCmd(ctx, "set", lockKey, owner, "nx", "get", "px", px.Milliseconds())
-	get := goredis.NewStringCmd(ctx, "get", s.keys.session(openID))
-	officer, tickets := s.userFactsCmds(ctx, openID)
-	if err := s.batch.do(ctx, lock, get, officer, tickets); err != nil && !errors.Is(err, goredis.Nil) {
-		return sess, false, false, fmt.Errorf("lock session %s: %w", openID, err)
-	}
-	switch holder, err := lock.Result(); {
+	l := sessionLockCmds{px: px,
+		lock: goredis.NewStringCmd(ctx, "set", s.keys.sessionLock(openID), owner, "nx", "get", "px", px.Milliseconds()),
+		get:  goredis.NewStringCmd(ctx, "get", s.keys.session(openID))}
+	l.officer, l.tickets = s.userFactsCmds(ctx, openID)
+	return l, nil
+}
+
+// lockResult reads LockSession's commands once they ran.
+func (s *Store) lockResult(ctx context.Context, l sessionLockCmds, openID, owner string) (sess store.Session, found, locked bool, err error) {
+	switch holder, err := l.lock.Result(); {
 	case errors.Is(err, goredis.Nil): // the lock was free and is ours
 	case err != nil:
-		return sess, false, false, fmt.Errorf("lock session %s: %w", openID, err)
+		return sess, false, false, err
 	case holder != owner:
 		return sess, false, false, nil
 	default: // already ours: renew it
-		if err := s.rdb.PExpire(ctx, lockKey, px).Err(); err != nil {
-			return sess, false, false, fmt.Errorf("lock session %s: %w", openID, err)
+		if err := s.rdb.PExpire(ctx, s.keys.sessionLock(openID), l.px).Err(); err != nil {
+			return sess, false, false, err
 		}
 	}
-	raw, err := get.Bytes()
+	raw, err := l.get.Bytes()
 	if errors.Is(err, goredis.Nil) {
-		sess.BoundOfficer, sess.HasTickets, err = userFacts(officer, tickets)
+		sess.BoundOfficer, sess.HasTickets, err = userFacts(l.officer, l.tickets)
 		if err != nil {
-			return store.Session{}, false, true, fmt.Errorf("lock session %s: %w", openID, err)
+			return store.Session{}, false, true, err
 		}
 		return sess, false, true, nil
 	}
@@ -144,7 +220,7 @@ func (s *Store) LockSession(ctx context.Context, openID, owner string, ttl time.
 		err = json.Unmarshal(raw, &sess)
 	}
 	if err != nil {
-		return store.Session{}, false, true, fmt.Errorf("lock session %s: %w", openID, err)
+		return store.Session{}, false, true, err
 	}
 	return sess, true, true, nil
 }
@@ -197,35 +273,61 @@ func (s *Store) BeginDelivery(ctx context.Context, key, replay string, ttl time.
 }
 
 func (s *Store) beginDelivery(ctx context.Context, key, replay string, ttl time.Duration) (store.Delivery, bool, error) {
-	if err := checkKey("delivery key", key); err != nil {
+	dl, err := s.deliveryCmds(ctx, key, replay, ttl)
+	if err != nil {
 		return store.Delivery{}, false, err
+	}
+	if err := s.batch.do(ctx, dl.cmds()...); err != nil && !errors.Is(err, goredis.Nil) {
+		return store.Delivery{}, false, err
+	}
+	return s.deliveryResult(ctx, dl)
+}
+
+// deliveryCmds are BeginDelivery's commands: the replay key's SET NX (when
+// there is one) and the record's SET NX GET.
+type deliveryCmds struct {
+	key  string
+	d    store.Delivery
+	set  *goredis.StringCmd
+	seen *goredis.StatusCmd
+}
+
+func (dl deliveryCmds) cmds() []goredis.Cmder {
+	if dl.seen == nil {
+		return []goredis.Cmder{dl.set}
+	}
+	return []goredis.Cmder{dl.seen, dl.set}
+}
+
+func (s *Store) deliveryCmds(ctx context.Context, key, replay string, ttl time.Duration) (deliveryCmds, error) {
+	if err := checkKey("delivery key", key); err != nil {
+		return deliveryCmds{}, err
 	}
 	px, err := pxTTL(ttl)
 	if err != nil {
-		return store.Delivery{}, false, err
+		return deliveryCmds{}, err
 	}
 	d := store.Delivery{Key: key, CreatedAt: time.Now()}
 	b, err := d.MarshalBinary()
 	if err != nil {
-		return store.Delivery{}, false, err
+		return deliveryCmds{}, err
 	}
-	cmd := goredis.NewStringCmd(ctx, "set", s.keys.delivery(key), b, "px", px.Milliseconds(), "nx", "get")
-	cmds := []goredis.Cmder{cmd}
-	var seen *goredis.StatusCmd
+	dl := deliveryCmds{key: key, d: d, set: goredis.NewStringCmd(ctx, "set", s.keys.delivery(key), b, "px", px.Milliseconds(), "nx", "get")}
 	if replay != "" {
-		seen = goredis.NewStatusCmd(ctx, "set", s.keys.replay(replay), "1", "px", px.Milliseconds(), "nx")
-		cmds = []goredis.Cmder{seen, cmd}
+		dl.seen = goredis.NewStatusCmd(ctx, "set", s.keys.replay(replay), "1", "px", px.Milliseconds(), "nx")
 	}
-	if err := s.batch.do(ctx, cmds...); err != nil && !errors.Is(err, goredis.Nil) {
-		return store.Delivery{}, false, err
-	}
-	if seen != nil {
-		switch err := seen.Err(); {
+	return dl, nil
+}
+
+// deliveryResult reads BeginDelivery's commands once they ran.
+func (s *Store) deliveryResult(ctx context.Context, dl deliveryCmds) (store.Delivery, bool, error) {
+	if dl.seen != nil {
+		switch err := dl.seen.Err(); {
 		case errors.Is(err, goredis.Nil):
 			// The request was seen before. If its copy made the delivery
 			// record just now, take it back: nothing may stay of a replay.
-			if errors.Is(cmd.Err(), goredis.Nil) {
-				if err := s.batch.do(ctx, goredis.NewIntCmd(ctx, "del", s.keys.delivery(key))); err != nil {
+			if errors.Is(dl.set.Err(), goredis.Nil) {
+				if err := s.batch.do(ctx, goredis.NewIntCmd(ctx, "del", s.keys.delivery(dl.key))); err != nil {
 					return store.Delivery{}, false, fmt.Errorf("%w, and its delivery record stays: %w", store.ErrReplayed, err)
 				}
 			}
@@ -234,9 +336,9 @@ func (s *Store) beginDelivery(ctx context.Context, key, replay string, ttl time.
 			return store.Delivery{}, false, err
 		}
 	}
-	old, err := cmd.Result()
+	old, err := dl.set.Result()
 	if errors.Is(err, goredis.Nil) {
-		return d, true, nil // there was no record, so ours was written
+		return dl.d, true, nil // there was no record, so ours was written
 	}
 	if err != nil {
 		return store.Delivery{}, false, err

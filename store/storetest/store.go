@@ -41,6 +41,11 @@ type Store interface {
 	// nonce) and is remembered for ttl as well: a request whose replay key
 	// was seen before gets store.ErrReplayed, and nothing is recorded.
 	BeginDelivery(ctx context.Context, key, replay string, ttl time.Duration) (d store.Delivery, first bool, err error)
+	// BeginConversation is BeginDelivery and, for a first delivery,
+	// LockSession, in one step (Begun holds both results). A delivery
+	// seen before (First false, or store.ErrReplayed) leaves the
+	// conversation lock as it was and reads no session.
+	BeginConversation(ctx context.Context, key, replay string, dedupTTL time.Duration, openID, owner string, lockTTL time.Duration) (store.Begun, error)
 	// FinishDelivery stores d, as BeginDelivery returned it and with its
 	// passive reply (may be empty) set, as done, and keeps it for ttl.
 	FinishDelivery(ctx context.Context, d store.Delivery, ttl time.Duration) error

@@ -23,6 +23,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Session", func(t *testing.T) { testSession(t, h) })
 	t.Run("SessionLock", func(t *testing.T) { testSessionLock(t, h) })
 	t.Run("Delivery", func(t *testing.T) { testDelivery(t, h) })
+	t.Run("BeginConversation", func(t *testing.T) { testBeginConversation(t, h) })
 	t.Run("Cache", func(t *testing.T) { testCache(t, h) })
 	t.Run("TakeCache", func(t *testing.T) { testTakeCache(t, h) })
 	t.Run("Lock", func(t *testing.T) { testLock(t, h) })
