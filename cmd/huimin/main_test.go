@@ -76,7 +76,7 @@ type service struct {
 	lines  chan string
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -88,7 +88,7 @@ func freeAddr(t *testing.T) string {
 
 // startService runs `huimin serve` in a child process with env, and
 // returns once it serves.
-func startService(t *testing.T, env map[string]string, args ...string) *service {
+func startService(t testing.TB, env map[string]string, args ...string) *service {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"serve"}, args...)...)
 	cmd.Env = append(os.Environ(), "HUIMIN_TEST_CHILD=1")
@@ -133,7 +133,7 @@ func startService(t *testing.T, env map[string]string, args ...string) *service 
 }
 
 // waitLog waits for a log line containing want.
-func (s *service) waitLog(t *testing.T, want string) {
+func (s *service) waitLog(t testing.TB, want string) {
 	t.Helper()
 	timeout := time.After(30 * time.Second)
 	for {
@@ -160,7 +160,7 @@ func (s *service) kill(t *testing.T) {
 }
 
 // stop sends SIGTERM and expects a clean exit.
-func (s *service) stop(t *testing.T) {
+func (s *service) stop(t testing.TB) {
 	t.Helper()
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
