@@ -270,8 +270,13 @@ func (s *Store) Claim(ctx context.Context, queue string, now time.Time, limit in
 }
 
 // fenced runs fn on the item if its Attempt is still attempt, and returns
-// store.ErrLeaseLost otherwise or when the item is gone.
+// store.ErrLeaseLost otherwise or when the item is gone. An attempt below
+// 1 names no claim (Claim numbers them from 1): that is a lost lease too,
+// answered without a transaction.
 func (s *Store) fenced(ctx context.Context, queue, id string, attempt int, fn func(q queueBuckets, it queueItem) error) error {
+	if attempt < 1 {
+		return store.ErrLeaseLost
+	}
 	// Batched, as Schedule: the runner's workers acknowledge side by side.
 	return s.update(ctx, true, func(tx *bolt.Tx) error {
 		q, ok, err := openQueue(tx, queue, false)

@@ -176,7 +176,12 @@ func (s *Store) claim(ctx context.Context, queue string, now time.Time, limit in
 }
 
 // fenced runs a fencing script and turns its 0 into store.ErrLeaseLost.
+// An attempt below 1 names no claim (Claim numbers them from 1): that is
+// a lost lease too, answered without a round trip.
 func (s *Store) fenced(ctx context.Context, script *goredis.Script, src, queue, id string, attempt int, extra ...any) error {
+	if attempt < 1 {
+		return store.ErrLeaseLost
+	}
 	args := append([]any{id, strconv.Itoa(attempt)}, extra...)
 	ok, err := s.queues.script(ctx, script, src, s.keys.queue(queue), args...).Int()
 	if err != nil {

@@ -155,6 +155,19 @@ func testQueue(t *testing.T, h Harness) {
 		}
 	})
 
+	t.Run("NeverClaimedHasNoLease", func(t *testing.T) {
+		// Attempt 0 is an item's before its first claim: it names no
+		// lease, so Ack and Retry with it change nothing.
+		s := h.New(t)
+		schedule(t, s, q, "a", t0, "p")
+		wantErr(t, "Ack before any claim", s.Ack(ctx(t), q, "a", 0), store.ErrLeaseLost)
+		wantErr(t, "Retry before any claim", s.Retry(ctx(t), q, "a", 0, t0.Add(time.Hour)), store.ErrLeaseLost)
+		wantErr(t, "Ack of attempt 1 before any claim", s.Ack(ctx(t), q, "a", 1), store.ErrLeaseLost)
+		stats(t, s, q, t0, store.QueueStats{Total: 1, Due: 1})
+		assertItems(t, claim(t, s, q, t0, 10, time.Minute),
+			[]store.DueItem{{ID: "a", Due: t0, Payload: []byte("p"), Attempt: 1}})
+	})
+
 	t.Run("Retry", func(t *testing.T) {
 		s := h.New(t)
 		schedule(t, s, q, "a", t0, "p")
