@@ -14,15 +14,19 @@ import (
 )
 
 // The queue scripts all take KEYS[1] due (zset), KEYS[2] items (hash),
-// KEYS[3] att (hash); see keys.go.
+// KEYS[3] att (hash); see keys.go. An item has an entry in att once it
+// has been claimed: Claim's HINCRBY makes it, so an item that waits costs
+// no more than its due and items entries (an entry holding 0 took 56 of
+// the 455 bytes of a pending item). Items scheduled before keep their 0
+// there, which claims and fences as before.
 
-// scheduleScript adds an item unless its ID is present, and changes nothing
-// otherwise. ARGV[1] id, ARGV[2] score, ARGV[3] payload. Returns 1 if added.
+// scheduleScript adds an item unless its ID is present, and changes
+// nothing otherwise. ARGV[1] id, ARGV[2] score, ARGV[3] payload. Returns 1
+// if added.
 const scheduleScript = `
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[3]) == 0 then
 	return 0
 end
-redis.call('HSET', KEYS[3], ARGV[1], 0)
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 return 1
 `
