@@ -30,6 +30,18 @@ const (
 	queueCount = "n"
 )
 
+// queueFill is the FillPercent of idx and items: how full bolt packs a
+// page before it splits it. Their keys mostly arrive in order at a few
+// points (IDs from tickets and message sequences, due times a fixed delay
+// ahead, leases ending a lease from now), where a split leaves behind a
+// page that no insert comes back to: at bolt's default of half full, a
+// pending item took 589 bytes. Keys that arrive in no order (a campaign's
+// sends, keyed by openid) fare the other way, fuller splits leaving more
+// pages part empty. Bytes per pending item, keys in order (1,000,000
+// items) / in no order (300,000): 0.5: 589 / 415, 0.8: 361 / 491, 0.9:
+// 314 / 653, 1.0: 277 / 917. 0.8 keeps both under 500.
+const queueFill = 0.8
+
 // queueItem is an item as a queue keeps it: encodeItem gives the form it
 // is stored in, and the JSON tags read the items earlier versions stored.
 type queueItem struct {
@@ -132,7 +144,9 @@ func openQueue(tx *bolt.Tx, queue string, create bool) (q queueBuckets, ok bool,
 		if root == nil {
 			return queueBuckets{}, false, nil
 		}
-		return queueBuckets{root: root, idx: root.Bucket([]byte(queueIndex)), items: root.Bucket([]byte(queueItems))}, true, nil
+		q = queueBuckets{root: root, idx: root.Bucket([]byte(queueIndex)), items: root.Bucket([]byte(queueItems))}
+		q.idx.FillPercent, q.items.FillPercent = queueFill, queueFill
+		return q, true, nil
 	}
 	if q.root, err = queues.CreateBucketIfNotExists([]byte(queue)); err != nil {
 		return q, false, err
@@ -143,6 +157,7 @@ func openQueue(tx *bolt.Tx, queue string, create bool) (q queueBuckets, ok bool,
 	if q.items, err = q.root.CreateBucketIfNotExists([]byte(queueItems)); err != nil {
 		return q, false, err
 	}
+	q.idx.FillPercent, q.items.FillPercent = queueFill, queueFill
 	return q, true, nil
 }
 
