@@ -150,7 +150,7 @@ func (s *Store) Schedule(ctx context.Context, queue string, it store.DueItem) (b
 	}
 	// Concurrent enqueues (a sweep scheduling return visits, the outbox
 	// under load) share a script call and a round trip.
-	added, err := s.schedules.do(ctx, s.keys.queue(queue), it.ID, due, itemValue(it.Kind, it.Payload))
+	added, err := s.schedules.do(ctx, queue, it.ID, due, itemValue(it.Kind, it.Payload))
 	if err != nil {
 		return false, fmt.Errorf("schedule %s/%s: %w", queue, it.ID, err)
 	}

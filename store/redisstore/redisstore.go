@@ -89,7 +89,7 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 			tally:        goredis.NewScript(tallyScript),
 		},
 	}
-	s.schedules = newScheduleBatcher(s.queues, s.scripts.schedule)
+	s.schedules = newScheduleBatcher(s.keys, s.queues, s.scripts.schedule)
 	return s
 }
 

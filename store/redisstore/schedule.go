@@ -23,6 +23,7 @@ import (
 // whatever has queued meanwhile, so a lone Schedule goes out at once and
 // batches grow with the load.
 type scheduleBatcher struct {
+	keys   keys
 	queues *batcher
 	script *goredis.Script
 	calls  chan *scheduleCall
@@ -38,7 +39,7 @@ type scheduleBatcher struct {
 
 // scheduleCall is one Schedule waiting for its batch.
 type scheduleCall struct {
-	keys  []string // the queue's due and items keys
+	queue string
 	id    string
 	score int64
 	value string
@@ -60,8 +61,8 @@ const (
 	scheduleChunk = 256
 )
 
-func newScheduleBatcher(queues *batcher, script *goredis.Script) *scheduleBatcher {
-	sb := &scheduleBatcher{queues: queues, script: script, calls: make(chan *scheduleCall, scheduleMax),
+func newScheduleBatcher(k keys, queues *batcher, script *goredis.Script) *scheduleBatcher {
+	sb := &scheduleBatcher{keys: k, queues: queues, script: script, calls: make(chan *scheduleCall, scheduleMax),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go sb.run()
 	return sb
@@ -88,15 +89,15 @@ func (sb *scheduleBatcher) close() {
 	})
 }
 
-// do schedules one item, keyed by keys (the queue's), in the next batch
+// do schedules one item of queue in the next batch
 // and reports whether it was added. Once queued, a call is always
 // answered; ctx bounds the wait for room in the queue, and its deadline
 // the pipeline that carries the call.
-func (sb *scheduleBatcher) do(ctx context.Context, keys []string, id string, score int64, value string) (bool, error) {
+func (sb *scheduleBatcher) do(ctx context.Context, queue, id string, score int64, value string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	c := &scheduleCall{keys: keys[:2], id: id, score: score, value: value, done: make(chan struct{})}
+	c := &scheduleCall{queue: queue, id: id, score: score, value: value, done: make(chan struct{})}
 	c.deadline, _ = ctx.Deadline()
 	sb.mu.RLock()
 	if sb.closed {
@@ -173,11 +174,11 @@ func (sb *scheduleBatcher) send(batch []*scheduleCall) {
 	}
 	// Most batches hold one queue's items; a stable sort keeps each
 	// queue's in the callers' order.
-	slices.SortStableFunc(live, func(a, b *scheduleCall) int { return strings.Compare(a.keys[0], b.keys[0]) })
+	slices.SortStableFunc(live, func(a, b *scheduleCall) int { return strings.Compare(a.queue, b.queue) })
 	var parts []*schedulePart
 	for i := 0; i < len(live); {
 		j := i + 1
-		for j < len(live) && j-i < scheduleChunk && live[j].keys[0] == live[i].keys[0] {
+		for j < len(live) && j-i < scheduleChunk && live[j].queue == live[i].queue {
 			j++
 		}
 		parts = append(parts, &schedulePart{calls: live[i:j]})
@@ -213,7 +214,8 @@ func (sb *scheduleBatcher) exec(ctx context.Context, parts []*schedulePart, verb
 	for i, p := range parts {
 		calls := p.calls
 		args := make([]any, 0, 3+2+3*len(calls))
-		args = append(args, verb, script, 2, calls[0].keys[0], calls[0].keys[1])
+		keys := sb.keys.queue(calls[0].queue)
+		args = append(args, verb, script, 2, keys[0], keys[1])
 		for _, c := range calls {
 			args = append(args, c.id, c.score, c.value)
 		}
