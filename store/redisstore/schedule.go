@@ -89,10 +89,10 @@ func (sb *scheduleBatcher) close() {
 	})
 }
 
-// do schedules one item of queue in the next batch
-// and reports whether it was added. Once queued, a call is always
-// answered; ctx bounds the wait for room in the queue, and its deadline
-// the pipeline that carries the call.
+// do schedules one item of queue in the next batch and reports whether
+// it was added. Once queued, a call is always answered; ctx bounds the
+// wait for room in the queue, and its deadline the pipeline that carries
+// the call.
 func (sb *scheduleBatcher) do(ctx context.Context, queue, id string, score int64, value string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
