@@ -13,18 +13,50 @@ import (
 	"huimin/store"
 )
 
-// The queue scripts all take KEYS[1] due (zset), KEYS[2] items (hash),
-// KEYS[3] att (hash); see keys.go.
+// The queue scripts take KEYS[1] due (zset), KEYS[2] items (hash) and,
+// but for scheduleScript, KEYS[3] att (hash); see keys.go. An item has an
+// entry in att once it has been claimed: Claim's HINCRBY makes it, so an
+// item that waits costs no more than its due and items entries (an entry
+// holding 0 took 56 of the 455 bytes of a pending item). Items scheduled
+// before keep their 0 there, which claims and fences as before.
 
-// scheduleScript adds an item unless its ID is present, and changes nothing
-// otherwise. ARGV[1] id, ARGV[2] score, ARGV[3] payload. Returns 1 if added.
+// scheduleScript adds each item unless its ID is present, and changes
+// nothing for one that is: ARGV holds id, score, value for each item in
+// turn. It returns one character per item, 1 if added and 0 if not (an ID
+// twice in one call is added once, the first time). The scheduleBatcher
+// (schedule.go) sends concurrent callers' items in one call. An item is
+// present when due holds its ID (items holds it exactly then), so one
+// ZMSCORE looks them all up and one HSET and one ZADD write the new ones:
+// Redis spends more on starting a script, and on each command a script
+// calls, than on the writes themselves (measured per item in Redis: 9.7
+// µs as a script each, 5.7 µs as one HSETNX each in a shared script, 5.2
+// µs this way).
 const scheduleScript = `
-if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[3]) == 0 then
-	return 0
+local n = #ARGV / 3
+local ids = {}
+for i = 1, n do
+	ids[i] = ARGV[3 * i - 2]
 end
-redis.call('HSET', KEYS[3], ARGV[1], 0)
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-return 1
+local scores = redis.call('ZMSCORE', KEYS[1], unpack(ids))
+local h, z, added, seen = {}, {}, {}, {}
+for i = 1, n do
+	local id = ids[i]
+	if scores[i] or seen[id] then
+		added[i] = '0'
+	else
+		seen[id] = true
+		h[#h + 1] = id
+		h[#h + 1] = ARGV[3 * i]
+		z[#z + 1] = ARGV[3 * i - 1]
+		z[#z + 1] = id
+		added[i] = '1'
+	end
+end
+if #h > 0 then
+	redis.call('HSET', KEYS[2], unpack(h))
+	redis.call('ZADD', KEYS[1], unpack(z))
+end
+return table.concat(added)
 `
 
 // claimScript takes up to ARGV[2] items scored at or below ARGV[1] (now),
@@ -116,13 +148,13 @@ func (s *Store) Schedule(ctx context.Context, queue string, it store.DueItem) (b
 	if err != nil {
 		return false, fmt.Errorf("schedule %s/%s: due: %w", queue, it.ID, err)
 	}
-	// Through the batcher: concurrent enqueues (a sweep scheduling return
-	// visits, the outbox under load) share a round trip.
-	added, err := s.queues.script(ctx, s.scripts.schedule, scheduleScript, s.keys.queue(queue), it.ID, due, itemValue(it.Kind, it.Payload)).Int()
+	// Concurrent enqueues (a sweep scheduling return visits, the outbox
+	// under load) share a script call and a round trip.
+	added, err := s.schedules.do(ctx, queue, it.ID, due, itemValue(it.Kind, it.Payload))
 	if err != nil {
 		return false, fmt.Errorf("schedule %s/%s: %w", queue, it.ID, err)
 	}
-	return added == 1, nil
+	return added, nil
 }
 
 // Claim takes up to limit items due at or before now, earliest first (ties
@@ -176,7 +208,12 @@ func (s *Store) claim(ctx context.Context, queue string, now time.Time, limit in
 }
 
 // fenced runs a fencing script and turns its 0 into store.ErrLeaseLost.
+// An attempt below 1 names no claim (Claim numbers them from 1): that is
+// a lost lease too, answered without a round trip.
 func (s *Store) fenced(ctx context.Context, script *goredis.Script, src, queue, id string, attempt int, extra ...any) error {
+	if attempt < 1 {
+		return store.ErrLeaseLost
+	}
 	args := append([]any{id, strconv.Itoa(attempt)}, extra...)
 	ok, err := s.queues.script(ctx, script, src, s.keys.queue(queue), args...).Int()
 	if err != nil {

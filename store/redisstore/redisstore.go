@@ -28,9 +28,12 @@ type Store struct {
 	// queues batches the due-queue's writes apart from the messages' path:
 	// a runner's call has no deadline, and a pipeline of them stuck on a
 	// Redis that hangs must not hold up a webhook call that has one.
-	queues  *batcher
-	keys    keys
-	scripts scripts
+	queues *batcher
+	// schedules gathers concurrent Schedules into one script call each
+	// queue (see schedule.go), sent through queues.
+	schedules *scheduleBatcher
+	keys      keys
+	scripts   scripts
 
 	// factsBuilt and openBuilt are set once the facts index and the open
 	// indexes are known to be built; buildMu makes one caller at a time
@@ -61,7 +64,7 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	return &Store{
+	s := &Store{
 		rdb:    client,
 		batch:  newBatcher(client, batchWorkers, batchMax),
 		queues: newBatcher(client, batchWorkers, batchMax),
@@ -86,6 +89,8 @@ func New(client goredis.UniversalClient, opts Options) *Store {
 			tally:        goredis.NewScript(tallyScript),
 		},
 	}
+	s.schedules = newScheduleBatcher(s.keys, s.queues, s.scripts.schedule)
+	return s
 }
 
 // Batching: one pipeline in flight at a time, holding up to batchMax
@@ -102,6 +107,7 @@ const (
 // Close stops the store's batching workers. It leaves the client open.
 func (s *Store) Close() error {
 	s.batch.close()
+	s.schedules.close() // before queues, which it sends through
 	s.queues.close()
 	return nil
 }

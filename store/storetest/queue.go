@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -152,6 +153,73 @@ func testQueue(t *testing.T, h Harness) {
 				check(t, "Ack with the current attempt", s.Ack(ctx(t), q, "a", 2))
 				stats(t, s, q, t0.Add(time.Hour), store.QueueStats{})
 			})
+		}
+	})
+
+	t.Run("NeverClaimedHasNoLease", func(t *testing.T) {
+		// Attempt 0 is an item's before its first claim: it names no
+		// lease, so Ack and Retry with it change nothing.
+		s := h.New(t)
+		schedule(t, s, q, "a", t0, "p")
+		wantErr(t, "Ack before any claim", s.Ack(ctx(t), q, "a", 0), store.ErrLeaseLost)
+		wantErr(t, "Retry before any claim", s.Retry(ctx(t), q, "a", 0, t0.Add(time.Hour)), store.ErrLeaseLost)
+		wantErr(t, "Ack of attempt 1 before any claim", s.Ack(ctx(t), q, "a", 1), store.ErrLeaseLost)
+		stats(t, s, q, t0, store.QueueStats{Total: 1, Due: 1})
+		assertItems(t, claim(t, s, q, t0, 10, time.Minute),
+			[]store.DueItem{{ID: "a", Due: t0, Payload: []byte("p"), Attempt: 1}})
+	})
+
+	t.Run("ScheduleConcurrently", func(t *testing.T) {
+		// Callers scheduling at once share round trips and transactions:
+		// each (queue, ID) is still added once, with the payload of the
+		// one caller told it was added.
+		const callers, ids = 16, 40
+		s := h.New(t)
+		queues := []string{"cq1", "cq2"}
+		var (
+			mu      sync.Mutex
+			winners = make(map[string]string) // queue/id → payload
+			wg      sync.WaitGroup
+		)
+		start := make(chan struct{})
+		for g := range callers {
+			wg.Go(func() {
+				<-start
+				for i := range ids {
+					queue, id := queues[(g+i)%2], fmt.Sprintf("i%02d", i)
+					payload := fmt.Sprintf("caller %d", g)
+					added, err := s.Schedule(ctx(t), queue, store.DueItem{ID: id, Due: t0.Add(time.Duration(i) * time.Second), Payload: []byte(payload)})
+					if err != nil {
+						t.Errorf("Schedule(%s/%s): %v", queue, id, err)
+						return
+					}
+					if added {
+						mu.Lock()
+						if w, ok := winners[queue+"/"+id]; ok {
+							t.Errorf("Schedule(%s/%s) added for %q and for %q", queue, id, w, payload)
+						}
+						winners[queue+"/"+id] = payload
+						mu.Unlock()
+					}
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if len(winners) != 2*ids {
+			t.Fatalf("%d (queue, ID) pairs added, want %d", len(winners), 2*ids)
+		}
+		for _, queue := range queues {
+			stats(t, s, queue, t0.Add(time.Hour), store.QueueStats{Total: ids, Due: ids})
+			got := claim(t, s, queue, t0.Add(time.Hour), 2*ids, time.Minute)
+			if len(got) != ids {
+				t.Fatalf("Claim(%s) = %d items, want %d", queue, len(got), ids)
+			}
+			for _, it := range got {
+				if want := winners[queue+"/"+it.ID]; string(it.Payload) != want {
+					t.Errorf("%s/%s payload = %q, want %q (the caller told it was added)", queue, it.ID, it.Payload, want)
+				}
+			}
 		}
 	})
 
