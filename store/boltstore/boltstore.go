@@ -18,6 +18,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -117,9 +118,11 @@ type Store struct {
 	pendingMu      sync.Mutex
 	pending        map[string]pendingDelivery
 	pendingSweepAt int
-	// replays holds the replay keys of recent requests, under pendingMu.
-	replays        map[string]seenRequest
+	// replays holds the replay keys of recent requests, hashed with
+	// replaySeed, under pendingMu.
+	replays        map[replayHash]seenRequest
 	replaysSweepAt int
+	replaySeed     maphash.Seed
 
 	// commits runs the batched writes (see update); writers counts those
 	// in flight.
@@ -166,8 +169,8 @@ func New(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open bolt store %s: create buckets: %w", path, err)
 	}
 	db.MaxBatchDelay = crowdDelay
-	return &Store{db: db, now: now, locks: map[string]memLock{}, pending: map[string]pendingDelivery{}, replays: map[string]seenRequest{},
-		commits: newGroupCommit(db)}, nil
+	return &Store{db: db, now: now, locks: map[string]memLock{}, pending: map[string]pendingDelivery{}, replays: map[replayHash]seenRequest{},
+		replaySeed: maphash.MakeSeed(), commits: newGroupCommit(db)}, nil
 }
 
 // Close closes the bolt file. Calling it again is a no-op.
