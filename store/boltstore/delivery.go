@@ -91,16 +91,28 @@ func (s *Store) BeginDelivery(ctx context.Context, key, replay string, ttl time.
 	return d, true, nil
 }
 
+// deliveriesFill is how full bolt fills the deliveries' pages when it
+// splits them. A message's key is its MsgId, which grows with time, so
+// deliveries are appended: at bolt's default (0.5, for keys that land
+// anywhere) every page is left half empty for keys that never come. Under
+// the load generator (100,000 deliveries of about 1.2 KiB) the file was
+// 270 MB with the default, 202 MB at 0.95.
+const deliveriesFill = 0.95
+
 // FinishDelivery stores d as done, with its reply, until ttl from now.
 func (s *Store) FinishDelivery(ctx context.Context, d store.Delivery, ttl time.Duration) error {
 	if err := checkTTL(ttl); err != nil {
 		return fmt.Errorf("finish delivery %s: %w", d.Key, err)
 	}
 	d.Done = true
-	body, err := d.MarshalBinary()
+	// The record goes behind its expiry in one buffer: the reply is most
+	// of it, and one copy of it per message is enough.
+	v, err := d.AppendBinary(envelopeNanos(s.now().Add(ttl).UnixNano(), nil))
 	if err == nil {
 		err = s.update(ctx, true, func(tx *bolt.Tx) error {
-			return bucket(tx, bucketDeliveries).Put([]byte(d.Key), envelope(s.now().Add(ttl), body))
+			b := bucket(tx, bucketDeliveries)
+			b.FillPercent = deliveriesFill
+			return b.Put([]byte(d.Key), v)
 		})
 	}
 	if err != nil {
