@@ -329,8 +329,16 @@ func (d *Desk) levelOptions() []chat.Option {
 
 // LevelName is a level's name (非常满意 …), or 未评价 for 0.
 func (d *Desk) LevelName(l int) string {
+	if l >= 0 && l < len(levelKeys) {
+		return d.citizen.Say(levelKeys[l], nil)
+	}
 	return d.citizen.Say("level_"+strconv.Itoa(l), nil)
 }
+
+// levelKeys are the texts' keys of the levels' names, written out: the
+// engine reads all five names on every citizen's message (is it a
+// rating?), and building the keys cost five allocations a message.
+var levelKeys = [...]string{"level_0", "level_1", "level_2", "level_3", "level_4", "level_5"}
 
 // handleVisitCheck looks at how a survey went: the channel that delivered
 // it is recorded; when neither the chat message nor the template did, a
