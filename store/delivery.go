@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -16,15 +17,28 @@ const deliveryFormat = 'd'
 // write one per message: JSON cost a marshal and a base64 of the reply on
 // the webhook's path.
 func (d Delivery) MarshalBinary() ([]byte, error) {
-	b := make([]byte, 0, 2+8+binary.MaxVarintLen64+len(d.Key)+len(d.Reply))
-	b = append(b, deliveryFormat, 0)
+	return d.AppendBinary(make([]byte, 0, d.binarySize()))
+}
+
+// AppendBinary appends the record MarshalBinary makes to b, so that a
+// store can write it behind a header of its own without a second copy of
+// the reply.
+func (d Delivery) AppendBinary(b []byte) ([]byte, error) {
+	b = slices.Grow(b, d.binarySize())
+	done := byte(0)
 	if d.Done {
-		b[1] = 1
+		done = 1
 	}
+	b = append(b, deliveryFormat, done)
 	b = binary.BigEndian.AppendUint64(b, uint64(d.CreatedAt.UnixNano()))
 	b = binary.AppendUvarint(b, uint64(len(d.Key)))
 	b = append(b, d.Key...)
 	return append(b, d.Reply...), nil
+}
+
+// binarySize bounds the length of the record MarshalBinary makes.
+func (d Delivery) binarySize() int {
+	return 2 + 8 + binary.MaxVarintLen64 + len(d.Key) + len(d.Reply)
 }
 
 // errDeliveryRecord reports a record that is neither form.

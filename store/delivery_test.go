@@ -25,6 +25,11 @@ func TestDeliveryRecordRoundTrip(t *testing.T) {
 		if got.Key != d.Key || got.Done != d.Done || !got.CreatedAt.Equal(d.CreatedAt) || !bytes.Equal(got.Reply, d.Reply) {
 			t.Errorf("round trip = %+v, want %+v", got, d)
 		}
+		// AppendBinary writes the same record behind what is there.
+		a, err := d.AppendBinary([]byte("head"))
+		if err != nil || string(a[:4]) != "head" || !bytes.Equal(a[4:], b) {
+			t.Errorf("AppendBinary = %q, %v; want head%q", a, err, b)
+		}
 	}
 	// A record an older version wrote as JSON still reads.
 	old, _ := json.Marshal(Delivery{Key: "m:1", Done: true, CreatedAt: at, Reply: []byte("收到")})

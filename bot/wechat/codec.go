@@ -63,7 +63,7 @@ func (c *Codec) SetMaxClockSkew(d time.Duration) {
 // Request is an opened webhook POST.
 type Request struct {
 	// Message is WeChat's decoded message or event.
-	Message *message.MixMessage
+	Message *Message
 	// Safe is true when the request was encrypted and the reply must be.
 	Safe bool
 	// Plain is the plaintext XML of the message.
@@ -103,7 +103,13 @@ func (c *Codec) Open(q url.Values, body []byte) (*Request, error) {
 	if err := wxapi.CheckFresh(ts, nonce, c.now(), c.maxSkew); err != nil {
 		return nil, err
 	}
-	req := &Request{timestamp: ts, nonce: nonce}
+	// The request and its message in one allocation: they live and die
+	// together.
+	both := &struct {
+		req Request
+		msg Message
+	}{req: Request{timestamp: ts, nonce: nonce}}
+	req, m := &both.req, &both.msg
 	if q.Get("encrypt_type") == "aes" {
 		if c.aesKey == "" {
 			return nil, fmt.Errorf("%w: encrypted message but no aes_key configured", ErrMalformed)
@@ -129,17 +135,17 @@ func (c *Codec) Open(q url.Values, body []byte) (*Request, error) {
 		}
 		req.Plain = body
 	}
-	var m message.MixMessage
-	if !decodeFlat(req.Plain, &m) {
-		m = message.MixMessage{} // what the fast path filled before it gave up
-		if err := xml.Unmarshal(req.Plain, &m); err != nil {
+	if !decodeFlat(req.Plain, m) {
+		var mix message.MixMessage
+		if err := xml.Unmarshal(req.Plain, &mix); err != nil {
 			return nil, fmt.Errorf("%w: message: %w", ErrMalformed, err)
 		}
+		*m = fromMix(&mix) // over what the fast path filled before it gave up
 	}
 	if m.FromUserName == "" || m.MsgType == "" {
 		return nil, fmt.Errorf("%w: no FromUserName or MsgType", ErrMalformed)
 	}
-	req.Message = &m
+	req.Message = m
 	return req, nil
 }
 
@@ -161,13 +167,13 @@ func (c *Codec) signatureOK(sig, ts, nonce string) bool {
 // hand rather than with encoding/xml: it is on every message's path, and
 // its shape is fixed.
 // https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
-func (c *Codec) TextReply(m *message.MixMessage, text string) ([]byte, error) {
+func (c *Codec) TextReply(m *Message, text string) ([]byte, error) {
 	text = chat.CutBytes(text, MaxTextBytes)
 	b := make([]byte, 0, len(text)+len(m.FromUserName)+len(m.ToUserName)+200)
 	b = append(b, "<xml><ToUserName>"...)
-	b = appendCDATA(b, string(m.FromUserName))
+	b = appendCDATA(b, m.FromUserName)
 	b = append(b, "</ToUserName><FromUserName>"...)
-	b = appendCDATA(b, string(m.ToUserName))
+	b = appendCDATA(b, m.ToUserName)
 	b = append(b, "</FromUserName><CreateTime>"...)
 	b = strconv.AppendInt(b, c.now().Unix(), 10)
 	b = append(b, "</CreateTime><MsgType><![CDATA[text]]></MsgType><Content>"...)

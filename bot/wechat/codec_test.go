@@ -315,8 +315,8 @@ func TestEvent(t *testing.T) {
 }
 
 func TestDedupKeyEvents(t *testing.T) {
-	sub := &message.MixMessage{CommonToken: message.CommonToken{FromUserName: "o1", CreateTime: 100, MsgType: "event"}, Event: "subscribe"}
-	scan := &message.MixMessage{CommonToken: message.CommonToken{FromUserName: "o1", CreateTime: 100, MsgType: "event"}, Event: "SCAN"}
+	sub := &Message{FromUserName: "o1", CreateTime: 100, MsgType: "event", Event: "subscribe"}
+	scan := &Message{FromUserName: "o1", CreateTime: 100, MsgType: "event", Event: "SCAN"}
 	if DedupKey(sub) == DedupKey(scan) {
 		t.Errorf("subscribe and SCAN in the same second share key %q", DedupKey(sub))
 	}
@@ -375,7 +375,7 @@ func FuzzTextReply(f *testing.F) {
 
 func checkTextReply(t *testing.T, text string) {
 	c := NewCodec(testToken, testAppID, "", fixedNow)
-	m := &message.MixMessage{CommonToken: message.CommonToken{FromUserName: "oUser]]>1", ToUserName: "gh_test"}}
+	m := &Message{FromUserName: "oUser]]>1", ToUserName: "gh_test"}
 	{
 		out, err := c.TextReply(m, text)
 		if err != nil {

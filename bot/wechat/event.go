@@ -17,8 +17,8 @@ func (r *Request) Event() chat.Event {
 	m := r.Message
 	ev := chat.Event{
 		Channel: chat.ChannelWeChat,
-		From:    string(m.FromUserName),
-		To:      string(m.ToUserName),
+		From:    m.FromUserName,
+		To:      m.ToUserName,
 		At:      time.Unix(m.CreateTime, 0),
 		RawType: string(m.MsgType),
 	}
@@ -53,7 +53,7 @@ func (r *Request) Event() chat.Event {
 	return ev
 }
 
-func decodeEvent(m *message.MixMessage, plain []byte, ev *chat.Event) {
+func decodeEvent(m *Message, plain []byte, ev *chat.Event) {
 	ev.Key = m.EventKey
 	switch m.Event {
 	case message.EventSubscribe:
@@ -125,9 +125,9 @@ func notices(plain []byte) []chat.Notice {
 // DedupKey is the key WeChat's retries of one message share: MsgId for
 // messages, FromUserName+CreateTime for events (the event name is added
 // so a follow and a scan in the same second stay apart).
-func DedupKey(m *message.MixMessage) string {
+func DedupKey(m *Message) string {
 	if m.MsgType != message.MsgTypeEvent && m.MsgID != 0 {
 		return "m:" + strconv.FormatInt(m.MsgID, 10)
 	}
-	return "e:" + string(m.FromUserName) + ":" + strconv.FormatInt(m.CreateTime, 10) + ":" + string(m.Event)
+	return "e:" + m.FromUserName + ":" + strconv.FormatInt(m.CreateTime, 10) + ":" + string(m.Event)
 }

@@ -16,9 +16,9 @@ import (
 // It reports false, leaving the message to xml.Unmarshal, for anything
 // else: a field it does not know (nested or not), attributes, entities, a
 // carriage return, a character XML forbids, a number that does not parse.
-// Where it reports true, m is what xml.Unmarshal would have made (a fuzz
-// test holds it to that).
-func decodeFlat(b []byte, m *message.MixMessage) bool {
+// Where it reports true, m is what xml.Unmarshal would have made of a
+// message.MixMessage (a fuzz test holds it to that).
+func decodeFlat(b []byte, m *Message) bool {
 	s := trimSpace(b)
 	var ok bool
 	if s, ok = bytes.CutPrefix(s, []byte("<xml>")); !ok {
@@ -100,34 +100,34 @@ func plainChars(b []byte) bool {
 // flatFields are the message's flat fields by element name, each with
 // how encoding/xml sets it: strings as they are, numbers trimmed and
 // parsed (empty is zero).
-var flatFields = map[string]func(m *message.MixMessage, v string) bool{
-	"ToUserName":   func(m *message.MixMessage, v string) bool { m.ToUserName = message.CDATA(v); return true },
-	"FromUserName": func(m *message.MixMessage, v string) bool { m.FromUserName = message.CDATA(v); return true },
-	"CreateTime":   func(m *message.MixMessage, v string) bool { return parseInt(v, &m.CreateTime) },
-	"MsgType":      func(m *message.MixMessage, v string) bool { m.MsgType = message.MsgType(v); return true },
-	"MsgId":        func(m *message.MixMessage, v string) bool { return parseInt(v, &m.MsgID) },
-	"MsgID":        func(m *message.MixMessage, v string) bool { return parseInt(v, &m.TemplateMsgID) },
-	"Content":      func(m *message.MixMessage, v string) bool { m.Content = v; return true },
-	"Recognition":  func(m *message.MixMessage, v string) bool { m.Recognition = v; return true },
-	"PicUrl":       func(m *message.MixMessage, v string) bool { m.PicURL = v; return true },
-	"MediaId":      func(m *message.MixMessage, v string) bool { m.MediaID = v; return true },
-	"Format":       func(m *message.MixMessage, v string) bool { m.Format = v; return true },
-	"ThumbMediaId": func(m *message.MixMessage, v string) bool { m.ThumbMediaID = v; return true },
-	"Location_X":   func(m *message.MixMessage, v string) bool { return parseFloat(v, &m.LocationX) },
-	"Location_Y":   func(m *message.MixMessage, v string) bool { return parseFloat(v, &m.LocationY) },
-	"Scale":        func(m *message.MixMessage, v string) bool { return parseFloat(v, &m.Scale) },
-	"Label":        func(m *message.MixMessage, v string) bool { m.Label = v; return true },
-	"Title":        func(m *message.MixMessage, v string) bool { m.Title = v; return true },
-	"Description":  func(m *message.MixMessage, v string) bool { m.Description = v; return true },
-	"Url":          func(m *message.MixMessage, v string) bool { m.URL = v; return true },
-	"bizmsgmenuid": func(m *message.MixMessage, v string) bool { return parseInt(v, &m.BizMsgMenuID) },
-	"Event":        func(m *message.MixMessage, v string) bool { m.Event = message.EventType(v); return true },
-	"EventKey":     func(m *message.MixMessage, v string) bool { m.EventKey = v; return true },
-	"Ticket":       func(m *message.MixMessage, v string) bool { m.Ticket = v; return true },
-	"Latitude":     func(m *message.MixMessage, v string) bool { m.Latitude = v; return true },
-	"Longitude":    func(m *message.MixMessage, v string) bool { m.Longitude = v; return true },
-	"Precision":    func(m *message.MixMessage, v string) bool { m.Precision = v; return true },
-	"Status":       func(m *message.MixMessage, v string) bool { m.Status = v; return true },
+var flatFields = map[string]func(m *Message, v string) bool{
+	"ToUserName":   func(m *Message, v string) bool { m.ToUserName = v; return true },
+	"FromUserName": func(m *Message, v string) bool { m.FromUserName = v; return true },
+	"CreateTime":   func(m *Message, v string) bool { return parseInt(v, &m.CreateTime) },
+	"MsgType":      func(m *Message, v string) bool { m.MsgType = message.MsgType(v); return true },
+	"MsgId":        func(m *Message, v string) bool { return parseInt(v, &m.MsgID) },
+	"MsgID":        func(m *Message, v string) bool { return parseInt(v, &m.TemplateMsgID) },
+	"Content":      func(m *Message, v string) bool { m.Content = v; return true },
+	"Recognition":  func(m *Message, v string) bool { m.Recognition = v; return true },
+	"PicUrl":       func(m *Message, v string) bool { m.PicURL = v; return true },
+	"MediaId":      func(m *Message, v string) bool { m.MediaID = v; return true },
+	"Format":       func(m *Message, v string) bool { m.Format = v; return true },
+	"ThumbMediaId": func(m *Message, v string) bool { m.ThumbMediaID = v; return true },
+	"Location_X":   func(m *Message, v string) bool { return parseFloat(v, &m.LocationX) },
+	"Location_Y":   func(m *Message, v string) bool { return parseFloat(v, &m.LocationY) },
+	"Scale":        func(m *Message, v string) bool { return parseFloat(v, &m.Scale) },
+	"Label":        func(m *Message, v string) bool { m.Label = v; return true },
+	"Title":        func(m *Message, v string) bool { m.Title = v; return true },
+	"Description":  func(m *Message, v string) bool { m.Description = v; return true },
+	"Url":          func(m *Message, v string) bool { m.URL = v; return true },
+	"bizmsgmenuid": func(m *Message, v string) bool { return parseInt(v, &m.BizMsgMenuID) },
+	"Event":        func(m *Message, v string) bool { m.Event = message.EventType(v); return true },
+	"EventKey":     func(m *Message, v string) bool { m.EventKey = v; return true },
+	"Ticket":       func(m *Message, v string) bool { m.Ticket = v; return true },
+	"Latitude":     func(m *Message, v string) bool { m.Latitude = v; return true },
+	"Longitude":    func(m *Message, v string) bool { m.Longitude = v; return true },
+	"Precision":    func(m *Message, v string) bool { m.Precision = v; return true },
+	"Status":       func(m *Message, v string) bool { m.Status = v; return true },
 }
 
 // parseInt and parseFloat read a number as encoding/xml does: empty is

@@ -9,6 +9,13 @@
 # service on the embedded bolt store, and the service on Redis, then prints a
 # markdown table. It exits 1 if any row fails.
 #
+# Each row also shows the server's peak resident memory: VmHWM from
+# /proc/<pid>/status, read when the load ends and before the server is
+# stopped, the highest of the row's rounds (the memory targets are
+# ceilings). The per-run lines on stderr add what was resident at that
+# moment, split into anonymous memory (the Go heap, stacks, runtime) and
+# file pages (bolt's mmap'd database pages, counted as they are touched).
+#
 # Everything shares the machine's CPUs, so anything else running skews the
 # figures. ROUNDS>1 repeats the whole sequence and keeps, per row, the round
 # with the best throughput (noise only ever slows a run down); errors are
@@ -191,13 +198,25 @@ measure() {
 	pids+=("$load_pid")
 	wait "$load_pid"
 	forget "$load_pid"
+	record_memory "$pid" "$tmp/$mode-$target-$round.json"
 	stop "$pid"
 	if [[ $target == redis ]]; then
 		redis_cleanup
 	fi
 	rm -f "$tmp/bench-$mode.db"
-	jq -r '"\(.label): \(.throughput_rps | floor) req/s, p50 \(.latency_ms.p50 * 100 | round / 100) ms, p99 \(.latency_ms.p99 * 100 | round / 100) ms, \(.errors) errors \(.error_kinds)"' \
+	jq -r '"\(.label): \(.throughput_rps | floor) req/s, p50 \(.latency_ms.p50 * 100 | round / 100) ms, p99 \(.latency_ms.p99 * 100 | round / 100) ms, \(.errors) errors \(.error_kinds), peak RSS \((.server_memory_kib.VmHWM // 0) / 1024 | floor) MiB (at the end: anon \((.server_memory_kib.RssAnon // 0) / 1024 | floor) MiB, file \((.server_memory_kib.RssFile // 0) / 1024 | floor) MiB)"' \
 		"$tmp/$mode-$target-$round.json" >&2
+}
+
+# record_memory adds the server's memory figures (kiB, from
+# /proc/<pid>/status) to a run's JSON report as server_memory_kib: VmHWM,
+# the peak resident set since the server started, and VmRSS, RssAnon and
+# RssFile, what is resident now.
+record_memory() {
+	local pid=$1 report=$2 mem
+	mem=$(awk '$1 ~ /^(VmHWM|VmRSS|RssAnon|RssFile):$/ { printf "%s\"%s\": %d", sep, substr($1, 1, length($1) - 1), $2; sep = ", " }' \
+		"/proc/$pid/status" 2>/dev/null || true)
+	jq --argjson mem "{${mem}}" '. + {server_memory_kib: $mem}' "$report" >"$report.tmp" && mv "$report.tmp" "$report"
 }
 
 for tool in go jq curl; do
@@ -233,8 +252,8 @@ best() {
 failed=0
 printf '\n%s connections, %s openids, %s requests per run (warmup %s), best of %s; %s CPUs, %s\n\n' \
 	"$C" "$OPENIDS" "$N" "$WARMUP" "$ROUNDS" "$(nproc)" "$(go env GOVERSION)"
-echo '| mode | target | throughput (req/s) | p50 (ms) | p99 (ms) | errors | throughput / baseline | p99 / baseline | result |'
-echo '|---|---|---:|---:|---:|---:|---:|---:|---|'
+echo '| mode | target | throughput (req/s) | p50 (ms) | p99 (ms) | errors | peak RSS (MiB) | throughput / baseline | p99 / baseline | result |'
+echo '|---|---|---:|---:|---:|---:|---:|---:|---:|---|'
 for mode in $MODES; do
 	base=
 	if [[ " $TARGETS " == *" baseline "* ]]; then
@@ -244,6 +263,7 @@ for mode in $MODES; do
 		f=$(best "$mode" "$target")
 		read -r thr p50 p99 < <(jq -r '"\(.throughput_rps) \(.latency_ms.p50) \(.latency_ms.p99)"' "$f")
 		errs=$(jq -s 'map(.errors) | add' "$tmp/$mode-$target"-*.json)
+		rss=$(jq -rs 'map(.server_memory_kib.VmHWM // empty) | if length == 0 then "n/a" else max / 1024 | floor end' "$tmp/$mode-$target"-*.json)
 		thr_ratio=n/a p99_ratio=n/a
 		verdict=PASS
 		if [[ $errs != 0 ]]; then
@@ -263,8 +283,8 @@ for mode in $MODES; do
 		if [[ $verdict == FAIL ]]; then
 			failed=1
 		fi
-		printf '| %s | %s | %.0f | %.2f | %.2f | %s | %s | %s | %s |\n' \
-			"$mode" "$target" "$thr" "$p50" "$p99" "$errs" "$thr_ratio" "$p99_ratio" "$verdict"
+		printf '| %s | %s | %.0f | %.2f | %.2f | %s | %s | %s | %s | %s |\n' \
+			"$mode" "$target" "$thr" "$p50" "$p99" "$errs" "$rss" "$thr_ratio" "$p99_ratio" "$verdict"
 	done
 done
 exit "$failed"

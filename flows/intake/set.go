@@ -388,7 +388,12 @@ func joinLines(parts ...string) string {
 	return strings.Join(kept, "\n")
 }
 
-// fill replaces {name} placeholders in a text.
+// fill replaces {name} placeholders in a text. One placeholder, the usual
+// case, is a plain ReplaceAll: a Replacer for a single pair builds a
+// Boyer-Moore table of 2 KiB first, on every call.
 func fill(text string, kv ...string) string {
+	if len(kv) == 2 {
+		return strings.ReplaceAll(text, kv[0], kv[1])
+	}
 	return strings.NewReplacer(kv...).Replace(text)
 }

@@ -18,6 +18,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -117,14 +118,21 @@ type Store struct {
 	pendingMu      sync.Mutex
 	pending        map[string]pendingDelivery
 	pendingSweepAt int
-	// replays holds the replay keys of recent requests, under pendingMu.
-	replays        map[string]seenRequest
+	// replays holds the replay keys of recent requests, hashed with
+	// replaySeed, under pendingMu.
+	replays        map[replayHash]seenRequest
 	replaysSweepAt int
+	replaySeed     maphash.Seed
 
 	// commits runs the batched writes (see update); writers counts those
 	// in flight.
 	commits *groupCommit
 	writers atomic.Int64
+
+	// stopTrim ends the trimmer (see trim.go), which trimmed waits for.
+	stopTrim  chan struct{}
+	trimmed   sync.WaitGroup
+	closeOnce sync.Once
 }
 
 // New opens (creating if needed) the bolt file at path. It fails after about
@@ -166,14 +174,37 @@ func New(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open bolt store %s: create buckets: %w", path, err)
 	}
 	db.MaxBatchDelay = crowdDelay
-	return &Store{db: db, now: now, locks: map[string]memLock{}, pending: map[string]pendingDelivery{}, replays: map[string]seenRequest{},
-		commits: newGroupCommit(db)}, nil
+	s := &Store{db: db, now: now, locks: map[string]memLock{}, pending: map[string]pendingDelivery{}, replays: map[replayHash]seenRequest{},
+		replaySeed: maphash.MakeSeed(), commits: newGroupCommit(db), stopTrim: make(chan struct{})}
+	s.trimmed.Go(func() { s.trimmer(s.stopTrim) })
+	return s, nil
 }
 
 // Close closes the bolt file. Calling it again is a no-op.
+//
+// It writes the freelist first, which the store otherwise leaves out of
+// its commits (NoFreelistSync): without it, the next New rebuilds the
+// freelist by reading every page of the file, which maps the whole file
+// into the resident set (a 253 MB file: 0.5–0.8 s and 249 MiB resident;
+// with the freelist, 7 ms and under 3 MiB). A crash skips this, and the
+// next start rebuilds the freelist as before.
 func (s *Store) Close() error {
-	s.commits.close()
-	if err := s.db.Close(); err != nil {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.stopTrim)
+		s.trimmed.Wait()
+		s.commits.close()
+		err = s.db.Update(func(*bolt.Tx) error {
+			// Under the writer's lock: no other commit reads the flag.
+			s.db.NoFreelistSync = false
+			return nil
+		})
+		if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
+			err = nil
+		}
+		err = errors.Join(err, s.db.Close())
+	})
+	if err != nil {
 		return fmt.Errorf("close bolt store: %w", err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,11 +23,26 @@ import (
 // Replay keys live in memory too, for the same reason: a restart forgets
 // them, and a copy of a request from before it is then refused only by its
 // timestamp's window (and, for the same message, by its delivery record).
+// Every request's key is kept for the dedup ttl (10 minutes by default), so
+// at full load they are most of this store's heap: each is kept as a 64-bit
+// keyed hash with its expiry, 16 bytes an entry in the map instead of a
+// string and a time.Time (40 bytes, and the string's own 24). Two keys with
+// the same hash would refuse the second request as a replay: with a million
+// keys remembered, one request in 2^44, and not one that anybody can aim
+// for, since the hash's seed is random and never leaves the process.
 
-// seenRequest is when a replay key may be forgotten.
-type seenRequest time.Time
+// replayHash is a replay key as the store remembers it.
+type replayHash uint64
 
-func (r seenRequest) expiry() time.Time { return time.Time(r) }
+// seenRequest is when a replay key may be forgotten, in unix nanoseconds.
+type seenRequest int64
+
+func (r seenRequest) expiry() time.Time { return time.Unix(0, int64(r)) }
+
+// replayHashOf hashes a replay key with the store's seed.
+func (s *Store) replayHashOf(replay string) replayHash {
+	return replayHash(maphash.String(s.replaySeed, replay))
+}
 
 // pendingDelivery is a delivery begun and not yet finished.
 type pendingDelivery struct {
@@ -49,11 +65,12 @@ func (s *Store) BeginDelivery(ctx context.Context, key, replay string, ttl time.
 	defer s.pendingMu.Unlock()
 	now := s.now()
 	if replay != "" {
-		if r, ok := s.replays[replay]; ok && now.Before(r.expiry()) {
+		h := s.replayHashOf(replay)
+		if r, ok := s.replays[h]; ok && now.Before(r.expiry()) {
 			return store.Delivery{}, false, fmt.Errorf("begin delivery %s: %w", key, store.ErrReplayed)
 		}
 		sweepExpired(s.replays, &s.replaysSweepAt, now, false)
-		s.replays[replay] = seenRequest(now.Add(ttl))
+		s.replays[h] = seenRequest(now.Add(ttl).UnixNano())
 	}
 	if p, ok := s.pending[key]; ok && now.Before(p.expires) {
 		return p.d, false, nil
@@ -74,16 +91,28 @@ func (s *Store) BeginDelivery(ctx context.Context, key, replay string, ttl time.
 	return d, true, nil
 }
 
+// deliveriesFill is how full bolt fills the deliveries' pages when it
+// splits them. A message's key is its MsgId, which grows with time, so
+// deliveries are appended: at bolt's default (0.5, for keys that land
+// anywhere) every page is left half empty for keys that never come. Under
+// the load generator (100,000 deliveries of about 1.2 KiB) the file was
+// 270 MB with the default, 202 MB at 0.95.
+const deliveriesFill = 0.95
+
 // FinishDelivery stores d as done, with its reply, until ttl from now.
 func (s *Store) FinishDelivery(ctx context.Context, d store.Delivery, ttl time.Duration) error {
 	if err := checkTTL(ttl); err != nil {
 		return fmt.Errorf("finish delivery %s: %w", d.Key, err)
 	}
 	d.Done = true
-	body, err := d.MarshalBinary()
+	// The record goes behind its expiry in one buffer: the reply is most
+	// of it, and one copy of it per message is enough.
+	v, err := d.AppendBinary(envelopeNanos(s.now().Add(ttl).UnixNano(), nil))
 	if err == nil {
 		err = s.update(ctx, true, func(tx *bolt.Tx) error {
-			return bucket(tx, bucketDeliveries).Put([]byte(d.Key), envelope(s.now().Add(ttl), body))
+			b := bucket(tx, bucketDeliveries)
+			b.FillPercent = deliveriesFill
+			return b.Put([]byte(d.Key), v)
 		})
 	}
 	if err != nil {

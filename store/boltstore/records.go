@@ -264,7 +264,7 @@ const minSweep = 4096
 // (or at once with force), and sets *at to twice what is left, at least
 // minSweep: the sweep's cost is spread over the insertions that made it
 // needed, however many entries are live.
-func sweepExpired[V interface{ expiry() time.Time }](m map[string]V, at *int, now time.Time, force bool) int {
+func sweepExpired[K comparable, V interface{ expiry() time.Time }](m map[K]V, at *int, now time.Time, force bool) int {
 	if !force && len(m) < max(*at, minSweep) {
 		return 0
 	}

@@ -34,21 +34,31 @@ type batcher struct {
 	// answer whatever the workers left in it.
 	mu     sync.RWMutex
 	closed bool
+
+	// calls keeps answered calls for the next ones: a message makes about
+	// four, and each was two allocations (the call and its channel).
+	calls sync.Pool
 }
 
 type batchCall struct {
 	cmds []goredis.Cmder
+	// done gets one value when the call is answered: whoever answers it
+	// sends, and touches the call no more, so that its caller can reuse it.
 	done chan struct{}
 	// deadline is the caller's (zero for none): the pipeline that carries
 	// the call gives up by then.
 	deadline time.Time
 }
 
+// answer tells the call's caller that its commands have their results.
+func (c *batchCall) answer() { c.done <- struct{}{} }
+
 // batchTimeout bounds one pipeline, and so a caller's wait for it.
 const batchTimeout = 5 * time.Second
 
 func newBatcher(rdb goredis.UniversalClient, workers, max int) *batcher {
 	b := &batcher{rdb: rdb, queue: make(chan *batchCall, workers*max), stop: make(chan struct{}), max: max}
+	b.calls.New = func() any { return &batchCall{done: make(chan struct{}, 1)} }
 	for range workers {
 		b.wg.Go(b.run)
 	}
@@ -69,7 +79,7 @@ func (b *batcher) close() {
 			for _, cmd := range c.cmds {
 				cmd.SetErr(goredis.ErrClosed)
 			}
-			close(c.done)
+			c.answer()
 		default:
 			return
 		}
@@ -167,11 +177,13 @@ func (b *batcher) send(ctx context.Context, cmds []goredis.Cmder) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c := &batchCall{cmds: cmds, done: make(chan struct{})}
+	c := b.calls.Get().(*batchCall)
+	c.cmds = cmds
 	c.deadline, _ = ctx.Deadline()
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
+		b.calls.Put(c)
 		return goredis.ErrClosed
 	}
 	select {
@@ -181,11 +193,14 @@ func (b *batcher) send(ctx context.Context, cmds []goredis.Cmder) error {
 		case b.queue <- c:
 		case <-ctx.Done():
 			b.mu.RUnlock()
+			b.calls.Put(c)
 			return ctx.Err()
 		}
 	}
 	b.mu.RUnlock()
 	<-c.done
+	c.cmds = nil
+	b.calls.Put(c)
 	return firstErr(cmds)
 }
 
@@ -220,7 +235,7 @@ func (b *batcher) run() {
 				for _, cmd := range c.cmds {
 					cmd.SetErr(context.DeadlineExceeded)
 				}
-				close(c.done)
+				c.answer()
 				continue
 			case c.deadline.Before(end):
 				end = c.deadline
@@ -240,7 +255,7 @@ func (b *batcher) run() {
 		_, _ = pipe.Exec(ctx) // each command carries its own error
 		cancel()
 		for _, c := range live {
-			close(c.done)
+			c.answer()
 		}
 	}
 }
