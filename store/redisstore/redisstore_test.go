@@ -221,6 +221,12 @@ func TestKeyLayout(t *testing.T) {
 		{"AcquireLock", func() error { _, err := s.AcquireLock(ctx, "l1", "a", time.Hour); return err }()},
 		{"PutOutcome", s.PutOutcome(ctx, store.Outcome{MessageID: "m1"}, time.Hour)},
 		{"Schedule", func() error { _, err := s.Schedule(ctx, "q1", store.DueItem{ID: "i1", Due: due}); return err }()},
+		// The attempts hash holds claimed items only: an earlier item, claimed.
+		{"Schedule i0", func() error {
+			_, err := s.Schedule(ctx, "q1", store.DueItem{ID: "i0", Due: due.Add(-time.Hour)})
+			return err
+		}()},
+		{"Claim i0", func() error { _, err := s.Claim(ctx, "q1", due.Add(-time.Hour), 1, time.Minute); return err }()},
 		{"NextSeq with ttl", func() error { _, err := s.NextSeq(ctx, "daily", time.Hour); return err }()},
 		{"NextSeq without ttl", func() error { _, err := s.NextSeq(ctx, "total", 0); return err }()},
 		{"CreateTicket", s.CreateTicket(ctx, store.Ticket{ID: "T1", Owner: "o1", Department: "d1", CitizenOpenID: "c1", CreatedAt: due})},
