@@ -30,6 +30,7 @@ type loadOptions struct {
 	warmup      time.Duration
 	timeout     time.Duration
 	spread      string // "rr" or "random"
+	texts       string // a key of textSets
 	label       string
 	json        bool
 }
@@ -50,6 +51,7 @@ func parseLoadFlags(args []string, stderr io.Writer) (loadOptions, error) {
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "send unmeasured requests for this long first")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "per-request timeout (WeChat waits 5 s)")
 	fs.StringVar(&o.spread, "spread", "rr", "how requests pick an openid: rr (round robin) or random")
+	fs.StringVar(&o.texts, "texts", "conversation", "what citizens write: conversation (你好, 1, 2, 查询进度, 3, 谢谢 in turn) or question (a free-text question the knowledge base answers)")
 	fs.StringVar(&o.label, "label", "", "name of this run in the report")
 	fs.BoolVar(&o.json, "json", false, "print the report as one JSON object")
 	if err := fs.Parse(args); err != nil {
@@ -81,6 +83,8 @@ func (o loadOptions) validate() error {
 		return errors.New("-openids must be at least 1")
 	case o.spread != "rr" && o.spread != "random":
 		return fmt.Errorf("-spread %q: want rr or random", o.spread)
+	case textSets[o.texts].texts == nil:
+		return fmt.Errorf("-texts %q: want conversation or question", o.texts)
 	case o.timeout <= 0:
 		return errors.New("-timeout must be positive")
 	case o.duration < 0 || o.warmup < 0:
@@ -121,6 +125,7 @@ func load(ctx context.Context, o loadOptions, log *slog.Logger) (*report, error)
 		msgIDBase: 1<<54 + rand.Int64N(1<<61), // > 2^53 like real MsgIds; fresh per run so stores do not dedupe
 		nonceBase: 1_000_000_000 + rand.Uint64N(1_000_000_000),
 		timestamp: time.Now().Unix(),
+		texts:     textSets[o.texts],
 	}
 
 	// Sign and seal everything up front so the generator's crypto does not

@@ -147,7 +147,7 @@ func TestRunSendsDistinctMessages(t *testing.T) {
 
 func TestGenerator(t *testing.T) {
 	for _, spread := range []bool{false, true} {
-		g := &generator{acct: plainAcct, to: "gh_3f1a5b7c9d2e", openids: 50, random: spread, seed: 7, msgIDBase: 1 << 54, nonceBase: 1e9, timestamp: 1700000000}
+		g := &generator{acct: plainAcct, to: "gh_3f1a5b7c9d2e", openids: 50, random: spread, seed: 7, msgIDBase: 1 << 54, nonceBase: 1e9, timestamp: 1700000000, texts: textSets["conversation"]}
 		t.Run(strconv.FormatBool(spread), func(t *testing.T) {
 			sent := map[int32]int{}
 			for i := range 200 {

@@ -10,10 +10,32 @@ import (
 // openIDLen is the length of a real openid ("oXXXX…", 28 characters).
 const openIDLen = 28
 
-// sampleTexts are what citizens type, in the order one of them would: a
-// greeting, menu choices, a status query. Short on purpose: the load is on the
-// protocol and the store, not on text handling.
-var sampleTexts = [...]string{"你好", "1", "2", "查询进度", "3", "谢谢"}
+// conversationTexts are what citizens type, in the order one of them would:
+// a greeting, menu choices, a status query. Short on purpose: the load is on
+// the protocol and the store, not on text handling.
+var conversationTexts = []string{"你好", "1", "2", "查询进度", "3", "谢谢"}
+
+// questionTexts are free-text questions, each answered by an entry of the
+// built-in knowledge base (flows/intake/defaults/kb.yaml): the front door
+// reads the whole sentence before the answer is found.
+var questionTexts = []string{
+	"请问低保怎么申请？", "申请低保要准备什么材料", "低保金每个月几号发放？", "老人的高龄津贴怎么领",
+	"想问一下临时救助怎么申请", "怎么申请入住养老院？", "特困供养需要什么条件", "高龄津贴每年要认证吗",
+}
+
+// textSet is what the openids of a run say: each one the texts in turn,
+// from the first (a conversation) or from its own place (questions, so
+// that consecutive openids ask different ones).
+type textSet struct {
+	texts     []string
+	staggered bool
+}
+
+// textSets are the -texts choices.
+var textSets = map[string]textSet{
+	"conversation": {texts: conversationTexts},
+	"question":     {texts: questionTexts, staggered: true},
+}
 
 // openID returns the k-th openid of the pool: "o" and k zero-padded to the
 // length of a real openid.
@@ -33,6 +55,7 @@ type generator struct {
 	msgIDBase int64  // above 2^53, as real MsgIds are
 	nonceBase uint64
 	timestamp int64
+	texts     textSet
 }
 
 // prepared is a request ready to send: its query string, its body, and the
@@ -53,6 +76,15 @@ func (g *generator) sender(i int) (k, turn int) {
 	return i % g.openids, i / g.openids
 }
 
+// text is what openid k says in its turn-th message: the conversation in
+// order, or a question, different from one openid to the next.
+func (g *generator) text(k, turn int) string {
+	if g.texts.staggered {
+		turn += k
+	}
+	return g.texts.texts[turn%len(g.texts.texts)]
+}
+
 // request builds request i: a text message exactly as WeChat posts it, signed,
 // and in safe mode sealed with the AES key.
 //
@@ -62,7 +94,7 @@ func (g *generator) request(i int) (prepared, error) {
 	from := openID(k)
 	ts := strconv.FormatInt(g.timestamp, 10)
 	nonce := strconv.FormatUint(g.nonceBase+uint64(i), 10)
-	msg := textMessage(g.to, from, g.timestamp, sampleTexts[turn%len(sampleTexts)], g.msgIDBase+int64(i))
+	msg := textMessage(g.to, from, g.timestamp, g.text(k, turn), g.msgIDBase+int64(i))
 
 	// WeChat sends signature, timestamp, nonce and openid in plain mode, and
 	// adds encrypt_type and msg_signature in safe mode. Every value is hex,
