@@ -65,8 +65,9 @@ func (f *fakeWeChatAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // do to the webhook: one service instance answers citizens' messages at a
 // steady rate (in process) while it and three more instances
 // on the same Redis sweep 10,000 visits that fall due together. It
-// reports the webhook's p99 in the 20 s before the visits fall due and in
-// the 20 s after, and their ratio, and checks every survey went out once.
+// reports the webhook's p99 in the window (60 s) before the visits fall due
+// and in the window after, and their ratio, and checks every survey went
+// out once.
 //
 // The three other instances are `huimin serve` processes, as instances
 // are deployed (on this machine, so they share its two CPUs with the one
