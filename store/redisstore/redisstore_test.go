@@ -435,12 +435,19 @@ func TestCloseAnswersCallsInFlight(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+	waitAfterClose(t, &wg, "callers")
+}
+
+// waitAfterClose fails the test if who, the goroutines of wg, are still
+// waiting for the store 10 s after it was closed.
+func waitAfterClose(t *testing.T, wg *sync.WaitGroup, who string) {
+	t.Helper()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("callers still waiting 10s after Close")
+	case <-time.After(10 * time.Second): // a bound on a hang, not a wait for logic
+		t.Fatalf("%s still waiting 10s after Close", who)
 	}
 }
 

@@ -70,13 +70,7 @@ func TestCloseAnswersSchedules(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Schedules still waiting 10s after Close")
-	}
+	waitAfterClose(t, &wg, "Schedules")
 	if _, err := s.Schedule(ctx, "q", store.DueItem{ID: "late", Due: t0}); err == nil {
 		t.Fatal("Schedule after Close: want an error")
 	}
