@@ -25,12 +25,15 @@ const maxBody = 64 << 10
 // verify, decrypt, parse, answer "success". It is what the service is measured
 // against, so it must do nothing the service could skip.
 type baseline struct {
-	acct account
+	acct  account
+	redis *roundTrip // nil: answer without a store
 }
 
 // newBaseline returns the minimal webhook mux: POST /wechat and GET /readyz.
-func newBaseline(acct account) http.Handler {
-	b := &baseline{acct: acct}
+// With rt, every message also makes rt's one Redis round trip before its
+// answer: the least a service with a store can do.
+func newBaseline(acct account, rt *roundTrip) http.Handler {
+	b := &baseline{acct: acct, redis: rt}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /wechat", b.receive)
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
@@ -88,6 +91,12 @@ func (b *baseline) receive(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad xml", http.StatusBadRequest)
 		return
 	}
+	if b.redis != nil {
+		if err := b.redis.do(r.Context(), &msg); err != nil {
+			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+			return
+		}
+	}
 	_, _ = io.WriteString(w, "success")
 }
 
@@ -107,6 +116,9 @@ func runBaseline(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&acct.token, "token", "", "WeChat server token (required)")
 	fs.StringVar(&acct.aesKey, "aes-key", "", "EncodingAESKey, 43 characters; enables safe mode")
 	fs.StringVar(&acct.appID, "app-id", "", "AppID sealed into safe-mode messages")
+	redisAddr := fs.String("redis", "", "Redis address; when set, every message makes one pipelined round trip to it (bare+redis)")
+	redisPrefix := fs.String("redis-prefix", "huiminload:", "prefix of the keys -redis writes")
+	redisPool := fs.Int("redis-pool", 256, "Redis connections at most (size it to the load's concurrency)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -117,13 +129,21 @@ func runBaseline(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	var rt *roundTrip
+	if *redisAddr != "" {
+		rt = newRoundTrip(*redisAddr, *redisPrefix, *redisPool)
+		defer rt.close()
+		if err := rt.ping(ctx); err != nil {
+			return err
+		}
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := &http.Server{
-		Handler:           newBaseline(acct),
+		Handler:           newBaseline(acct, rt),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,
@@ -131,7 +151,7 @@ func runBaseline(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("baseline listening", "addr", ln.Addr().String(), "mode", acct.mode())
+	log.Info("baseline listening", "addr", ln.Addr().String(), "mode", acct.mode(), "redis", *redisAddr)
 
 	select {
 	case err := <-serveErr:

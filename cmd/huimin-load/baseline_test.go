@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/silenceper/wechat/v2/util"
+
+	"huimin/store/redisstore/redistest"
 )
 
 const (
@@ -78,7 +80,7 @@ func post(t *testing.T, base string, q url.Values, body string) (int, string) {
 }
 
 func TestBaseline(t *testing.T) {
-	srv := httptest.NewServer(newBaseline(safeAcct))
+	srv := httptest.NewServer(newBaseline(safeAcct, nil))
 	t.Cleanup(srv.Close)
 
 	safeQ, safeBody := sealed(t, testToken, testAppID, testMessage)
@@ -122,7 +124,7 @@ func TestBaseline(t *testing.T) {
 }
 
 func TestBaselineSafeModeNotConfigured(t *testing.T) {
-	srv := httptest.NewServer(newBaseline(plainAcct))
+	srv := httptest.NewServer(newBaseline(plainAcct, nil))
 	t.Cleanup(srv.Close)
 	q, body := sealed(t, testToken, testAppID, testMessage)
 	if got, _ := post(t, srv.URL, q, body); got != http.StatusBadRequest {
@@ -170,5 +172,34 @@ func TestBaselineCommand(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("run() = %v, want nil after cancel", err)
+	}
+}
+
+// TestBaselineRedisRoundTrip checks the bare+redis baseline does its store
+// work: a message's de-duplication record and its sender's session are in
+// Redis after the answer, and a Redis that does not answer is a 503, not a
+// "success" that did nothing.
+func TestBaselineRedisRoundTrip(t *testing.T) {
+	srv := redistest.StartStandalone(t)
+	rt := newRoundTrip(srv.Addr, "t:", 4)
+	t.Cleanup(rt.close)
+	web := httptest.NewServer(newBaseline(plainAcct, rt))
+	t.Cleanup(web.Close)
+	if got, body := post(t, web.URL, plainQuery(testToken), testMessage); got != http.StatusOK || body != "success" {
+		t.Fatalf("POST = %d %q, want 200 success", got, body)
+	}
+	rdb := srv.Client(t)
+	for _, key := range []string{"t:d:23456789012345678", "t:s:o000000000000000000000000042"} {
+		if n, err := rdb.Exists(t.Context(), key).Result(); err != nil || n != 1 {
+			t.Errorf("EXISTS %s = %d, %v; want 1", key, n, err)
+		}
+	}
+	if ttl, err := rdb.PTTL(t.Context(), "t:s:o000000000000000000000000042").Result(); err != nil || ttl <= 0 {
+		t.Errorf("session TTL = %v, %v; want one", ttl, err)
+	}
+
+	srv.Kill()
+	if got, _ := post(t, web.URL, plainQuery(testToken), testMessage); got != http.StatusServiceUnavailable {
+		t.Errorf("POST with Redis gone = %d, want %d", got, http.StatusServiceUnavailable)
 	}
 }

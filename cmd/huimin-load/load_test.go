@@ -41,7 +41,7 @@ var small = []string{"-c", "4", "-n", "200", "-openids", "50", "-warmup", "0"}
 func TestRunAgainstBaseline(t *testing.T) {
 	for _, acct := range []account{plainAcct, safeAcct} {
 		t.Run(acct.mode(), func(t *testing.T) {
-			srv := httptest.NewServer(newBaseline(acct))
+			srv := httptest.NewServer(newBaseline(acct, nil))
 			t.Cleanup(srv.Close)
 			rep := runJSON(t, srv.URL+"/wechat", acct, small...)
 			if rep.Requests != 200 || rep.Errors != 0 {
@@ -280,7 +280,7 @@ func TestRunRejectsBadCommandLines(t *testing.T) {
 }
 
 func TestRunTextReport(t *testing.T) {
-	srv := httptest.NewServer(newBaseline(plainAcct))
+	srv := httptest.NewServer(newBaseline(plainAcct, nil))
 	t.Cleanup(srv.Close)
 	var stdout bytes.Buffer
 	args := append([]string{"huimin-load", "run", "-url", srv.URL + "/wechat", "-token", testToken, "-label", "plain/baseline"}, small...)
