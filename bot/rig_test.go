@@ -123,7 +123,7 @@ func (d *countingDispatcher) dispatch(ctx context.Context, next func(context.Con
 
 // Begin forwards to the engine's Begin (see Beginner), the dispatch it
 // returns counted, held and made to panic as Dispatch is.
-func (d *countingDispatcher) Begin(ctx context.Context, ev chat.Event, key, replay string, ttl time.Duration) (store.Delivery, bool, func(context.Context) ([]chat.Reply, error), bool, error) {
+func (d *countingDispatcher) Begin(ctx context.Context, ev chat.Event, key, replay string, ttl time.Duration) (store.Delivery, bool, begun, bool, error) {
 	b, ok := d.next.(Beginner)
 	if !ok {
 		return store.Delivery{}, false, nil, false, nil
@@ -132,7 +132,9 @@ func (d *countingDispatcher) Begin(ctx context.Context, ev chat.Event, key, repl
 	if run == nil {
 		return dl, first, nil, ok, err
 	}
-	return dl, first, func(ctx context.Context) ([]chat.Reply, error) { return d.dispatch(ctx, run) }, ok, err
+	return dl, first, func(ctx context.Context, seal func([]chat.Reply) ([]byte, bool)) ([]chat.Reply, error) {
+		return d.dispatch(ctx, func(ctx context.Context) ([]chat.Reply, error) { return run(ctx, seal) })
+	}, ok, err
 }
 
 // clock is real time plus an offset that tests move forward, shared by

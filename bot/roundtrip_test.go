@@ -74,10 +74,11 @@ func (r *roundTrips) take() [][]string {
 	return t
 }
 
-// A citizen's message costs one round trip to Redis before its flow runs
-// (the delivery's record, the conversation lock, the session and the
-// account's facts together), one to save the session, and one after the
-// answer to record it for WeChat's retries.
+// A citizen's message costs two round trips to Redis: one before its flow
+// runs (the delivery's record, the conversation lock, the session and the
+// account's facts together), and one that saves the session, frees the
+// lock and records the answer for WeChat's retries together, before the
+// answer leaves.
 func TestMessageCostsOneRoundTripBeforeItsFlow(t *testing.T) {
 	trips := &roundTrips{marks: []string{"dlv:m:4711", "{s:oRoundTrip}"}}
 	r := newRig(t, rigOptions{store: storeRedis, redisHook: trips})
@@ -92,15 +93,24 @@ func TestMessageCostsOneRoundTripBeforeItsFlow(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(string(body), "请回复数字") {
 		t.Fatalf("message: status %d, answer %q; want the menu", status, body)
 	}
-	r.webhook.Wait() // the delivery's record is written after the answer
-	got := trips.take()
-	if len(got) != 3 {
-		t.Fatalf("round trips touching the message's keys = %d, want 3 (begin, save, finish): %q", len(got), got)
+	got := trips.take() // before Wait: nothing is left to write after the answer
+	r.webhook.Wait()
+	if late := trips.take(); len(late) > 0 {
+		t.Errorf("round trips after the answer: %q, want none", late)
+	}
+	if len(got) != 2 {
+		t.Fatalf("round trips touching the message's keys = %d, want 2 (begin; save with finish): %q", len(got), got)
 	}
 	first := strings.Join(got[0], "; ")
 	for _, want := range []string{"dlv:m:4711", "{s:oRoundTrip}:lock", "{s:oRoundTrip}:sess"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("first round trip = %q, want it to carry %q", first, want)
+		}
+	}
+	second := strings.Join(got[1], "; ")
+	for _, want := range []string{"evalsha", "{s:oRoundTrip}:lock", "set", "dlv:m:4711"} {
+		if !strings.Contains(second, want) {
+			t.Errorf("second round trip = %q, want it to carry %q", second, want)
 		}
 	}
 }

@@ -32,9 +32,17 @@ type Dispatcher interface {
 // first delivery, dispatch answers the event and must be called once. ok
 // is false when it did nothing: the delivery is recorded through
 // Deliveries and the event dispatched as usual.
+//
+// dispatch offers the replies to seal before it saves what it did: when
+// seal renders them (the passive reply is all there is to send), the
+// delivery is finished with that reply in the same store round trip, and
+// the webhook does not finish it again.
 type Beginner interface {
-	Begin(ctx context.Context, ev chat.Event, key, replay string, dedupTTL time.Duration) (d store.Delivery, first bool, dispatch func(context.Context) ([]chat.Reply, error), ok bool, err error)
+	Begin(ctx context.Context, ev chat.Event, key, replay string, dedupTTL time.Duration) (d store.Delivery, first bool, dispatch func(ctx context.Context, seal func([]chat.Reply) ([]byte, bool)) ([]chat.Reply, error), ok bool, err error)
 }
+
+// begun answers an event a Beginner began (see Beginner).
+type begun = func(ctx context.Context, seal func([]chat.Reply) ([]byte, bool)) ([]chat.Reply, error)
 
 // Deliveries de-duplicates WeChat's repeated deliveries of one message.
 type Deliveries interface {
@@ -245,10 +253,6 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) {
 	h.metrics.replySeconds.Observe(time.Since(start).Seconds())
 }
 
-type dispatched struct {
-	replies []chat.Reply
-}
-
 // begin records a delivery as being handled (see Deliveries), waiting for
 // the store no longer than the reply budget: WeChat gives up after 5 s,
 // and a person who gets nothing does not know to send again. A request
@@ -266,7 +270,7 @@ func (h *Webhook) begin(ctx context.Context, start time.Time, key, replay string
 // beginEvent records the delivery of ev as begin does, through the
 // dispatcher when it is a Beginner: then run, when not nil, answers ev
 // with what the same round trip read.
-func (h *Webhook) beginEvent(ctx context.Context, start time.Time, ev chat.Event, key, replay string) (d store.Delivery, first bool, run func(context.Context) ([]chat.Reply, error), err error) {
+func (h *Webhook) beginEvent(ctx context.Context, start time.Time, ev chat.Event, key, replay string) (d store.Delivery, first bool, run begun, err error) {
 	if b, ok := h.disp.(Beginner); ok {
 		bctx, cancel := context.WithDeadline(ctx, start.Add(h.opts.Budget))
 		d, first, run, ok, err = b.Begin(bctx, ev, key, replay, h.opts.DedupTTL)
@@ -287,7 +291,7 @@ func (h *Webhook) beginEvent(ctx context.Context, start time.Time, ev chat.Event
 // flow is not done within the budget it returns no reply ("success") and
 // the replies go out through the outbox when they are ready; the event is
 // parked in the inbox first, so that a crash meanwhile loses nothing.
-func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat.Request, ev chat.Event, d store.Delivery, start time.Time, run func(context.Context) ([]chat.Reply, error)) ([]byte, string) {
+func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat.Request, ev chat.Event, d store.Delivery, start time.Time, run begun) ([]byte, string) {
 	key := d.Key
 	done := make(chan dispatched, 1)
 	h.inflight.Add(1)
@@ -296,19 +300,20 @@ func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat
 		// The dispatch outlives the request when it overruns the budget.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.opts.ProcessTimeout)
 		defer cancel()
-		done <- dispatched{h.dispatch(dctx, log, ev, run)}
+		done <- h.dispatch(dctx, log, req, ev, run)
 	})
 	timer := time.NewTimer(h.opts.Budget)
 	defer timer.Stop()
 	select {
 	case res := <-done:
+		if res.sealed {
+			// The store finished the delivery with this reply.
+			return res.plain, outcomeOf(res.plain)
+		}
 		plain := h.answer(ctx, log, req, ev, key, res.replies)
 		d.Reply = plain
 		h.finishLater(ctx, log, d)
-		if len(plain) == 0 {
-			return nil, "empty"
-		}
-		return plain, "replied"
+		return plain, outcomeOf(plain)
 	case <-timer.C:
 	}
 	// Over budget: park the event, answer "success", send later. The
@@ -333,6 +338,13 @@ func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat
 		defer h.inflight.Done()
 		res := <-done
 		bctx := context.WithoutCancel(ctx)
+		if res.sealed {
+			// The flow finished the delivery with a reply that was never
+			// sent: WeChat's retries must get what was.
+			if err := h.seen.FinishDelivery(bctx, d, h.opts.DedupTTL); err != nil {
+				log.ErrorContext(bctx, "finish delivery failed", "err", err)
+			}
+		}
 		if err := h.outbox.Enqueue(bctx, outgoing(ev, key, res.replies, 0)...); err != nil {
 			if parked {
 				log.ErrorContext(bctx, "enqueue late replies failed; the inbox will replay the event", "err", err)
@@ -348,6 +360,14 @@ func (h *Webhook) handleFirst(ctx context.Context, log *slog.Logger, req *wechat
 		}
 	}()
 	return plain, outcome
+}
+
+// outcomeOf names a passive reply's outcome in the metrics.
+func outcomeOf(plain []byte) string {
+	if len(plain) == 0 {
+		return "empty"
+	}
+	return "replied"
 }
 
 // unavailable renders the passive reply that asks the sender to send the
@@ -377,27 +397,55 @@ func (h *Webhook) finishLater(ctx context.Context, log *slog.Logger, d store.Del
 	})
 }
 
+// dispatched is what a dispatch made: its replies, and when the flow
+// finished the delivery with them (see Beginner), the passive reply it
+// finished it with.
+type dispatched struct {
+	replies []chat.Reply
+	sealed  bool
+	plain   []byte
+}
+
 // dispatch runs the flow, through run when not nil (see Beginner); a
 // flow's error or panic becomes a polite apology (it runs on its own
 // goroutine, where a panic would end the process).
-func (h *Webhook) dispatch(ctx context.Context, log *slog.Logger, ev chat.Event, run func(context.Context) ([]chat.Reply, error)) (replies []chat.Reply) {
+func (h *Webhook) dispatch(ctx context.Context, log *slog.Logger, req *wechat.Request, ev chat.Event, run begun) (res dispatched) {
 	defer func() {
 		if v := recover(); v != nil {
 			log.ErrorContext(ctx, "flow panicked", "panic", v)
-			replies = []chat.Reply{{Kind: chat.ReplyText, Text: h.opts.Sorry}}
+			res = dispatched{replies: []chat.Reply{{Kind: chat.ReplyText, Text: h.opts.Sorry}}}
 		}
 	}()
 	var err error
 	if run != nil {
-		replies, err = run(ctx)
+		res.replies, err = run(ctx, func(replies []chat.Reply) ([]byte, bool) {
+			res.plain, res.sealed = h.seal(req, ev, replies)
+			return res.plain, res.sealed
+		})
 	} else {
-		replies, err = h.disp.Dispatch(ctx, ev)
+		res.replies, err = h.disp.Dispatch(ctx, ev)
 	}
 	if err != nil {
 		log.ErrorContext(ctx, "flow failed", "err", err)
-		return []chat.Reply{{Kind: chat.ReplyText, Text: h.opts.Sorry}}
+		return dispatched{replies: []chat.Reply{{Kind: chat.ReplyText, Text: h.opts.Sorry}}}
 	}
-	return replies
+	return res
+}
+
+// seal renders replies as the passive reply to req when that is all there
+// is to send: none, or one to the sender.
+func (h *Webhook) seal(req *wechat.Request, ev chat.Event, replies []chat.Reply) ([]byte, bool) {
+	switch {
+	case len(replies) == 0:
+		return nil, true
+	case len(replies) > 1 || (replies[0].To != "" && replies[0].To != ev.From):
+		return nil, false
+	}
+	plain, err := h.codec.TextReply(req.Message, RenderWeChat(replies[0]))
+	if err != nil {
+		return nil, false // answer renders it again, and logs why it cannot
+	}
+	return plain, true
 }
 
 // answer renders the first reply to the sender as the passive reply and
@@ -482,9 +530,9 @@ func (h *Webhook) replay(ctx context.Context, it store.DueItem) error {
 		log.WarnContext(ctx, "replaying event whose replies were never queued", "attempt", it.Attempt)
 	}
 	dctx, cancel := context.WithTimeout(ctx, h.opts.ProcessTimeout)
-	replies := h.dispatch(dctx, log, p.Event, nil)
+	res := h.dispatch(dctx, log, nil, p.Event, nil)
 	cancel()
-	if err := h.outbox.Enqueue(ctx, outgoing(p.Event, p.Key, replies, 0)...); err != nil {
+	if err := h.outbox.Enqueue(ctx, outgoing(p.Event, p.Key, res.replies, 0)...); err != nil {
 		return fmt.Errorf("enqueue replayed replies: %w", err)
 	}
 	return nil

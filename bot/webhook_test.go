@@ -280,6 +280,12 @@ func TestSlowFlowAnswersSuccessThenSends(t *testing.T) {
 			if st, _ := r.store.QueueStats(ctx, InboxQueue, time.Now().Add(time.Hour)); st.Total != 0 {
 				t.Errorf("inbox still holds %d events after their replies were queued", st.Total)
 			}
+			// WeChat's retry gets what WeChat got, not the late reply the
+			// flow finished the delivery with: that went out on its own.
+			d, err := r.store.GetDelivery(ctx, "m:"+strconv.FormatInt(res.MsgID, 10))
+			if err != nil || !d.Done || len(d.Reply) != 0 {
+				t.Errorf("delivery record: done %v, reply %q, %v; want done with no reply", d.Done, d.Reply, err)
+			}
 		})
 	}
 }

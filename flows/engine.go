@@ -192,7 +192,7 @@ func (e *Engine) conversation(ctx context.Context, ev chat.Event) ([]chat.Reply,
 		return nil, err
 	}
 	defer leave()
-	return e.locked(ctx, ev, e.newOwner(), store.Session{}, false, false)
+	return e.locked(ctx, ev, e.newOwner(), store.Session{}, false, false, nil)
 }
 
 // conversationBeginner is a Sessions store that records a delivery and
@@ -200,6 +200,16 @@ func (e *Engine) conversation(ctx context.Context, ev chat.Event) ([]chat.Reply,
 type conversationBeginner interface {
 	BeginConversation(ctx context.Context, key, replay string, dedupTTL time.Duration, openID, owner string, lockTTL time.Duration) (store.Begun, error)
 }
+
+// conversationEnder is a Sessions store that saves a conversation and
+// finishes the delivery that began it in one round trip (both stores do).
+type conversationEnder interface {
+	EndConversation(ctx context.Context, s store.Session, ttl time.Duration, owner string, d store.Delivery, dedupTTL time.Duration) error
+}
+
+// A Seal renders a message's replies as the passive reply that answers its
+// delivery, when that reply is all there is to send (ok false otherwise).
+type Seal = func(replies []chat.Reply) (reply []byte, ok bool)
 
 // Begin records ev's delivery (see bot.Deliveries) together with the
 // sender's conversation lock, session and facts, in one store round trip
@@ -210,7 +220,12 @@ type conversationBeginner interface {
 // message of the sender's is still in hand here, the event is not a
 // conversation's, or the store cannot — and the caller records the
 // delivery and dispatches as usual.
-func (e *Engine) Begin(ctx context.Context, ev chat.Event, key, replay string, dedupTTL time.Duration) (d store.Delivery, first bool, dispatch func(context.Context) ([]chat.Reply, error), ok bool, err error) {
+//
+// dispatch offers its replies to seal, when not nil, before it saves the
+// conversation: when seal renders them, the delivery is finished with that
+// reply in the same round trip as the session is saved (the message's
+// second and last), and the caller must not finish it again.
+func (e *Engine) Begin(ctx context.Context, ev chat.Event, key, replay string, dedupTTL time.Duration) (d store.Delivery, first bool, dispatch func(context.Context, Seal) ([]chat.Reply, error), ok bool, err error) {
 	sb, can := e.sessions.(conversationBeginner)
 	if !can || ev.Channel == chat.ChannelWeCom || !conversational(ev.Kind) {
 		return d, false, nil, false, nil
@@ -227,10 +242,37 @@ func (e *Engine) Begin(ctx context.Context, ev chat.Event, key, replay string, d
 		leave()
 		return b.Delivery, false, nil, true, err
 	}
-	return b.Delivery, true, func(ctx context.Context) ([]chat.Reply, error) {
+	return b.Delivery, true, func(ctx context.Context, seal Seal) ([]chat.Reply, error) {
 		defer leave()
-		return e.locked(ctx, ev, owner, b.Session, b.Found, b.Locked)
+		var end *ending
+		if ender, ok := e.sessions.(conversationEnder); ok && seal != nil {
+			end = &ending{store: ender, d: b.Delivery, dedupTTL: dedupTTL, seal: seal}
+		}
+		return e.locked(ctx, ev, owner, b.Session, b.Found, b.Locked, end)
 	}, true, nil
+}
+
+// ending is how a conversation Begin took ends: with its delivery finished
+// when seal renders the replies.
+type ending struct {
+	store    conversationEnder
+	d        store.Delivery
+	dedupTTL time.Duration
+	seal     Seal
+}
+
+// save saves sess and frees owner's lock; with end, and replies seal
+// renders, the delivery is finished with them in the same round trip.
+func (e *Engine) save(ctx context.Context, sess store.Session, owner string, replies []chat.Reply, end *ending) error {
+	ttl := e.opts.ResumeWindow + sessionKeep
+	if end != nil {
+		if reply, ok := end.seal(replies); ok {
+			d := end.d
+			d.Reply = reply
+			return end.store.EndConversation(ctx, sess, ttl, owner, d, end.dedupTTL)
+		}
+	}
+	return e.sessions.SaveSessionUnlock(ctx, sess, ttl, owner)
 }
 
 // conversational reports whether Dispatch takes an event of kind to the
@@ -244,8 +286,9 @@ func conversational(k chat.EventKind) bool {
 }
 
 // locked runs a message in its sender's conversation, taking the lock
-// first unless held (locked: sess and found are what taking it read).
-func (e *Engine) locked(ctx context.Context, ev chat.Event, owner string, sess store.Session, found, held bool) ([]chat.Reply, error) {
+// first unless held (locked: sess and found are what taking it read), and
+// saves it (see save for end).
+func (e *Engine) locked(ctx context.Context, ev chat.Event, owner string, sess store.Session, found, held bool, end *ending) ([]chat.Reply, error) {
 	if !held {
 		var err error
 		sess, found, err = e.lock(ctx, ev.From, owner)
@@ -302,7 +345,7 @@ func (e *Engine) locked(ctx context.Context, ev chat.Event, owner string, sess s
 	}
 	sess.LastInbound, sess.UpdatedAt = now, now
 	saved = true
-	if err := e.sessions.SaveSessionUnlock(ctx, sess, e.opts.ResumeWindow+sessionKeep, owner); err != nil {
+	if err := e.save(ctx, sess, owner, replies, end); err != nil {
 		return nil, fmt.Errorf("save session: %w", err)
 	}
 	return replies, nil

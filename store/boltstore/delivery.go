@@ -101,27 +101,40 @@ const deliveriesFill = 0.95
 
 // FinishDelivery stores d as done, with its reply, until ttl from now.
 func (s *Store) FinishDelivery(ctx context.Context, d store.Delivery, ttl time.Duration) error {
-	if err := checkTTL(ttl); err != nil {
-		return fmt.Errorf("finish delivery %s: %w", d.Key, err)
-	}
-	d.Done = true
-	// The record goes behind its expiry in one buffer: the reply is most
-	// of it, and one copy of it per message is enough.
-	v, err := d.AppendBinary(envelopeNanos(s.now().Add(ttl).UnixNano(), nil))
+	v, err := s.finishedValue(d, ttl)
 	if err == nil {
-		err = s.update(ctx, true, func(tx *bolt.Tx) error {
-			b := bucket(tx, bucketDeliveries)
-			b.FillPercent = deliveriesFill
-			return b.Put([]byte(d.Key), v)
-		})
+		err = s.update(ctx, true, func(tx *bolt.Tx) error { return putDelivery(tx, d.Key, v) })
 	}
 	if err != nil {
 		return fmt.Errorf("finish delivery %s: %w", d.Key, err)
 	}
-	s.pendingMu.Lock()
-	delete(s.pending, d.Key)
-	s.pendingMu.Unlock()
+	s.finished(d.Key)
 	return nil
+}
+
+// finishedValue is d's record, done, kept for ttl.
+func (s *Store) finishedValue(d store.Delivery, ttl time.Duration) ([]byte, error) {
+	if err := checkTTL(ttl); err != nil {
+		return nil, err
+	}
+	d.Done = true
+	// The record goes behind its expiry in one buffer: the reply is most
+	// of it, and one copy of it per message is enough.
+	return d.AppendBinary(envelopeNanos(s.now().Add(ttl).UnixNano(), nil))
+}
+
+// putDelivery writes a delivery's record (see finishedValue).
+func putDelivery(tx *bolt.Tx, key string, v []byte) error {
+	b := bucket(tx, bucketDeliveries)
+	b.FillPercent = deliveriesFill
+	return b.Put([]byte(key), v)
+}
+
+// finished drops key's record from memory once it is in the file.
+func (s *Store) finished(key string) {
+	s.pendingMu.Lock()
+	delete(s.pending, key)
+	s.pendingMu.Unlock()
 }
 
 // ForgetDelivery removes key's record, begun or finished; a missing one is

@@ -242,6 +242,34 @@ func (s *Store) SaveSessionUnlock(ctx context.Context, sess store.Session, ttl t
 	return err
 }
 
+// EndConversation saves sess and frees owner's lock as SaveSessionUnlock
+// does and records d as done as FinishDelivery does, in one transaction:
+// one write for the committer instead of two.
+func (s *Store) EndConversation(ctx context.Context, sess store.Session, ttl time.Duration, owner string, d store.Delivery, dedupTTL time.Duration) error {
+	err := checkTTL(ttl)
+	var body, v []byte
+	if err == nil {
+		body, err = json.Marshal(sess)
+	}
+	if err == nil {
+		v, err = s.finishedValue(d, dedupTTL)
+	}
+	if err == nil {
+		err = s.update(ctx, true, func(tx *bolt.Tx) error {
+			if err := bucket(tx, bucketSessions).Put([]byte(sess.OpenID), envelope(s.now().Add(ttl), body)); err != nil {
+				return err
+			}
+			return putDelivery(tx, d.Key, v)
+		})
+	}
+	_ = s.ReleaseLock(ctx, sessionLock(sess.OpenID), owner)
+	if err != nil {
+		return fmt.Errorf("end conversation %s: %w", d.Key, err)
+	}
+	s.finished(d.Key)
+	return nil
+}
+
 // UnlockSession frees openID's conversation lock if owner holds it.
 func (s *Store) UnlockSession(ctx context.Context, openID, owner string) error {
 	return s.ReleaseLock(ctx, sessionLock(openID), owner)

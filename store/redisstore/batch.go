@@ -264,13 +264,18 @@ func (b *batcher) run() {
 // the server does not know the script yet (after a restart or a failover).
 func (b *batcher) script(ctx context.Context, s *goredis.Script, src string, keys []string, args ...any) *goredis.Cmd {
 	cmd := goredis.NewCmd(ctx, evalArgs("evalsha", s.Hash(), keys, args)...)
-	err := b.do(ctx, cmd)
-	if err == nil || !strings.HasPrefix(err.Error(), "NOSCRIPT") {
+	if err := b.do(ctx, cmd); !noScript(err) {
 		return cmd
 	}
 	cmd = goredis.NewCmd(ctx, evalArgs("eval", src, keys, args)...)
 	_ = b.do(ctx, cmd)
 	return cmd
+}
+
+// noScript reports whether err is Redis's refusal of an EVALSHA whose
+// script it does not know.
+func noScript(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT")
 }
 
 func evalArgs(verb, script string, keys []string, args []any) []any {

@@ -228,6 +228,24 @@ func (s *Store) lockResult(ctx context.Context, l sessionLockCmds, openID, owner
 // SaveSessionUnlock writes sess for ttl and frees its conversation lock if
 // owner holds it, in one round trip.
 func (s *Store) SaveSessionUnlock(ctx context.Context, sess store.Session, ttl time.Duration, owner string) error {
+	save, err := s.saveSessionCmd(ctx, sess, ttl, owner, "evalsha", s.scripts.saveSession.Hash())
+	if err == nil {
+		err = s.batch.do(ctx, save)
+		if noScript(err) {
+			if save, err = s.saveSessionCmd(ctx, sess, ttl, owner, "eval", saveSessionScript); err == nil {
+				err = s.batch.do(ctx, save)
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("save session %s: %w", sess.OpenID, err)
+	}
+	return nil
+}
+
+// saveSessionCmd is saveSessionScript's call for sess, by verb ("evalsha"
+// with the script's hash, or "eval" with its source).
+func (s *Store) saveSessionCmd(ctx context.Context, sess store.Session, ttl time.Duration, owner, verb, script string) (*goredis.Cmd, error) {
 	px, err := pxTTL(ttl)
 	if err == nil {
 		err = checkKey("openid", sess.OpenID)
@@ -236,13 +254,42 @@ func (s *Store) SaveSessionUnlock(ctx context.Context, sess store.Session, ttl t
 	if err == nil {
 		b, err = json.Marshal(sess)
 	}
-	if err == nil {
-		err = s.batch.script(ctx, s.scripts.saveSession, saveSessionScript, []string{s.keys.sessionLock(sess.OpenID), s.keys.session(sess.OpenID)}, owner, b, px.Milliseconds()).Err()
-	}
 	if err != nil {
-		return fmt.Errorf("save session %s: %w", sess.OpenID, err)
+		return nil, err
+	}
+	keys := []string{s.keys.sessionLock(sess.OpenID), s.keys.session(sess.OpenID)}
+	return goredis.NewCmd(ctx, evalArgs(verb, script, keys, []any{owner, b, px.Milliseconds()})...), nil
+}
+
+// EndConversation saves sess and frees owner's lock as SaveSessionUnlock
+// does and records d as done as FinishDelivery does, in one pipeline: the
+// session's script and the delivery's SET (they hash apart, so that they
+// cannot share a script in a cluster).
+func (s *Store) EndConversation(ctx context.Context, sess store.Session, ttl time.Duration, owner string, d store.Delivery, dedupTTL time.Duration) error {
+	if err := s.endConversation(ctx, sess, ttl, owner, d, dedupTTL); err != nil {
+		return fmt.Errorf("end conversation %s: %w", d.Key, err)
 	}
 	return nil
+}
+
+func (s *Store) endConversation(ctx context.Context, sess store.Session, ttl time.Duration, owner string, d store.Delivery, dedupTTL time.Duration) error {
+	save, err := s.saveSessionCmd(ctx, sess, ttl, owner, "evalsha", s.scripts.saveSession.Hash())
+	if err != nil {
+		return err
+	}
+	finish, err := s.finishDeliveryCmd(ctx, d, dedupTTL)
+	if err != nil {
+		return err
+	}
+	if err := s.batch.do(ctx, save, finish); err == nil || !noScript(save.Err()) {
+		return err
+	}
+	// The server forgot the script (a restart, a failover): the delivery's
+	// SET went through; the session goes again, with the script's source.
+	if save, err = s.saveSessionCmd(ctx, sess, ttl, owner, "eval", saveSessionScript); err == nil {
+		err = s.batch.do(ctx, save)
+	}
+	return errors.Join(err, finish.Err())
 }
 
 // UnlockSession frees openID's conversation lock if owner holds it.
@@ -354,6 +401,18 @@ func (s *Store) deliveryResult(ctx context.Context, dl deliveryCmds) (store.Deli
 // the caller holds the record BeginDelivery gave it and only the caller
 // that got first=true (or took the delivery over) finishes a delivery.
 func (s *Store) FinishDelivery(ctx context.Context, d store.Delivery, ttl time.Duration) error {
+	cmd, err := s.finishDeliveryCmd(ctx, d, ttl)
+	if err == nil {
+		err = s.batch.do(ctx, cmd)
+	}
+	if err != nil {
+		return fmt.Errorf("finish delivery %s: %w", d.Key, err)
+	}
+	return nil
+}
+
+// finishDeliveryCmd is the SET that stores d as done for ttl.
+func (s *Store) finishDeliveryCmd(ctx context.Context, d store.Delivery, ttl time.Duration) (*goredis.StatusCmd, error) {
 	px, err := pxTTL(ttl)
 	if err == nil {
 		err = checkKey("delivery key", d.Key)
@@ -363,13 +422,10 @@ func (s *Store) FinishDelivery(ctx context.Context, d store.Delivery, ttl time.D
 		d.Done = true
 		b, err = d.MarshalBinary()
 	}
-	if err == nil {
-		err = s.batch.do(ctx, goredis.NewStatusCmd(ctx, "set", s.keys.delivery(d.Key), b, "px", px.Milliseconds()))
-	}
 	if err != nil {
-		return fmt.Errorf("finish delivery %s: %w", d.Key, err)
+		return nil, err
 	}
-	return nil
+	return goredis.NewStatusCmd(ctx, "set", s.keys.delivery(d.Key), b, "px", px.Milliseconds()), nil
 }
 
 // ForgetDelivery removes key's record; a missing one is no error.

@@ -404,6 +404,25 @@ func TestBatchedScriptsSurviveScriptFlush(t *testing.T) {
 	if got, found, _, err := s.LockSession(ctx, "o1", "b", time.Minute); err != nil || !found || got.Step != "x" {
 		t.Fatalf("LockSession = %+v, %v, %v", got, found, err)
 	}
+
+	// EndConversation pipelines the script with the delivery's SET.
+	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatalf("SCRIPT FLUSH: %v", err)
+	}
+	d, _, err := s.BeginDelivery(ctx, "m1", "", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Reply = []byte("answer")
+	if err := s.EndConversation(ctx, store.Session{OpenID: "o1", Step: "y"}, time.Minute, "b", d, time.Minute); err != nil {
+		t.Fatalf("EndConversation after SCRIPT FLUSH: %v", err)
+	}
+	if got, found, locked, err := s.LockSession(ctx, "o1", "c", time.Minute); err != nil || !found || !locked || got.Step != "y" {
+		t.Errorf("LockSession after EndConversation = %+v, found %v, locked %v, %v; want step y, unlocked before", got, found, locked, err)
+	}
+	if rec, err := s.GetDelivery(ctx, "m1"); err != nil || !rec.Done || string(rec.Reply) != "answer" {
+		t.Errorf("GetDelivery = %+v, %v; want done with the answer", rec, err)
+	}
 }
 
 // TestCloseStopsBatching checks that calls after Close fail instead of hanging.

@@ -27,6 +27,56 @@ func testBeginConversation(t *testing.T, h Harness) {
 		}
 	})
 
+	t.Run("EndSavesUnlocksAndFinishes", func(t *testing.T) {
+		s := h.New(t)
+		ctx := t.Context()
+		b, err := s.BeginConversation(ctx, "msg-e1", "1700000000:2", time.Hour, "oEnd", "owner-1", 10*time.Second)
+		check(t, "BeginConversation", err)
+		if !b.First || !b.Locked {
+			t.Fatalf("BeginConversation = %+v, want first and locked", b)
+		}
+		b.Session.OpenID, b.Session.Step = "oEnd", "name"
+		d := b.Delivery
+		d.Reply = []byte("<xml>请告诉我们您的姓名</xml>")
+		check(t, "EndConversation", s.EndConversation(ctx, b.Session, time.Hour, "owner-1", d, time.Hour))
+		got, err := s.GetSession(ctx, "oEnd")
+		if err != nil || got.Step != "name" {
+			t.Errorf("GetSession after EndConversation = %+v, %v; want step name", got, err)
+		}
+		rec, err := s.GetDelivery(ctx, "msg-e1")
+		if err != nil || !rec.Done || string(rec.Reply) != string(d.Reply) || !rec.CreatedAt.Equal(b.Delivery.CreatedAt) {
+			t.Errorf("GetDelivery after EndConversation = %+v, %v; want done with the reply", rec, err)
+		}
+		if _, _, locked, err := s.LockSession(ctx, "oEnd", "owner-2", 10*time.Second); err != nil || !locked {
+			t.Errorf("LockSession after EndConversation = (locked %v, %v), want the lock free", locked, err)
+		}
+		// A retry of the delivery finds it done, with its answer.
+		dup, err := s.BeginConversation(ctx, "msg-e1", "1700000001:2", time.Hour, "oEnd", "owner-3", 10*time.Second)
+		check(t, "BeginConversation again", err)
+		if dup.First || !dup.Delivery.Done || string(dup.Delivery.Reply) != string(d.Reply) {
+			t.Errorf("retry's BeginConversation = %+v, want the finished record", dup)
+		}
+	})
+
+	t.Run("EndByAnotherOwnerLeavesTheirLock", func(t *testing.T) {
+		s := h.New(t)
+		ctx := t.Context()
+		if _, _, locked, err := s.LockSession(ctx, "oLate", "other", 10*time.Second); err != nil || !locked {
+			t.Fatalf("LockSession = (locked %v, %v)", locked, err)
+		}
+		d, first, err := s.BeginDelivery(ctx, "msg-e2", "", time.Hour)
+		if err != nil || !first {
+			t.Fatalf("BeginDelivery = first %v, %v", first, err)
+		}
+		check(t, "EndConversation", s.EndConversation(ctx, store.Session{OpenID: "oLate", Step: "x"}, time.Hour, "owner-1", d, time.Hour))
+		if _, _, locked, err := s.LockSession(ctx, "oLate", "owner-2", 10*time.Second); err != nil || locked {
+			t.Errorf("LockSession = (locked %v, %v), want other's lock kept", locked, err)
+		}
+		if rec, err := s.GetDelivery(ctx, "msg-e2"); err != nil || !rec.Done {
+			t.Errorf("GetDelivery = %+v, %v; want done", rec, err)
+		}
+	})
+
 	t.Run("NewConversationReadsTheFacts", func(t *testing.T) {
 		s := h.New(t)
 		ctx := t.Context()

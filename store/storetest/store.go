@@ -46,6 +46,10 @@ type Store interface {
 	// seen before (First false, or store.ErrReplayed) leaves the
 	// conversation lock as it was and reads no session.
 	BeginConversation(ctx context.Context, key, replay string, dedupTTL time.Duration, openID, owner string, lockTTL time.Duration) (store.Begun, error)
+	// EndConversation is SaveSessionUnlock and FinishDelivery (d, kept for
+	// dedupTTL) in one step: the conversation a delivery began is saved
+	// together with the answer WeChat's retries of it get.
+	EndConversation(ctx context.Context, s store.Session, ttl time.Duration, owner string, d store.Delivery, dedupTTL time.Duration) error
 	// FinishDelivery stores d, as BeginDelivery returned it and with its
 	// passive reply (may be empty) set, as done, and keeps it for ttl.
 	FinishDelivery(ctx context.Context, d store.Delivery, ttl time.Duration) error
