@@ -22,6 +22,13 @@
 # moment, split into anonymous memory (the Go heap, stacks, runtime) and
 # file pages (bolt's mmap'd database pages, counted as they are touched).
 #
+# Each row also shows the CPU time a message cost: the server's (user and
+# system, from /proc/<pid>/stat, over its whole run) and, for the targets
+# on Redis, Redis's (INFO cpu, before and after), divided by the messages
+# it answered, warm-up included. Throughput moves with whatever else the
+# machine does; the CPU a message costs moves much less, so it is the
+# figure to compare two builds by.
+#
 # Everything shares the machine's CPUs, so anything else running skews the
 # figures. ROUNDS>1 repeats the whole sequence and keeps, per row, the round
 # with the best throughput (noise only ever slows a run down); errors are
@@ -212,18 +219,23 @@ measure() {
 	fi
 	# In the background so that a signal to this script runs the trap at once
 	# instead of after the load (bash defers traps while a foreground child runs).
+	local redis_before=0
+	if [[ $target == *redis ]]; then
+		redis_before=$(redis_cpu)
+	fi
 	"$tmp/huimin-load" "${args[@]}" >"$tmp/$run.json" 2>>"$tmp/load.log" &
 	local load_pid=$!
 	pids+=("$load_pid")
 	wait "$load_pid"
 	forget "$load_pid"
 	record_memory "$pid" "$tmp/$run.json"
+	record_cpu "$pid" "$target" "$redis_before" "$tmp/$run.json"
 	stop "$pid"
 	if [[ $target == *redis ]]; then
 		redis_cleanup
 	fi
 	rm -f "$tmp/bench-$mode.db"
-	jq -r '"\(.label): \(.throughput_rps | floor) req/s, p50 \(.latency_ms.p50 * 100 | round / 100) ms, p99 \(.latency_ms.p99 * 100 | round / 100) ms, \(.errors) errors \(.error_kinds), peak RSS \((.server_memory_kib.VmHWM // 0) / 1024 | floor) MiB (at the end: anon \((.server_memory_kib.RssAnon // 0) / 1024 | floor) MiB, file \((.server_memory_kib.RssFile // 0) / 1024 | floor) MiB)"' \
+	jq -r '"\(.label): \(.throughput_rps | floor) req/s, \(.cpu_us_per_message | round) µs CPU a message (server \(.server_cpu_s * 100 | round / 100) s, Redis \(.redis_cpu_s * 100 | round / 100) s), p50 \(.latency_ms.p50 * 100 | round / 100) ms, p99 \(.latency_ms.p99 * 100 | round / 100) ms, \(.errors) errors \(.error_kinds), peak RSS \((.server_memory_kib.VmHWM // 0) / 1024 | floor) MiB (at the end: anon \((.server_memory_kib.RssAnon // 0) / 1024 | floor) MiB, file \((.server_memory_kib.RssFile // 0) / 1024 | floor) MiB)"' \
 		"$tmp/$run.json" >&2
 }
 
@@ -236,6 +248,27 @@ record_memory() {
 	mem=$(awk '$1 ~ /^(VmHWM|VmRSS|RssAnon|RssFile):$/ { printf "%s\"%s\": %d", sep, substr($1, 1, length($1) - 1), $2; sep = ", " }' \
 		"/proc/$pid/status" 2>/dev/null || true)
 	jq --argjson mem "{${mem}}" '. + {server_memory_kib: $mem}' "$report" >"$report.tmp" && mv "$report.tmp" "$report"
+}
+
+# redis_cpu prints the CPU seconds Redis has used since it started.
+redis_cpu() {
+	redis-cli -h "$redis_host" -p "$redis_port" info cpu | tr -d '\r' |
+		awk -F: '$1 == "used_cpu_sys" || $1 == "used_cpu_user" { s += $2 } END { printf "%.3f", s }'
+}
+
+# record_cpu adds to a run's report the server's CPU seconds (its whole
+# life: start, warm-up, load), Redis's over the run for a Redis target,
+# and what that is per message answered (warm-up included).
+record_cpu() {
+	local pid=$1 target=$2 redis_before=$3 report=$4 ticks server redis=0
+	ticks=$(getconf CLK_TCK)
+	server=$(awk -v t="$ticks" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$pid/stat")
+	if [[ $target == *redis ]]; then
+		redis=$(awk -v a="$(redis_cpu)" -v b="$redis_before" 'BEGIN { printf "%.3f", a - b }')
+	fi
+	jq --argjson server "$server" --argjson redis "$redis" \
+		'. + {server_cpu_s: $server, redis_cpu_s: $redis, cpu_us_per_message: (($server + $redis) * 1e6 / (.requests + .warmup_requests))}' \
+		"$report" >"$report.tmp" && mv "$report.tmp" "$report"
 }
 
 for tool in go jq curl; do
@@ -279,8 +312,8 @@ best() {
 failed=0
 printf '\n%s openids, %s requests per run (warmup %s), best of %s; %s CPUs, %s\n\n' \
 	"$OPENIDS" "$N" "$WARMUP" "$ROUNDS" "$(nproc)" "$(go env GOVERSION)"
-echo '| texts | connections | mode | target | throughput (req/s) | p50 (ms) | p99 (ms) | errors | peak RSS (MiB) | throughput / baseline | p99 / baseline | result |'
-echo '|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|'
+echo '| texts | connections | mode | target | throughput (req/s) | p50 (ms) | p99 (ms) | errors | peak RSS (MiB) | CPU µs / message | throughput / baseline | p99 / baseline | result |'
+echo '|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|'
 for load in "${loads[@]}"; do
 	for mode in $MODES; do
 		base=
@@ -289,7 +322,7 @@ for load in "${loads[@]}"; do
 		fi
 		for target in $TARGETS; do
 			f=$(best "$load" "$mode" "$target")
-			read -r thr p50 p99 < <(jq -r '"\(.throughput_rps) \(.latency_ms.p50) \(.latency_ms.p99)"' "$f")
+			read -r thr p50 p99 cpu < <(jq -r '"\(.throughput_rps) \(.latency_ms.p50) \(.latency_ms.p99) \(.cpu_us_per_message)"' "$f")
 			errs=$(jq -s 'map(.errors) | add' "$tmp/$load-$mode-$target"-*.json)
 			rss=$(jq -rs 'map(.server_memory_kib.VmHWM // empty) | if length == 0 then "n/a" else max / 1024 | floor end' "$tmp/$load-$mode-$target"-*.json)
 			thr_ratio=n/a p99_ratio=n/a
@@ -318,8 +351,8 @@ for load in "${loads[@]}"; do
 			if [[ $verdict == FAIL ]]; then
 				failed=1
 			fi
-			printf '| %s | %s | %s | %s | %.0f | %.2f | %.2f | %s | %s | %s | %s | %s |\n' \
-				"${load%-*}" "${load##*-}" "$mode" "$target" "$thr" "$p50" "$p99" "$errs" "$rss" "$thr_ratio" "$p99_ratio" "$verdict"
+			printf '| %s | %s | %s | %s | %.0f | %.2f | %.2f | %s | %s | %.0f | %s | %s | %s |\n' \
+				"${load%-*}" "${load##*-}" "$mode" "$target" "$thr" "$p50" "$p99" "$errs" "$rss" "$cpu" "$thr_ratio" "$p99_ratio" "$verdict"
 		done
 	done
 done
