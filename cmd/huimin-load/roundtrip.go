@@ -19,14 +19,13 @@ import (
 type roundTrip struct {
 	rdb    *goredis.Client
 	prefix string
+	// session is what it writes back per message: about the size of a
+	// conversation's session.
+	session []byte
 }
 
-// session is what the bare+redis baseline writes back per message: about
-// the size of a conversation's session.
-var session = make([]byte, 200)
-
 func newRoundTrip(addr, prefix string, pool int) *roundTrip {
-	return &roundTrip{prefix: prefix, rdb: goredis.NewClient(&goredis.Options{
+	return &roundTrip{prefix: prefix, session: make([]byte, 200), rdb: goredis.NewClient(&goredis.Options{
 		Addr:     addr,
 		Protocol: 2,
 		PoolSize: pool,
@@ -48,7 +47,7 @@ func (rt *roundTrip) do(ctx context.Context, msg *message.MixMessage) error {
 	p := rt.rdb.Pipeline()
 	p.SetNX(ctx, fmt.Sprint(rt.prefix, "d:", msg.MsgID), "1", time.Minute)
 	p.Get(ctx, sessionKey)
-	p.Set(ctx, sessionKey, session, 10*time.Minute)
+	p.Set(ctx, sessionKey, rt.session, 10*time.Minute)
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
 		return fmt.Errorf("redis: %w", err)
 	}
