@@ -435,32 +435,33 @@ func (h *Webhook) dispatch(ctx context.Context, log *slog.Logger, req *wechat.Re
 // seal renders replies as the passive reply to req when that is all there
 // is to send: none, or one to the sender.
 func (h *Webhook) seal(req *wechat.Request, ev chat.Event, replies []chat.Reply) ([]byte, bool) {
-	switch {
-	case len(replies) == 0:
-		return nil, true
-	case len(replies) > 1 || (replies[0].To != "" && replies[0].To != ev.From):
-		return nil, false
-	}
-	plain, err := h.codec.TextReply(req.Message, RenderWeChat(replies[0]))
-	if err != nil {
+	plain, rest, err := h.passive(req, ev, replies)
+	if err != nil || len(rest) > 0 {
 		return nil, false // answer renders it again, and logs why it cannot
 	}
 	return plain, true
 }
 
+// passive renders the first of replies as the passive reply to req when it
+// is to the sender; rest is what goes out otherwise (all of replies when
+// the first cannot be the passive reply).
+func (h *Webhook) passive(req *wechat.Request, ev chat.Event, replies []chat.Reply) (plain []byte, rest []chat.Reply, err error) {
+	if len(replies) == 0 || (replies[0].To != "" && replies[0].To != ev.From) {
+		return nil, replies, nil
+	}
+	plain, err = h.codec.TextReply(req.Message, RenderWeChat(replies[0]))
+	if err != nil {
+		return nil, replies, err
+	}
+	return plain, replies[1:], nil
+}
+
 // answer renders the first reply to the sender as the passive reply and
 // puts the others in the outbox.
 func (h *Webhook) answer(ctx context.Context, log *slog.Logger, req *wechat.Request, ev chat.Event, key string, replies []chat.Reply) []byte {
-	var plain []byte
-	rest := replies
-	if len(replies) > 0 && (replies[0].To == "" || replies[0].To == ev.From) {
-		var err error
-		plain, err = h.codec.TextReply(req.Message, RenderWeChat(replies[0]))
-		if err != nil {
-			log.ErrorContext(ctx, "render reply failed", "err", err)
-		} else {
-			rest = replies[1:]
-		}
+	plain, rest, err := h.passive(req, ev, replies)
+	if err != nil {
+		log.ErrorContext(ctx, "render reply failed", "err", err)
 	}
 	if len(rest) > 0 {
 		// The passive reply travels back through WeChat; the follow-ups

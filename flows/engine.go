@@ -245,8 +245,8 @@ func (e *Engine) Begin(ctx context.Context, ev chat.Event, key, replay string, d
 	return b.Delivery, true, func(ctx context.Context, seal Seal) ([]chat.Reply, error) {
 		defer leave()
 		var end *ending
-		if ender, ok := e.sessions.(conversationEnder); ok && seal != nil {
-			end = &ending{store: ender, d: b.Delivery, dedupTTL: dedupTTL, seal: seal}
+		if seal != nil {
+			end = &ending{d: b.Delivery, dedupTTL: dedupTTL, seal: seal}
 		}
 		return e.locked(ctx, ev, owner, b.Session, b.Found, b.Locked, end)
 	}, true, nil
@@ -255,21 +255,21 @@ func (e *Engine) Begin(ctx context.Context, ev chat.Event, key, replay string, d
 // ending is how a conversation Begin took ends: with its delivery finished
 // when seal renders the replies.
 type ending struct {
-	store    conversationEnder
 	d        store.Delivery
 	dedupTTL time.Duration
 	seal     Seal
 }
 
-// save saves sess and frees owner's lock; with end, and replies seal
-// renders, the delivery is finished with them in the same round trip.
+// save saves sess and frees owner's lock; with end, a store that can,
+// and replies seal renders, the delivery is finished with them in the
+// same round trip.
 func (e *Engine) save(ctx context.Context, sess store.Session, owner string, replies []chat.Reply, end *ending) error {
 	ttl := e.opts.ResumeWindow + sessionKeep
-	if end != nil {
+	if ender, ok := e.sessions.(conversationEnder); ok && end != nil {
 		if reply, ok := end.seal(replies); ok {
 			d := end.d
 			d.Reply = reply
-			return end.store.EndConversation(ctx, sess, ttl, owner, d, end.dedupTTL)
+			return ender.EndConversation(ctx, sess, ttl, owner, d, end.dedupTTL)
 		}
 	}
 	return e.sessions.SaveSessionUnlock(ctx, sess, ttl, owner)

@@ -263,8 +263,15 @@ func (b *batcher) run() {
 // script runs a Lua script through the batcher: EVALSHA, and EVAL when
 // the server does not know the script yet (after a restart or a failover).
 func (b *batcher) script(ctx context.Context, s *goredis.Script, src string, keys []string, args ...any) *goredis.Cmd {
+	return b.scriptWith(ctx, nil, s, src, keys, args...)
+}
+
+// scriptWith runs a script as script does, with the commands of with in
+// the same pipeline after it; when the script has to go again as EVAL,
+// it goes alone (with's commands have run).
+func (b *batcher) scriptWith(ctx context.Context, with []goredis.Cmder, s *goredis.Script, src string, keys []string, args ...any) *goredis.Cmd {
 	cmd := goredis.NewCmd(ctx, evalArgs("evalsha", s.Hash(), keys, args)...)
-	if err := b.do(ctx, cmd); !noScript(err) {
+	if err := b.do(ctx, append([]goredis.Cmder{cmd}, with...)...); err == nil || !noScript(cmd.Err()) {
 		return cmd
 	}
 	cmd = goredis.NewCmd(ctx, evalArgs("eval", src, keys, args)...)

@@ -228,24 +228,15 @@ func (s *Store) lockResult(ctx context.Context, l sessionLockCmds, openID, owner
 // SaveSessionUnlock writes sess for ttl and frees its conversation lock if
 // owner holds it, in one round trip.
 func (s *Store) SaveSessionUnlock(ctx context.Context, sess store.Session, ttl time.Duration, owner string) error {
-	save, err := s.saveSessionCmd(ctx, sess, ttl, owner, "evalsha", s.scripts.saveSession.Hash())
-	if err == nil {
-		err = s.batch.do(ctx, save)
-		if noScript(err) {
-			if save, err = s.saveSessionCmd(ctx, sess, ttl, owner, "eval", saveSessionScript); err == nil {
-				err = s.batch.do(ctx, save)
-			}
-		}
-	}
-	if err != nil {
+	if err := s.saveSession(ctx, sess, ttl, owner); err != nil {
 		return fmt.Errorf("save session %s: %w", sess.OpenID, err)
 	}
 	return nil
 }
 
-// saveSessionCmd is saveSessionScript's call for sess, by verb ("evalsha"
-// with the script's hash, or "eval" with its source).
-func (s *Store) saveSessionCmd(ctx context.Context, sess store.Session, ttl time.Duration, owner, verb, script string) (*goredis.Cmd, error) {
+// saveSession runs saveSessionScript for sess, with the commands of with
+// in the same pipeline.
+func (s *Store) saveSession(ctx context.Context, sess store.Session, ttl time.Duration, owner string, with ...goredis.Cmder) error {
 	px, err := pxTTL(ttl)
 	if err == nil {
 		err = checkKey("openid", sess.OpenID)
@@ -255,10 +246,10 @@ func (s *Store) saveSessionCmd(ctx context.Context, sess store.Session, ttl time
 		b, err = json.Marshal(sess)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	keys := []string{s.keys.sessionLock(sess.OpenID), s.keys.session(sess.OpenID)}
-	return goredis.NewCmd(ctx, evalArgs(verb, script, keys, []any{owner, b, px.Milliseconds()})...), nil
+	return s.batch.scriptWith(ctx, with, s.scripts.saveSession, saveSessionScript, keys, owner, b, px.Milliseconds()).Err()
 }
 
 // EndConversation saves sess and frees owner's lock as SaveSessionUnlock
@@ -266,30 +257,17 @@ func (s *Store) saveSessionCmd(ctx context.Context, sess store.Session, ttl time
 // session's script and the delivery's SET (they hash apart, so that they
 // cannot share a script in a cluster).
 func (s *Store) EndConversation(ctx context.Context, sess store.Session, ttl time.Duration, owner string, d store.Delivery, dedupTTL time.Duration) error {
-	if err := s.endConversation(ctx, sess, ttl, owner, d, dedupTTL); err != nil {
+	finish, err := s.finishDeliveryCmd(ctx, d, dedupTTL)
+	if err == nil {
+		err = s.saveSession(ctx, sess, ttl, owner, finish)
+	}
+	if err == nil {
+		err = finish.Err()
+	}
+	if err != nil {
 		return fmt.Errorf("end conversation %s: %w", d.Key, err)
 	}
 	return nil
-}
-
-func (s *Store) endConversation(ctx context.Context, sess store.Session, ttl time.Duration, owner string, d store.Delivery, dedupTTL time.Duration) error {
-	save, err := s.saveSessionCmd(ctx, sess, ttl, owner, "evalsha", s.scripts.saveSession.Hash())
-	if err != nil {
-		return err
-	}
-	finish, err := s.finishDeliveryCmd(ctx, d, dedupTTL)
-	if err != nil {
-		return err
-	}
-	if err := s.batch.do(ctx, save, finish); err == nil || !noScript(save.Err()) {
-		return err
-	}
-	// The server forgot the script (a restart, a failover): the delivery's
-	// SET went through; the session goes again, with the script's source.
-	if save, err = s.saveSessionCmd(ctx, sess, ttl, owner, "eval", saveSessionScript); err == nil {
-		err = s.batch.do(ctx, save)
-	}
-	return errors.Join(err, finish.Err())
 }
 
 // UnlockSession frees openID's conversation lock if owner holds it.
